@@ -1,0 +1,1 @@
+print("Diagnostics benchmark: not written yet (issue 3)")

@@ -1,0 +1,101 @@
+import CGSL
+
+/// A source of uniform random bits: one GSL generator (`gsl_rng`) that this
+/// object owns and frees.
+///
+/// The generator is GSL's Mersenne Twister MT19937 (Matsumoto & Nishimura
+/// 1998) with two changes made in `CGSL/shim.h`: uniforms carry 53 random
+/// bits instead of 32, and the whole 19,968-bit state is filled from a 64-bit
+/// seed by SplitMix64 (Steele, Lea & Flood 2014) rather than from its low 32
+/// bits.
+///
+/// ## Streams
+/// Reproducibility must not depend on how work is spread over threads, so a
+/// run never shares one generator between threads. Instead every unit of work
+/// gets its own stream, named by `(seed, chain, stream)`:
+///
+///     let rng = try Generator(seed: 1, chain: 2, stream: 0)
+///
+/// The three numbers are hashed with SplitMix64's finaliser into the 64-bit
+/// key that seeds the state; equal triples give identical draws, different
+/// triples give unrelated states. With a period of 2^19937 − 1 the chance
+/// that two of k streams of length L overlap is about k²L / 2^19937.
+///
+/// A `Generator` is a reference type because it owns a C resource; it is not
+/// `Sendable`, so the compiler keeps each one on a single thread.
+public final class Generator {
+    /// The owned GSL generator. Never escapes this module's wrappers.
+    @usableFromInline let pointer: UnsafeMutablePointer<gsl_rng>
+
+    /// The 64-bit key the state was seeded from.
+    public let key: UInt64
+
+    /// The triple this generator was made from.
+    public let seed: UInt64
+    public let chain: UInt64
+    public let stream: UInt64
+
+    /// Makes the stream `(seed, chain, stream)`.
+    public init(seed: UInt64, chain: UInt64 = 0, stream: UInt64 = 0) throws(VariatesError) {
+        GSL.configure()
+        guard cgsl_mt19937_53_layout_matches() != 0 else {
+            throw .library(function: "gsl_rng_alloc", code: Int32(GSL_EUNSUP),
+                           message: "GSL's MT19937 state layout is not the one BayesGLMM expects")
+        }
+        guard let pointer = gsl_rng_alloc(cgsl_rng_type_mt19937_53()) else {
+            throw .library(function: "gsl_rng_alloc", code: Int32(GSL_ENOMEM),
+                           message: "could not allocate a random number generator")
+        }
+        self.pointer = pointer
+        self.seed = seed
+        self.chain = chain
+        self.stream = stream
+        self.key = Generator.key(seed: seed, chain: chain, stream: stream)
+        gsl_rng_set(pointer, UInt(key))
+    }
+
+    deinit { gsl_rng_free(pointer) }
+
+    /// The seeding key of stream `(seed, chain, stream)`: each component is
+    /// folded in through SplitMix64's finaliser, so that nearby triples give
+    /// unrelated keys.
+    public static func key(seed: UInt64, chain: UInt64, stream: UInt64) -> UInt64 {
+        var k = SplitMix64.mix(seed &+ 0x9E37_79B9_7F4A_7C15)
+        k = SplitMix64.mix(k ^ SplitMix64.mix(chain &+ 0xD1B5_4A32_D192_ED03))
+        k = SplitMix64.mix(k ^ SplitMix64.mix(stream &+ 0x8CB9_2BA7_2F3D_8DD7))
+        return k
+    }
+
+    /// A uniform variate on [0, 1) with 53 random bits.
+    @inlinable @inline(__always)
+    public func uniform() -> Double { cgsl_rng_uniform(pointer) }
+
+    /// A uniform variate on (0, 1) with 53 random bits (zero is redrawn).
+    @inlinable @inline(__always)
+    public func uniformPositive() -> Double { cgsl_rng_uniform_positive(pointer) }
+
+    /// The next raw 32-bit output of the Mersenne Twister.
+    @inlinable @inline(__always)
+    public func next32() -> UInt32 { UInt32(truncatingIfNeeded: cgsl_rng_get(pointer)) }
+
+    /// A standard exponential variate, −log U with U uniform on (0, 1)
+    /// (GSL's `gsl_ran_exponential` with mean 1).
+    @inlinable @inline(__always)
+    public func exponential() -> Double { gsl_ran_exponential(pointer, 1.0) }
+
+    /// A standard normal variate by GSL's ziggurat (Marsaglia & Tsang 2000).
+    @inlinable @inline(__always)
+    public func normal() -> Double { gsl_ran_gaussian_ziggurat(pointer, 1.0) }
+}
+
+/// SplitMix64's output function (Steele, Lea & Flood 2014), used to hash
+/// seeds; it is a bijection on 64-bit words.
+public enum SplitMix64 {
+    @inlinable
+    public static func mix(_ x: UInt64) -> UInt64 {
+        var z = x
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
