@@ -102,20 +102,40 @@ final class RealFourierTransform {
     /// power spectrum |F|^2: its circular autocorrelation, divided by
     /// `count`. `false` if GSL reports an error.
     func powerSpectrumInverse(_ data: inout [Double]) -> Bool {
-        guard let wavetable, let inverseWavetable, let workspace, data.count == count else { return false }
+        var spectrum = [Double](repeating: 0, count: count)
+        return addPowerSpectrum(of: &data, to: &spectrum) && inverse(&spectrum) && {
+            data = spectrum
+            return true
+        }()
+    }
+
+    /// Transforms `data` (length `count`) in place and adds its power
+    /// spectrum |F_k|^2, in GSL's half-complex layout
+    /// [Re0, Re1, Im1, Re2, Im2, ..., (Re_{n/2} if n is even)] with the
+    /// imaginary parts zero, to `spectrum`. `false` if GSL reports an error.
+    func addPowerSpectrum(of data: inout [Double], to spectrum: inout [Double]) -> Bool {
+        guard let wavetable, let workspace, data.count == count, spectrum.count == count else { return false }
+        return data.withUnsafeMutableBufferPointer { buffer -> Bool in
+            guard let base = buffer.baseAddress,
+                  gsl_fft_real_transform(base, 1, count, wavetable, workspace) == 0 else { return false }
+            spectrum.withUnsafeMutableBufferPointer { s in
+                s[0] += base[0] * base[0]
+                var k = 1
+                while k + 1 < count {
+                    s[k] += base[k] * base[k] + base[k + 1] * base[k + 1]
+                    k += 2
+                }
+                if count % 2 == 0 { s[count - 1] += base[count - 1] * base[count - 1] }
+            }
+            return true
+        }
+    }
+
+    /// The inverse transform (with GSL's 1/count) of half-complex `data`, in place.
+    func inverse(_ data: inout [Double]) -> Bool {
+        guard let inverseWavetable, let workspace, data.count == count else { return false }
         return data.withUnsafeMutableBufferPointer { buffer -> Bool in
             guard let base = buffer.baseAddress else { return false }
-            guard gsl_fft_real_transform(base, 1, count, wavetable, workspace) == 0 else { return false }
-            // Half-complex layout: [Re0, Re1, Im1, Re2, Im2, ..., (Re_{n/2} if n even)].
-            base[0] = base[0] * base[0]
-            var k = 1
-            while k + 1 < count {
-                let re = base[k], im = base[k + 1]
-                base[k] = re * re + im * im
-                base[k + 1] = 0
-                k += 2
-            }
-            if count % 2 == 0 { base[count - 1] = base[count - 1] * base[count - 1] }
             return gsl_fft_halfcomplex_inverse(base, 1, count, inverseWavetable, workspace) == 0
         }
     }

@@ -25,17 +25,41 @@ func effectiveSampleSize(_ x: Draws) -> Double? {
     let n = x.iterations, m = x.chains
     guard n >= 3, !shouldReturnNotAvailable(x.values) else { return nil }
 
-    // Mean autocovariance over chains, summed in chain order as matrixStats' rowMeans2.
+    // gamma(k), the mean over chains of the autocovariances (see
+    // `autocovariance(_:)`): the power spectra of the centred, zero-padded
+    // chains are summed and transformed back once. A constant chain
+    // contributes zeros, as in posterior.
     let transform = RealFourierTransform(count: 2 * fastFourierSize(atLeast: n))
-    var gamma = [Double](repeating: 0, count: n)
     var chainMeans = [Double](repeating: 0, count: m)
+    var spectrum = [Double](repeating: 0, count: transform.count)
+    var buffer = [Double](repeating: 0, count: transform.count)
+    var gamma: [Double]
+    var transformed = true
     for j in 0..<m {
         let chain = x.chain(j)
-        chainMeans[j] = RArithmetic.plainMean(chain)
-        let covariances = chainAutocovariance(chain, transform: transform)
-        for k in 0..<n { gamma[k] += covariances[k] }
+        chainMeans[j] = RArithmetic.plainMean(chain)  // matrixStats' colMeans2, for var(chain means)
+        guard let first = chain.first, chain.contains(where: { $0 != first }) else { continue }
+        // Centred by R's mean, as posterior's `autocovariance`: a cruder mean
+        // shifts the autocovariances visibly when the draws sit far from 0.
+        let centre = RArithmetic.mean(chain)
+        for k in 0..<transform.count { buffer[k] = 0 }
+        var i = 0
+        for v in chain { buffer[i] = v - centre; i += 1 }
+        transformed = transformed && transform.addPowerSpectrum(of: &buffer, to: &spectrum)
     }
-    for k in 0..<n { gamma[k] /= Double(m) }
+    if transformed, transform.inverse(&spectrum) {
+        let scale = Double(n) * Double(m)
+        gamma = (0..<n).map { spectrum[$0] / scale }
+    } else {
+        // GSL refused (it cannot for the sizes used here): the direct sums.
+        gamma = [Double](repeating: 0, count: n)
+        for j in 0..<m {
+            let chain = Array(x.chain(j))
+            guard chain.contains(where: { $0 != chain[0] }) else { continue }
+            let covariances = directAutocovariance(chain)
+            for k in 0..<n { gamma[k] += covariances[k] / Double(m) }
+        }
+    }
 
     let meanVariance = gamma[0] * Double(n) / Double(n - 1)
     var variancePlus = meanVariance * Double(n - 1) / Double(n)
@@ -96,7 +120,7 @@ public func essMean(_ draws: Draws) -> Double? {
 /// split chains.
 public func essBulk(_ draws: Draws) -> Double? {
     guard !containsNaN(draws.values) else { return nil }
-    return effectiveSampleSize(rankNormalized(splitChains(draws)))
+    return effectiveSampleSize(rankNormalizedSplit(draws, values: draws.values, order: ascendingOrder(draws.values)))
 }
 
 /// ESS for the standard deviation: the ESS of the split chains of
@@ -119,7 +143,7 @@ public func essSd(_ draws: Draws) -> Double? {
 public func essQuantile(_ draws: Draws, probability: Double) throws(DiagnosticsError) -> Double? {
     try checkProbability(probability)
     guard !shouldReturnNotAvailable(draws.values) else { return nil }
-    let sorted = draws.values.sorted()
+    let sorted = sortedValues(draws.values)
     return quantileEffectiveSampleSize(draws, sorted: sorted, probability: probability)
 }
 
@@ -137,14 +161,14 @@ func quantileEffectiveSampleSize(_ draws: Draws, sorted: [Double], probability: 
 /// ESS of the median, `essQuantile(draws, probability: 0.5)`.
 public func essMedian(_ draws: Draws) -> Double? {
     guard !shouldReturnNotAvailable(draws.values) else { return nil }
-    return quantileEffectiveSampleSize(draws, sorted: draws.values.sorted(), probability: 0.5)
+    return quantileEffectiveSampleSize(draws, sorted: sortedValues(draws.values), probability: 0.5)
 }
 
 /// Tail ESS (Vehtari et al. 2021, sec. 4.3): the smaller of the ESS of the
 /// 5% and 95% quantiles; not available if either is.
 public func essTail(_ draws: Draws) -> Double? {
     guard !shouldReturnNotAvailable(draws.values) else { return nil }
-    let sorted = draws.values.sorted()
+    let sorted = sortedValues(draws.values)
     return tailEffectiveSampleSize(draws, sorted: sorted)
 }
 

@@ -36,13 +36,13 @@ public func mcseSd(_ draws: Draws) -> Double? {
 public func mcseQuantile(_ draws: Draws, probability: Double) throws(DiagnosticsError) -> Double? {
     try checkProbability(probability)
     guard !shouldReturnNotAvailable(draws.values) else { return nil }
-    return quantileStandardError(draws, sorted: draws.values.sorted(), probability: probability)
+    return quantileStandardError(draws, sorted: sortedValues(draws.values), probability: probability)
 }
 
 /// MCSE of the median, `mcseQuantile(draws, probability: 0.5)`.
 public func mcseMedian(_ draws: Draws) -> Double? {
     guard !shouldReturnNotAvailable(draws.values) else { return nil }
-    return quantileStandardError(draws, sorted: draws.values.sorted(), probability: 0.5)
+    return quantileStandardError(draws, sorted: sortedValues(draws.values), probability: 0.5)
 }
 
 func quantileStandardError(_ draws: Draws, sorted: [Double], probability p: Double) -> Double? {

@@ -17,7 +17,7 @@ public func standardDeviation(_ draws: Draws) -> Double? {
 /// The median of all draws (the mean of the two middle values for an even count).
 public func median(_ draws: Draws) -> Double? {
     guard !containsNaN(draws.values) else { return nil }
-    return medianOfSorted(draws.values.sorted())
+    return medianOfSorted(sortedValues(draws.values))
 }
 
 /// The median absolute deviation about the median, scaled by 1.4826 to be
@@ -28,7 +28,7 @@ public func medianAbsoluteDeviation(_ draws: Draws) -> Double? {
 }
 
 func medianAbsoluteDeviation(_ values: [Double], centre: Double) -> Double? {
-    (1.4826 * medianOfSorted(values.map { abs($0 - centre) }.sorted())).available
+    (1.4826 * medianOfSorted(sortedValues(values.map { abs($0 - centre) }))).available
 }
 
 /// The type-7 quantile of all draws (Hyndman & Fan 1996; R's default):
@@ -40,7 +40,7 @@ func medianAbsoluteDeviation(_ values: [Double], centre: Double) -> Double? {
 public func quantile(_ draws: Draws, probability: Double) throws(DiagnosticsError) -> Double? {
     try checkProbability(probability)
     guard !containsNaN(draws.values) else { return nil }
-    return typeSevenQuantile(sorted: draws.values.sorted(), probability: probability).available
+    return typeSevenQuantile(sorted: sortedValues(draws.values), probability: probability).available
 }
 
 /// R's `median` of sorted values: the middle one, or R's `mean` of the two middle ones.

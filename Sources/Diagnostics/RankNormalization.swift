@@ -1,42 +1,98 @@
 /// Average ranks (1-based) of `values`, ties sharing the mean of their
-/// positions, as R's `rank(x, ties.method = "average")`. The values must not
-/// be NaN (±Inf are ranked last/first as usual).
+/// positions, as R's `rank(x, ties.method = "average")`. No NaN.
 func averageRanks(_ values: [Double]) -> [Double] {
-    let count = values.count
-    var order = [Int32](unsafeUninitializedCapacity: count) { buffer, initialised in
-        for i in 0..<count { buffer[i] = Int32(truncatingIfNeeded: i) }
-        initialised = count
-    }
-    values.withUnsafeBufferPointer { v in
-        order.sort { v[Int($0)] < v[Int($1)] }
-    }
-    var ranks = [Double](repeating: 0, count: count)
-    values.withUnsafeBufferPointer { v in
-        var start = 0
-        while start < count {
-            var end = start
-            let value = v[Int(order[start])]
-            while end + 1 < count, v[Int(order[end + 1])] == value { end += 1 }
-            // Positions start...end (0-based) share the rank (start + end + 2) / 2.
-            let rank = Double(start + end + 2) / 2
-            for k in start...end { ranks[Int(order[k])] = rank }
-            start = end + 1
-        }
+    var ranks = [Double](repeating: 0, count: values.count)
+    forEachTieGroup(ascendingOrder(values), values: values, include: { _ in true }) { group, rank in
+        for index in group { ranks[index] = rank }
     }
     return ranks
 }
 
-/// Rank normalisation (Vehtari et al. 2021, eq. 14): with r the average
-/// rank of a draw among all S draws of the matrix,
-/// z = Phi^-1((r - 3/8) / (S + 1/4)) (Blom's offset c = 3/8, as posterior's
-/// `z_scale`). The input must not contain NaN.
-func rankNormalized(_ draws: Draws) -> Draws {
-    let ranks = averageRanks(draws.values)
+/// Rank normalisation of the split chains (Vehtari et al. 2021, eq. 14):
+/// with r the average rank of a cell among all S cells of
+/// `splitChains(draws)`, z = Phi^-1((r - 3/8) / (S + 1/4)) (Blom's offset
+/// c = 3/8, as posterior's `z_scale(.split_chains(x))`).
+///
+/// - Parameters:
+///   - draws: gives the shape (iterations x chains).
+///   - values: the values to rank, in the layout of `draws` (the draws
+///     themselves, or the folded draws); no NaN.
+///   - order: the indices of `values` in ascending order of value.
+/// - Returns: the z-scores, laid out as `splitChains(draws)`.
+func rankNormalizedSplit(_ draws: Draws, values: [Double], order: [Int32]) -> Draws {
+    let n = draws.iterations, m = draws.chains
+    let length = n == 1 ? 1 : n / 2
+    let secondStart = n == 1 ? 1 : Int((Double(n) / 2 + 1).rounded(.up)) - 1
+    let splitChainCount = n == 1 ? m : 2 * m
+    // Where draw `index` lands in the split matrix; -1 for the dropped middle draw.
+    @inline(__always) func position(_ index: Int) -> Int {
+        if n == 1 { return index }
+        let (chain, iteration) = index.quotientAndRemainder(dividingBy: n)
+        if iteration < length { return chain * length + iteration }
+        if iteration >= secondStart { return (m + chain) * length + (iteration - secondStart) }
+        return -1
+    }
+    let cells = length * splitChainCount
     let c = 3.0 / 8.0
-    let denominator = Double(draws.count) - 2 * c + 1
-    return Draws(
-        unchecked: ranks.map { GSL.normalQuantile(($0 - c) / denominator) },
-        iterations: draws.iterations, chains: draws.chains)
+    let denominator = Double(cells) - 2 * c + 1
+    var z = [Double](repeating: 0, count: cells)
+    z.withUnsafeMutableBufferPointer { out in
+        values.withUnsafeBufferPointer { v in
+            order.withUnsafeBufferPointer { o in
+                let count = o.count
+                var start = 0
+                var seen = 0  // cells ranked so far
+                while start < count {
+                    // The run start..<end of equal values; the dropped draws in it do not count.
+                    let value = v[Int(o[start])]
+                    var end = start + 1
+                    while end < count, v[Int(o[end])] == value { end += 1 }
+                    var kept = 0
+                    for k in start..<end where position(Int(o[k])) >= 0 { kept += 1 }
+                    if kept > 0 {
+                        // Average of the 1-based ranks seen + 1 ... seen + kept.
+                        let rank = Double(2 * seen + kept + 1) / 2
+                        let score = GSL.normalQuantile((rank - c) / denominator)
+                        for k in start..<end {
+                            let p = position(Int(o[k]))
+                            if p >= 0 { out[p] = score }
+                        }
+                        seen += kept
+                    }
+                    start = end
+                }
+            }
+        }
+    }
+    return Draws(unchecked: z, iterations: length, chains: splitChainCount)
+}
+
+/// Walks `order` (ascending by `values`), skipping indices not included, and
+/// calls `body` once per run of equal values with the run's indices and
+/// their average rank (start + end + 2) / 2 among the included indices.
+func forEachTieGroup(
+    _ order: [Int32], values: [Double], include: (Int) -> Bool, _ body: ([Int], Double) -> Void
+) {
+    var group: [Int] = []
+    var groupValue = 0.0
+    var seen = 0
+    func flush() {
+        guard !group.isEmpty else { return }
+        let rank = Double(2 * seen + group.count + 1) / 2
+        body(group, rank)
+        seen += group.count
+        group.removeAll(keepingCapacity: true)
+    }
+    values.withUnsafeBufferPointer { v in
+        for entry in order {
+            let index = Int(entry)
+            guard include(index) else { continue }
+            if !group.isEmpty, v[index] != groupValue { flush() }
+            if group.isEmpty { groupValue = v[index] }
+            group.append(index)
+        }
+    }
+    flush()
 }
 
 /// Folding (Vehtari et al. 2021, sec. 4.2): |x - median(x)| with the median

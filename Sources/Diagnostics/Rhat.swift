@@ -35,8 +35,8 @@ func potentialScaleReduction(_ x: Draws) -> Double? {
 /// (tail); not available if either is.
 public func rhat(_ draws: Draws) -> Double? {
     guard !containsNaN(draws.values), let fold = folded(draws), !containsNaN(fold.values) else { return nil }
-    guard let bulk = potentialScaleReduction(rankNormalized(splitChains(draws))),
-          let tail = potentialScaleReduction(rankNormalized(splitChains(fold)))
+    guard let bulk = potentialScaleReduction(rankNormalizedSplit(draws, values: draws.values, order: ascendingOrder(draws.values))),
+          let tail = potentialScaleReduction(rankNormalizedSplit(draws, values: fold.values, order: ascendingOrder(fold.values)))
     else { return nil }
     return max(bulk, tail)
 }

@@ -66,6 +66,12 @@ public struct Summary: Sendable, Hashable {
     /// The columns computed, in display order.
     public let columns: [SummaryColumn]
     public let rows: [SummaryRow]
+
+    /// A summary table from rows computed elsewhere (or a subset of another's).
+    public init(columns: [SummaryColumn], rows: [SummaryRow]) {
+        self.columns = columns
+        self.rows = rows
+    }
 }
 
 /// Summarises many variables at once, as posterior's `summarise_draws`
@@ -116,20 +122,26 @@ func summarizeVariable(_ name: String, _ draws: Draws, monteCarloStandardErrors:
     guard !containsNaN(values) else {
         return row  // every other column is NA, as in posterior
     }
-    let sorted = values.sorted()
+    // One argsort serves the quantiles, the ranks of the draws, and (by a
+    // merge) the order of the folded draws for the MAD and the tail R-hat.
+    let order = ascendingOrder(values)
+    let sorted = values.withUnsafeBufferPointer { v in order.map { v[Int($0)] } }
     let centre = medianOfSorted(sorted)
     row.median = centre.available
     row.q5 = typeSevenQuantile(sorted: sorted, probability: 0.05).available
     row.q95 = typeSevenQuantile(sorted: sorted, probability: 0.95).available
-    let fold = draws.map { abs($0 - centre) }
-    row.mad = containsNaN(fold.values) ? nil : (1.4826 * medianOfSorted(fold.values.sorted())).available
 
-    let bulk = rankNormalized(splitChains(draws))
+    let bulk = rankNormalizedSplit(draws, values: values, order: order)
     row.essBulk = effectiveSampleSize(bulk)
-    if !containsNaN(fold.values),
-       let bulkRhat = potentialScaleReduction(bulk),
-       let tailRhat = potentialScaleReduction(rankNormalized(splitChains(fold))) {
-        row.rhat = max(bulkRhat, tailRhat)
+    let fold = values.map { abs($0 - centre) }
+    if !containsNaN(fold) {
+        let foldOrder = foldedOrder(values, ascending: order, centre: centre)
+        let sortedFold = fold.withUnsafeBufferPointer { f in foldOrder.map { f[Int($0)] } }
+        row.mad = (1.4826 * medianOfSorted(sortedFold)).available
+        if let bulkRhat = potentialScaleReduction(bulk),
+           let tailRhat = potentialScaleReduction(rankNormalizedSplit(draws, values: fold, order: foldOrder)) {
+            row.rhat = max(bulkRhat, tailRhat)
+        }
     }
     let notAvailable = shouldReturnNotAvailable(values)
     if !notAvailable {

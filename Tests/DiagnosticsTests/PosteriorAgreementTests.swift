@@ -92,31 +92,38 @@ struct PosteriorAgreementTests {
     func largestDifference() throws {
         var largest = 0.0
         var compared = 0
+        var worst = ""
+
         for fixture in Fixtures.cases {
             let draws = try fixture.makeDraws()
             let v = fixture.values
-            var pairs: [(Double?, FixtureNumber)] = [
-                (mean(draws), v.mean), (median(draws), v.median),
-                (standardDeviation(draws), v.sd), (medianAbsoluteDeviation(draws), v.mad),
-                (rhat(draws), v.rhat), (rhatBasic(draws), v.rhat_basic),
-                (essBulk(draws), v.ess_bulk), (essTail(draws), v.ess_tail),
-                (essBasic(draws), v.ess_basic), (essMean(draws), v.ess_mean), (essSd(draws), v.ess_sd),
-                (mcseMean(draws), v.mcse_mean), (mcseSd(draws), v.mcse_sd),
+            var pairs: [(String, Double?, FixtureNumber)] = [
+                ("mean", mean(draws), v.mean), ("median", median(draws), v.median),
+                ("sd", standardDeviation(draws), v.sd), ("mad", medianAbsoluteDeviation(draws), v.mad),
+                ("rhat", rhat(draws), v.rhat), ("rhat_basic", rhatBasic(draws), v.rhat_basic),
+                ("ess_bulk", essBulk(draws), v.ess_bulk), ("ess_tail", essTail(draws), v.ess_tail),
+                ("ess_basic", essBasic(draws), v.ess_basic), ("ess_mean", essMean(draws), v.ess_mean),
+                ("ess_sd", essSd(draws), v.ess_sd),
+                ("mcse_mean", mcseMean(draws), v.mcse_mean), ("mcse_sd", mcseSd(draws), v.mcse_sd),
             ]
             for (index, p) in fixture.probabilities.enumerated() {
-                pairs.append((try quantile(draws, probability: p), v.quantile[index]))
-                pairs.append((try essQuantile(draws, probability: p), v.ess_quantile[index]))
-                pairs.append((try mcseQuantile(draws, probability: p), v.mcse_quantile[index]))
+                pairs.append(("quantile(\(p))", try quantile(draws, probability: p), v.quantile[index]))
+                pairs.append(("ess_quantile(\(p))", try essQuantile(draws, probability: p), v.ess_quantile[index]))
+                pairs.append(("mcse_quantile(\(p))", try mcseQuantile(draws, probability: p), v.mcse_quantile[index]))
             }
             if let nested = fixture.rhat_nested {
-                pairs.append((try rhatNested(draws, superchains: nested.superchains), nested.value))
+                pairs.append(("rhat_nested", try rhatNested(draws, superchains: nested.superchains), nested.value))
             }
-            for (mine, reference) in pairs {
-                largest = max(largest, relativeDifference(mine, reference))
+            for (name, mine, reference) in pairs {
+                let difference = relativeDifference(mine, reference)
+                if difference > largest {
+                    largest = difference
+                    worst = "\(name) of \(fixture.name)"
+                }
                 compared += 1
             }
         }
-        print("compared \(compared) values in \(Fixtures.cases.count) cases; largest relative difference \(largest)")
+        print("compared \(compared) values in \(Fixtures.cases.count) cases; largest relative difference \(largest) (\(worst))")
         #expect(compared > 1000)
         #expect(largest <= 1e-10)
     }
