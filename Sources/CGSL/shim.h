@@ -112,6 +112,14 @@ static inline double cgsl_rng_uniform_positive(const gsl_rng *r) {
     return u;
 }
 
+/// Fills `out` with the next `count` raw 32-bit outputs of the generator.
+static inline void cgsl_rng_fill_u32(const gsl_rng *r, uint32_t *out, size_t count) {
+    // Our MT19937 type's `get` forwards to GSL's; call GSL's directly.
+    unsigned long (*get)(void *) = r->type == &cgsl_mt19937_53_type ? gsl_rng_mt19937->get : r->type->get;
+    void *state = r->state;
+    for (size_t i = 0; i < count; i++) out[i] = (uint32_t)get(state);
+}
+
 /// The raw integer output of the generator.
 static inline unsigned long cgsl_rng_get(const gsl_rng *r) { return r->type->get(r->state); }
 

@@ -1,4 +1,5 @@
 import CGSL
+import Foundation
 
 /// A source of uniform random bits: one GSL generator (`gsl_rng`) that this
 /// object owns and frees.
@@ -52,9 +53,14 @@ public final class Generator {
         self.stream = stream
         self.key = Generator.key(seed: seed, chain: chain, stream: stream)
         gsl_rng_set(pointer, UInt(key))
+        words = .allocate(capacity: Generator.blockSize)
+        position = Generator.blockSize
     }
 
-    deinit { gsl_rng_free(pointer) }
+    deinit {
+        words.deallocate()
+        gsl_rng_free(pointer)
+    }
 
     /// The seeding key of stream `(seed, chain, stream)`: each component is
     /// folded in through SplitMix64's finaliser, so that nearby triples give
@@ -66,22 +72,53 @@ public final class Generator {
         return k
     }
 
-    /// A uniform variate on [0, 1) with 53 random bits.
-    @inlinable @inline(__always)
-    public func uniform() -> Double { cgsl_rng_uniform(pointer) }
-
-    /// A uniform variate on (0, 1) with 53 random bits (zero is redrawn).
-    @inlinable @inline(__always)
-    public func uniformPositive() -> Double { cgsl_rng_uniform_positive(pointer) }
+    /// Raw 32-bit outputs of the generator, drawn from GSL in blocks so that
+    /// the hot paths pay for one indirect call per block rather than per word.
+    @usableFromInline let words: UnsafeMutablePointer<UInt32>
+    @usableFromInline @exclusivity(unchecked) var position: Int
+    @usableFromInline static let blockSize = 512
 
     /// The next raw 32-bit output of the Mersenne Twister.
     @inlinable @inline(__always)
-    public func next32() -> UInt32 { UInt32(truncatingIfNeeded: cgsl_rng_get(pointer)) }
+    public func next32() -> UInt32 {
+        if position == Generator.blockSize { refill() }
+        let w = words[position]
+        position &+= 1
+        return w
+    }
 
-    /// A standard exponential variate, −log U with U uniform on (0, 1)
-    /// (GSL's `gsl_ran_exponential` with mean 1).
+    @usableFromInline func refill() {
+        cgsl_rng_fill_u32(pointer, words, Generator.blockSize)
+        position = 0
+    }
+
+    /// A uniform variate on [0, 1) with 53 random bits: two 32-bit outputs
+    /// joined as in Matsumoto & Nishimura's genrand_res53.
     @inlinable @inline(__always)
-    public func exponential() -> Double { gsl_ran_exponential(pointer, 1.0) }
+    public func uniform() -> Double {
+        let a = Double(next32() >> 5), b = Double(next32() >> 6)
+        return (a * 67108864.0 + b) * (1.0 / 9007199254740992.0)
+    }
+
+    /// A uniform variate on (0, 1) with 53 random bits (zero is redrawn).
+    @inlinable @inline(__always)
+    public func uniformPositive() -> Double {
+        while true {
+            let u = uniform()
+            if u > 0 { return u }
+        }
+    }
+
+    /// A uniform variate on [0, 1) with 32 random bits: for accept/reject
+    /// decisions and mixture choices, where 2^-32 resolution is more than
+    /// enough and the second word would be wasted.
+    @inlinable @inline(__always)
+    public func uniform32() -> Double { Double(next32()) * (1.0 / 4294967296.0) }
+
+    /// A standard exponential variate, −log U with U uniform on (0, 1) with
+    /// 53 bits (so its tail reaches 36.7, not 22.2).
+    @inlinable @inline(__always)
+    public func exponential() -> Double { -log(uniformPositive()) }
 
     /// A standard normal variate by GSL's ziggurat (Marsaglia & Tsang 2000).
     @inlinable @inline(__always)

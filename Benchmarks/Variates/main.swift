@@ -1,0 +1,154 @@
+// Throughput of the Variates module: draws per second for the Pólya–Gamma
+// sampler over the grid of (b, z), with the z-scores of the sample
+// mean and variance against the closed forms, plus the other distributions.
+//
+//     swift run -c release VariatesBenchmarks [polyagamma|distributions|all]
+//         [--draws N] [--seed S] [--method hybrid|devroye|alternate|gammaSeries] [--tsv]
+//
+// Timing: wall clock (ContinuousClock) around filling a buffer of N draws at
+// fixed (b, z), best of three repetitions; peak memory from getrusage.
+import Foundation
+import Variates
+
+struct Options {
+    var what = "all"
+    var draws = 1_000_000
+    var seed: UInt64 = 20261124
+    var methods: [PolyaGamma.Method] = [.hybrid]
+    var tsv = false
+    var shapes: [Double] = [0.5, 1, 2, 2.7, 3, 5, 10, 20, 60, 200]
+    var tilts: [Double] = [0, 1, -1, 4, -4, 10, -10, 40]
+}
+
+func parse() -> Options {
+    var o = Options()
+    var args = Array(CommandLine.arguments.dropFirst())
+    func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("VariatesBenchmarks: \(message)\n".utf8))
+        exit(2)
+    }
+    while !args.isEmpty {
+        let a = args.removeFirst()
+        func value() -> String {
+            guard !args.isEmpty else { fail("\(a) needs a value") }
+            return args.removeFirst()
+        }
+        switch a {
+        case "polyagamma", "distributions", "all": o.what = a
+        case "--draws":
+            guard let n = Int(value()), n > 1 else { fail("--draws takes a whole number > 1") }
+            o.draws = n
+        case "--seed":
+            guard let s = UInt64(value()) else { fail("--seed takes a whole number >= 0") }
+            o.seed = s
+        case "--method":
+            let v = value()
+            if v == "all" { o.methods = PolyaGamma.Method.allCases; continue }
+            guard let m = PolyaGamma.Method(rawValue: v) else { fail("unknown --method \(v)") }
+            o.methods = [m]
+        case "--shapes":
+            let list = value().split(separator: ",").compactMap { Double($0) }
+            guard !list.isEmpty else { fail("--shapes takes a comma-separated list of numbers") }
+            o.shapes = list
+        case "--tilts":
+            let list = value().split(separator: ",").compactMap { Double($0) }
+            guard !list.isEmpty else { fail("--tilts takes a comma-separated list of numbers") }
+            o.tilts = list
+        case "--tsv": o.tsv = true
+        default: fail("unknown argument \(a)")
+        }
+    }
+    return o
+}
+
+func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+}
+
+/// Best-of-three time to fill `buffer` with draws of `distribution`.
+func time<D: Distribution>(_ distribution: D, _ buffer: UnsafeMutableBufferPointer<Double>,
+                           _ generator: Generator) -> Double {
+    let clock = ContinuousClock()
+    var best = Double.infinity
+    for _ in 0..<3 {
+        let elapsed = clock.measure { distribution.fill(buffer, using: generator) }
+        best = min(best, seconds(elapsed))
+    }
+    return best
+}
+
+func peakMemoryMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+func runPolyaGamma(_ o: Options) throws {
+    let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: o.draws)
+    defer { buffer.deallocate() }
+    let header = ["b", "z", "method", "Mdraws_per_s", "mean_z", "var_z"]
+    print(o.tsv ? header.joined(separator: "\t")
+          : "     b       z  method         M draws/s   mean z   var z")
+    for b in o.shapes {
+        for z in o.tilts {
+            for method in o.methods {
+                if method == .devroye && b != b.rounded() { continue }
+                let pg = try PolyaGamma(shape: b, tilt: z, method: method)
+                let rng = try Generator(seed: o.seed, chain: 0, stream: 0)
+                let t = time(pg, buffer, rng)
+                // z-scores of the last filled buffer against the closed forms.
+                let n = Double(o.draws)
+                var sum = 0.0
+                for x in buffer { sum += x }
+                let mean = sum / n
+                var ss = 0.0
+                for x in buffer { ss += (x - mean) * (x - mean) }
+                let variance = ss / (n - 1)
+                let k2 = pg.variance, k4 = pg.cumulant(4)
+                let meanZ = (mean - pg.mean) / (k2 / n).squareRoot()
+                let varZ = (variance - k2) / ((k4 + 2 * k2 * k2) / n).squareRoot()
+                let rate = n / t / 1e6
+                if o.tsv {
+                    print([String(b), String(z), method.rawValue, String(format: "%.3f", rate),
+                           String(format: "%.2f", meanZ), String(format: "%.2f", varZ)].joined(separator: "\t"))
+                } else {
+                    print(String(format: "%6.1f %7.1f  %-12@ %10.2f %8.2f %7.2f",
+                                 b, z, method.rawValue as NSString, rate, meanZ, varZ))
+                }
+            }
+        }
+    }
+}
+
+func runDistributions(_ o: Options) throws {
+    let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: o.draws)
+    defer { buffer.deallocate() }
+    let rng = try Generator(seed: o.seed)
+    let cases: [(String, any Distribution)] = [
+        ("uniform", try Uniform()),
+        ("standard normal", StandardNormal()),
+        ("exponential", try Exponential(rate: 1)),
+        ("gamma(0.5)", try Gamma(shape: 0.5, rate: 1)),
+        ("gamma(3)", try Gamma(shape: 3, rate: 1)),
+        ("inverse gamma(3, 2)", try InverseGamma(shape: 3, scale: 2)),
+        ("inverse Gaussian(1, 2)", try InverseGaussian(mean: 1, shape: 2)),
+        ("truncated normal [0, inf)", try TruncatedNormal(mean: 0, standardDeviation: 1, lower: 0)),
+        ("truncated normal [3, 3.5]", try TruncatedNormal(mean: 0, standardDeviation: 1, lower: 3, upper: 3.5)),
+    ]
+    print("distribution                   M draws/s")
+    for (name, d) in cases {
+        func measure<D: Distribution>(_ d: D) -> Double { time(d, buffer, rng) }
+        let t = measure(d)
+        print(String(format: "%-30@ %9.2f", name as NSString, Double(o.draws) / t / 1e6))
+    }
+}
+
+let options = parse()
+do {
+    if options.what == "polyagamma" || options.what == "all" { try runPolyaGamma(options) }
+    if options.what == "distributions" || options.what == "all" { try runDistributions(options) }
+    print(String(format: "peak memory: %.1f MiB", peakMemoryMiB()))
+} catch {
+    FileHandle.standardError.write(Data("VariatesBenchmarks: \(error)\n".utf8))
+    exit(1)
+}

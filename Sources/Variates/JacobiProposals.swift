@@ -1,0 +1,105 @@
+import Foundation
+
+/// Draws from the density proportional to x^(−3/2) exp(−λ/(2x) − c²x/2) on
+/// (0, t): an inverse Gaussian IG(μ = √λ/c, λ) truncated above at t (a Lévy
+/// distribution when c = 0). This is the left-hand proposal of both Devroye's
+/// J*(1, c) sampler (λ = 1) and the alternate J*(h, c) sampler (λ = h²).
+///
+/// Windle (2013, thesis, §A.1) and Polson, Scott & Windle (2013, §4): when
+/// μ > t, propose X = λ/Z² with Z a standard normal truncated to
+/// Z ≥ a = √(λ/t) and accept with probability e^(−c²X/2); when μ ≤ t, draw
+/// IG(μ, λ) until it falls below t. The normal tail uses Devroye's (1986,
+/// p. 382) exponential method, Z = a + E₁/a accepted if E₁² ≤ 2a²E₂, when
+/// a ≥ 1, and plain rejection of |N| otherwise.
+struct TruncatedInverseGaussianBelow: Sendable {
+    let lambda: Double
+    let halfCSquared: Double
+    let t: Double
+    let mu: Double
+    let a: Double
+    let mode: Mode
+
+    enum Mode: Sendable { case levyExponentialTail, levyNormalRejection, inverseGaussian }
+
+    init(lambda: Double, c: Double, t: Double) {
+        self.lambda = lambda
+        self.halfCSquared = 0.5 * c * c
+        self.t = t
+        self.mu = c > 0 ? lambda.squareRoot() / c : .infinity
+        self.a = (lambda / t).squareRoot()
+        if mu > t {
+            mode = a >= 1 ? .levyExponentialTail : .levyNormalRejection
+        } else {
+            mode = .inverseGaussian
+        }
+    }
+
+    @inline(__always)
+    func sample(using generator: Generator) -> Double {
+        switch mode {
+        case .levyExponentialTail:
+            while true {
+                var e1: Double
+                repeat {
+                    e1 = generator.exponential()
+                } while e1 * e1 > 2 * a * a * generator.exponential()
+                let z = a + e1 / a
+                let x = lambda / (z * z)
+                if halfCSquared == 0 || generator.uniform() <= exp(-halfCSquared * x) { return x }
+            }
+        case .levyNormalRejection:
+            while true {
+                var z: Double
+                repeat { z = abs(generator.normal()) } while z < a
+                let x = lambda / (z * z)
+                if halfCSquared == 0 || generator.uniform() <= exp(-halfCSquared * x) { return x }
+            }
+        case .inverseGaussian:
+            while true {
+                let x = InverseGaussian.draw(mean: mu, shape: lambda, using: generator)
+                if x < t && x > 0 { return x }
+            }
+        }
+    }
+}
+
+/// Draws from Gamma(shape h, rate λ) truncated below at t, the right-hand
+/// proposal of the alternate sampler.
+///
+/// In the scaled variable y = λx on [s, ∞), s = λt: for h ≤ 1 propose
+/// y = s + E and accept with probability (y/s)^(h−1); for h > 1 propose
+/// y = s + E/β with Dagpunar's (1978) optimal rate
+/// β = (s − h + √((s − h)² + 4s)) / (2s) < 1 and accept with probability
+/// (y/m)^(h−1) e^(−(1−β)(y − m)), m = max(s, (h − 1)/(1 − β)) the maximiser.
+struct TruncatedGammaAbove: Sendable {
+    let shape: Double
+    let rate: Double
+    let s: Double
+    let beta: Double
+    let m: Double
+
+    init(shape h: Double, rate: Double, t: Double) {
+        shape = h
+        self.rate = rate
+        s = rate * t
+        if h > 1 {
+            let d = s - h
+            beta = (d + (d * d + 4 * s).squareRoot()) / (2 * s)
+            m = max(s, (h - 1) / (1 - beta))
+        } else {
+            beta = 1
+            m = s
+        }
+    }
+
+    @inline(__always)
+    func sample(using generator: Generator) -> Double {
+        let hm1 = shape - 1
+        if hm1 == 0 { return (s + generator.exponential()) / rate }
+        while true {
+            let y = s + generator.exponential() / beta
+            let logAccept = hm1 * log(y / m) - (1 - beta) * (y - m)
+            if log(generator.uniformPositive()) <= logAccept { return y / rate }
+        }
+    }
+}
