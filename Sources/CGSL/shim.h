@@ -38,24 +38,19 @@ static inline const gsl_rng_type *cgsl_rng_type_default(void) { return gsl_rng_d
 /// Turns GSL's default error handler (which aborts the process) off.
 static inline void cgsl_error_handler_off(void) { gsl_set_error_handler_off(); }
 
-// -- MT19937 with 53-bit doubles and 64-bit seeds ---------------------------
+// -- GSL generators with 53-bit doubles and 64-bit seeds --------------------
 //
-// GSL's MT19937 returns doubles with 32 random bits and uses only the low 32
-// bits of its seed. The type below is GSL's own MT19937 recurrence (its `get`
-// is called through GSL's type table) with two changes:
+// GSL's 32-bit generators return doubles with 32 random bits and use only the
+// low 32 bits of a seed. The types below run GSL's own recurrences (their
+// `get` is called through GSL's type table) with two changes:
 //   * `get_double` joins two 32-bit outputs into a 53-bit uniform on [0, 1)
 //     (Matsumoto & Nishimura's genrand_res53), so exponential and normal tails
 //     are not cut off at 2^-32;
-//   * `set` fills the whole 624-word state from SplitMix64 (Steele, Lea &
-//     Flood 2014) started at the 64-bit seed, so that distinct 64-bit seeds
-//     give unrelated states rather than colliding after 2^32 seeds.
-// The state layout is that of GSL's rng/mt.c (`unsigned long mt[624]; int mti;`);
-// `cgsl_mt19937_53_layout_matches` checks it against GSL at run time.
-
-typedef struct {
-    unsigned long mt[624];
-    int mti;
-} cgsl_mt_state;
+//   * `set` fills the whole state from SplitMix64 (Steele, Lea & Flood 2014)
+//     started at the 64-bit seed, so that distinct 64-bit seeds give unrelated
+//     states rather than colliding after 2^32 seeds.
+// The state layouts are those of GSL's rng/taus.c and rng/mt.c;
+// `cgsl_rng_layouts_match` checks their sizes against GSL at run time.
 
 static inline uint64_t cgsl_splitmix64_next(uint64_t *x) {
     uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
@@ -63,6 +58,38 @@ static inline uint64_t cgsl_splitmix64_next(uint64_t *x) {
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     return z ^ (z >> 31);
 }
+
+/// Joins two 32-bit outputs into a uniform double on [0, 1) with 53 bits.
+static inline double cgsl_join53(unsigned long a, unsigned long b) {
+    return ((double)(a >> 5) * 67108864.0 + (double)(b >> 6)) * (1.0 / 9007199254740992.0);
+}
+
+// L'Ecuyer's (1996) maximally equidistributed combined Tausworthe generator,
+// GSL's taus2: period 2^88, three 32-bit words of state.
+typedef struct { unsigned long s1, s2, s3; } cgsl_taus_state;
+
+static inline void cgsl_taus2_53_set(void *state, unsigned long seed) {
+    cgsl_taus_state *s = (cgsl_taus_state *)state;
+    uint64_t x = (uint64_t)seed;
+    uint64_t a = cgsl_splitmix64_next(&x), b = cgsl_splitmix64_next(&x);
+    // Each component needs enough non-zero high bits (s1 > 1, s2 > 7, s3 > 15),
+    // the same corrections GSL's own taus2 seeding makes.
+    s->s1 = (unsigned long)(a & 0xffffffffULL); if (s->s1 < 2) s->s1 += 2;
+    s->s2 = (unsigned long)(a >> 32);           if (s->s2 < 8) s->s2 += 8;
+    s->s3 = (unsigned long)(b & 0xffffffffULL); if (s->s3 < 16) s->s3 += 16;
+}
+static inline unsigned long cgsl_taus2_53_get(void *state) { return gsl_rng_taus2->get(state); }
+static inline double cgsl_taus2_53_get_double(void *state) {
+    unsigned long a = gsl_rng_taus2->get(state);
+    return cgsl_join53(a, gsl_rng_taus2->get(state));
+}
+static const gsl_rng_type cgsl_taus2_53_type = {
+    "taus2_53", 0xffffffffUL, 0, sizeof(cgsl_taus_state),
+    &cgsl_taus2_53_set, &cgsl_taus2_53_get, &cgsl_taus2_53_get_double
+};
+
+// Matsumoto & Nishimura's (1998) Mersenne Twister MT19937: period 2^19937 − 1.
+typedef struct { unsigned long mt[624]; int mti; } cgsl_mt_state;
 
 static inline void cgsl_mt19937_53_set(void *state, unsigned long seed) {
     cgsl_mt_state *s = (cgsl_mt_state *)state;
@@ -77,28 +104,38 @@ static inline void cgsl_mt19937_53_set(void *state, unsigned long seed) {
     s->mt[0] = 0x80000000UL;
     s->mti = 624;
 }
-
-static inline unsigned long cgsl_mt19937_53_get(void *state) {
-    return gsl_rng_mt19937->get(state);
-}
-
+static inline unsigned long cgsl_mt19937_53_get(void *state) { return gsl_rng_mt19937->get(state); }
 static inline double cgsl_mt19937_53_get_double(void *state) {
-    unsigned long a = gsl_rng_mt19937->get(state) >> 5;
-    unsigned long b = gsl_rng_mt19937->get(state) >> 6;
-    return ((double)a * 67108864.0 + (double)b) * (1.0 / 9007199254740992.0);
+    unsigned long a = gsl_rng_mt19937->get(state);
+    return cgsl_join53(a, gsl_rng_mt19937->get(state));
 }
-
 static const gsl_rng_type cgsl_mt19937_53_type = {
     "mt19937_53", 0xffffffffUL, 0, sizeof(cgsl_mt_state),
     &cgsl_mt19937_53_set, &cgsl_mt19937_53_get, &cgsl_mt19937_53_get_double
 };
 
-/// MT19937 with 53-bit doubles and full 64-bit SplitMix64 seeding.
-static inline const gsl_rng_type *cgsl_rng_type_mt19937_53(void) { return &cgsl_mt19937_53_type; }
+/// The generator types: 0 = taus2, 1 = MT19937 (both with 53-bit doubles and
+/// 64-bit SplitMix64 seeding).
+static inline const gsl_rng_type *cgsl_rng_type_53(int algorithm) {
+    return algorithm == 1 ? &cgsl_mt19937_53_type : &cgsl_taus2_53_type;
+}
 
-/// Whether GSL's MT19937 state has the layout `cgsl_mt_state` assumes.
-static inline int cgsl_mt19937_53_layout_matches(void) {
-    return gsl_rng_mt19937->size == sizeof(cgsl_mt_state) && gsl_rng_mt19937->max == 0xffffffffUL;
+/// GSL's own `get` behind our type `algorithm`, for filling blocks of words.
+typedef unsigned long (*cgsl_get_function)(void *);
+static inline cgsl_get_function cgsl_underlying_get(int algorithm) {
+    return algorithm == 1 ? gsl_rng_mt19937->get : gsl_rng_taus2->get;
+}
+
+/// Whether GSL's state sizes are the ones the layouts above assume.
+static inline int cgsl_rng_layouts_match(void) {
+    return gsl_rng_mt19937->size == sizeof(cgsl_mt_state) && gsl_rng_mt19937->max == 0xffffffffUL
+        && gsl_rng_taus2->size == sizeof(cgsl_taus_state) && gsl_rng_taus2->max == 0xffffffffUL;
+}
+
+/// Fills `out` with `count` outputs of `get` on the generator's state.
+static inline void cgsl_rng_fill_u32(const gsl_rng *r, cgsl_get_function get, uint32_t *out, size_t count) {
+    void *state = r->state;
+    for (size_t i = 0; i < count; i++) out[i] = (uint32_t)get(state);
 }
 
 /// A 53-bit uniform on [0, 1) straight from the generator's table (no range
@@ -110,14 +147,6 @@ static inline double cgsl_rng_uniform_positive(const gsl_rng *r) {
     double u;
     do { u = r->type->get_double(r->state); } while (u == 0.0);
     return u;
-}
-
-/// Fills `out` with the next `count` raw 32-bit outputs of the generator.
-static inline void cgsl_rng_fill_u32(const gsl_rng *r, uint32_t *out, size_t count) {
-    // Our MT19937 type's `get` forwards to GSL's; call GSL's directly.
-    unsigned long (*get)(void *) = r->type == &cgsl_mt19937_53_type ? gsl_rng_mt19937->get : r->type->get;
-    void *state = r->state;
-    for (size_t i = 0; i < count; i++) out[i] = (uint32_t)get(state);
 }
 
 /// The raw integer output of the generator.

@@ -52,7 +52,7 @@ struct DevroyeJacobi: Sendable {
         while true {
             let x: Double
             let q: Double
-            if generator.uniform() < rightProbability {
+            if generator.uniform32() < rightProbability {
                 x = t + generator.exponential() / k
                 q = 0.5 * Double.pi * Double.pi * x
             } else {
@@ -60,7 +60,7 @@ struct DevroyeJacobi: Sendable {
                 q = 2 / x
             }
             // Alternating partial sums of aₙ/a₀, compared with U ~ U(0, 1).
-            let u = generator.uniform()
+            let u = generator.uniform32()
             var s = 1.0
             var n = 1.0
             while true {

@@ -45,14 +45,14 @@ struct TruncatedInverseGaussianBelow: Sendable {
                 } while e1 * e1 > 2 * a * a * generator.exponential()
                 let z = a + e1 / a
                 let x = lambda / (z * z)
-                if halfCSquared == 0 || generator.uniform() <= exp(-halfCSquared * x) { return x }
+                if halfCSquared == 0 || generator.uniform32() <= exp(-halfCSquared * x) { return x }
             }
         case .levyNormalRejection:
             while true {
                 var z: Double
                 repeat { z = abs(generator.normal()) } while z < a
                 let x = lambda / (z * z)
-                if halfCSquared == 0 || generator.uniform() <= exp(-halfCSquared * x) { return x }
+                if halfCSquared == 0 || generator.uniform32() <= exp(-halfCSquared * x) { return x }
             }
         case .inverseGaussian:
             while true {

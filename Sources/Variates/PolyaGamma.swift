@@ -45,9 +45,10 @@ public struct PolyaGamma: Distribution {
     // Stored flat (no enum payloads) so that drawing copies nothing.
     let devroye: DevroyeJacobi
     let devroyeCount: Int
-    let alternate: AlternateJacobi?
+    let alternate: AlternateJacobi      // a shared placeholder when alternateCount == 0
     let alternateCount: Int
-    let series: GammaSeriesJacobi?
+    let series: GammaSeriesJacobi       // a shared placeholder unless usesSeries
+    let usesSeries: Bool
 
     /// PG(shape, tilt), drawn by `method` (the hybrid rule by default).
     ///
@@ -93,18 +94,20 @@ public struct PolyaGamma: Distribution {
         self.devroye = DevroyeJacobi(c: c)
         self.devroyeCount = devroyeCount
         self.alternateCount = alternateCount
-        self.alternate = alternateCount > 0 ? AlternateJacobi(shape: alternateShape, c: c) : nil
-        self.series = useSeries ? GammaSeriesJacobi(shape: shape, c: c) : nil
+        self.alternate = alternateCount > 0 ? AlternateJacobi(shape: alternateShape, c: c) : PolyaGamma.unusedAlternate
+        self.series = useSeries ? GammaSeriesJacobi(shape: shape, c: c) : PolyaGamma.unusedSeries
+        self.usesSeries = useSeries
     }
+
+    private static let unusedAlternate = AlternateJacobi(shape: 1, c: 0)
+    private static let unusedSeries = GammaSeriesJacobi(shape: 1, c: 0)
 
     /// One draw of PG(shape, tilt).
     public func sample(using generator: Generator) -> Double {
-        if let series { return 0.25 * series.sample(using: generator) }
+        if usesSeries { return 0.25 * series.sample(using: generator) }
         var x = 0.0
         for _ in 0..<devroyeCount { x += devroye.sample(using: generator) }
-        if let alternate {
-            for _ in 0..<alternateCount { x += alternate.sample(using: generator) }
-        }
+        for _ in 0..<alternateCount { x += alternate.sample(using: generator) }
         return 0.25 * x
     }
 }
