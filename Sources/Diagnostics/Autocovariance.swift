@@ -44,6 +44,43 @@ func directAutocovariance(_ chain: [Double]) -> [Double] {
     }
 }
 
+/// gamma(k), k = 0...n-1: the mean over chains of the chains'
+/// autocovariances (see `autocovariance(_:)`), as posterior's `.ess` forms
+/// it. The power spectra of the centred, zero-padded chains are summed and
+/// transformed back once. A constant chain contributes zeros, as in
+/// posterior.
+func meanAutocovariance(_ x: Draws, transforms: FourierTransforms = FourierTransforms()) -> [Double] {
+    let n = x.iterations, m = x.chains
+    let transform = transforms.transform(count: 2 * fastFourierSize(atLeast: n))
+    var spectrum = [Double](repeating: 0, count: transform.count)
+    var buffer = [Double](repeating: 0, count: transform.count)
+    var transformed = true
+    for j in 0..<m {
+        let chain = x.chain(j)
+        guard let first = chain.first, chain.contains(where: { $0 != first }) else { continue }
+        // Centred by R's mean, as posterior's `autocovariance`: a cruder mean
+        // shifts the autocovariances visibly when the draws sit far from 0.
+        let centre = RArithmetic.mean(chain)
+        for k in 0..<transform.count { buffer[k] = 0 }
+        var i = 0
+        for v in chain { buffer[i] = v - centre; i += 1 }
+        transformed = transformed && transform.addPowerSpectrum(of: &buffer, to: &spectrum)
+    }
+    if transformed, transform.inverse(&spectrum) {
+        let scale = Double(n) * Double(m)
+        return (0..<n).map { spectrum[$0] / scale }
+    }
+    // GSL refused (it cannot for the sizes used here): the direct sums.
+    var gamma = [Double](repeating: 0, count: n)
+    for j in 0..<m {
+        let chain = Array(x.chain(j))
+        guard chain.contains(where: { $0 != chain[0] }) else { continue }
+        let covariances = directAutocovariance(chain)
+        for k in 0..<n { gamma[k] += covariances[k] / Double(m) }
+    }
+    return gamma
+}
+
 /// The smallest 2^a 3^b 5^c >= n (R's `nextn`).
 func fastFourierSize(atLeast n: Int) -> Int {
     var candidate = max(n, 1)
@@ -74,6 +111,19 @@ func chainAutocovariance(_ chain: ArraySlice<Double>, transform: RealFourierTran
     // As posterior: ac / ac[1] * var(x) * (n - 1) / n, evaluated left to right.
     let first = buffer[0]
     return (0..<n).map { k in buffer[k] / first * variance * Double(n - 1) / Double(n) }
+}
+
+/// GSL transforms by length, made on first use: one per thread of work
+/// (a summary row), so that its ESS computations share the wavetables.
+final class FourierTransforms {
+    private var made: [Int: RealFourierTransform] = [:]
+
+    func transform(count: Int) -> RealFourierTransform {
+        if let existing = made[count] { return existing }
+        let transform = RealFourierTransform(count: count)
+        made[count] = transform
+        return transform
+    }
 }
 
 /// GSL's mixed-radix real FFT of one length: wavetables and workspace,

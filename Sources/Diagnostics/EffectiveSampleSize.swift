@@ -20,46 +20,15 @@ import Foundation
 /// tau is bounded below by 1/log10(S), so ESS <= S log10(S); ESS = S/tau.
 ///
 /// Not available with fewer than 3 iterations or when
-/// `shouldReturnNotAvailable` holds for the matrix.
-func effectiveSampleSize(_ x: Draws) -> Double? {
+/// `shouldReturnNotAvailable` holds for the matrix. `transforms` lets
+/// callers that compute several ESS of one shape reuse GSL's wavetables.
+func effectiveSampleSize(_ x: Draws, transforms: FourierTransforms = FourierTransforms()) -> Double? {
     let n = x.iterations, m = x.chains
     guard n >= 3, !shouldReturnNotAvailable(x.values) else { return nil }
 
-    // gamma(k), the mean over chains of the autocovariances (see
-    // `autocovariance(_:)`): the power spectra of the centred, zero-padded
-    // chains are summed and transformed back once. A constant chain
-    // contributes zeros, as in posterior.
-    let transform = RealFourierTransform(count: 2 * fastFourierSize(atLeast: n))
-    var chainMeans = [Double](repeating: 0, count: m)
-    var spectrum = [Double](repeating: 0, count: transform.count)
-    var buffer = [Double](repeating: 0, count: transform.count)
-    var gamma: [Double]
-    var transformed = true
-    for j in 0..<m {
-        let chain = x.chain(j)
-        chainMeans[j] = RArithmetic.plainMean(chain)  // matrixStats' colMeans2, for var(chain means)
-        guard let first = chain.first, chain.contains(where: { $0 != first }) else { continue }
-        // Centred by R's mean, as posterior's `autocovariance`: a cruder mean
-        // shifts the autocovariances visibly when the draws sit far from 0.
-        let centre = RArithmetic.mean(chain)
-        for k in 0..<transform.count { buffer[k] = 0 }
-        var i = 0
-        for v in chain { buffer[i] = v - centre; i += 1 }
-        transformed = transformed && transform.addPowerSpectrum(of: &buffer, to: &spectrum)
-    }
-    if transformed, transform.inverse(&spectrum) {
-        let scale = Double(n) * Double(m)
-        gamma = (0..<n).map { spectrum[$0] / scale }
-    } else {
-        // GSL refused (it cannot for the sizes used here): the direct sums.
-        gamma = [Double](repeating: 0, count: n)
-        for j in 0..<m {
-            let chain = Array(x.chain(j))
-            guard chain.contains(where: { $0 != chain[0] }) else { continue }
-            let covariances = directAutocovariance(chain)
-            for k in 0..<n { gamma[k] += covariances[k] / Double(m) }
-        }
-    }
+    let gamma = meanAutocovariance(x, transforms: transforms)
+    // matrixStats' colMeans2, for var(chain means).
+    let chainMeans = (0..<m).map { RArithmetic.plainMean(x.chain($0)) }
 
     let meanVariance = gamma[0] * Double(n) / Double(n - 1)
     var variancePlus = meanVariance * Double(n - 1) / Double(n)
@@ -148,14 +117,16 @@ public func essQuantile(_ draws: Draws, probability: Double) throws(DiagnosticsE
 }
 
 /// `essQuantile` given the sorted draws (no validation).
-func quantileEffectiveSampleSize(_ draws: Draws, sorted: [Double], probability: Double) -> Double? {
+func quantileEffectiveSampleSize(
+    _ draws: Draws, sorted: [Double], probability: Double, transforms: FourierTransforms = FourierTransforms()
+) -> Double? {
     var p = probability
     if p == 1 {
         let s = Double(sorted.count)
         p = (s - 0.5) / s
     }
     let q = typeSevenQuantile(sorted: sorted, probability: p)
-    return effectiveSampleSize(splitChains(draws.map { $0 <= q ? 1 : 0 }))
+    return effectiveSampleSize(splitChains(draws.map { $0 <= q ? 1 : 0 }), transforms: transforms)
 }
 
 /// ESS of the median, `essQuantile(draws, probability: 0.5)`.
@@ -172,9 +143,11 @@ public func essTail(_ draws: Draws) -> Double? {
     return tailEffectiveSampleSize(draws, sorted: sorted)
 }
 
-func tailEffectiveSampleSize(_ draws: Draws, sorted: [Double]) -> Double? {
-    guard let lower = quantileEffectiveSampleSize(draws, sorted: sorted, probability: 0.05),
-          let upper = quantileEffectiveSampleSize(draws, sorted: sorted, probability: 0.95)
+func tailEffectiveSampleSize(
+    _ draws: Draws, sorted: [Double], transforms: FourierTransforms = FourierTransforms()
+) -> Double? {
+    guard let lower = quantileEffectiveSampleSize(draws, sorted: sorted, probability: 0.05, transforms: transforms),
+          let upper = quantileEffectiveSampleSize(draws, sorted: sorted, probability: 0.95, transforms: transforms)
     else { return nil }
     return min(lower, upper)
 }

@@ -45,8 +45,16 @@ public func mcseMedian(_ draws: Draws) -> Double? {
     return quantileStandardError(draws, sorted: sortedValues(draws.values), probability: 0.5)
 }
 
-func quantileStandardError(_ draws: Draws, sorted: [Double], probability p: Double) -> Double? {
-    guard let ess = quantileEffectiveSampleSize(draws, sorted: sorted, probability: p) else { return nil }
+func quantileStandardError(
+    _ draws: Draws, sorted: [Double], probability p: Double, transforms: FourierTransforms = FourierTransforms()
+) -> Double? {
+    let ess = quantileEffectiveSampleSize(draws, sorted: sorted, probability: p, transforms: transforms)
+    return quantileStandardError(sorted: sorted, probability: p, effectiveSampleSize: ess)
+}
+
+/// The quantile MCSE given the quantile's ESS (not available if it is not).
+func quantileStandardError(sorted: [Double], probability p: Double, effectiveSampleSize ess: Double?) -> Double? {
+    guard let ess else { return nil }
     let a1 = GSL.betaQuantile(0.1586553, ess * p + 1, ess * (1 - p) + 1)
     let a2 = GSL.betaQuantile(0.8413447, ess * p + 1, ess * (1 - p) + 1)
     guard a1.isFinite, a2.isFinite else { return nil }

@@ -131,8 +131,9 @@ func summarizeVariable(_ name: String, _ draws: Draws, monteCarloStandardErrors:
     row.q5 = typeSevenQuantile(sorted: sorted, probability: 0.05).available
     row.q95 = typeSevenQuantile(sorted: sorted, probability: 0.95).available
 
+    let transforms = FourierTransforms()
     let bulk = rankNormalizedSplit(draws, values: values, order: order)
-    row.essBulk = effectiveSampleSize(bulk)
+    row.essBulk = effectiveSampleSize(bulk, transforms: transforms)
     let fold = values.map { abs($0 - centre) }
     if !containsNaN(fold) {
         let foldOrder = foldedOrder(values, ascending: order, centre: centre)
@@ -144,16 +145,21 @@ func summarizeVariable(_ name: String, _ draws: Draws, monteCarloStandardErrors:
         }
     }
     let notAvailable = shouldReturnNotAvailable(values)
+    var ess05: Double?, ess95: Double?
     if !notAvailable {
-        row.essTail = tailEffectiveSampleSize(draws, sorted: sorted)
+        ess05 = quantileEffectiveSampleSize(draws, sorted: sorted, probability: 0.05, transforms: transforms)
+        ess95 = quantileEffectiveSampleSize(draws, sorted: sorted, probability: 0.95, transforms: transforms)
+        if let ess05, let ess95 { row.essTail = min(ess05, ess95) }
     }
     if monteCarloStandardErrors {
-        if let ess = essMean(draws) { row.mcseMean = (variance.squareRoot() / ess.squareRoot()).available }
+        if let ess = effectiveSampleSize(splitChains(draws), transforms: transforms) {
+            row.mcseMean = (variance.squareRoot() / ess.squareRoot()).available
+        }
         row.mcseSd = mcseSd(draws)
         if !notAvailable {
-            row.mcseMedian = quantileStandardError(draws, sorted: sorted, probability: 0.5)
-            row.mcseQ5 = quantileStandardError(draws, sorted: sorted, probability: 0.05)
-            row.mcseQ95 = quantileStandardError(draws, sorted: sorted, probability: 0.95)
+            row.mcseMedian = quantileStandardError(draws, sorted: sorted, probability: 0.5, transforms: transforms)
+            row.mcseQ5 = quantileStandardError(sorted: sorted, probability: 0.05, effectiveSampleSize: ess05)
+            row.mcseQ95 = quantileStandardError(sorted: sorted, probability: 0.95, effectiveSampleSize: ess95)
         }
     }
     return row

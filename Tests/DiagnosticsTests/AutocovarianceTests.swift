@@ -27,6 +27,19 @@ struct AutocovarianceTests {
         }
     }
 
+    @Test("the ESS's mean autocovariance over chains agrees with the direct sums", arguments: [3, 10, 333, 1000])
+    func meanOverChainsAgreesWithDirectSums(_ n: Int) throws {
+        var chains = (0..<4).map { Self.series(n, phi: 0.6, seed: UInt64(10 * n + $0)).map { $0 + 1e4 } }
+        chains[2] = [Double](repeating: 7, count: n)  // a constant chain contributes zeros
+        let draws = try Draws(chains: chains)
+        let gamma = meanAutocovariance(draws)
+        let perChain = chains.map { $0.allSatisfy { $0 == 7 } ? [Double](repeating: 0, count: n) : directAutocovariance($0) }
+        let direct = (0..<n).map { k in perChain.map { $0[k] }.reduce(0, +) / 4 }
+        for k in 0..<n {
+            #expect(abs(gamma[k] - direct[k]) <= 1e-12 * direct[0], "lag \(k): \(gamma[k]) vs \(direct[k])")
+        }
+    }
+
     @Test func constantAndNonFiniteChains() throws {
         #expect(try autocovariance([2, 2, 2, 2]) == [0, 0, 0, 0])
         #expect(try autocorrelation([2, 2, 2, 2]) == nil)
