@@ -96,7 +96,7 @@ public func essBulk(_ draws: Draws) -> Double? {
 /// |x - mean(x)|.
 ///
 /// posterior 1.4.0 (the Debian bookworm package this module is checked
-/// against) uses |x - mean(x)|; posterior >= 1.5 uses (x - mean(x))^2.
+/// against) uses |x - mean(x)|; posterior 1.7 (stan-dev/posterior b962b63, Dec 2024) uses (x - mean(x))^2.
 public func essSd(_ draws: Draws) -> Double? {
     let centre = RArithmetic.mean(draws.values)
     return effectiveSampleSize(splitChains(draws.map { abs($0 - centre) }))

@@ -56,7 +56,7 @@ public func rhatBasic(_ draws: Draws, split: Bool = true) -> Double? {
 /// means, W_nu = mean over k of (W_k + B_k), and
 /// R-hat_nu = sqrt(1 + B_nu / W_nu).
 ///
-/// posterior 1.4.0 has no `rhat_nested`; this follows posterior >= 1.6.
+/// posterior 1.4.0 has no `rhat_nested`; this follows posterior >= 1.5, where it first appeared.
 /// Not available under the rule of `shouldReturnNotAvailable` or with a
 /// single superchain.
 ///

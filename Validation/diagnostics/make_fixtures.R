@@ -12,8 +12,8 @@
 # Draws are stored chain by chain: "draws": [[chain 1], [chain 2], ...].
 #
 # Nested R-hat: posterior 1.4.0 (Debian bookworm) has no rhat_nested (it came
-# in 1.6). Its fixture values come from `nested_rhat_reference` below, written
-# from Margossian et al. (2024), eqs. 4-8, as posterior >= 1.6 defines it.
+# in 1.5). Its fixture values come from `nested_rhat_reference` below, written
+# from Margossian et al. (2024), eqs. 4-8, as posterior >= 1.5 defines it.
 
 suppressPackageStartupMessages(library(posterior))
 
