@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Diagnostics
 
@@ -58,6 +59,50 @@ struct EdgeCaseTests {
         #expect(essBulk(draws) == nil)
         #expect(essTail(draws) == nil)
         #expect(mean(draws) != nil)
+    }
+
+    /// 6 to 11 draws per chain: the split chains have 3 to 5 draws, Geyer's
+    /// loop never runs, tau = 2 and ESS = S/2 (S the draws after splitting).
+    @Test(arguments: [6, 7, 8, 9, 10, 11])
+    func halfTheDrawsQuirk(_ n: Int) throws {
+        let chains = (0..<4).map { AutocovarianceTests.series(n, phi: 0.3, seed: UInt64(n * 10 + $0)) }
+        let draws = try Draws(chains: chains)
+        let s = Double(4 * 2 * (n / 2))
+        #expect(essBulk(draws) == s / 2)
+        #expect(essMean(draws) == s / 2)
+    }
+
+    @Test func constantDrawsAreNotAvailable() throws {
+        let draws = try Draws(chains: [[Double](repeating: 2.5, count: 20), [Double](repeating: 2.5, count: 20)])
+        #expect(rhat(draws) == nil && rhatBasic(draws) == nil)
+        #expect(essBulk(draws) == nil && essTail(draws) == nil && essMean(draws) == nil && essSd(draws) == nil)
+        #expect(mcseMean(draws) == nil && mcseSd(draws) == nil && mcseMedian(draws) == nil)
+        #expect(mean(draws) == 2.5 && standardDeviation(draws) == 0)
+    }
+
+    /// Equal numbers of 0s and 1s: the folded draws are all 1/2, so the tail
+    /// R-hat, and with it R-hat, is not available.
+    @Test func balancedBinaryHasNoRhat() throws {
+        let draws = try Draws(chains: (0..<4).map { j in (0..<50).map { Double(($0 + j) % 2) } })
+        #expect(rhat(draws) == nil)
+        #expect(rhatBasic(draws) != nil)
+    }
+
+    /// Bulk ESS depends on the draws only through their ranks.
+    @Test func bulkEffectiveSampleSizeIsRankBased() throws {
+        let chains = (0..<4).map { AutocovarianceTests.series(300, phi: 0.7, seed: UInt64(40 + $0)) }
+        let draws = try Draws(chains: chains)
+        let transformed = try Draws(chains: chains.map { $0.map { exp(3 * $0) - 2 } })
+        #expect(essBulk(draws) == essBulk(transformed))
+    }
+
+    @Test func infinitiesLeaveRankDiagnostics() throws {
+        var chains = (0..<4).map { AutocovarianceTests.series(100, phi: 0.2, seed: UInt64(70 + $0)) }
+        chains[1][10] = .infinity
+        let draws = try Draws(chains: chains)
+        #expect(rhat(draws) != nil && essBulk(draws) != nil)
+        #expect(essTail(draws) == nil && mcseMean(draws) == nil && mcseSd(draws) == nil)
+        #expect(mean(draws) == .infinity && standardDeviation(draws) == nil)
     }
 
     @Test func splitDropsTheMiddleDrawOfOddChains() throws {
