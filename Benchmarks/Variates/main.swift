@@ -34,7 +34,7 @@ func parse() -> Options {
             return args.removeFirst()
         }
         switch a {
-        case "polyagamma", "distributions", "all": o.what = a
+        case "polyagamma", "distributions", "accuracy", "all": o.what = a
         case "--draws":
             guard let n = Int(value()), n > 1 else { fail("--draws takes a whole number > 1") }
             o.draws = n
@@ -143,10 +143,51 @@ func runDistributions(_ o: Options) throws {
     }
 }
 
+/// Accuracy of the approximate methods: two-sample Kolmogorov–Smirnov of
+/// `draws` approximate draws against `draws` exact ones (Devroye sums, or the
+/// alternate method for non-integer b), with the exact method's and the
+/// approximation's throughput.
+func runAccuracy(_ o: Options) throws {
+    print("     b       z  method          √(n/2)·D   p-value  exact M/s  approx M/s")
+    let n = o.draws
+    let exactBuffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: n)
+    let approximateBuffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: n)
+    defer { exactBuffer.deallocate(); approximateBuffer.deallocate() }
+    for b in o.shapes {
+        for z in o.tilts {
+            let exactMethod: PolyaGamma.Method = b == b.rounded() ? .devroye : .alternate
+            let exact = try PolyaGamma(shape: b, tilt: z, method: exactMethod)
+            let rng = try Generator(seed: o.seed, chain: 1, stream: 0)
+            let clock = ContinuousClock()
+            let te = seconds(clock.measure { exact.fill(exactBuffer, using: rng) })
+            let sortedExact = exactBuffer.sorted()
+            for method in [PolyaGamma.Method.gammaSeries, .matchedGamma] {
+                let approximate = try PolyaGamma(shape: b, tilt: z, method: method)
+                let ta = seconds(clock.measure { approximate.fill(approximateBuffer, using: rng) })
+                let sortedApproximate = approximateBuffer.sorted()
+                var i = 0, j = 0, d = 0.0
+                while i < n && j < n {
+                    let v = min(sortedExact[i], sortedApproximate[j])
+                    while i < n && sortedExact[i] <= v { i += 1 }
+                    while j < n && sortedApproximate[j] <= v { j += 1 }
+                    d = max(d, abs(Double(i - j)) / Double(n))
+                }
+                let statistic = d * (Double(n) / 2).squareRoot()
+                // Kolmogorov distribution tail, 2 Σ (−1)^(k−1) e^(−2k²x²).
+                var p = 0.0
+                for k in 1...100 { p += 2 * (k % 2 == 1 ? 1 : -1) * exp(-2 * Double(k * k) * statistic * statistic) }
+                print(String(format: "%6.1f %7.1f  %-13@ %9.3f %9.3f %10.2f %11.2f", b, z, method.rawValue as NSString,
+                             statistic, min(max(p, 0), 1), Double(n) / te / 1e6, Double(n) / ta / 1e6))
+            }
+        }
+    }
+}
+
 let options = parse()
 do {
     if options.what == "polyagamma" || options.what == "all" { try runPolyaGamma(options) }
     if options.what == "distributions" || options.what == "all" { try runDistributions(options) }
+    if options.what == "accuracy" { try runAccuracy(options) }
     print(String(format: "peak memory: %.1f MiB", peakMemoryMiB()))
 } catch {
     FileHandle.standardError.write(Data("VariatesBenchmarks: \(error)\n".utf8))

@@ -17,11 +17,18 @@ import Foundation
 /// * `.gammaSeries` — K exact gamma terms of the series plus a moment-matched
 ///   gamma for the rest (`GammaSeriesJacobi`): not exact, but its mean and
 ///   variance are, and its skewness is within 1e-4 of the true one;
+/// * `.matchedGamma` — a shifted gamma with the exact mean, variance and
+///   skewness (`MatchedGammaPolyaGamma`): one gamma variate, not exact;
 /// * `.hybrid` (the default) — exact sums up to `exactShapeLimit`: b integer →
 ///   b Devroye draws; b non-integer → ⌊b⌋ − 1 Devroye draws and one alternate
 ///   draw with shape 1 + frac(b) (alternate alone for b < 1); above the limit,
-///   the gamma series. The limit was set by measuring speed and accuracy
-///   (Validation/RESULTS.md).
+///   the matched gamma where its kurtosis gap is below `matchedGammaTolerance`
+///   (b ≥ 70 at z = 0, b ≥ 315 at the worst tilt, |z| ≈ 6), else the gamma
+///   series. The limits were set by measuring speed and accuracy
+///   (`VariatesBenchmarks polyagamma|accuracy`, Validation/RESULTS.md): above
+///   b = 4 the gamma series is 2–7 times as fast as exact sums and two-sample
+///   KS tests of 10⁶–10⁷ draws cannot tell it from them, while the matched
+///   gamma is told apart at b ≤ 5 and not at b ≥ 10.
 ///
 /// Parameters are checked when the value is made; `sample(using:)` never
 /// fails.
@@ -34,11 +41,15 @@ public struct PolyaGamma: Distribution {
     public let method: Method
 
     public enum Method: String, CaseIterable, Sendable {
-        case hybrid, devroye, alternate, gammaSeries
+        case hybrid, devroye, alternate, gammaSeries, matchedGamma
     }
 
-    /// Shapes above this are drawn by the gamma series in the hybrid rule.
-    public static let exactShapeLimit = 10.0
+    /// The largest kurtosis gap (`matchedGammaKurtosisGap`) at which the hybrid
+    /// rule uses the matched gamma: about 2e-5 in the CDF.
+    public static let matchedGammaTolerance = 1e-3
+
+    /// Shapes above this are drawn by an approximation in the hybrid rule.
+    public static let exactShapeLimit = 4.0
 
     // The plan: the draw is 0.25 × (sum of `devroyeCount` J*(1, c) draws and
     // `alternateCount` J*(h, c) draws), or 0.25 × one gamma-series draw.
@@ -49,6 +60,8 @@ public struct PolyaGamma: Distribution {
     let alternateCount: Int
     let series: GammaSeriesJacobi       // a shared placeholder unless usesSeries
     let usesSeries: Bool
+    let matched: MatchedGammaPolyaGamma
+    let usesMatched: Bool
 
     /// PG(shape, tilt), drawn by `method` (the hybrid rule by default).
     ///
@@ -63,7 +76,7 @@ public struct PolyaGamma: Distribution {
         self.method = method
         let c = 0.5 * abs(tilt)
         let isInteger = shape == shape.rounded(.down) && shape <= 1e9
-        var devroyeCount = 0, alternateShape = 0.0, alternateCount = 0, useSeries = false
+        var devroyeCount = 0, alternateShape = 0.0, alternateCount = 0, useSeries = false, useMatched = false
         switch method {
         case .devroye:
             guard isInteger else {
@@ -76,8 +89,13 @@ public struct PolyaGamma: Distribution {
             alternateShape = shape / Double(alternateCount)
         case .gammaSeries:
             useSeries = true
+        case .matchedGamma:
+            useMatched = true
         case .hybrid:
-            if shape > PolyaGamma.exactShapeLimit {
+            if shape > PolyaGamma.exactShapeLimit
+                && PolyaGamma.matchedGammaKurtosisGap(shape: shape, tilt: tilt) <= PolyaGamma.matchedGammaTolerance {
+                useMatched = true
+            } else if shape > PolyaGamma.exactShapeLimit {
                 useSeries = true
             } else if isInteger {
                 devroyeCount = Int(shape)
@@ -97,6 +115,8 @@ public struct PolyaGamma: Distribution {
         self.alternate = alternateCount > 0 ? AlternateJacobi(shape: alternateShape, c: c) : PolyaGamma.unusedAlternate
         self.series = useSeries ? GammaSeriesJacobi(shape: shape, c: c) : PolyaGamma.unusedSeries
         self.usesSeries = useSeries
+        self.matched = MatchedGammaPolyaGamma(shape: shape, tilt: tilt)
+        self.usesMatched = useMatched
     }
 
     private static let unusedAlternate = AlternateJacobi(shape: 1, c: 0)
@@ -104,6 +124,7 @@ public struct PolyaGamma: Distribution {
 
     /// One draw of PG(shape, tilt).
     public func sample(using generator: Generator) -> Double {
+        if usesMatched { return matched.sample(using: generator) }
         if usesSeries { return 0.25 * series.sample(using: generator) }
         var x = 0.0
         for _ in 0..<devroyeCount { x += devroye.sample(using: generator) }

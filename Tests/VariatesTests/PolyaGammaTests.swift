@@ -58,6 +58,18 @@ import Testing
         }
     }
 
+    /// Closed-form third and fourth cumulants against the gamma-series sums.
+    @Test(arguments: [0.0, 0.02, 0.2, 0.5, 0.7, 3, -9, 60])
+    func closedFormCumulants(z: Double) {
+        let b = 3.0
+        let k3 = PolyaGamma.thirdCumulant(shape: b, tilt: z)
+        let k4 = PolyaGamma.fourthCumulant(shape: b, tilt: z)
+        #expect(abs(k3 - PolyaGamma.cumulant(3, shape: b, tilt: z)) / k3 < 1e-9)
+        #expect(abs(k4 - PolyaGamma.cumulant(4, shape: b, tilt: z)) / k4 < 1e-7)
+        // The matched gamma's kurtosis gap: 0.069/b at z = 0.
+        if z == 0 { #expect(abs(PolyaGamma.matchedGammaKurtosisGap(shape: b, tilt: 0) * b - 0.0690) < 0.001) }
+    }
+
     @Test func knownValues() throws {
         // Values printed by Python's polyagamma 2.0 (its README): pdf(0.1 | 1, 0)
         // and cdf([1, 2] | 2, 1).
@@ -148,7 +160,7 @@ import Testing
     }
 
     /// Every method, forced, at a few points.
-    @Test(arguments: [PolyaGamma.Method.devroye, .alternate, .gammaSeries],
+    @Test(arguments: [PolyaGamma.Method.devroye, .alternate, .gammaSeries, .matchedGamma],
           [(1.0, 0.0), (2.0, 3.0), (5.0, -10.0)])
     func forcedMethodMoments(method: PolyaGamma.Method, parameters: (Double, Double)) throws {
         let (b, z) = parameters
@@ -191,7 +203,7 @@ import Testing
 
     /// Above b = 40, two-sample KS of the hybrid rule (gamma series) against
     /// sums of exact Devroye draws.
-    @Test(arguments: [(60.0, 0.0), (60.0, 4.0), (200.0, 1.0), (200.0, -10.0)])
+    @Test(arguments: [(60.0, 0.0), (60.0, 4.0), (200.0, 1.0), (200.0, -10.0), (200.0, 40.0), (500.0, 4.0)])
     func twoSampleAgainstExactSums(parameters: (Double, Double)) throws {
         let (b, z) = parameters
         let approximate = try PolyaGamma(shape: b, tilt: z)
