@@ -1,3 +1,4 @@
+import CGSL
 import Foundation
 
 /// Draws from the density proportional to x^(−3/2) exp(−λ/(2x) − c²x/2) on
@@ -8,9 +9,10 @@ import Foundation
 /// Windle (2013, thesis, §A.1) and Polson, Scott & Windle (2013, §4): when
 /// μ > t, propose X = λ/Z² with Z a standard normal truncated to
 /// Z ≥ a = √(λ/t) and accept with probability e^(−c²X/2); when μ ≤ t, draw
-/// IG(μ, λ) until it falls below t. The normal tail uses Devroye's (1986,
-/// p. 382) exponential method, Z = a + E₁/a accepted if E₁² ≤ 2a²E₂, when
-/// a ≥ 1, and plain rejection of |N| otherwise.
+/// IG(μ, λ) until it falls below t. The normal tail is GSL's
+/// `gsl_ran_ugaussian_tail` (Marsaglia's (1964) method for a ≥ 1: one
+/// logarithm a try, against two for Devroye's exponential method, which
+/// measured 10% slower here).
 struct TruncatedInverseGaussianBelow: Sendable {
     let lambda: Double
     let halfCSquared: Double
@@ -19,7 +21,7 @@ struct TruncatedInverseGaussianBelow: Sendable {
     let a: Double
     let mode: Mode
 
-    enum Mode: Sendable { case levyExponentialTail, levyNormalRejection, inverseGaussian }
+    enum Mode: Sendable { case levy, inverseGaussian }
 
     init(lambda: Double, c: Double, t: Double) {
         self.lambda = lambda
@@ -28,7 +30,7 @@ struct TruncatedInverseGaussianBelow: Sendable {
         self.mu = c > 0 ? lambda.squareRoot() / c : .infinity
         self.a = (lambda / t).squareRoot()
         if mu > t {
-            mode = a >= 1 ? .levyExponentialTail : .levyNormalRejection
+            mode = .levy
         } else {
             mode = .inverseGaussian
         }
@@ -37,20 +39,9 @@ struct TruncatedInverseGaussianBelow: Sendable {
     @inline(__always)
     func sample(using generator: Generator) -> Double {
         switch mode {
-        case .levyExponentialTail:
+        case .levy:
             while true {
-                var e1: Double
-                repeat {
-                    e1 = generator.exponential()
-                } while e1 * e1 > 2 * a * a * generator.exponential()
-                let z = a + e1 / a
-                let x = lambda / (z * z)
-                if halfCSquared == 0 || generator.uniform32() <= exp(-halfCSquared * x) { return x }
-            }
-        case .levyNormalRejection:
-            while true {
-                var z: Double
-                repeat { z = abs(generator.normal()) } while z < a
+                let z = gsl_ran_ugaussian_tail(generator.pointer, a)
                 let x = lambda / (z * z)
                 if halfCSquared == 0 || generator.uniform32() <= exp(-halfCSquared * x) { return x }
             }
