@@ -2,7 +2,7 @@
 // sampler over the grid of (b, z), with the z-scores of the sample
 // mean and variance against the closed forms, plus the other distributions.
 //
-//     swift run -c release VariatesBenchmarks [polyagamma|distributions|all]
+//     swift run -c release VariatesBenchmarks [polyagamma|distributions|accuracy|varying|all]
 //         [--draws N] [--seed S] [--method hybrid|devroye|alternate|gammaSeries] [--tsv]
 //
 // Timing: wall clock (ContinuousClock) around filling a buffer of N draws at
@@ -34,7 +34,7 @@ func parse() -> Options {
             return args.removeFirst()
         }
         switch a {
-        case "polyagamma", "distributions", "accuracy", "all": o.what = a
+        case "polyagamma", "distributions", "accuracy", "varying", "all": o.what = a
         case "--draws":
             guard let n = Int(value()), n > 1 else { fail("--draws takes a whole number > 1") }
             o.draws = n
@@ -183,11 +183,29 @@ func runAccuracy(_ o: Options) throws {
     }
 }
 
+/// The Gibbs sampler's pattern: a new tilt for every draw (z_i = 3 N_i), so
+/// that making the distribution is part of the cost.
+func runVarying(_ o: Options) throws {
+    print("     b   M draws/s (new tilt every draw, z ~ N(0, 3²))")
+    let rng = try Generator(seed: o.seed, chain: 2)
+    let tilts = (0..<o.draws).map { _ in 3 * rng.normal() }
+    for b in o.shapes {
+        var sum = 0.0
+        let clock = ContinuousClock()
+        let elapsed = try clock.measure {
+            for z in tilts { sum += try PolyaGamma(shape: b, tilt: z).sample(using: rng) }
+        }
+        print(String(format: "%6.1f %10.2f   (mean draw %.4f)", b, Double(o.draws) / seconds(elapsed) / 1e6,
+                     sum / Double(o.draws)))
+    }
+}
+
 let options = parse()
 do {
     if options.what == "polyagamma" || options.what == "all" { try runPolyaGamma(options) }
     if options.what == "distributions" || options.what == "all" { try runDistributions(options) }
     if options.what == "accuracy" { try runAccuracy(options) }
+    if options.what == "varying" || options.what == "all" { try runVarying(options) }
     print(String(format: "peak memory: %.1f MiB", peakMemoryMiB()))
 } catch {
     FileHandle.standardError.write(Data("VariatesBenchmarks: \(error)\n".utf8))

@@ -17,7 +17,15 @@ import Foundation
 ///
 ///     left  = 2 e^(−c) F_IG(t; 1/c, 1),    right = (π / 2K) e^(−Kt),
 ///
-/// computed in logarithms so that no |z| overflows. Proposals are accepted by
+/// computed in logarithms so that no |z| overflows. The right-hand probability
+/// p(c) = right/(left + right) falls monotonically in c; making a sampler only
+/// looks up the bracket [p(c₊), p(c₋)] of neighbouring points of a table on
+/// c = 0, 1/64, …, 64 (checked monotone when it is built), and the exact p(c)
+/// is computed only for the rare uniform that falls inside the bracket — so
+/// every choice is the one the exact p(c) makes, and a new tilt per draw (the
+/// Gibbs sampler's pattern) costs a table look-up instead of four special
+/// functions. Beyond c = 64, p(c) < 1e-300 and the right piece is never
+/// chosen. Proposals are accepted by
 /// comparing U with the partial sums of aₙ/a₀ = (2n + 1) exp(−q n(n + 1)),
 /// q = 2/x on the left and π²x/2 on the right; all arithmetic is in double
 /// precision.
@@ -26,7 +34,9 @@ struct DevroyeJacobi: Sendable {
 
     let c: Double
     let k: Double
-    let rightProbability: Double
+    /// Bounds of the probability of proposing from the right-hand piece.
+    let rightLow: Double
+    let rightHigh: Double
     let left: TruncatedInverseGaussianBelow
 
     init(c: Double) {
@@ -34,6 +44,38 @@ struct DevroyeJacobi: Sendable {
         self.c = c
         k = Special.piSquaredOverEight + 0.5 * c * c
         left = TruncatedInverseGaussianBelow(lambda: 1, c: c, t: t)
+        (rightLow, rightHigh) = DevroyeJacobi.rightProbabilityBounds(c: c)
+    }
+
+    /// Spacing and extent of the table of right-hand probabilities.
+    static let tableStep = 1.0 / 64
+    static let tableEnd = 64.0
+
+    /// p(c) at c = 0, 1/64, …, 64, or nil if it failed to be monotone.
+    static let table: [Double]? = {
+        let count = Int(tableEnd / tableStep) + 1
+        let values = (0..<count).map { rightProbability(c: Double($0) * tableStep) }
+        for i in 1..<count where !(values[i] <= values[i - 1]) { return nil }
+        return values
+    }()
+
+    /// [low, high] ∋ p(c), from the table (or exact, if the table is unusable).
+    static func rightProbabilityBounds(c: Double) -> (Double, Double) {
+        guard let table else {
+            let p = rightProbability(c: c)
+            return (p, p)
+        }
+        if c >= tableEnd { return (0, 0) }
+        let position = c / tableStep
+        let i = Int(position)
+        if Double(i) == position { return (table[i], table[i]) }
+        return (table[i + 1], table[i])
+    }
+
+    /// The exact probability that a proposal comes from the right-hand piece.
+    static func rightProbability(c: Double) -> Double {
+        let t = DevroyeJacobi.t
+        let k = Special.piSquaredOverEight + 0.5 * c * c
         let rootT = t.squareRoot()
         // log of the left mass 2 e^(−c) F_IG(t; 1/c, 1), with
         // e^(−c) F_IG = e^(−c) Φ((ct − 1)/√t) + e^(c) Φ(−(ct + 1)/√t) and
@@ -42,7 +84,15 @@ struct DevroyeJacobi: Sendable {
         let second = -0.5 * c * c * t - 0.5 / t + log(Special.scaledNormalTail((c * t + 1) / rootT))
         let logLeft = M_LN2 + Special.logAddExp(first, second)
         let logRight = log(Double.pi / 2) - log(k) - k * t
-        rightProbability = 1 / (1 + exp(logLeft - logRight))
+        return 1 / (1 + exp(logLeft - logRight))
+    }
+
+    /// Whether this proposal comes from the right-hand piece: U < p(c).
+    @inline(__always)
+    func choosesRight(_ u: Double) -> Bool {
+        if u < rightLow { return true }
+        if u >= rightHigh { return false }
+        return u < DevroyeJacobi.rightProbability(c: c)
     }
 
     /// One exact draw of J*(1, c).
@@ -52,7 +102,7 @@ struct DevroyeJacobi: Sendable {
         while true {
             let x: Double
             let q: Double
-            if generator.uniform32() < rightProbability {
+            if choosesRight(generator.uniform32()) {
                 x = t + generator.exponential() / k
                 q = 0.5 * Double.pi * Double.pi * x
             } else {

@@ -56,12 +56,10 @@ public struct PolyaGamma: Distribution {
     // Stored flat (no enum payloads) so that drawing copies nothing.
     let devroye: DevroyeJacobi
     let devroyeCount: Int
-    let alternate: AlternateJacobi      // a shared placeholder when alternateCount == 0
+    let alternate: AlternateJacobi?
     let alternateCount: Int
-    let series: GammaSeriesJacobi       // a shared placeholder unless usesSeries
-    let usesSeries: Bool
-    let matched: MatchedGammaPolyaGamma
-    let usesMatched: Bool
+    let series: GammaSeriesJacobi?
+    let matched: MatchedGammaPolyaGamma?
 
     /// PG(shape, tilt), drawn by `method` (the hybrid rule by default).
     ///
@@ -109,26 +107,27 @@ public struct PolyaGamma: Distribution {
                 alternateCount = 1
             }
         }
-        self.devroye = DevroyeJacobi(c: c)
+        self.devroye = devroyeCount > 0 ? DevroyeJacobi(c: c) : PolyaGamma.unusedDevroye
         self.devroyeCount = devroyeCount
         self.alternateCount = alternateCount
-        self.alternate = alternateCount > 0 ? AlternateJacobi(shape: alternateShape, c: c) : PolyaGamma.unusedAlternate
-        self.series = useSeries ? GammaSeriesJacobi(shape: shape, c: c) : PolyaGamma.unusedSeries
-        self.usesSeries = useSeries
-        self.matched = MatchedGammaPolyaGamma(shape: shape, tilt: tilt)
-        self.usesMatched = useMatched
+        self.alternate = alternateCount > 0 ? AlternateJacobi(shape: alternateShape, c: c) : nil
+        self.series = useSeries ? GammaSeriesJacobi(shape: shape, c: c) : nil
+        self.matched = useMatched ? MatchedGammaPolyaGamma(shape: shape, tilt: tilt) : nil
     }
 
-    private static let unusedAlternate = AlternateJacobi(shape: 1, c: 0)
-    private static let unusedSeries = GammaSeriesJacobi(shape: 1, c: 0)
+    /// A placeholder for plans that use no Devroye draws, so that making a
+    /// PolyaGamma computes only what its draws need.
+    private static let unusedDevroye = DevroyeJacobi(c: 0)
 
     /// One draw of PG(shape, tilt).
     public func sample(using generator: Generator) -> Double {
-        if usesMatched { return matched.sample(using: generator) }
-        if usesSeries { return 0.25 * series.sample(using: generator) }
+        if let matched { return matched.sample(using: generator) }
+        if let series { return 0.25 * series.sample(using: generator) }
         var x = 0.0
         for _ in 0..<devroyeCount { x += devroye.sample(using: generator) }
-        for _ in 0..<alternateCount { x += alternate.sample(using: generator) }
+        if alternateCount > 0, let alternate {
+            for _ in 0..<alternateCount { x += alternate.sample(using: generator) }
+        }
         return 0.25 * x
     }
 }

@@ -215,3 +215,21 @@ import Testing
         #expect(statistic < Sample.kolmogorovCritical, "b = \(b), z = \(z): √(nm/(n+m)) D = \(statistic)")
     }
 }
+
+@Suite struct DevroyeTableTests {
+    /// The table of right-hand probabilities is monotone, and between its
+    /// points (checked 16 times finer) the exact probability stays inside
+    /// the bracket the sampler uses — so every choice it makes is the exact one.
+    @Test func bracketsHoldTheExactProbability() throws {
+        let table = try #require(DevroyeJacobi.table)
+        #expect(table.first! > 0.4 && table.first! < 0.6)
+        for step in 0..<(64 * 16 * 12) {        // c up to 12; beyond, p(c) < 1e-20
+            let c = Double(step) / (64 * 16) + 1e-9
+            let (low, high) = DevroyeJacobi.rightProbabilityBounds(c: c)
+            let p = DevroyeJacobi.rightProbability(c: c)
+            #expect(low <= p && p <= high, "c = \(c): \(low) ≤ \(p) ≤ \(high)")
+        }
+        #expect(DevroyeJacobi.rightProbability(c: 30) < 1e-100)
+        #expect(DevroyeJacobi.rightProbabilityBounds(c: 100) == (0, 0))
+    }
+}
