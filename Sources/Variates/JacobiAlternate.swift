@@ -106,6 +106,9 @@ struct AlternateJacobi: Sendable {
                 x = left.sample(using: generator)
                 envelope = 1
             }
+            // Never feed a non-positive or non-finite proposal (or envelope)
+            // to the series, whose loop NaN comparisons would never end.
+            guard x > 0 && x < .infinity && envelope < .infinity else { continue }
             if accepts(x, threshold: generator.uniform() * envelope) { return x }
         }
     }
@@ -136,7 +139,7 @@ struct AlternateJacobi: Sendable {
             sum = next
             ratio = nextRatio
             n = n1
-            if term == 0 { return y <= sum }
+            if term == 0 || !term.isFinite || n > 100_000 { return y <= sum }
         }
     }
 }

@@ -109,6 +109,10 @@ struct DevroyeJacobi: Sendable {
                 x = left.sample(using: generator)
                 q = 2 / x
             }
+            // A proposal that is not a positive finite number (which exact
+            // arithmetic never makes) is redrawn rather than fed to the series,
+            // where NaN comparisons would never end the loop.
+            guard x > 0 && x < .infinity else { continue }
             // Alternating partial sums of aₙ/a₀, compared with U ~ U(0, 1).
             let u = generator.uniform32()
             var s = 1.0
