@@ -47,6 +47,10 @@ struct DevroyeJacobi: Sendable {
         (rightLow, rightHigh) = DevroyeJacobi.rightProbabilityBounds(c: c)
     }
 
+    /// An upper bound of a₁(x)/a₀(x) = 3e^(−2q) on both sides of t:
+    /// max(3e^(−π²t), 3e^(−4/t)) = 3e^(−6.25) < 0.00582.
+    static let squeeze = 0.00582
+
     /// Spacing and extent of the table of right-hand probabilities.
     static let tableStep = 1.0 / 64
     static let tableEnd = 64.0
@@ -114,7 +118,11 @@ struct DevroyeJacobi: Sendable {
             // where NaN comparisons would never end the loop.
             guard x > 0 && x < .infinity else { continue }
             // Alternating partial sums of aₙ/a₀, compared with U ~ U(0, 1).
+            // Squeeze: on either side of t, a₁/a₀ = 3e^(−2q) ≤ 3e^(−π²t) (right)
+            // or 3e^(−4/t) (left), both below `squeeze`, so S₁ ≥ 1 − squeeze and
+            // U below that accepts without evaluating an exponential.
             let u = generator.uniform32()
+            if u <= 1 - DevroyeJacobi.squeeze { return x }
             var s = 1.0
             var n = 1.0
             while true {
