@@ -24,7 +24,8 @@ import Foundation
 ///   draw with shape 1 + frac(b) (alternate alone for b < 1); above the limit,
 ///   the matched gamma where its kurtosis gap is below `matchedGammaTolerance`
 ///   (b ≥ 70 at z = 0, b ≥ 315 at the worst tilt, |z| ≈ 6), else the gamma
-///   series. The limits were set by measuring speed and accuracy
+///   series where its K + 1 gamma variates cost less than exact sums (K grows
+///   with |z|), else exact sums. The limits were set by measuring speed and accuracy
 ///   (`VariatesBenchmarks polyagamma|accuracy`, Validation/RESULTS.md): above
 ///   b = 4 the gamma series is 2–7 times as fast as exact sums and two-sample
 ///   KS tests of 10⁶–10⁷ draws cannot tell it from them, while the matched
@@ -75,6 +76,7 @@ public struct PolyaGamma: Distribution {
         let c = 0.5 * abs(tilt)
         let isInteger = shape == shape.rounded(.down) && shape <= 1e9
         var devroyeCount = 0, alternateShape = 0.0, alternateCount = 0, useSeries = false, useMatched = false
+        var series: GammaSeriesJacobi? = nil
         switch method {
         case .devroye:
             guard isInteger else {
@@ -93,7 +95,8 @@ public struct PolyaGamma: Distribution {
             if shape > PolyaGamma.exactShapeLimit
                 && PolyaGamma.matchedGammaKurtosisGap(shape: shape, tilt: tilt) <= PolyaGamma.matchedGammaTolerance {
                 useMatched = true
-            } else if shape > PolyaGamma.exactShapeLimit {
+            } else if shape > PolyaGamma.exactShapeLimit
+                        && PolyaGamma.seriesIsCheaper(GammaSeriesJacobi(shape: shape, c: c), shape: shape, into: &series) {
                 useSeries = true
             } else if isInteger {
                 devroyeCount = Int(shape)
@@ -111,8 +114,18 @@ public struct PolyaGamma: Distribution {
         self.devroyeCount = devroyeCount
         self.alternateCount = alternateCount
         self.alternate = alternateCount > 0 ? AlternateJacobi(shape: alternateShape, c: c) : nil
-        self.series = useSeries ? GammaSeriesJacobi(shape: shape, c: c) : nil
+        self.series = useSeries ? (series ?? GammaSeriesJacobi(shape: shape, c: c)) : nil
         self.matched = useMatched ? MatchedGammaPolyaGamma(shape: shape, tilt: tilt) : nil
+    }
+
+    /// Whether `candidate` costs less than exact sums: its K + 1 gamma
+    /// variates (about 22 ns each here) against about b draws of J*(1, c)
+    /// (about 45 ns each). Large tilts need many terms (K grows like |z|), and
+    /// there exact sums are both faster and exact. Keeps the candidate.
+    static func seriesIsCheaper(_ candidate: GammaSeriesJacobi, shape: Double,
+                                into kept: inout GammaSeriesJacobi?) -> Bool {
+        kept = candidate
+        return Double(candidate.weights.count + 1) <= 2 * shape
     }
 
     /// A placeholder for plans that use no Devroye draws, so that making a
