@@ -6,6 +6,12 @@ let package = Package(
     products: [
         .library(name: "Variates", targets: ["Variates"]),
         .library(name: "Diagnostics", targets: ["Diagnostics"]),
+        .library(name: "BayesGLMM", targets: ["BayesGLMM"]),
+        .executable(name: "bayesglmm", targets: ["bayesglmm"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
     ],
     targets: [
         // GNU Scientific Library: random variates, special functions, FFT.
@@ -17,6 +23,14 @@ let package = Package(
         ),
         .target(name: "Variates", dependencies: ["CGSL"]),
         .target(name: "Diagnostics", dependencies: ["CGSL"]),
+        .target(
+            name: "BayesGLMM",
+            dependencies: ["CGSL", "Variates", "Diagnostics", .product(name: "CSV", package: "CSV.swift")]
+        ),
+        .executableTarget(
+            name: "bayesglmm",
+            dependencies: ["BayesGLMM", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "VariatesBenchmarks",
             dependencies: ["Variates"],
@@ -28,6 +42,12 @@ let package = Package(
             path: "Benchmarks/Diagnostics"
         ),
         .testTarget(name: "VariatesTests", dependencies: ["Variates"]),
+        .testTarget(
+            name: "BayesGLMMTests",
+            dependencies: ["BayesGLMM"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "CommandTests", dependencies: ["bayesglmm"]),
         .testTarget(
             name: "DiagnosticsTests",
             dependencies: ["Diagnostics"],

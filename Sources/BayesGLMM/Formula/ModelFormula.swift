@@ -1,0 +1,87 @@
+/// A parsed lme4-style model formula for the binomial family, e.g.
+/// `y ~ x + group + (1|client) + (1|stylist) + (1|client:stylist)`.
+///
+/// Parsing (`ModelFormula.parse`, Formula/FormulaParser.swift) checks syntax
+/// only; whether the named columns exist and what type they are is checked
+/// against the data when the design is built.
+public struct ModelFormula: Equatable, Sendable, CustomStringConvertible {
+    /// The left-hand side.
+    public enum Response: Equatable, Sendable {
+        /// `y`: a 0/1 column, or the successes column when trials come from
+        /// a separate column (`--trials n`, like glmer's weights).
+        case column(String)
+        /// `cbind(successes, failures)`.
+        case successesAndFailures(successes: String, failures: String)
+    }
+
+    public var response: Response
+    /// False after `0 +` or `- 1` on the right-hand side.
+    public var hasIntercept: Bool
+    /// Fixed-effect terms in the order they appear (after expanding `a*b` to
+    /// `a + b + a:b`), without duplicates.
+    public var fixedTerms: [FixedTerm]
+    /// Random-intercept terms in order, after expanding `(1|g1/g2)` to
+    /// `(1|g1) + (1|g1:g2)`, without duplicates.
+    public var randomTerms: [RandomTerm]
+    /// The formula as written.
+    public var text: String
+
+    public init(response: Response, hasIntercept: Bool, fixedTerms: [FixedTerm],
+                randomTerms: [RandomTerm], text: String) {
+        self.response = response
+        self.hasIntercept = hasIntercept
+        self.fixedTerms = fixedTerms
+        self.randomTerms = randomTerms
+        self.text = text
+    }
+
+    /// The canonical form, e.g. `y ~ 1 + x + (1 | client) + (1 | client:stylist)`.
+    public var description: String {
+        let lhs: String
+        switch response {
+        case let .column(name): lhs = name
+        case let .successesAndFailures(s, f): lhs = "cbind(\(s), \(f))"
+        }
+        var parts = [hasIntercept ? "1" : "0"]
+        parts += fixedTerms.map(\.name)
+        parts += randomTerms.map { "(1 | \($0.name))" }
+        return "\(lhs) ~ \(parts.joined(separator: " + "))"
+    }
+}
+
+/// A fixed-effect term: one column (numeric, or categorical with treatment
+/// contrasts — decided by the data), or a product `a:b` of columns.
+public struct FixedTerm: Hashable, Sendable {
+    /// One name for a main effect, two or more for an interaction `a:b`.
+    public var columns: [String]
+    public init(columns: [String]) { self.columns = columns }
+    public var name: String { columns.joined(separator: ":") }
+}
+
+/// A random intercept `(1|g)` or `(1|g1:g2)`: one level per distinct value
+/// (combination of values) of the grouping factor(s).
+public struct RandomTerm: Hashable, Sendable {
+    public var factors: [String]
+    public init(factors: [String]) { self.factors = factors }
+    public var name: String { factors.joined(separator: ":") }
+}
+
+/// A formula that does not parse, with the 1-based column of the offending
+/// character.
+public struct FormulaError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var message: String
+    /// 1-based column in `formula` (the character the error points at).
+    public var column: Int
+    public var formula: String
+
+    public init(message: String, column: Int, formula: String) {
+        self.message = message
+        self.column = column
+        self.formula = formula
+    }
+
+    /// "unclosed parenthesis at column 6", followed by the formula and a caret.
+    public var description: String {
+        "\(message) at column \(column)\n  \(formula)\n  \(String(repeating: " ", count: max(column - 1, 0)))^"
+    }
+}

@@ -1,0 +1,1 @@
+print("bayesglmm: being written (issue 4)")
