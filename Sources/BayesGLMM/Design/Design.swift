@@ -1,0 +1,372 @@
+import CGSL
+import Foundation
+
+/// Everything a sampler needs to know about a model and its data, built once
+/// and checked once (the role of lme4's `glFormula`).
+///
+/// Rows with identical design rows — the same fixed-effect row and the same
+/// level of every random term — are aggregated into one **binomial cell**
+/// (successes out of trials), so that a sampler sweep costs O(cells), not
+/// O(rows): the binomial likelihood of the cell is the product of its rows'
+/// Bernoulli likelihoods up to a constant.
+public struct Design: Sendable {
+    public let formula: ModelFormula
+    /// Where the data came from.
+    public let source: String
+    public let rowsRead: Int
+    /// Rows dropped because a used column was missing there.
+    public let rowsDropped: Int
+    public var rowsUsed: Int { rowsRead - rowsDropped }
+
+    /// Names of the fixed-effect columns, as R's `model.matrix` names them:
+    /// "(Intercept)", "x", "groupb", "x:z".
+    public let fixedNames: [String]
+    /// The fixed-effect matrix of the cells, row-major: `cellCount` rows of
+    /// `fixedNames.count` numbers.
+    public let fixed: [Double]
+    /// The random-intercept terms in formula order.
+    public let randomTerms: [RandomEffect]
+    /// Per cell: successes and trials.
+    public let successes: [Double]
+    public let trials: [Double]
+    /// Per used row (in file order): the 0-based frame row and its cell.
+    public let usedRows: [Int32]
+    public let cellOfRow: [Int32]
+
+    public var cellCount: Int { successes.count }
+    public var fixedCount: Int { fixedNames.count }
+
+    /// The fixed-effect row of cell `i`.
+    public func fixedRow(_ i: Int) -> ArraySlice<Double> {
+        fixed[(i * fixedCount)..<((i + 1) * fixedCount)]
+    }
+}
+
+/// A random-intercept term of a design: its grouping factor's levels and the
+/// level of every cell.
+public struct RandomEffect: Sendable {
+    /// "client", or "client:stylist" for an interaction.
+    public let name: String
+    public let factors: [String]
+    /// Level names in R's order ("a:x" for interactions).
+    public let levels: [String]
+    /// 0-based level of every cell.
+    public let levelOfCell: [Int32]
+    public var levelCount: Int { levels.count }
+}
+
+/// Options that shape a design beyond the formula.
+public struct DesignOptions: Sendable {
+    /// What to do with rows that have a missing value in a used column.
+    public enum Missing: String, Sendable, CaseIterable {
+        /// Drop them and report how many (R's na.omit, glmer's default).
+        case drop
+        /// Refuse the data, naming the first such row.
+        case fail
+    }
+
+    /// A column of trial counts; the response column then holds successes
+    /// (glmer's `weights` with a proportion response, written as counts).
+    public var trials: String?
+    /// Level orders by column (for the baseline of a categorical fixed
+    /// effect and the order of a grouping factor's levels).
+    public var levels: [String: [String]]
+    public var missing: Missing
+
+    public init(trials: String? = nil, levels: [String: [String]] = [:], missing: Missing = .drop) {
+        self.trials = trials
+        self.levels = levels
+        self.missing = missing
+    }
+}
+
+extension Design {
+    /// Builds and checks the design of `formula` on `frame`.
+    ///
+    /// Throws `InputError` for: an unknown column; a response that is not 0/1
+    /// (or successes that are not whole numbers in 0…trials); a non-numeric
+    /// column used as a number; missing values with `missing: .fail`; no rows
+    /// left; a grouping factor with a single level; interactions with
+    /// categorical columns (not supported yet); a rank-deficient fixed-effect
+    /// matrix (naming the columns that are combinations of the others).
+    public init(formula: ModelFormula, frame: Frame, options: DesignOptions = DesignOptions()) throws(InputError) {
+        let source = frame.source
+        func column(_ name: String) throws(InputError) -> Column {
+            guard let c = frame.columns[name] else {
+                throw InputError(.unknownColumn,
+                                 "the formula uses \"\(name)\", which is not a column of the data (columns: "
+                                    + frame.names.joined(separator: ", ") + ")",
+                                 file: source, column: name)
+            }
+            return c
+        }
+
+        // The columns the model uses, each once, in a stable order.
+        var used: [String] = []
+        func use(_ name: String) { if !used.contains(name) { used.append(name) } }
+        switch formula.response {
+        case let .column(y): use(y)
+        case let .successesAndFailures(s, f): use(s); use(f)
+        }
+        if let trials = options.trials {
+            guard case .column = formula.response else {
+                throw InputError(.badOption, "--trials cannot be combined with a cbind(successes, failures) response",
+                                 column: trials)
+            }
+            use(trials)
+        }
+        for term in formula.fixedTerms { term.columns.forEach(use) }
+        for term in formula.randomTerms { term.factors.forEach(use) }
+        var columns: [String: Column] = [:]
+        for name in used { columns[name] = try column(name) }
+        for name in options.levels.keys where columns[name] == nil {
+            throw InputError(.badOption, "--levels names \"\(name)\", which the model does not use", column: name)
+        }
+
+        // Missing values.
+        var keep: [Int32] = []
+        keep.reserveCapacity(frame.rowCount)
+        var firstMissing: (row: Int, column: String)?
+        for r in 0..<frame.rowCount {
+            var missingColumn: String?
+            for name in used {
+                switch columns[name]! {
+                case let .numeric(v): if v[r].isNaN { missingColumn = name }
+                case let .factor(codes, _): if codes[r] < 0 { missingColumn = name }
+                }
+                if missingColumn != nil { break }
+            }
+            if let missingColumn {
+                if firstMissing == nil { firstMissing = (r, missingColumn) }
+            } else {
+                keep.append(Int32(r))
+            }
+        }
+        if let firstMissing, options.missing == .fail {
+            throw InputError(.missingValues,
+                             "missing value (\(frame.rowCount - keep.count) rows have one in a used column; "
+                                + "drop them with --na drop)",
+                             file: source, line: Int(frame.lines[firstMissing.row]), column: firstMissing.column)
+        }
+        guard !keep.isEmpty else {
+            throw InputError(.emptyData, frame.rowCount == 0 ? "the data have no rows"
+                                : "no rows are left after dropping rows with missing values", file: source)
+        }
+
+        // Response.
+        let (rowSuccesses, rowTrials) = try Design.response(formula.response, trials: options.trials,
+                                                            columns: columns, rows: keep, frame: frame,
+                                                            levels: options.levels)
+
+        // Fixed effects, per row.
+        var names: [String] = []
+        var fixedColumns: [[Double]] = []
+        if formula.hasIntercept {
+            names.append("(Intercept)")
+            fixedColumns.append([Double](repeating: 1, count: keep.count))
+        }
+        var fullCodingUsed = formula.hasIntercept
+        for term in formula.fixedTerms {
+            if term.columns.count == 1 {
+                let name = term.columns[0]
+                switch columns[name]! {
+                case let .numeric(v):
+                    names.append(name)
+                    fixedColumns.append(keep.map { v[Int($0)] })
+                case .factor:
+                    let factor = try Factor.make(name, columns[name]!, rows: keep, order: options.levels[name],
+                                                 source: source)
+                    // Treatment contrasts: drop the first level unless no
+                    // earlier term spans the intercept (R codes the first
+                    // factor in full when there is no intercept).
+                    let first = fullCodingUsed ? 1 : 0
+                    fullCodingUsed = true
+                    for level in first..<factor.levels.count {
+                        names.append(name + factor.levels[level])
+                        fixedColumns.append(factor.codes.map { $0 == Int32(level) ? 1 : 0 })
+                    }
+                }
+            } else {
+                var product = [Double](repeating: 1, count: keep.count)
+                for name in term.columns {
+                    guard case let .numeric(v) = columns[name]! else {
+                        throw InputError(.unsupported,
+                                         "the interaction \(term.name) involves the categorical column \"\(name)\"; "
+                                            + "interactions with categorical columns are not supported yet",
+                                         file: source, column: name)
+                    }
+                    for (i, r) in keep.enumerated() { product[i] *= v[Int(r)] }
+                }
+                names.append(term.name)
+                fixedColumns.append(product)
+            }
+        }
+
+        // Random effects, per row.
+        var randomFactors: [(RandomTerm, Factor)] = []
+        for term in formula.randomTerms {
+            var parts: [Factor] = []
+            for name in term.factors {
+                parts.append(try Factor.make(name, columns[name]!, rows: keep, order: options.levels[name],
+                                             source: source))
+            }
+            let factor = Factor.interaction(parts)
+            guard factor.levels.count > 1 else {
+                throw InputError(.singleLevel,
+                                 "the grouping factor \(term.name) has a single level (\"\(factor.levels.first ?? "")\") "
+                                    + "in the rows used; a random effect needs at least two",
+                                 file: source, column: term.name)
+            }
+            randomFactors.append((term, factor))
+        }
+
+        // Cells: rows with the same fixed row and the same random levels.
+        let p = names.count, q = randomFactors.count
+        var cellIndex: [[UInt64]: Int32] = [:]
+        var cellOfRow = [Int32](repeating: 0, count: keep.count)
+        var fixed: [Double] = []
+        var randomLevels = [[Int32]](repeating: [], count: q)
+        var successes: [Double] = [], trials: [Double] = []
+        var key = [UInt64](repeating: 0, count: p + q)
+        for i in 0..<keep.count {
+            for j in 0..<p { key[j] = fixedColumns[j][i].bitPattern }
+            for k in 0..<q { key[p + k] = UInt64(UInt32(bitPattern: randomFactors[k].1.codes[i])) }
+            if let cell = cellIndex[key] {
+                cellOfRow[i] = cell
+                successes[Int(cell)] += rowSuccesses[i]
+                trials[Int(cell)] += rowTrials[i]
+            } else {
+                let cell = Int32(successes.count)
+                cellIndex[key] = cell
+                cellOfRow[i] = cell
+                for j in 0..<p { fixed.append(fixedColumns[j][i]) }
+                for k in 0..<q { randomLevels[k].append(randomFactors[k].1.codes[i]) }
+                successes.append(rowSuccesses[i])
+                trials.append(rowTrials[i])
+            }
+        }
+
+        try Design.checkRank(fixed: fixed, rows: successes.count, names: names, source: source)
+
+        self.formula = formula
+        self.source = source
+        self.rowsRead = frame.rowCount
+        self.rowsDropped = frame.rowCount - keep.count
+        self.fixedNames = names
+        self.fixed = fixed
+        self.randomTerms = randomFactors.enumerated().map { k, pair in
+            RandomEffect(name: pair.0.name, factors: pair.0.factors, levels: pair.1.levels,
+                         levelOfCell: randomLevels[k])
+        }
+        self.successes = successes
+        self.trials = trials
+        self.usedRows = keep
+        self.cellOfRow = cellOfRow
+    }
+
+    /// Successes and trials per used row, checked.
+    static func response(_ response: ModelFormula.Response, trials trialsColumn: String?,
+                         columns: [String: Column], rows: [Int32], frame: Frame,
+                         levels: [String: [String]]) throws(InputError) -> ([Double], [Double]) {
+        let source = frame.source
+        func numbers(_ name: String) throws(InputError) -> [Double] {
+            guard case let .numeric(v) = columns[name]! else {
+                throw InputError(.nonNumeric, "expected numbers (counts) in the column used as \(name), found text",
+                                 file: source, column: name)
+            }
+            return v
+        }
+        func wholeNonNegative(_ v: [Double], _ name: String) throws(InputError) {
+            for r in rows where v[Int(r)] < 0 || v[Int(r)] != v[Int(r)].rounded() || !v[Int(r)].isFinite {
+                throw InputError(v[Int(r)] < 0 ? .negativeCount : .notWholeNumber,
+                                 "expected a whole number of at least 0, found \(Levels.rName(v[Int(r)]))",
+                                 file: source, line: Int(frame.lines[Int(r)]), column: name)
+            }
+        }
+        switch response {
+        case let .column(y):
+            if let trialsColumn {
+                let s = try numbers(y), n = try numbers(trialsColumn)
+                try wholeNonNegative(s, y)
+                try wholeNonNegative(n, trialsColumn)
+                for r in rows where s[Int(r)] > n[Int(r)] {
+                    throw InputError(.successesExceedTrials,
+                                     "\(Levels.rName(s[Int(r)])) successes out of \(Levels.rName(n[Int(r)])) trials",
+                                     file: source, line: Int(frame.lines[Int(r)]), column: y)
+                }
+                return (rows.map { s[Int($0)] }, rows.map { n[Int($0)] })
+            }
+            switch columns[y]! {
+            case let .numeric(v):
+                for r in rows where v[Int(r)] != 0 && v[Int(r)] != 1 {
+                    throw InputError(.notBinary,
+                                     "expected 0 or 1, found \(Levels.rName(v[Int(r)])) (for counts use "
+                                        + "cbind(successes, failures) or --trials)",
+                                     file: source, line: Int(frame.lines[Int(r)]), column: y)
+                }
+                return (rows.map { v[Int($0)] }, [Double](repeating: 1, count: rows.count))
+            case .factor:
+                // As glmer: a two-level factor is failure (first level) / success.
+                let factor = try Factor.make(y, columns[y]!, rows: rows, order: levels[y], source: source)
+                guard factor.levels.count == 2 else {
+                    throw InputError(.notBinary,
+                                     "expected 0/1 or a two-level factor, found \(factor.levels.count) distinct values ("
+                                        + factor.levels.prefix(5).joined(separator: ", ") + ")",
+                                     file: source, column: y)
+                }
+                return (factor.codes.map { Double($0) }, [Double](repeating: 1, count: rows.count))
+            }
+        case let .successesAndFailures(sName, fName):
+            let s = try numbers(sName), f = try numbers(fName)
+            try wholeNonNegative(s, sName)
+            try wholeNonNegative(f, fName)
+            return (rows.map { s[Int($0)] }, rows.map { s[Int($0)] + f[Int($0)] })
+        }
+    }
+
+    /// Refuses a fixed-effect matrix without full column rank, naming the
+    /// columns that are linear combinations of earlier ones. Rank from GSL's
+    /// QR decomposition with column pivoting, with tolerance
+    /// max(rows, cols) · ε · |R₁₁| as in LAPACK's rank estimates.
+    static func checkRank(fixed: [Double], rows: Int, names: [String], source: String) throws(InputError) {
+        let p = names.count
+        guard p > 0 else { return }
+        guard rows >= p else {
+            throw InputError(.rankDeficient,
+                             "the fixed-effect matrix has \(p) columns but only \(rows) distinct rows",
+                             file: source)
+        }
+        // Scale columns to unit length so that the tolerance is relative.
+        var data = fixed
+        for j in 0..<p {
+            var norm = 0.0
+            for i in 0..<rows { norm += data[i * p + j] * data[i * p + j] }
+            norm = norm.squareRoot()
+            if norm > 0 { for i in 0..<rows { data[i * p + j] /= norm } }
+        }
+        var rank = 0
+        var dependent: [String] = []
+        data.withUnsafeMutableBufferPointer { buffer in
+            var view = gsl_matrix_view_array(buffer.baseAddress, rows, p)
+            let tau = gsl_vector_alloc(p)!, norm = gsl_vector_alloc(p)!
+            let permutation = gsl_permutation_alloc(p)!
+            defer { gsl_vector_free(tau); gsl_vector_free(norm); gsl_permutation_free(permutation) }
+            var signum: Int32 = 0
+            _ = gsl_linalg_QRPT_decomp(&view.matrix, tau, permutation, &signum, norm)
+            let r11 = abs(gsl_matrix_get(&view.matrix, 0, 0))
+            let tolerance = Double(max(rows, p)) * Double.ulpOfOne * r11
+            for k in 0..<p where abs(gsl_matrix_get(&view.matrix, k, k)) > tolerance { rank += 1 }
+            if rank < p {
+                for k in rank..<p { dependent.append(names[gsl_permutation_get(permutation, k)]) }
+            }
+        }
+        if rank < p {
+            throw InputError(.rankDeficient,
+                             "the fixed-effect matrix is rank deficient (rank \(rank) of \(p) columns): "
+                                + dependent.joined(separator: ", ")
+                                + " \(dependent.count == 1 ? "is a linear combination" : "are linear combinations") "
+                                + "of the other columns; drop \(dependent.count == 1 ? "it" : "them") from the formula",
+                             file: source)
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import Testing
+@testable import BayesGLMM
+
+/// Designs built from frames made in memory, checked against designs
+/// computed by hand.
+@Suite struct DesignTests {
+    /// A frame from named columns (strings become factors in first-appearance
+    /// order, as the CSV reader makes them).
+    static func frame(_ columns: [(String, [String])]) -> Frame {
+        var built: [String: Column] = [:]
+        let n = columns[0].1.count
+        for (name, values) in columns {
+            if values.allSatisfy({ $0 == "NA" || Double($0) != nil }) {
+                built[name] = .numeric(values.map { $0 == "NA" ? .nan : Double($0)! })
+            } else {
+                var levels: [String] = []
+                var index: [String: Int32] = [:]
+                let codes = values.map { v -> Int32 in
+                    if v == "NA" { return -1 }
+                    if let i = index[v] { return i }
+                    index[v] = Int32(levels.count)
+                    levels.append(v)
+                    return Int32(levels.count - 1)
+                }
+                built[name] = .factor(codes: codes, levels: levels)
+            }
+        }
+        return Frame(source: "test.csv", names: columns.map(\.0), columns: built, rowCount: n,
+                     lines: (0..<n).map { Int32($0 + 2) })
+    }
+
+    static func formula(_ y: String, intercept: Bool = true, fixed: [[String]] = [],
+                        random: [[String]] = []) -> ModelFormula {
+        ModelFormula(response: .column(y), hasIntercept: intercept,
+                     fixedTerms: fixed.map { FixedTerm(columns: $0) },
+                     randomTerms: random.map { RandomTerm(factors: $0) }, text: "test")
+    }
+
+    @Test func cellsAggregateIdenticalDesignRows() throws {
+        let f = DesignTests.frame([
+            ("y", ["1", "0", "1", "1", "0", "1"]),
+            ("client", ["a", "a", "b", "a", "b", "b"]),
+            ("stylist", ["x", "x", "x", "y", "x", "y"]),
+        ])
+        let d = try Design(formula: DesignTests.formula("y", random: [["client"], ["stylist"], ["client", "stylist"]]),
+                           frame: f)
+        #expect(d.fixedNames == ["(Intercept)"])
+        #expect(d.cellCount == 4)                       // a:x, b:x, a:y, b:y
+        #expect(d.successes == [1, 1, 1, 1])
+        #expect(d.trials == [2, 2, 1, 1])
+        #expect(d.cellOfRow == [0, 0, 1, 2, 1, 3])
+        #expect(d.randomTerms.map(\.name) == ["client", "stylist", "client:stylist"])
+        #expect(d.randomTerms[0].levels == ["a", "b"])
+        #expect(d.randomTerms[0].levelOfCell == [0, 1, 0, 1])
+        // Interaction levels: first factor varies slowest (lme4's order).
+        #expect(d.randomTerms[2].levels == ["a:x", "a:y", "b:x", "b:y"])
+        #expect(d.randomTerms[2].levelOfCell == [0, 2, 1, 3])
+    }
+
+    @Test func treatmentContrastsInByteOrder() throws {
+        let f = DesignTests.frame([
+            ("y", ["1", "0", "1", "0"]),
+            ("group", ["a", "B", "c", "a"]),
+            ("x", ["0.5", "1", "2", "3"]),
+            ("g", ["u", "v", "u", "v"]),
+        ])
+        let d = try Design(formula: DesignTests.formula("y", fixed: [["x"], ["group"]], random: [["g"]]), frame: f)
+        // C-locale order: "B" < "a" < "c", so "B" is the baseline.
+        #expect(d.fixedNames == ["(Intercept)", "x", "groupa", "groupc"])
+        #expect(Array(d.fixedRow(0)) == [1, 0.5, 1, 0])
+        #expect(Array(d.fixedRow(1)) == [1, 1, 0, 0])
+        #expect(Array(d.fixedRow(2)) == [1, 2, 0, 1])
+        // Without an intercept the first factor is coded in full.
+        let e = try Design(formula: DesignTests.formula("y", intercept: false, fixed: [["group"], ["x"]], random: [["g"]]),
+                           frame: f)
+        #expect(e.fixedNames == ["groupB", "groupa", "groupc", "x"])
+        // --levels sets the baseline.
+        let o = try Design(formula: DesignTests.formula("y", fixed: [["group"], ["x"]], random: [["g"]]), frame: f,
+                           options: DesignOptions(levels: ["group": ["c", "a", "B"]]))
+        #expect(o.fixedNames == ["(Intercept)", "groupa", "groupB", "x"])
+    }
+
+    @Test func numericGroupingLevelsInNumericOrderWithRNames() throws {
+        let f = DesignTests.frame([
+            ("y", ["1", "0", "1", "0"]),
+            ("id", ["10", "2", "100000", "2.5"]),
+        ])
+        let d = try Design(formula: DesignTests.formula("y", random: [["id"]]), frame: f)
+        #expect(d.randomTerms[0].levels == ["2", "2.5", "10", "1e+05"])
+        #expect(Levels.rName(123456) == "123456")
+        #expect(Levels.rName(0.1) == "0.1")
+        #expect(Levels.rName(1e-20) == "1e-20")
+    }
+
+    @Test func productsOfNumericColumns() throws {
+        let f = DesignTests.frame([("y", ["1", "0", "1"]), ("x", ["1", "2", "3"]), ("z", ["2", "2", "5"]),
+                                   ("g", ["a", "b", "a"])])
+        let d = try Design(formula: DesignTests.formula("y", fixed: [["x"], ["x", "z"]], random: [["g"]]), frame: f)
+        #expect(d.fixedNames == ["(Intercept)", "x", "x:z"])
+        #expect(Array(d.fixedRow(2)) == [1, 3, 15])
+    }
+
+    @Test func responsesAndTrials() throws {
+        let f = DesignTests.frame([("s", ["3", "0", "5"]), ("n", ["4", "2", "5"]), ("fail", ["1", "2", "0"]),
+                                   ("g", ["a", "b", "a"])])
+        let t = try Design(formula: DesignTests.formula("s", random: [["g"]]), frame: f,
+                           options: DesignOptions(trials: "n"))
+        #expect(t.successes == [8, 0] && t.trials == [9, 2])
+        let c = try Design(formula: ModelFormula(response: .successesAndFailures(successes: "s", failures: "fail"),
+                                                 hasIntercept: true, fixedTerms: [],
+                                                 randomTerms: [RandomTerm(factors: ["g"])], text: "t"), frame: f)
+        #expect(c.successes == [8, 0] && c.trials == [9, 2])
+        let yes = DesignTests.frame([("y", ["yes", "no", "yes"]), ("g", ["a", "b", "b"])])
+        let factorResponse = try Design(formula: DesignTests.formula("y", random: [["g"]]), frame: yes)
+        // "no" < "yes": "no" is failure; rows 2 and 3 share a cell.
+        #expect(factorResponse.successes == [1, 1] && factorResponse.trials == [1, 2])
+    }
+
+    @Test func missingValuesDroppedOrRefused() throws {
+        let f = DesignTests.frame([("y", ["1", "NA", "0", "1"]), ("g", ["a", "b", "NA", "b"]),
+                                   ("unused", ["NA", "1", "2", "3"])])
+        let d = try Design(formula: DesignTests.formula("y", random: [["g"]]), frame: f)
+        #expect(d.rowsDropped == 2 && d.rowsUsed == 2 && d.usedRows == [0, 3])
+        #expect(throws: InputError.self) {
+            try Design(formula: DesignTests.formula("y", random: [["g"]]), frame: f,
+                       options: DesignOptions(missing: .fail))
+        }
+        do {
+            _ = try Design(formula: DesignTests.formula("y", random: [["g"]]), frame: f,
+                           options: DesignOptions(missing: .fail))
+        } catch {
+            #expect(error.kind == .missingValues && error.line == 3 && error.column == "y")
+        }
+    }
+
+    func expectError(_ kind: InputError.Kind, _ formula: ModelFormula, _ frame: Frame,
+                     options: DesignOptions = DesignOptions(), line: Int? = nil, column: String? = nil,
+                     contains text: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
+        do {
+            _ = try Design(formula: formula, frame: frame, options: options)
+            Issue.record("expected \(kind)", sourceLocation: sourceLocation)
+        } catch {
+            #expect(error.kind == kind, "\(error)", sourceLocation: sourceLocation)
+            if let line { #expect(error.line == line, "\(error)", sourceLocation: sourceLocation) }
+            if let column { #expect(error.column == column, "\(error)", sourceLocation: sourceLocation) }
+            if !text.isEmpty { #expect(error.description.contains(text), "\(error)", sourceLocation: sourceLocation) }
+        }
+    }
+
+    @Test func validators() {
+        let f = DesignTests.frame([("y", ["1", "2", "0"]), ("g", ["a", "b", "a"]), ("one", ["z", "z", "z"]),
+                                   ("x", ["1", "2", "3"]), ("x2", ["2", "4", "6"]), ("s", ["1", "3", "0"]),
+                                   ("n", ["2", "2", "1"]), ("h", ["p", "q", "r"]), ("b", ["1", "0", "1"])])
+        expectError(.unknownColumn, DesignTests.formula("y", random: [["client"]]), f, column: "client",
+                    contains: "not a column")
+        expectError(.notBinary, DesignTests.formula("y", random: [["g"]]), f, line: 3, column: "y",
+                    contains: "expected 0 or 1, found 2")
+        expectError(.singleLevel, DesignTests.formula("x", random: [["one"]]),
+                    DesignTests.frame([("x", ["1", "0"]), ("one", ["z", "z"])]), column: "one")
+        expectError(.rankDeficient, DesignTests.formula("s", fixed: [["x"], ["x2"]], random: [["g"]]),
+                    DesignTests.frame([("s", ["1", "0", "1", "0"]), ("x", ["1", "2", "3", "4"]),
+                                       ("x2", ["2", "4", "6", "8"]), ("g", ["a", "b", "a", "b"])]),
+                    contains: "rank deficient")
+        expectError(.successesExceedTrials, DesignTests.formula("s", random: [["g"]]), f,
+                    options: DesignOptions(trials: "n"), line: 3, column: "s")
+        expectError(.unsupported, DesignTests.formula("b", fixed: [["x", "h"]], random: [["g"]]), f,
+                    column: "h", contains: "not supported yet")
+        expectError(.nonNumeric, DesignTests.formula("s", random: [["g"]]), f,
+                    options: DesignOptions(trials: "h"), column: "h")
+        expectError(.emptyData, DesignTests.formula("y", random: [["g"]]),
+                    DesignTests.frame([("y", ["NA"]), ("g", ["a"])]))
+        expectError(.badOption, DesignTests.formula("b", fixed: [["g"]]), f,
+                    options: DesignOptions(levels: ["g": ["a"]]), contains: "does not list the level \"b\"")
+    }
+}
