@@ -1,0 +1,718 @@
+// Parsing of lme4-style model formulas into `ModelFormula`: a tokenizer and a
+// recursive-descent parser following R's formula semantics (`terms.formula`)
+// and lme4's random-effect syntax.
+
+extension ModelFormula {
+    /// Parses an lme4-style formula for the binomial family, e.g.
+    /// `y ~ x + (1 | client) + (1 | stylist) + (1 | client:stylist)`.
+    ///
+    /// The grammar, with R's semantics:
+    ///
+    /// - `response ~ right-hand side`, with exactly one `~`.
+    /// - The response is a column name `y`, or `cbind(successes, failures)`
+    ///   with two column names.
+    /// - Names are R syntactic names (letters, digits, `.` and `_`, not
+    ///   starting with a digit, `_` or `.` followed by a digit) or backquoted
+    ///   names such as `` `my column` `` (with `` \` `` for a backquote inside).
+    /// - Right-hand-side terms are joined with `+`. A term is a column `x`,
+    ///   an interaction `a:b` (of any number of columns), a crossing `a*b`
+    ///   (`a + b + a:b`; `a*b*c` gives all main effects and interactions), a
+    ///   nesting `a/b` (`a + a:b`), or a parenthesised group of terms, which
+    ///   distributes: `(a + b):c` is `a:c + b:c`.
+    /// - `1` keeps the intercept, `0` or `- 1` removes it; the last of them
+    ///   wins, as in R. `- term` removes an earlier fixed term.
+    /// - Random intercepts are `(1 | g)`, `(1 | g1:g2)` (one level per
+    ///   combination), and `(1 | g1/g2)`, which expands to
+    ///   `(1 | g1) + (1 | g1:g2)` (and `g1/g2/g3` to `g1`, `g1:g2`,
+    ///   `g1:g2:g3`). Random terms are joined to the rest with `+` only.
+    /// - Whitespace (including newlines) may appear between any tokens.
+    ///
+    /// The result is canonical: fixed terms ordered as R orders them (main
+    /// effects, then two-way interactions, then three-way, each group in
+    /// order of first appearance; the columns inside an interaction in
+    /// order of first appearance in the formula), random terms in order of
+    /// appearance, each term once (interactions compare as sets, so `b:a`
+    /// repeats `a:b`).
+    ///
+    /// Rejected, with a message and the 1-based column of the offending
+    /// character: random slopes `(1 + x | g)`, `(x | g)`, `(0 + x | g)`;
+    /// double bars `(1 || g)`; random terms nested in random terms or used
+    /// in interactions; functions of columns such as `log(x)`; powers `^`;
+    /// `.` for all other columns; the response on the right-hand side; a
+    /// model with no terms at all (`y ~ 0`); and any syntax error.
+    ///
+    /// Only syntax is checked: whether the columns exist, and their types,
+    /// is checked against the data when the design is built.
+    public static func parse(_ text: String) throws(FormulaError) -> ModelFormula {
+        var parser = try FormulaParser(text: text)
+        return try parser.parseFormula()
+    }
+}
+
+// MARK: - Tokens
+
+/// One token of a formula, with its position in the original text.
+struct FormulaToken: Equatable, Sendable {
+    enum Kind: Equatable, Sendable {
+        case name(String)
+        case number(String)
+        case tilde, plus, minus, star, colon, slash
+        case bar, doubleBar
+        case openParenthesis, closeParenthesis, comma
+        case end
+    }
+
+    var kind: Kind
+    /// 1-based column of the token's first character.
+    var column: Int
+    /// Length in characters as written (for quoting the original text).
+    var length: Int
+
+    /// The token as it would be written in a canonical formula.
+    var spelling: String {
+        switch kind {
+        case let .name(name): return FormulaToken.quoted(name)
+        case let .number(text): return text
+        case .tilde: return "~"
+        case .plus: return "+"
+        case .minus: return "-"
+        case .star: return "*"
+        case .colon: return ":"
+        case .slash: return "/"
+        case .bar: return "|"
+        case .doubleBar: return "||"
+        case .openParenthesis: return "("
+        case .closeParenthesis: return ")"
+        case .comma: return ","
+        case .end: return "end of formula"
+        }
+    }
+
+    /// Whether the token is a binary operator of the right-hand side.
+    var isOperator: Bool {
+        switch kind {
+        case .plus, .minus, .star, .colon, .slash: return true
+        default: return false
+        }
+    }
+
+    /// `name` as written in R: bare when syntactic, else backquoted.
+    static func quoted(_ name: String) -> String {
+        if FormulaTokenizer.isSyntacticName(name) { return name }
+        var escaped = ""
+        for character in name {
+            if character == "`" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return "`\(escaped)`"
+    }
+}
+
+/// Splits formula text into tokens; rejects characters that cannot start a
+/// token.
+enum FormulaTokenizer {
+    static func isDigit(_ character: Character) -> Bool {
+        character.isASCII && character.isNumber
+    }
+
+    static func isNameCharacter(_ character: Character) -> Bool {
+        character.isLetter || isDigit(character) || character == "." || character == "_"
+    }
+
+    /// R's syntactic names: letters, digits, `.` and `_`; starting with a
+    /// letter, or with `.` not followed by a digit.
+    static func isSyntacticName(_ name: String) -> Bool {
+        guard let first = name.first, first.isLetter || first == "." else { return false }
+        if first == ".", name.count > 1, isDigit(name[name.index(after: name.startIndex)]) {
+            return false
+        }
+        return name.allSatisfy(isNameCharacter)
+    }
+
+    static func tokens(of text: String) throws(FormulaError) -> [FormulaToken] {
+        let characters = Array(text)
+        var tokens: [FormulaToken] = []
+        var index = 0
+
+        func fail(_ message: String, at index: Int) -> FormulaError {
+            FormulaError(message: message, column: index + 1, formula: text)
+        }
+
+        while index < characters.count {
+            let character = characters[index]
+            let start = index
+            func add(_ kind: FormulaToken.Kind, length: Int = 1) {
+                tokens.append(FormulaToken(kind: kind, column: start + 1, length: length))
+                index = start + length
+            }
+            switch character {
+            case _ where character.isWhitespace:
+                index += 1
+            case "~": add(.tilde)
+            case "+": add(.plus)
+            case "-": add(.minus)
+            case "*": add(.star)
+            case ":": add(.colon)
+            case "/": add(.slash)
+            case "(": add(.openParenthesis)
+            case ")": add(.closeParenthesis)
+            case ",": add(.comma)
+            case "|":
+                if index + 1 < characters.count, characters[index + 1] == "|" {
+                    add(.doubleBar, length: 2)
+                } else {
+                    add(.bar)
+                }
+            case "^":
+                throw fail("powers ('^') are not supported; write the interactions out with ':' or '*'", at: index)
+            case "`":
+                var name = ""
+                var cursor = index + 1
+                var closed = false
+                while cursor < characters.count {
+                    let next = characters[cursor]
+                    if next == "`" { closed = true; break }
+                    if next == "\\", cursor + 1 < characters.count {
+                        cursor += 1
+                    }
+                    name.append(characters[cursor])
+                    cursor += 1
+                }
+                guard closed else { throw fail("unclosed backquote", at: index) }
+                guard !name.isEmpty else { throw fail("empty backquoted name", at: index) }
+                add(.name(name), length: cursor + 1 - start)
+            case _ where isDigit(character)
+                || (character == "." && index + 1 < characters.count && isDigit(characters[index + 1])):
+                var cursor = index
+                while cursor < characters.count, isDigit(characters[cursor]) || characters[cursor] == "." {
+                    cursor += 1
+                }
+                add(.number(String(characters[index..<cursor])), length: cursor - start)
+            case _ where character.isLetter || character == ".":
+                var cursor = index
+                while cursor < characters.count, isNameCharacter(characters[cursor]) { cursor += 1 }
+                let name = String(characters[index..<cursor])
+                if name == "." {
+                    throw fail("'.' (all other columns) is not supported; list the columns", at: index)
+                }
+                add(.name(name), length: cursor - start)
+            case "_":
+                var cursor = index
+                while cursor < characters.count, isNameCharacter(characters[cursor]) { cursor += 1 }
+                let name = String(characters[index..<cursor])
+                throw fail("names cannot start with '_'; backquote the name: `\(name)`", at: index)
+            default:
+                throw fail("unexpected character '\(character)'", at: index)
+            }
+        }
+        tokens.append(FormulaToken(kind: .end, column: characters.count + 1, length: 0))
+        return tokens
+    }
+}
+
+// MARK: - Parser
+
+/// Terms produced by part of a right-hand side, combined with R's formula
+/// algebra (`+` unites, `:` multiplies out, `-` removes).
+struct FormulaTerms {
+    /// Fixed terms, each a sorted list of variable numbers (order of first
+    /// appearance), in order of appearance, without duplicates.
+    var fixed: [[Int]] = []
+    /// Random terms in order of appearance, without duplicates.
+    var random: [RandomTerm] = []
+    /// Whether the last `1`, `0` or `- 1` in this part asks for an
+    /// intercept; nil when it has none of them.
+    var intercept: Bool?
+
+    mutating func add(fixed term: [Int]) {
+        if !fixed.contains(term) { fixed.append(term) }
+    }
+
+    mutating func add(random term: RandomTerm) {
+        let factors = Set(term.factors)
+        if !random.contains(where: { Set($0.factors) == factors }) { random.append(term) }
+    }
+
+    static func + (left: FormulaTerms, right: FormulaTerms) -> FormulaTerms {
+        var sum = left
+        for term in right.fixed { sum.add(fixed: term) }
+        for term in right.random { sum.add(random: term) }
+        sum.intercept = right.intercept ?? left.intercept
+        return sum
+    }
+
+    /// `left:right`: every term of `left` times every term of `right`.
+    static func interaction(_ left: FormulaTerms, _ right: FormulaTerms) -> FormulaTerms {
+        var product = FormulaTerms()
+        for a in left.fixed {
+            for b in right.fixed {
+                product.add(fixed: Array(Set(a + b)).sorted())
+            }
+        }
+        return product
+    }
+}
+
+/// Recursive-descent parser over the tokens of one formula.
+///
+///     formula     = response "~" sum
+///     response    = name | "cbind" "(" name "," name ")"
+///     sum         = signed { ("+" | "-") signed }
+///     signed      = { "+" | "-" } product
+///     product     = interaction { ("*" | "/") interaction }
+///     interaction = primary { ":" primary }
+///     primary     = name | "0" | "1" | "(" sum ")" | random
+///     random      = "(" sum "|" grouping ")"          -- the sum must be 1
+///     grouping    = factors { "/" factors }
+///     factors     = name { ":" name }
+struct FormulaParser {
+    let text: String
+    let characters: [Character]
+    let tokens: [FormulaToken]
+    /// Index of the matching `)` for each `(`.
+    let matchingClose: [Int: Int]
+    var position = 0
+    /// Index of the token that ends the part being parsed (a `)`, a `|` or
+    /// the end token).
+    var limit: Int
+    var insideRandomTerm = false
+    var responseNames: Set<String> = []
+    /// Fixed-effect variables in order of first appearance.
+    var variables: [String] = []
+    var variableNumbers: [String: Int] = [:]
+
+    init(text: String) throws(FormulaError) {
+        self.text = text
+        self.characters = Array(text)
+        self.tokens = try FormulaTokenizer.tokens(of: text)
+        self.limit = tokens.count - 1
+        var open: [Int] = []
+        var matching: [Int: Int] = [:]
+        for (index, token) in tokens.enumerated() {
+            switch token.kind {
+            case .openParenthesis:
+                open.append(index)
+            case .closeParenthesis:
+                guard let opening = open.popLast() else {
+                    throw FormulaError(message: "unmatched ')'", column: token.column, formula: text)
+                }
+                matching[opening] = index
+            default:
+                break
+            }
+        }
+        if let unclosed = open.first {
+            throw FormulaError(message: "unclosed parenthesis", column: tokens[unclosed].column, formula: text)
+        }
+        self.matchingClose = matching
+    }
+
+    // MARK: Helpers
+
+    var current: FormulaToken { tokens[position] }
+    var atLimit: Bool { position >= limit }
+
+    func error(_ message: String, at token: FormulaToken) -> FormulaError {
+        FormulaError(message: message, column: token.column, formula: text)
+    }
+
+    /// The original text from token `first` through token `last`.
+    func originalText(from first: Int, through last: Int) -> String {
+        let start = tokens[first].column - 1
+        let end = tokens[last].column - 1 + tokens[last].length
+        return String(characters[start..<end])
+    }
+
+    /// Tokens `range` written canonically, e.g. `1 + x` or `g1/g2`.
+    func rendered(_ range: Range<Int>) -> String {
+        var result = ""
+        for token in tokens[range] {
+            switch token.kind {
+            case .plus, .minus, .star, .tilde, .bar, .doubleBar:
+                result += " \(token.spelling) "
+            case .comma:
+                result += ", "
+            default:
+                result += token.spelling
+            }
+        }
+        return result.split(separator: " ").joined(separator: " ")
+    }
+
+    /// An error for a token where the grammar has no place for it.
+    func unexpected(_ token: FormulaToken) -> FormulaError {
+        switch token.kind {
+        case .tilde:
+            return error("a formula has only one '~'", at: token)
+        case .bar:
+            return error("random terms must be in parentheses, e.g. (1 | g)", at: token)
+        case .doubleBar:
+            return error("'||' (uncorrelated random effects) is not supported; use random intercepts (1 | g)", at: token)
+        case .name, .number, .openParenthesis:
+            return error("missing operator before '\(token.spelling)'", at: token)
+        default:
+            return error("unexpected '\(token.spelling)'", at: token)
+        }
+    }
+
+    /// The index of the top-level `|` or `||` inside the parentheses opened
+    /// at `open`, if any: such parentheses hold a random term.
+    func barIndex(inParenthesesAt open: Int) -> Int? {
+        guard let close = matchingClose[open] else { return nil }
+        var index = open + 1
+        while index < close {
+            switch tokens[index].kind {
+            case .bar, .doubleBar: return index
+            case .openParenthesis: index = matchingClose[index]! + 1
+            default: index += 1
+            }
+        }
+        return nil
+    }
+
+    func functionError(nameAt index: Int) -> FormulaError {
+        let close = matchingClose[index + 1]!
+        let call = originalText(from: index, through: close)
+        if case .name("cbind") = tokens[index].kind {
+            return error("cbind(successes, failures) can only be the response", at: tokens[index])
+        }
+        return error("functions of columns (\(call)) are not supported; add a transformed column to the data",
+                     at: tokens[index])
+    }
+
+    func isFunctionCall(at index: Int) -> Bool {
+        guard case .name = tokens[index].kind, index + 1 < tokens.count else { return false }
+        return tokens[index + 1].kind == .openParenthesis
+    }
+
+    func checkNotResponse(_ name: String, at token: FormulaToken) throws(FormulaError) {
+        if responseNames.contains(name) {
+            throw error("the response '\(name)' also appears on the right-hand side", at: token)
+        }
+    }
+
+    mutating func variableNumber(_ name: String) -> Int {
+        if let number = variableNumbers[name] { return number }
+        variables.append(name)
+        variableNumbers[name] = variables.count - 1
+        return variables.count - 1
+    }
+
+    // MARK: Formula
+
+    mutating func parseFormula() throws(FormulaError) -> ModelFormula {
+        let response = try parseResponse()
+        let tilde = current
+        guard tilde.kind == .tilde else {
+            switch tilde.kind {
+            case .colon, .plus, .minus, .star, .slash, .bar, .doubleBar, .comma:
+                throw error("the response must be one column name or cbind(successes, failures)", at: tilde)
+            default:
+                throw error("expected '~' after the response", at: tilde)
+            }
+        }
+        position += 1
+        if current.kind == .end {
+            throw error("missing right-hand side after '~'", at: tilde)
+        }
+        let firstTerm = current
+        let terms = try parseSum()
+        if current.kind != .end { throw unexpected(current) }
+
+        let hasIntercept = terms.intercept ?? true
+        if terms.fixed.isEmpty, terms.random.isEmpty, !hasIntercept {
+            throw error("the model has no terms", at: firstTerm)
+        }
+        // R orders terms by degree (stably): main effects, then two-way
+        // interactions, and so on.
+        let ordered = terms.fixed.enumerated().sorted {
+            ($0.element.count, $0.offset) < ($1.element.count, $1.offset)
+        }
+        let fixedTerms = ordered.map { FixedTerm(columns: $0.element.map { variables[$0] }) }
+        return ModelFormula(response: response, hasIntercept: hasIntercept, fixedTerms: fixedTerms,
+                            randomTerms: terms.random, text: text)
+    }
+
+    mutating func parseResponse() throws(FormulaError) -> ModelFormula.Response {
+        let first = current
+        switch first.kind {
+        case .end:
+            throw error("the formula is empty", at: first)
+        case .tilde:
+            throw error("missing response before '~'", at: first)
+        case let .name(name):
+            if isFunctionCall(at: position) {
+                guard name == "cbind" else { throw functionError(nameAt: position) }
+                return try parseCbind()
+            }
+            position += 1
+            responseNames = [name]
+            _ = variableNumber(name)
+            return .column(name)
+        default:
+            throw error("the response must be one column name or cbind(successes, failures)", at: first)
+        }
+    }
+
+    /// `cbind(successes, failures)` with the cursor on `cbind`.
+    mutating func parseCbind() throws(FormulaError) -> ModelFormula.Response {
+        let cbind = current
+        let open = position + 1
+        let close = matchingClose[open]!
+        var arguments: [Range<Int>] = []
+        var start = open + 1
+        var index = open + 1
+        while index <= close {
+            switch tokens[index].kind {
+            case .openParenthesis:
+                index = matchingClose[index]! + 1
+            case .comma, .closeParenthesis:
+                arguments.append(start..<index)
+                start = index + 1
+                index += 1
+            default:
+                index += 1
+            }
+        }
+        if arguments.count == 1, arguments[0].isEmpty { arguments = [] }
+        guard arguments.count == 2 else {
+            throw error("cbind needs two columns, cbind(successes, failures), not \(arguments.count)", at: cbind)
+        }
+        var names: [String] = []
+        for argument in arguments {
+            guard !argument.isEmpty else {
+                throw error("expected a column name in cbind", at: tokens[argument.lowerBound])
+            }
+            guard argument.count == 1, case let .name(name) = tokens[argument.lowerBound].kind else {
+                let expression = rendered(argument)
+                throw error("cbind takes column names, not expressions like '\(expression)'; add a column to the data",
+                            at: tokens[argument.lowerBound])
+            }
+            names.append(name)
+        }
+        position = close + 1
+        responseNames = Set(names)
+        for name in names { _ = variableNumber(name) }
+        return .successesAndFailures(successes: names[0], failures: names[1])
+    }
+
+    // MARK: Right-hand side
+
+    mutating func parseSum() throws(FormulaError) -> FormulaTerms {
+        var terms = try parseSigned()
+        while !atLimit {
+            let operation = current
+            switch operation.kind {
+            case .plus:
+                position += 1
+                terms = terms + (try parseSigned())
+            case .minus:
+                position += 1
+                terms = try removing(try parseSigned(), from: terms, at: operation)
+            default:
+                return terms
+            }
+        }
+        return terms
+    }
+
+    /// A product with any number of unary `+` and `-` signs before it.
+    mutating func parseSigned() throws(FormulaError) -> FormulaTerms {
+        guard !atLimit else { return try parseProduct() }
+        let sign = current
+        switch sign.kind {
+        case .plus:
+            position += 1
+            return try parseSigned()
+        case .minus:
+            position += 1
+            return try removing(try parseSigned(), from: FormulaTerms(), at: sign)
+        default:
+            return try parseProduct()
+        }
+    }
+
+    /// `terms - removed`, as in R: removes fixed terms and flips `1` and `0`.
+    func removing(_ removed: FormulaTerms, from terms: FormulaTerms,
+                  at operation: FormulaToken) throws(FormulaError) -> FormulaTerms {
+        guard removed.random.isEmpty else {
+            throw error("random terms cannot be removed with '-'", at: operation)
+        }
+        var result = terms
+        result.fixed.removeAll { removed.fixed.contains($0) }
+        if let intercept = removed.intercept { result.intercept = !intercept }
+        return result
+    }
+
+    mutating func parseProduct() throws(FormulaError) -> FormulaTerms {
+        var terms = try parseInteraction()
+        while !atLimit, current.kind == .star || current.kind == .slash {
+            let operation = current
+            position += 1
+            let right = try parseInteraction()
+            try checkFixedOnly(terms, right, at: operation)
+            if operation.kind == .star {
+                // a*b = a + b + a:b
+                terms = terms + right + FormulaTerms.interaction(terms, right)
+            } else {
+                // a/b = a + a:b, where a is all of the left's variables.
+                let all = Array(Set(terms.fixed.joined())).sorted()
+                terms = terms + FormulaTerms.interaction(FormulaTerms(fixed: [all]), right)
+            }
+        }
+        return terms
+    }
+
+    mutating func parseInteraction() throws(FormulaError) -> FormulaTerms {
+        var terms = try parsePrimary()
+        while !atLimit, current.kind == .colon {
+            let operation = current
+            position += 1
+            let right = try parsePrimary()
+            try checkFixedOnly(terms, right, at: operation)
+            terms = FormulaTerms.interaction(terms, right)
+        }
+        return terms
+    }
+
+    /// Operands of `:`, `*` and `/` must be fixed terms only.
+    func checkFixedOnly(_ left: FormulaTerms, _ right: FormulaTerms,
+                        at operation: FormulaToken) throws(FormulaError) {
+        if !left.random.isEmpty || !right.random.isEmpty {
+            throw error("random terms can only be added with '+'", at: operation)
+        }
+        if left.intercept != nil || right.intercept != nil {
+            throw error("the intercept (1 or 0) cannot be part of an interaction", at: operation)
+        }
+    }
+
+    mutating func parsePrimary() throws(FormulaError) -> FormulaTerms {
+        guard !atLimit else {
+            let previous = tokens[position - 1]
+            throw error("expected a term after '\(previous.spelling)'", at: previous)
+        }
+        let token = current
+        switch token.kind {
+        case let .name(name):
+            if isFunctionCall(at: position) { throw functionError(nameAt: position) }
+            try checkNotResponse(name, at: token)
+            position += 1
+            return FormulaTerms(fixed: [[variableNumber(name)]])
+        case let .number(number):
+            position += 1
+            switch Double(number) ?? -1 {
+            case 1: return FormulaTerms(intercept: true)
+            case 0: return FormulaTerms(intercept: false)
+            default:
+                throw error("unexpected number '\(number)'; only 1 (intercept) and 0 (no intercept) can be terms",
+                            at: token)
+            }
+        case .openParenthesis:
+            let open = position
+            let close = matchingClose[open]!
+            if let bar = barIndex(inParenthesesAt: open) {
+                return try parseRandom(open: open, bar: bar, close: close)
+            }
+            if close == open + 1 { throw error("empty parentheses", at: token) }
+            let outerLimit = limit
+            limit = close
+            position += 1
+            let terms = try parseSum()
+            if position != close { throw unexpected(current) }
+            limit = outerLimit
+            position = close + 1
+            return terms
+        case .star, .colon, .slash:
+            throw error("expected a term before '\(token.spelling)'", at: token)
+        default:
+            throw unexpected(token)
+        }
+    }
+
+    // MARK: Random terms
+
+    /// `( lhs | grouping )`; only `1` is accepted as the left-hand side.
+    mutating func parseRandom(open: Int, bar: Int, close: Int) throws(FormulaError) -> FormulaTerms {
+        if insideRandomTerm {
+            throw error("random terms cannot be nested inside other random terms", at: tokens[open])
+        }
+        let grouping = rendered(bar + 1..<close)
+        if tokens[bar].kind == .doubleBar {
+            throw error("'||' (uncorrelated random effects) is not supported; use random intercepts (1 | \(grouping))",
+                        at: tokens[bar])
+        }
+        if bar == open + 1 {
+            throw error("missing '1' before '|'; random intercepts are written (1 | g)", at: tokens[bar])
+        }
+        let outerLimit = limit
+        insideRandomTerm = true
+        defer { insideRandomTerm = false }
+
+        limit = bar
+        position = open + 1
+        let effects = try parseSum()
+        if position != bar { throw unexpected(current) }
+
+        limit = close
+        position = bar + 1
+        let groups = try parseGrouping()
+        limit = outerLimit
+        position = close + 1
+
+        let hasColumns = tokens[open + 1..<bar].contains {
+            if case .name = $0.kind { return true } else { return false }
+        }
+        if hasColumns {
+            throw error("random slopes (\(rendered(open + 1..<bar)) | \(grouping)) are not supported yet; "
+                        + "use random intercepts (1 | \(grouping))", at: tokens[open])
+        }
+        if effects.intercept != true {
+            throw error("(\(rendered(open + 1..<bar)) | \(grouping)) has no random effects; "
+                        + "use random intercepts (1 | \(grouping))", at: tokens[open])
+        }
+        var terms = FormulaTerms()
+        for group in groups { terms.add(random: RandomTerm(factors: group)) }
+        return terms
+    }
+
+    /// `g`, `g1:g2`, `g1/g2` (and longer chains) between `|` and `)`;
+    /// returns the grouping factors of each random term, with `/` expanded.
+    mutating func parseGrouping() throws(FormulaError) -> [[String]] {
+        var expanded: [[String]] = []
+        var factors: [String] = []
+        while true {
+            guard !atLimit else {
+                let previous = tokens[position - 1]
+                if previous.kind == .bar {
+                    throw error("missing grouping factor after '|'", at: previous)
+                }
+                throw error("expected a grouping factor after '\(previous.spelling)'", at: previous)
+            }
+            let token = current
+            guard case let .name(name) = token.kind else {
+                if token.kind == .openParenthesis, barIndex(inParenthesesAt: position) != nil {
+                    throw error("random terms cannot be nested inside other random terms", at: token)
+                }
+                throw error("expected a grouping factor, not '\(token.spelling)'", at: token)
+            }
+            if isFunctionCall(at: position) { throw functionError(nameAt: position) }
+            try checkNotResponse(name, at: token)
+            position += 1
+            if !factors.contains(name) { factors.append(name) }
+            if atLimit {
+                expanded.append(factors)
+                return expanded
+            }
+            switch current.kind {
+            case .colon:
+                position += 1
+            case .slash:
+                expanded.append(factors)
+                position += 1
+            default:
+                throw error("unexpected '\(current.spelling)' in a grouping factor; combine factors with ':' or '/'",
+                            at: current)
+            }
+        }
+    }
+}
