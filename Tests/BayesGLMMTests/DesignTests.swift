@@ -101,6 +101,18 @@ import Testing
         #expect(Array(d.fixedRow(2)) == [1, 3, 15])
     }
 
+    @Test func categoricalTimesNumeric() throws {
+        let f = DesignTests.frame([("y", ["1", "0", "1", "0"]), ("x", ["1", "2", "3", "4"]),
+                                   ("g", ["a", "b", "c", "a"]), ("h", ["u", "v", "u", "v"])])
+        let crossed = try Design(formula: DesignTests.formula("y", fixed: [["g"], ["x"], ["g", "x"]], random: [["h"]]),
+                                 frame: f)
+        #expect(crossed.fixedNames == ["(Intercept)", "gb", "gc", "x", "gb:x", "gc:x"])
+        #expect(Array(crossed.fixedRow(2)) == [1, 0, 1, 3, 0, 3])
+        // Without the main effect of g, g is coded in full inside g:x.
+        let nested = try Design(formula: DesignTests.formula("y", fixed: [["x", "g"]], random: [["h"]]), frame: f)
+        #expect(nested.fixedNames == ["(Intercept)", "x:ga", "x:gb", "x:gc"])
+    }
+
     @Test func responsesAndTrials() throws {
         let f = DesignTests.frame([("s", ["3", "0", "5"]), ("n", ["4", "2", "5"]), ("fail", ["1", "2", "0"]),
                                    ("g", ["a", "b", "a"])])
@@ -164,7 +176,7 @@ import Testing
                     contains: "rank deficient")
         expectError(.successesExceedTrials, DesignTests.formula("s", random: [["g"]]), f,
                     options: DesignOptions(trials: "n"), line: 3, column: "s")
-        expectError(.unsupported, DesignTests.formula("b", fixed: [["x", "h"]], random: [["g"]]), f,
+        expectError(.unsupported, DesignTests.formula("b", fixed: [["g", "h"]], random: [["g"]]), f,
                     column: "h", contains: "not supported yet")
         expectError(.nonNumeric, DesignTests.formula("s", random: [["g"]]), f,
                     options: DesignOptions(trials: "h"), column: "h")

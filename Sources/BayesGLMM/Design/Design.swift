@@ -187,18 +187,40 @@ extension Design {
                     }
                 }
             } else {
+                // A product of numeric columns, times the indicator columns of
+                // at most one categorical column. As in R's model.matrix, the
+                // categorical column is coded by treatment contrasts when the
+                // term without it is also in the model (g*x: "gb:x", …) and
+                // by one indicator per level otherwise (x + g:x: "ga:x", …).
                 var product = [Double](repeating: 1, count: keep.count)
+                var categorical: String?
                 for name in term.columns {
                     guard case let .numeric(v) = columns[name]! else {
-                        throw InputError(.unsupported,
-                                         "the interaction \(term.name) involves the categorical column \"\(name)\"; "
-                                            + "interactions with categorical columns are not supported yet",
-                                         file: source, column: name)
+                        guard categorical == nil else {
+                            throw InputError(.unsupported,
+                                             "the interaction \(term.name) involves two categorical columns; "
+                                                + "interactions between categorical columns are not supported yet",
+                                             file: source, column: name)
+                        }
+                        categorical = name
+                        continue
                     }
                     for (i, r) in keep.enumerated() { product[i] *= v[Int(r)] }
                 }
-                names.append(term.name)
-                fixedColumns.append(product)
+                if let categorical {
+                    let factor = try Factor.make(categorical, columns[categorical]!, rows: keep,
+                                                 order: options.levels[categorical], source: source)
+                    let rest = term.columns.filter { $0 != categorical }
+                    let contrasts = formula.fixedTerms.contains { $0.columns == rest }
+                    for level in (contrasts ? 1 : 0)..<factor.levels.count {
+                        names.append(term.columns.map { $0 == categorical ? $0 + factor.levels[level] : $0 }
+                            .joined(separator: ":"))
+                        fixedColumns.append(zip(factor.codes, product).map { $0 == Int32(level) ? $1 : 0 })
+                    }
+                } else {
+                    names.append(term.name)
+                    fixedColumns.append(product)
+                }
             }
         }
 

@@ -380,9 +380,12 @@ struct FormulaParser {
                      at: tokens[index])
     }
 
+    /// A name followed by `(`, as in `log(x)`; not `x (1 | g)`, where the
+    /// parentheses hold a random term and only the `+` is missing.
     func isFunctionCall(at index: Int) -> Bool {
-        guard case .name = tokens[index].kind, index + 1 < tokens.count else { return false }
-        return tokens[index + 1].kind == .openParenthesis
+        guard case .name = tokens[index].kind, index + 1 < tokens.count,
+              tokens[index + 1].kind == .openParenthesis else { return false }
+        return barIndex(inParenthesesAt: index + 1) == nil
     }
 
     func checkNotResponse(_ name: String, at token: FormulaToken) throws(FormulaError) {

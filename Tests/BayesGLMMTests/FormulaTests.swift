@@ -1,0 +1,331 @@
+import Testing
+@testable import BayesGLMM
+
+@Suite("FormulaTests")
+struct FormulaTests {
+    // MARK: - Structure of parsed formulas
+
+    @Test func salonModel() throws {
+        let text = "y ~ x + (1|client) + (1|stylist) + (1|client:stylist)"
+        let formula = try ModelFormula.parse(text)
+        #expect(formula.response == .column("y"))
+        #expect(formula.hasIntercept)
+        #expect(formula.fixedTerms == [FixedTerm(columns: ["x"])])
+        #expect(formula.randomTerms == [
+            RandomTerm(factors: ["client"]),
+            RandomTerm(factors: ["stylist"]),
+            RandomTerm(factors: ["client", "stylist"]),
+        ])
+        #expect(formula.text == text)
+        #expect(formula.description == "y ~ 1 + x + (1 | client) + (1 | stylist) + (1 | client:stylist)")
+    }
+
+    @Test func cbindResponse() throws {
+        let formula = try ModelFormula.parse("cbind(booked, declined) ~ price + (1 | client)")
+        #expect(formula.response == .successesAndFailures(successes: "booked", failures: "declined"))
+        #expect(formula.fixedTerms == [FixedTerm(columns: ["price"])])
+        #expect(formula.randomTerms == [RandomTerm(factors: ["client"])])
+        #expect(formula.description == "cbind(booked, declined) ~ 1 + price + (1 | client)")
+    }
+
+    @Test func interceptOnly() throws {
+        let formula = try ModelFormula.parse("y ~ 1")
+        #expect(formula.hasIntercept)
+        #expect(formula.fixedTerms.isEmpty)
+        #expect(formula.randomTerms.isEmpty)
+        #expect(formula.description == "y ~ 1")
+    }
+
+    @Test func noInterceptWithRandomTermsOnly() throws {
+        let formula = try ModelFormula.parse("y ~ 0 + (1 | g)")
+        #expect(!formula.hasIntercept)
+        #expect(formula.fixedTerms.isEmpty)
+        #expect(formula.randomTerms == [RandomTerm(factors: ["g"])])
+    }
+
+    @Test func crossingOfThree() throws {
+        let formula = try ModelFormula.parse("y ~ a*b*c")
+        #expect(formula.fixedTerms.map(\.columns) == [
+            ["a"], ["b"], ["c"], ["a", "b"], ["a", "c"], ["b", "c"], ["a", "b", "c"],
+        ])
+    }
+
+    @Test func nestedGroupingOfThree() throws {
+        let formula = try ModelFormula.parse("y ~ (1 | region/salon/stylist)")
+        #expect(formula.randomTerms.map(\.factors) == [
+            ["region"], ["region", "salon"], ["region", "salon", "stylist"],
+        ])
+    }
+
+    @Test func backquotedNames() throws {
+        let formula = try ModelFormula.parse("`booked?` ~ `hair length` + `a\\`b` + (1 | `client id`)")
+        #expect(formula.response == .column("booked?"))
+        #expect(formula.fixedTerms.map(\.columns) == [["hair length"], ["a`b"]])
+        #expect(formula.randomTerms.map(\.factors) == [["client id"]])
+    }
+
+    @Test func errorDescriptionHasCaretUnderColumn() {
+        #expect(throws: FormulaError(message: "unclosed parenthesis", column: 5,
+                                     formula: "y ~ (1|client + (1|stylist)")) {
+            try ModelFormula.parse("y ~ (1|client + (1|stylist)")
+        }
+        do {
+            _ = try ModelFormula.parse("y ~ x $ z")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description == "unexpected character '$' at column 7\n  y ~ x $ z\n        ^")
+        }
+    }
+
+    // MARK: - Valid formulas and their canonical forms
+
+    struct Valid: Sendable, CustomTestStringConvertible {
+        let formula: String
+        let canonical: String
+        init(_ formula: String, _ canonical: String) {
+            self.formula = formula
+            self.canonical = canonical
+        }
+        var testDescription: String { formula }
+    }
+
+    static let valid: [Valid] = [
+        // Responses and plain terms.
+        Valid("y ~ x", "y ~ 1 + x"),
+        Valid("y~x", "y ~ 1 + x"),
+        Valid("  y   ~   x  ", "y ~ 1 + x"),
+        Valid("y ~\n  x +\n  (1 | g)", "y ~ 1 + x + (1 | g)"),
+        Valid("y\t~\tx", "y ~ 1 + x"),
+        Valid("y ~ 1 + x", "y ~ 1 + x"),
+        Valid("y ~ x + z + w", "y ~ 1 + x + z + w"),
+        Valid("booked.2 ~ .price + price_log + x.y.z", "booked.2 ~ 1 + .price + price_log + x.y.z"),
+        Valid("cbind(s, f) ~ x", "cbind(s, f) ~ 1 + x"),
+        Valid("cbind( s ,f ) ~ x", "cbind(s, f) ~ 1 + x"),
+        Valid("cbind(`s s`, f) ~ x", "cbind(s s, f) ~ 1 + x"),
+        Valid("y ~ (1|g)", "y ~ 1 + (1 | g)"),
+        Valid("y ~ ( 1 | g )", "y ~ 1 + (1 | g)"),
+        // Intercept removal and restoration (the last of 1, 0, -1 wins).
+        Valid("y ~ 0 + x", "y ~ 0 + x"),
+        Valid("y ~ x + 0", "y ~ 0 + x"),
+        Valid("y ~ x - 1", "y ~ 0 + x"),
+        Valid("y ~ -1 + x", "y ~ 0 + x"),
+        Valid("y ~ - 1 + x", "y ~ 0 + x"),
+        Valid("y ~ x + -1", "y ~ 0 + x"),
+        Valid("y ~ x - 1 + (1 | g)", "y ~ 0 + x + (1 | g)"),
+        Valid("y ~ 0 + x + 1", "y ~ 1 + x"),
+        Valid("y ~ x - 0", "y ~ 1 + x"),
+        Valid("y ~ 1", "y ~ 1"),
+        Valid("y ~ 1 + (1 | g)", "y ~ 1 + (1 | g)"),
+        Valid("y ~ -1 + (1 | g)", "y ~ 0 + (1 | g)"),
+        // Interactions and crossing.
+        Valid("y ~ a:b", "y ~ 1 + a:b"),
+        Valid("y ~ a:b:c", "y ~ 1 + a:b:c"),
+        Valid("y ~ a * b", "y ~ 1 + a + b + a:b"),
+        Valid("y ~ a*b*c", "y ~ 1 + a + b + c + a:b + a:c + b:c + a:b:c"),
+        Valid("y ~ a*b*c*d",
+              "y ~ 1 + a + b + c + d + a:b + a:c + b:c + a:d + b:d + c:d + a:b:c + a:b:d + a:c:d + b:c:d + a:b:c:d"),
+        Valid("y ~ a*b + c", "y ~ 1 + a + b + c + a:b"),
+        Valid("y ~ a:b + c", "y ~ 1 + c + a:b"),
+        Valid("y ~ (a + b):c", "y ~ 1 + a:c + b:c"),
+        Valid("y ~ (a + b)*c", "y ~ 1 + a + b + c + a:c + b:c"),
+        Valid("y ~ a*(b + c)", "y ~ 1 + a + b + c + a:b + a:c"),
+        Valid("y ~ a/b", "y ~ 1 + a + a:b"),
+        Valid("y ~ a*b - a:b", "y ~ 1 + a + b"),
+        Valid("y ~ a*b - a", "y ~ 1 + b + a:b"),
+        Valid("y ~ a + b - a", "y ~ 1 + b"),
+        Valid("y ~ (x)", "y ~ 1 + x"),
+        Valid("y ~ ((x + z))", "y ~ 1 + x + z"),
+        Valid("y ~ x + (z + (1 | g))", "y ~ 1 + x + z + (1 | g)"),
+        Valid("y ~ ((1 | g))", "y ~ 1 + (1 | g)"),
+        Valid("y ~ + x", "y ~ 1 + x"),
+        // Duplicates are kept once, at their first position; interactions
+        // compare as sets and take the columns in order of first appearance.
+        Valid("y ~ x + x", "y ~ 1 + x"),
+        Valid("y ~ x + z + x", "y ~ 1 + x + z"),
+        Valid("y ~ a:b + b:a", "y ~ 1 + a:b"),
+        Valid("y ~ a + b + b:a", "y ~ 1 + a + b + a:b"),
+        Valid("y ~ b + a + a:b", "y ~ 1 + b + a + b:a"),
+        Valid("y ~ a:a", "y ~ 1 + a"),
+        Valid("y ~ a*b + a:b", "y ~ 1 + a + b + a:b"),
+        Valid("y ~ (1|g) + (1|g)", "y ~ 1 + (1 | g)"),
+        Valid("y ~ (1|a:b) + (1|b:a)", "y ~ 1 + (1 | a:b)"),
+        Valid("y ~ (1|a/b) + (1|a) + (1|a:b)", "y ~ 1 + (1 | a) + (1 | a:b)"),
+        // Random intercepts and nesting.
+        Valid("y ~ x + (1|client) + (1|stylist) + (1|client:stylist)",
+              "y ~ 1 + x + (1 | client) + (1 | stylist) + (1 | client:stylist)"),
+        Valid("y ~ (1|g1/g2)", "y ~ 1 + (1 | g1) + (1 | g1:g2)"),
+        Valid("y ~ (1 | g1 / g2 / g3)", "y ~ 1 + (1 | g1) + (1 | g1:g2) + (1 | g1:g2:g3)"),
+        Valid("y ~ (1 | a:b/c)", "y ~ 1 + (1 | a:b) + (1 | a:b:c)"),
+        Valid("y ~ (1 | a/b:c)", "y ~ 1 + (1 | a) + (1 | a:b:c)"),
+        Valid("y ~ (1 | g:g)", "y ~ 1 + (1 | g)"),
+        Valid("y ~ (1 | stylist) + x + (1 | client)", "y ~ 1 + x + (1 | stylist) + (1 | client)"),
+        Valid("y ~ x + (1 | x)", "y ~ 1 + x + (1 | x)"),
+        // Backquotes.
+        Valid("y ~ `x`", "y ~ 1 + x"),
+        Valid("y ~ `my col` + (1 | `the group`)", "y ~ 1 + my col + (1 | the group)"),
+        Valid("y ~ `1x`:`_z`", "y ~ 1 + 1x:_z"),
+    ]
+
+    @Test(arguments: valid)
+    func parsesToCanonicalForm(_ example: Valid) throws {
+        let formula = try ModelFormula.parse(example.formula)
+        #expect(formula.description == example.canonical)
+        #expect(formula.text == example.formula)
+    }
+
+    /// The canonical form parses back to the same terms. (The columns inside
+    /// an interaction may come back in another order: as in R, they follow
+    /// the order in which the columns first appear, so `a:c + b:c` gives
+    /// `a:c + c:b`.)
+    @Test(arguments: valid.filter { !$0.formula.contains("`") })
+    func canonicalFormRoundTrips(_ example: Valid) throws {
+        let formula = try ModelFormula.parse(example.formula)
+        let again = try ModelFormula.parse(formula.description)
+        #expect(again.response == formula.response)
+        #expect(again.hasIntercept == formula.hasIntercept)
+        #expect(again.fixedTerms.map { Set($0.columns) } == formula.fixedTerms.map { Set($0.columns) })
+        #expect(again.randomTerms == formula.randomTerms)
+    }
+
+    @Test func interactionColumnsFollowFirstAppearance() throws {
+        let formula = try ModelFormula.parse("y ~ a:c + b:c")
+        #expect(formula.fixedTerms.map(\.columns) == [["a", "c"], ["c", "b"]])
+    }
+
+    // MARK: - Invalid formulas: message and column
+
+    struct Invalid: Sendable, CustomTestStringConvertible {
+        let formula: String
+        let message: String
+        let column: Int
+        init(_ formula: String, _ message: String, at column: Int) {
+            self.formula = formula
+            self.message = message
+            self.column = column
+        }
+        var testDescription: String { formula }
+    }
+
+    static let invalid: [Invalid] = [
+        // Parentheses.
+        Invalid("y ~ (1|client + (1|stylist)", "unclosed parenthesis", at: 5),
+        Invalid("y ~ x + (1|client + (1|stylist)", "unclosed parenthesis", at: 9),
+        Invalid("y ~ (x", "unclosed parenthesis", at: 5),
+        Invalid("y ~ x)", "unmatched ')'", at: 6),
+        Invalid("y ~ ()", "empty parentheses", at: 5),
+        // Characters.
+        Invalid("y ~ x $ z", "unexpected character '$'", at: 7),
+        Invalid("y ~ x + z == 1", "unexpected character '='", at: 11),
+        Invalid("y ~ \"x\"", "unexpected character '\"'", at: 5),
+        Invalid("y ~ (a + b)^2", "powers ('^') are not supported; write the interactions out with ':' or '*'", at: 12),
+        Invalid("y ~ .", "'.' (all other columns) is not supported; list the columns", at: 5),
+        Invalid("y ~ _id", "names cannot start with '_'; backquote the name: `_id`", at: 5),
+        Invalid("y ~ `x", "unclosed backquote", at: 5),
+        Invalid("y ~ ``", "empty backquoted name", at: 5),
+        // Response and '~'.
+        Invalid("", "the formula is empty", at: 1),
+        Invalid("   ", "the formula is empty", at: 4),
+        Invalid("~ x", "missing response before '~'", at: 1),
+        Invalid("  ~ x", "missing response before '~'", at: 3),
+        Invalid("y", "expected '~' after the response", at: 2),
+        Invalid("y x", "expected '~' after the response", at: 3),
+        Invalid("y = x", "unexpected character '='", at: 3),
+        Invalid("a:b ~ x", "the response must be one column name or cbind(successes, failures)", at: 2),
+        Invalid("y + z ~ x", "the response must be one column name or cbind(successes, failures)", at: 3),
+        Invalid("1 ~ x", "the response must be one column name or cbind(successes, failures)", at: 1),
+        Invalid("(y) ~ x", "the response must be one column name or cbind(successes, failures)", at: 1),
+        Invalid("y ~ x ~ z", "a formula has only one '~'", at: 7),
+        Invalid("y ~ (x ~ z)", "a formula has only one '~'", at: 8),
+        Invalid("log(y) ~ x",
+                "functions of columns (log(y)) are not supported; add a transformed column to the data", at: 1),
+        // cbind.
+        Invalid("cbind(s) ~ x", "cbind needs two columns, cbind(successes, failures), not 1", at: 1),
+        Invalid("cbind(a, b, c) ~ x", "cbind needs two columns, cbind(successes, failures), not 3", at: 1),
+        Invalid("cbind() ~ x", "cbind needs two columns, cbind(successes, failures), not 0", at: 1),
+        Invalid("cbind(s, ) ~ x", "expected a column name in cbind", at: 10),
+        Invalid("cbind(s, n - s) ~ x",
+                "cbind takes column names, not expressions like 'n - s'; add a column to the data", at: 10),
+        Invalid("y ~ cbind(a, b)", "cbind(successes, failures) can only be the response", at: 5),
+        // Right-hand side.
+        Invalid("y ~", "missing right-hand side after '~'", at: 3),
+        Invalid("y ~   ", "missing right-hand side after '~'", at: 3),
+        Invalid("y ~ x +", "expected a term after '+'", at: 7),
+        Invalid("y ~ x + ", "expected a term after '+'", at: 7),
+        Invalid("y ~ x -", "expected a term after '-'", at: 7),
+        Invalid("y ~ a:", "expected a term after ':'", at: 6),
+        Invalid("y ~ a*", "expected a term after '*'", at: 6),
+        Invalid("y ~ (x + ) + z", "expected a term after '+'", at: 8),
+        Invalid("y ~ * x", "expected a term before '*'", at: 5),
+        Invalid("y ~ x + : z", "expected a term before ':'", at: 9),
+        Invalid("y ~ x z", "missing operator before 'z'", at: 7),
+        Invalid("y ~ x (1 | g)", "missing operator before '('", at: 7),
+        Invalid("y ~ x (z)", "functions of columns (x (z)) are not supported; add a transformed column to the data",
+                at: 5),
+        Invalid("y ~ x, z", "unexpected ','", at: 6),
+        Invalid("y ~ 0", "the model has no terms", at: 5),
+        Invalid("y ~ -1", "the model has no terms", at: 5),
+        Invalid("y ~ 0 + x - x", "the model has no terms", at: 5),
+        Invalid("y ~ 2 + x", "unexpected number '2'; only 1 (intercept) and 0 (no intercept) can be terms", at: 5),
+        Invalid("y ~ x:1", "the intercept (1 or 0) cannot be part of an interaction", at: 6),
+        Invalid("y ~ log(x)",
+                "functions of columns (log(x)) are not supported; add a transformed column to the data", at: 5),
+        Invalid("y ~ x + I(x * x)",
+                "functions of columns (I(x * x)) are not supported; add a transformed column to the data", at: 9),
+        Invalid("y ~ x + y", "the response 'y' also appears on the right-hand side", at: 9),
+        Invalid("cbind(s, f) ~ x + f", "the response 'f' also appears on the right-hand side", at: 19),
+        // Random terms.
+        Invalid("y ~ (1|)", "missing grouping factor after '|'", at: 7),
+        Invalid("y ~ (1 | )", "missing grouping factor after '|'", at: 8),
+        Invalid("y ~ (|g)", "missing '1' before '|'; random intercepts are written (1 | g)", at: 6),
+        Invalid("y ~ (1 | g/)", "expected a grouping factor after '/'", at: 11),
+        Invalid("y ~ (1 | g:)", "expected a grouping factor after ':'", at: 11),
+        Invalid("y ~ (1 | 2)", "expected a grouping factor, not '2'", at: 10),
+        Invalid("y ~ (1 | a + b)",
+                "unexpected '+' in a grouping factor; combine factors with ':' or '/'", at: 12),
+        Invalid("y ~ (1 | a b)",
+                "unexpected 'b' in a grouping factor; combine factors with ':' or '/'", at: 12),
+        Invalid("y ~ (1 | factor(g))",
+                "functions of columns (factor(g)) are not supported; add a transformed column to the data", at: 10),
+        Invalid("y ~ (1 | y)", "the response 'y' also appears on the right-hand side", at: 10),
+        Invalid("y ~ (1 || g)",
+                "'||' (uncorrelated random effects) is not supported; use random intercepts (1 | g)", at: 8),
+        Invalid("y ~ x + (1||client)",
+                "'||' (uncorrelated random effects) is not supported; use random intercepts (1 | client)", at: 11),
+        Invalid("y ~ x || g",
+                "'||' (uncorrelated random effects) is not supported; use random intercepts (1 | g)", at: 7),
+        Invalid("y ~ x + 1 | g", "random terms must be in parentheses, e.g. (1 | g)", at: 11),
+        Invalid("y ~ (1 + x|g)",
+                "random slopes (1 + x | g) are not supported yet; use random intercepts (1 | g)", at: 5),
+        Invalid("y ~ x + (1 + x | client)",
+                "random slopes (1 + x | client) are not supported yet; use random intercepts (1 | client)", at: 9),
+        Invalid("y ~ (x|g)",
+                "random slopes (x | g) are not supported yet; use random intercepts (1 | g)", at: 5),
+        Invalid("y ~ (0 + x | g)",
+                "random slopes (0 + x | g) are not supported yet; use random intercepts (1 | g)", at: 5),
+        Invalid("y ~ (x - 1 | g1/g2)",
+                "random slopes (x - 1 | g1/g2) are not supported yet; use random intercepts (1 | g1/g2)", at: 5),
+        Invalid("y ~ (0 | g)", "(0 | g) has no random effects; use random intercepts (1 | g)", at: 5),
+        Invalid("y ~ (1 + (1 | h) | g)", "random terms cannot be nested inside other random terms", at: 10),
+        Invalid("y ~ ((1 | h) | g)", "random terms cannot be nested inside other random terms", at: 6),
+        Invalid("y ~ (1 | g/(1 | h))", "random terms cannot be nested inside other random terms", at: 12),
+        Invalid("y ~ (1 | g) : x", "random terms can only be added with '+'", at: 13),
+        Invalid("y ~ x * (1 | g)", "random terms can only be added with '+'", at: 7),
+        Invalid("y ~ x - (1 | g)", "random terms cannot be removed with '-'", at: 7),
+        Invalid("y ~ (1 | g) + (1 + x | h)",
+                "random slopes (1 + x | h) are not supported yet; use random intercepts (1 | h)", at: 15),
+    ]
+
+    @Test(arguments: invalid)
+    func rejectsWithMessageAndColumn(_ example: Invalid) {
+        #expect(throws: FormulaError(message: example.message, column: example.column,
+                                     formula: example.formula)) {
+            try ModelFormula.parse(example.formula)
+        }
+    }
+
+    /// Every error's column points into the formula (or just past its end).
+    @Test(arguments: invalid)
+    func errorColumnsAreInRange(_ example: Invalid) {
+        #expect(example.column >= 1 && example.column <= example.formula.count + 1)
+    }
+}
