@@ -102,8 +102,10 @@ import Testing
     }
 
     @Test func categoricalTimesNumeric() throws {
-        let f = DesignTests.frame([("y", ["1", "0", "1", "0"]), ("x", ["1", "2", "3", "4"]),
-                                   ("g", ["a", "b", "c", "a"]), ("h", ["u", "v", "u", "v"])])
+        let f = DesignTests.frame([("y", ["1", "0", "1", "0", "1", "1", "0", "0"]),
+                                   ("x", ["1", "2", "3", "4", "5", "6", "7", "8"]),
+                                   ("g", ["a", "b", "c", "a", "b", "c", "a", "b"]),
+                                   ("h", ["u", "v", "u", "v", "u", "v", "u", "v"])])
         let crossed = try Design(formula: DesignTests.formula("y", fixed: [["g"], ["x"], ["g", "x"]], random: [["h"]]),
                                  frame: f)
         #expect(crossed.fixedNames == ["(Intercept)", "gb", "gc", "x", "gb:x", "gc:x"])
