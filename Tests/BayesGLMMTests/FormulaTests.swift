@@ -164,6 +164,8 @@ struct FormulaTests {
         Valid("y ~ `x`", "y ~ 1 + x"),
         Valid("y ~ `my col` + (1 | `the group`)", "y ~ 1 + my col + (1 | the group)"),
         Valid("y ~ `1x`:`_z`", "y ~ 1 + 1x:_z"),
+        // Non-ASCII letters are letters.
+        Valid("réservé ~ durée + (1 | coiffeur)", "réservé ~ 1 + durée + (1 | coiffeur)"),
     ]
 
     @Test(arguments: valid)
@@ -216,6 +218,8 @@ struct FormulaTests {
         // Characters.
         Invalid("y ~ x $ z", "unexpected character '$'", at: 7),
         Invalid("y ~ x + z == 1", "unexpected character '='", at: 11),
+        Invalid("y ~ durée € 2", "unexpected character '€'", at: 11),
+        Invalid("y ~ x\t$", "unexpected character '$'", at: 7),
         Invalid("y ~ \"x\"", "unexpected character '\"'", at: 5),
         Invalid("y ~ (a + b)^2", "powers ('^') are not supported; write the interactions out with ':' or '*'", at: 12),
         Invalid("y ~ .", "'.' (all other columns) is not supported; list the columns", at: 5),

@@ -18,7 +18,9 @@ public struct ModelFormula: Equatable, Sendable, CustomStringConvertible {
     /// False after `0 +` or `- 1` on the right-hand side.
     public var hasIntercept: Bool
     /// Fixed-effect terms in the order they appear (after expanding `a*b` to
-    /// `a + b + a:b`), without duplicates.
+    /// `a + b + a:b`), without duplicates. As in R, main effects come
+    /// first, then two-way interactions, and so on (`a:b + c` gives `c`,
+    /// `a:b`); see `ModelFormula.parse`.
     public var fixedTerms: [FixedTerm]
     /// Random-intercept terms in order, after expanding `(1|g1/g2)` to
     /// `(1|g1) + (1|g1:g2)`, without duplicates.
