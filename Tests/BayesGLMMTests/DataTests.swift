@@ -244,6 +244,31 @@ import Testing
         #expect(many?.description == "f.csv, line 3: expected 1 field, found 2")
     }
 
+    @Test func unclosedQuote() throws {
+        // The open quote on line 3 swallows the rest; the field count still fits.
+        let fits = "a,b\n1,x\n2,\"y\n3,z\n4,w\n"
+        let problem = error { () throws(InputError) in try Frame.read(csvText: fits, source: "q.csv") }
+        let expected = InputError(.malformedCSV, "a quoted field is not closed (a \" is missing before the end of the file)",
+                                  file: "q.csv", line: 3)
+        #expect(problem == expected)
+        // Here the swallowed record has too few fields; the quote is the cause.
+        let short = "a,b,c\n1,x,u\n2,\"y\n3,z,v\n"
+        #expect(error { () throws(InputError) in try Frame.read(csvText: short, source: "q.csv") } == expected)
+        let path = try temporaryFile(fits)
+        let fromFile = error { () throws(InputError) in try Frame.read(csvFile: path) }
+        #expect(fromFile?.kind == .malformedCSV)
+        #expect(fromFile?.line == 3)
+    }
+
+    @Test func closedMultilineFieldAtTheEnd() throws {
+        for text in ["a,b\n1,\"x\ny\"", "a,b\n1,\"x\ny\"\r\n", "a,b\n1,\"x\ny\"\n\n"] {
+            let frame = try Frame.read(csvText: text)
+            #expect(factor(frame, "b")?.levels == ["x\ny"])
+            let fromFile = try Frame.read(csvFile: try temporaryFile(text))
+            #expect(factor(fromFile, "b")?.levels == ["x\ny"])
+        }
+    }
+
     @Test func headerWithoutRows() {
         for text in ["y,x\n", "y,x", "y,x\r\n\r\n\n"] {
             let problem = error { () throws(InputError) in try Frame.read(csvText: text, source: "h.csv") }

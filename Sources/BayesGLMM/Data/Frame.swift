@@ -1,6 +1,7 @@
 /// A data set read from CSV: named, typed columns of equal length.
 ///
-/// Made by `Frame.read(csv:...)` (Data/CSVReading.swift). A column whose
+/// Made by `Frame.read(csvFile:)` or `Frame.read(csvText:source:)`
+/// (Data/Frame+CSV.swift, which gives the rules in full). A column whose
 /// every non-missing entry parses as a number is numeric; any other column is
 /// a factor whose levels keep their names (in first-appearance order as
 /// read; the design orders them as R does).
