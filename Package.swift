@@ -37,6 +37,11 @@ let package = Package(
             path: "Benchmarks/Variates"
         ),
         .executableTarget(
+            name: "ModelBenchmarks",
+            dependencies: ["BayesGLMM"],
+            path: "Benchmarks/Model"
+        ),
+        .executableTarget(
             name: "DiagnosticsBenchmarks",
             dependencies: ["Diagnostics"],
             path: "Benchmarks/Diagnostics"

@@ -1,0 +1,54 @@
+import ArgumentParser
+import BayesGLMM
+import Foundation
+
+/// `bayesglmm`: full Bayesian inference for logistic mixed models with
+/// crossed random effects. The root command is configuration only; each
+/// subcommand is its own type.
+///
+/// Exit status: 0 success, 2 bad usage or bad input (the message names the
+/// argument, file, line or column), 1 an internal failure.
+@main
+struct BayesGLMMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bayesglmm",
+        abstract: "Bayesian logistic mixed models with crossed random effects.",
+        discussion: """
+            Models are written as in lme4, e.g.
+              y ~ x + (1|client) + (1|stylist) + (1|client:stylist)
+            for 0/1 outcomes of pairings between clients and stylists.
+
+            Start with `bayesglmm simulate` to make example data and
+            `bayesglmm describe DATA.csv --formula '…'` to see what a model
+            makes of your data.
+
+            Exit status: 0 success, 2 bad usage or input, 1 internal failure.
+            """,
+        version: "0.1.0",
+        subcommands: [Simulate.self, Describe.self]
+    )
+
+    /// Runs the command, mapping failures to the documented exit statuses.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as InputError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            Foundation.exit(2)
+        } catch let error as FormulaError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            Foundation.exit(2)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                exit(withError: error)    // --help, --version
+            }
+            let message = fullMessage(for: error)
+            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            // Usage errors (ArgumentParser's 64) become 2; anything else is an
+            // internal failure (1).
+            Foundation.exit(code == .validationFailure || error is ValidationError ? 2 : (code.rawValue == 64 ? 2 : 1))
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import BayesGLMM
+
+/// The options that say which model to fit to which data, shared by the
+/// subcommands that read data.
+struct ModelOptions: ParsableArguments {
+    @Argument(help: "The data: a CSV file with a header row.")
+    var data: String
+
+    @Option(name: .shortAndLong, help: ArgumentHelp(
+        "The model, in lme4 syntax.",
+        discussion: "For example 'y ~ x + (1|client) + (1|stylist) + (1|client:stylist)'. "
+            + "The response is a 0/1 column, cbind(successes, failures), or successes with --trials."))
+    var formula: String
+
+    @Option(help: "A column of trial counts; the response column then holds successes.")
+    var trials: String?
+
+    @Option(name: .customLong("levels"), help: ArgumentHelp(
+        "The level order of a categorical column, as column=level1,level2,… (repeatable).",
+        discussion: "The first level is the baseline of a categorical fixed effect. "
+            + "Without it, levels are sorted as R sorts them in the C locale (byte order)."))
+    var levelOrders: [String] = []
+
+    @Option(name: .customLong("na"), help: "Rows with a missing value in a used column: drop (like R's na.omit) or fail.")
+    var missing: DesignOptions.Missing = .drop
+
+    func validate() throws {
+        _ = try parsedLevels()
+    }
+
+    func parsedLevels() throws -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        for entry in levelOrders {
+            guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
+                throw ValidationError("--levels takes column=level1,level2,…, got '\(entry)'")
+            }
+            let name = String(entry[..<equals])
+            let levels = entry[entry.index(after: equals)...].split(separator: ",", omittingEmptySubsequences: false)
+                .map(String.init)
+            guard !levels.isEmpty, !levels.contains(""), Set(levels).count == levels.count else {
+                throw ValidationError("--levels \(name)= needs distinct, non-empty levels, got '\(entry)'")
+            }
+            guard result[name] == nil else { throw ValidationError("--levels gives \(name) twice") }
+            result[name] = levels
+        }
+        return result
+    }
+
+    /// Reads the data, parses the formula and builds the design.
+    func design() throws -> Design {
+        let formula = try ModelFormula.parse(formula)
+        let frame = try Frame.read(csvFile: data)
+        return try Design(formula: formula, frame: frame,
+                          options: DesignOptions(trials: trials, levels: try parsedLevels(), missing: missing))
+    }
+}
+
+extension DesignOptions.Missing: ExpressibleByArgument {}

@@ -1,1 +1,0 @@
-print("bayesglmm: being written (issue 4)")

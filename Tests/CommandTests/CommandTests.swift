@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+
+/// End-to-end tests: run the built `bayesglmm` executable as a user would and
+/// check its output and exit status (0 success, 2 bad usage or input).
+@Suite(.serialized) struct CommandTests {
+    /// The built executable, next to the test bundle in .build/<configuration>.
+    static let executable: URL = {
+        let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [products, products.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("bayesglmm")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return products.appendingPathComponent("bayesglmm")
+    }()
+
+    struct Result { let status: Int32; let output: String; let error: String }
+
+    static func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let error = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+                      error: String(decoding: error, as: UTF8.self))
+    }
+
+    static func temporary(_ name: String) -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bayesglmm-tests-\(getpid())")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory.appendingPathComponent(name).path
+    }
+
+    @Test func simulateThenDescribe() throws {
+        let data = CommandTests.temporary("sim.csv"), truth = CommandTests.temporary("truth.json")
+        let simulated = try CommandTests.run(["simulate", "--clients", "200", "--stylists", "20", "--seed", "3",
+                                              "--beta", "0.5", "--out", data, "--truth", truth])
+        #expect(simulated.status == 0, "\(simulated.error)")
+        let csv = try String(contentsOfFile: data, encoding: .utf8)
+        #expect(csv.hasPrefix("client,stylist,x1,y\n"))
+        let truthObject = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: truth)))
+            as? [String: Any]
+        #expect(truthObject?["sd_client"] as? Double == 0.8)
+        #expect((truthObject?["client_effects"] as? [Double])?.count == 200)
+
+        let described = try CommandTests.run(["describe", data, "--formula",
+                                              "y ~ x1 + (1|client) + (1|stylist) + (1|client:stylist)"])
+        #expect(described.status == 0, "\(described.error)")
+        let rows = csv.split(separator: "\n").count - 1
+        let grouped = rows >= 1000 ? "\(rows / 1000),\(String(format: "%03d", rows % 1000))" : "\(rows)"
+        #expect(described.output.contains("rows:      \(grouped) read, \(grouped) used"))
+        #expect(described.output.contains("model:     y ~ 1 + x1 + (1 | client) + (1 | stylist) + (1 | client:stylist)"))
+        #expect(described.output.contains("client          200 levels"))
+        #expect(described.output.contains("fixed:     (Intercept), x1"))
+
+        // Same seed, same data.
+        let again = try CommandTests.run(["simulate", "--clients", "200", "--stylists", "20", "--seed", "3",
+                                          "--beta", "0.5"])
+        #expect(again.status == 0 && again.output == csv)
+    }
+
+    @Test func badInputExitsWithTwoAndSaysWhere() throws {
+        let data = CommandTests.temporary("bad.csv")
+        try "y,client\n1,a\n2,b\n0,a\n".write(toFile: data, atomically: true, encoding: .utf8)
+        let notBinary = try CommandTests.run(["describe", data, "--formula", "y ~ (1|client)"])
+        #expect(notBinary.status == 2)
+        #expect(notBinary.error.contains("bad.csv, line 3, column \"y\": expected 0 or 1, found 2"))
+
+        let parse = try CommandTests.run(["describe", data, "--formula", "y ~ (1|client + (1|stylist)"])
+        #expect(parse.status == 2)
+        #expect(parse.error.contains("unclosed parenthesis at column 5"))
+
+        let unknown = try CommandTests.run(["describe", data, "--formula", "y ~ (1|cliant)"])
+        #expect(unknown.status == 2 && unknown.error.contains("\"cliant\""))
+
+        let missing = try CommandTests.run(["describe", "/nonexistent/data.csv", "--formula", "y ~ (1|client)"])
+        #expect(missing.status == 2 && missing.error.contains("/nonexistent/data.csv"))
+
+        let usage = try CommandTests.run(["simulate", "--clients", "1"])
+        #expect(usage.status == 2 && usage.error.contains("--clients"))
+
+        let unknownCommand = try CommandTests.run(["frobnicate"])
+        #expect(unknownCommand.status == 2)
+
+        let slopes = try CommandTests.run(["describe", data, "--formula", "y ~ (1 + x|client)"])
+        #expect(slopes.status == 2 && slopes.error.contains("not supported yet"))
+    }
+
+    @Test func helpAndVersion() throws {
+        let help = try CommandTests.run(["--help"])
+        #expect(help.status == 0 && help.output.contains("simulate") && help.output.contains("describe"))
+        let describeHelp = try CommandTests.run(["describe", "--help"])
+        #expect(describeHelp.status == 0 && describeHelp.output.contains("--formula"))
+        let version = try CommandTests.run(["--version"])
+        #expect(version.status == 0 && !version.output.isEmpty)
+    }
+}
