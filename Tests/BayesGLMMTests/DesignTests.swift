@@ -184,6 +184,14 @@ import Testing
                     options: DesignOptions(trials: "h"), column: "h")
         expectError(.emptyData, DesignTests.formula("y", random: [["g"]]),
                     DesignTests.frame([("y", ["NA"]), ("g", ["a"])]))
+        let typo = DesignTests.frame([("y", ["1", "0", "1", "0", "1", "0"]), ("x", ["1", "2", "3", "abc", "5", "6"]),
+                                      ("g", ["a", "b", "a", "b", "a", "b"]), ("z", ["1", "0", "yes", "0", "1", "1"])])
+        expectError(.nonNumeric, DesignTests.formula("y", fixed: [["x"]], random: [["g"]]), typo, line: 5, column: "x",
+                    contains: "found \"abc\"")
+        expectError(.notBinary, DesignTests.formula("z", random: [["g"]]), typo, line: 4, column: "z",
+                    contains: "found \"yes\"")
+        expectError(.nonNumeric, DesignTests.formula("y", random: [["g"]]), typo, options: DesignOptions(trials: "x"),
+                    line: 5, column: "x")
         expectError(.badOption, DesignTests.formula("b", fixed: [["g"]]), f,
                     options: DesignOptions(levels: ["g": ["a"]]), contains: "does not list the level \"b\"")
     }

@@ -174,6 +174,16 @@ extension Design {
                     names.append(name)
                     fixedColumns.append(keep.map { v[Int($0)] })
                 case .factor:
+                    // A column of numbers with a few words in it is a data
+                    // error, not a categorical variable (unless --levels says so).
+                    if options.levels[name] == nil, Design.mostlyNumeric(columns[name]!, rows: keep),
+                       let (r, text) = Design.firstText(columns[name]!, rows: keep) {
+                        throw InputError(.nonNumeric,
+                                         "expected a number, found \"\(text)\" (the column is otherwise numeric; "
+                                            + "fix the value or write NA, or give --levels \(name)=… to treat the "
+                                            + "column as categorical)",
+                                         file: source, line: Int(frame.lines[r]), column: name)
+                    }
                     let factor = try Factor.make(name, columns[name]!, rows: keep, order: options.levels[name],
                                                  source: source)
                     // Treatment contrasts: drop the first level unless no
@@ -293,8 +303,11 @@ extension Design {
         let source = frame.source
         func numbers(_ name: String) throws(InputError) -> [Double] {
             guard case let .numeric(v) = columns[name]! else {
-                throw InputError(.nonNumeric, "expected numbers (counts) in the column used as \(name), found text",
-                                 file: source, column: name)
+                if let (r, text) = Design.firstText(columns[name]!, rows: rows) {
+                    throw InputError(.nonNumeric, "expected a count, found \"\(text)\"",
+                                     file: source, line: Int(frame.lines[r]), column: name)
+                }
+                throw InputError(.nonNumeric, "expected counts, found text", file: source, column: name)
             }
             return v
         }
@@ -328,6 +341,11 @@ extension Design {
                 }
                 return (rows.map { v[Int($0)] }, [Double](repeating: 1, count: rows.count))
             case .factor:
+                // A 0/1 column with a stray word is a typo, not a factor.
+                if Design.mostlyNumeric(columns[y]!, rows: rows), let (r, text) = Design.firstText(columns[y]!, rows: rows) {
+                    throw InputError(.notBinary, "expected 0 or 1, found \"\(text)\"",
+                                     file: source, line: Int(frame.lines[r]), column: y)
+                }
                 // As glmer: a two-level factor is failure (first level) / success.
                 let factor = try Factor.make(y, columns[y]!, rows: rows, order: levels[y], source: source)
                 guard factor.levels.count == 2 else {
@@ -344,6 +362,24 @@ extension Design {
             try wholeNonNegative(f, fName)
             return (rows.map { s[Int($0)] }, rows.map { s[Int($0)] + f[Int($0)] })
         }
+    }
+
+    /// The first used row (frame index) of a factor column whose text is not a
+    /// number, and that text.
+    static func firstText(_ column: Column, rows: [Int32]) -> (Int, String)? {
+        guard case let .factor(codes, levels) = column else { return nil }
+        let isText = levels.map { CSVField.number($0) == .text }
+        for r in rows where isText[Int(codes[Int(r)])] { return (Int(r), levels[Int(codes[Int(r)])]) }
+        return nil
+    }
+
+    /// Whether at least 80% of a factor column's used rows hold numbers: such
+    /// a column is numeric with typos, not categorical.
+    static func mostlyNumeric(_ column: Column, rows: [Int32]) -> Bool {
+        guard case let .factor(codes, levels) = column, !rows.isEmpty else { return false }
+        let isText = levels.map { CSVField.number($0) == .text }
+        let numeric = rows.reduce(0) { $0 + (isText[Int(codes[Int($1)])] ? 0 : 1) }
+        return Double(numeric) >= 0.8 * Double(rows.count)
     }
 
     /// Refuses a fixed-effect matrix without full column rank, naming the
