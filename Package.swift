@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "VariatesTests", dependencies: ["Variates"]),
         .testTarget(
             name: "BayesGLMMTests",
-            dependencies: ["BayesGLMM"],
+            dependencies: ["BayesGLMM", "Diagnostics"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "CommandTests", dependencies: ["bayesglmm"]),

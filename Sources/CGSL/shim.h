@@ -29,6 +29,7 @@
 #include <gsl/gsl_statistics_double.h>
 #include <gsl/gsl_multimin.h>
 #include <gsl/gsl_linalg.h>
+#include <gsl/gsl_blas.h>
 #include <gsl/gsl_permutation.h>
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_vector.h>

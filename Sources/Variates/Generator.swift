@@ -142,6 +142,13 @@ public final class Generator {
     @inlinable @inline(__always)
     public func exponential() -> Double { -log(uniformPositive()) }
 
+    /// A Gamma(shape, scale) variate by GSL's `gsl_ran_gamma` (Marsaglia &
+    /// Tsang 2000), for samplers whose parameters are positive by
+    /// construction; use the `Gamma` distribution to have them checked. (GSL
+    /// returns NaN rather than trapping on invalid parameters.)
+    @inlinable @inline(__always)
+    public func gamma(shape: Double, scale: Double) -> Double { gsl_ran_gamma(pointer, shape, scale) }
+
     /// A standard normal variate by GSL's ziggurat (Marsaglia & Tsang 2000).
     @inlinable @inline(__always)
     public func normal() -> Double { gsl_ran_gaussian_ziggurat(pointer, 1.0) }

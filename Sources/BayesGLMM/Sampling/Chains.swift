@@ -1,0 +1,86 @@
+import Foundation
+import Variates
+
+/// How many chains, how long, and from which seed.
+public struct ChainSettings: Sendable, Equatable {
+    public var chains = 4
+    public var warmup = 1000
+    public var draws = 1000
+    public var thin = 1
+    public var seed: UInt64 = 1
+    public init(chains: Int = 4, warmup: Int = 1000, draws: Int = 1000, thin: Int = 1, seed: UInt64 = 1) {
+        self.chains = chains
+        self.warmup = warmup
+        self.draws = draws
+        self.thin = thin
+        self.seed = seed
+    }
+}
+
+/// Draws kept in memory: `values[chain][draw]` is the parameter vector of
+/// `names`, for the parameters selected when running.
+public struct ChainDraws: Sendable {
+    public var names: [String]
+    public var values: [[[Double]]]
+
+    /// One parameter's draws, iterations × chains, for the Diagnostics module.
+    public func series(_ name: String) -> [[Double]]? {
+        guard let j = names.firstIndex(of: name) else { return nil }
+        return values.map { chain in chain.map { $0[j] } }
+    }
+}
+
+/// Runs chains of a kernel, in parallel when asked. Chain c uses the stream
+/// (seed, chain: c, stream: 0), so the draws are the same whatever the number
+/// of threads.
+public enum Chains {
+    public static func run<K: SamplingKernel>(_ kernel: K, settings: ChainSettings, parallel: Bool = true,
+                                             keep: ((String) -> Bool)? = nil) throws -> ChainDraws {
+        let names = kernel.parameterNames
+        let kept = names.indices.filter { keep?(names[$0]) ?? true }
+        let box = ResultBox(count: settings.chains)
+        let failure = ErrorBox()
+        let work: @Sendable (Int) -> Void = { c in
+            do {
+                let generator = try Generator(seed: settings.seed, chain: UInt64(c), stream: 0)
+                var state = kernel.initialState(using: generator)
+                for _ in 0..<settings.warmup { state = kernel.step(state, using: generator).0 }
+                var draws: [[Double]] = []
+                draws.reserveCapacity(settings.draws)
+                for iteration in 0..<(settings.draws * settings.thin) {
+                    state = kernel.step(state, using: generator).0
+                    if (iteration + 1) % settings.thin == 0 {
+                        let all = kernel.values(of: state)
+                        draws.append(kept.map { all[$0] })
+                    }
+                }
+                box.set(c, draws)
+            } catch {
+                failure.set(error)
+            }
+        }
+        if parallel && settings.chains > 1 {
+            DispatchQueue.concurrentPerform(iterations: settings.chains, execute: work)
+        } else {
+            for c in 0..<settings.chains { work(c) }
+        }
+        if let error = failure.error { throw error }
+        return ChainDraws(names: kept.map { names[$0] }, values: box.values)
+    }
+}
+
+/// Per-chain results written from concurrent chains.
+final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [[[Double]]]
+    init(count: Int) { storage = Array(repeating: [], count: count) }
+    func set(_ i: Int, _ value: [[Double]]) { lock.lock(); storage[i] = value; lock.unlock() }
+    var values: [[[Double]]] { lock.lock(); defer { lock.unlock() }; return storage }
+}
+
+final class ErrorBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Error?
+    func set(_ e: Error) { lock.lock(); if stored == nil { stored = e }; lock.unlock() }
+    var error: Error? { lock.lock(); defer { lock.unlock() }; return stored }
+}

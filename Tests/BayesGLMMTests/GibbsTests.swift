@@ -1,0 +1,86 @@
+import Diagnostics
+import Foundation
+import Testing
+@testable import BayesGLMM
+
+/// The Pólya–Gamma Gibbs sampler against exact answers.
+@Suite struct GibbsTests {
+    /// A one-factor model: level j has yⱼ successes in nⱼ trials,
+    /// logit pⱼ = α + uⱼ, uⱼ ~ N(0, σ²), α ~ N(0, 2.5²), σ ~ half-t(3, 0, 2.5).
+    static let successes: [Double] = [2, 6, 9]
+    static let trials: [Double] = [10, 10, 12]
+
+    static func design() throws -> Design {
+        var y: [String] = [], g: [String] = []
+        for (j, (s, n)) in zip(successes, trials).enumerated() {
+            for r in 0..<Int(n) { y.append(r < Int(s) ? "1" : "0"); g.append("g\(j)") }
+        }
+        let frame = DesignTests.frame([("y", y), ("g", g)])
+        return try Design(formula: ModelFormula.parse("y ~ (1|g)"), frame: frame)
+    }
+
+    /// Posterior means of α and σ by quadrature: an (α, log σ) grid, and for
+    /// each point the integral over each uⱼ = σt, t ~ N(0, 1), on a t grid fine
+    /// enough for the binomial factor (step min(0.05, 0.1/σ) on [−8, 8]).
+    static func quadrature() -> (alpha: Double, sigma: Double, sigmaSD: Double) {
+        func logBinomial(_ y: Double, _ n: Double, _ v: Double) -> Double {
+            y * v - n * log1p(exp(v))      // up to a constant
+        }
+        let alphas = stride(from: -5.0, through: 5.0, by: 0.05).map { $0 }
+        let logSigmas = stride(from: log(1e-3), through: log(60.0), by: 0.1).map { $0 }
+        var total = 0.0, alphaSum = 0.0, sigmaSum = 0.0, sigmaSquares = 0.0
+        let prior = ScalePrior.halfT(degrees: 3, scale: 2.5)
+        for ls in logSigmas {
+            let sigma = exp(ls)
+            let step = min(0.05, 0.1 / sigma)
+            let ts = stride(from: -8.0, through: 8.0, by: step).map { $0 }
+            let weights = ts.map { exp(-0.5 * $0 * $0) * step / (2 * Double.pi).squareRoot() }
+            for alpha in alphas {
+                var logLikelihood = 0.0
+                for j in 0..<successes.count {
+                    // Shift by the maximum for stability.
+                    let logs = ts.map { logBinomial(successes[j], trials[j], alpha + sigma * $0) }
+                    let top = logs.max()!
+                    var integral = 0.0
+                    for (m, l) in logs.enumerated() { integral += weights[m] * exp(l - top) }
+                    logLikelihood += top + log(integral)
+                }
+                let logPosterior = logLikelihood - alpha * alpha / (2 * 6.25)
+                    + prior.logDensity(standardDeviation: sigma) + ls       // dσ = σ d log σ
+                let w = exp(logPosterior + 20)
+                total += w
+                alphaSum += w * alpha
+                sigmaSum += w * sigma
+                sigmaSquares += w * sigma * sigma
+            }
+        }
+        let meanSigma = sigmaSum / total
+        return (alphaSum / total, meanSigma, (sigmaSquares / total - meanSigma * meanSigma).squareRoot())
+    }
+
+    @Test func oneFactorPosteriorMatchesQuadrature() throws {
+        let kernel = PolyaGammaGibbs(design: try GibbsTests.design())
+        let draws = try Chains.run(kernel, settings: ChainSettings(chains: 4, warmup: 500, draws: 5000, seed: 9))
+        let exact = GibbsTests.quadrature()
+        for (name, truth) in [("(Intercept)", exact.alpha), ("sd(g)", exact.sigma)] {
+            let series = try #require(draws.series(name))
+            let d = try Draws(chains: series)
+            let meanValue: Double? = Diagnostics.mean(d)
+            let mean = try #require(meanValue)
+            let mcse = try #require(mcseMean(d))
+            let z = (mean - truth) / mcse
+            #expect(abs(z) < 4, "\(name): MCMC \(mean) ± \(mcse), quadrature \(truth), z = \(z)")
+            #expect(try #require(rhat(d)) < 1.01, "\(name) R-hat")
+        }
+    }
+
+    @Test func sameSeedSameDrawsWhateverTheThreads() throws {
+        let kernel = PolyaGammaGibbs(design: try GibbsTests.design())
+        let settings = ChainSettings(chains: 4, warmup: 20, draws: 50, seed: 3)
+        let parallel = try Chains.run(kernel, settings: settings, parallel: true)
+        let serial = try Chains.run(kernel, settings: settings, parallel: false)
+        #expect(parallel.values == serial.values)
+        let other = try Chains.run(kernel, settings: ChainSettings(chains: 4, warmup: 20, draws: 50, seed: 4))
+        #expect(other.values != serial.values)
+    }
+}
