@@ -37,6 +37,11 @@ let package = Package(
             path: "Benchmarks/Variates"
         ),
         .executableTarget(
+            name: "SamplerBenchmarks",
+            dependencies: ["BayesGLMM", "Diagnostics"],
+            path: "Benchmarks/Sampler"
+        ),
+        .executableTarget(
             name: "ModelBenchmarks",
             dependencies: ["BayesGLMM"],
             path: "Benchmarks/Model"

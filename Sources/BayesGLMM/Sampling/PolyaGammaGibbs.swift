@@ -41,6 +41,11 @@ public struct PolyaGammaGibbs: SamplingKernel {
 
     public let design: Design
     public let priors: Priors
+    /// Draw each σₖ with its effects integrated out (given ω), rather than
+    /// from σₖ | uₖ.
+    public var collapsesScale = true
+    /// Follow with the non-centred (ASIS) update of σₖ.
+    public var interweaves = true
     let kappa: [Double]
     let trials: [Double]
     /// Per term: the cells of each level (CSR: offsets of length L + 1).
@@ -168,12 +173,30 @@ public struct PolyaGammaGibbs: SamplingKernel {
                 }
                 s.coefficients = drawCoefficients(precision: q, linear: b, using: generator)
             }
+            // Per-level residual totals given β.
+            var centred = total
+            for l in 0..<levels { for a in 0..<p { centred[l] -= scaled[l * p + a] * s.coefficients[a] } }
+            if collapsesScale {
+                // σₖ | ω, β, other terms, with uₖ integrated out: level l's
+                // pseudo-data contribute −½log(1 + σ²Wₗ) + σ²Tₗ²/(2(1 + σ²Wₗ)).
+                let prior = scalePriors[k]
+                let logSigma = SliceSampler.step(from: log(s.standardDeviations[k]), logDensity: { t in
+                    evaluations += 1
+                    let v2 = exp(2 * t)
+                    var sum = prior.logDensity(standardDeviation: exp(t)) + t
+                    for l in 0..<levels {
+                        let d = 1 + v2 * weight[l]
+                        sum += -0.5 * log(d) + 0.5 * v2 * centred[l] * centred[l] / d
+                    }
+                    return sum
+                }, using: generator)
+                s.standardDeviations[k] = exp(logSigma)
+            }
+            let precision = 1 / (s.standardDeviations[k] * s.standardDeviations[k])
             var newEffects = [Double](repeating: 0, count: levels)
             for l in 0..<levels {
-                let d = weight[l] + tau
-                var mean = total[l]
-                for a in 0..<p { mean -= scaled[l * p + a] * s.coefficients[a] }
-                newEffects[l] = mean / d + generator.normal() / d.squareRoot()
+                let d = weight[l] + precision
+                newEffects[l] = centred[l] / d + generator.normal() / d.squareRoot()
             }
             for i in 0..<n {
                 let l = Int(term.levelOfCell[i])
@@ -188,6 +211,7 @@ public struct PolyaGammaGibbs: SamplingKernel {
             let levels = Double(term.levelCount)
             let squares = s.effects[k].reduce(0) { $0 + $1 * $1 }
             var sigma = s.standardDeviations[k]
+            if !collapsesScale {
             switch scalePriors[k] {
             case let .halfT(nu, scale):
                 sigma = PolyaGammaGibbs.halfTCentred(sigma: sigma, nu: nu, scale: scale, levels: levels,
@@ -207,6 +231,8 @@ public struct PolyaGammaGibbs: SamplingKernel {
                 }, using: generator)
                 sigma = exp(logSigma)
             }
+            }
+            guard interweaves else { continue }
             // Non-centred: ψᵢ = rᵢ + σ ηᵢ.
             let eta = s.effects[k].map { $0 / sigma }
             var a = 0.0, b = 0.0
