@@ -22,10 +22,11 @@ struct BayesGLMMCommand: ParsableCommand {
             `bayesglmm describe DATA.csv --formula '…'` to see what a model
             makes of your data.
 
-            Exit status: 0 success, 2 bad usage or input, 1 internal failure.
+            Exit status: 0 success, 2 bad usage or input, 1 internal failure,
+            130 when a fit is interrupted with Ctrl-C (its draws so far are kept).
             """,
         version: "0.1.0",
-        subcommands: [Simulate.self, Describe.self]
+        subcommands: [Simulate.self, Describe.self, Fit.self]
     )
 
     /// Runs the command, mapping failures to the documented exit statuses.
@@ -38,6 +39,11 @@ struct BayesGLMMCommand: ParsableCommand {
             Foundation.exit(2)
         } catch let error as FormulaError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            Foundation.exit(2)
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)     // 130 after Ctrl-C
+        } catch let error as PriorError {
+            FileHandle.standardError.write(Data("error: --prior: \(error)\n".utf8))
             Foundation.exit(2)
         } catch {
             let code = exitCode(for: error)

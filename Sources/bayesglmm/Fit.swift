@@ -1,0 +1,237 @@
+import ArgumentParser
+import BayesGLMM
+import Foundation
+
+/// `bayesglmm fit`: the full posterior by the Pólya–Gamma Gibbs sampler.
+struct Fit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Sample the posterior of a logistic mixed model.",
+        discussion: """
+            Runs --chains chains of the Pólya–Gamma Gibbs sampler in parallel
+            (one per core), each with --warmup discarded sweeps and --draws kept
+            ones, and streams the draws to DIR as CmdStan-style CSV files
+            (DIR/chain-1.csv, …) with DIR/fit.json describing the model, priors,
+            levels, settings, seeds, timings and status. The seed fixes every
+            draw, whatever the number of threads. Ctrl-C stops cleanly: the
+            draws made so far are kept and fit.json says "interrupted".
+
+            Priors (repeat --prior): sd ~ half_t(3, 0, 2.5) is the default for
+            every standard deviation; e.g. --prior 'sd(client) ~ half_cauchy(0, 1)',
+            --prior 'b ~ normal(0, 1)', --prior 'Intercept ~ normal(0, 5)'.
+
+            Then: bayesglmm summary DIR
+            """)
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .shortAndLong, help: "The output directory (created if missing).")
+    var out: String
+
+    @Option(help: "Number of chains.") var chains = 4
+    @Option(help: "Warm-up sweeps per chain (discarded).") var warmup = 1000
+    @Option(help: "Kept draws per chain.") var draws = 1000
+    @Option(help: "Keep every thin-th sweep.") var thin = 1
+    @Option(help: "The seed; the same seed gives the same draws.") var seed: UInt64 = 1
+    @Option(name: .customLong("prior"), help: "A prior, e.g. 'sd(client) ~ half_t(3, 0, 1)' (repeatable).")
+    var priorSpecifications: [String] = []
+    @Option(help: ArgumentHelp(
+        "Which parameters to write: a comma list of fixed, sd, effects, interactions, all.",
+        discussion: "Default fixed,sd,effects: the intercept and coefficients, the standard deviations and the "
+            + "effects of single-factor terms; 'interactions' adds the effects of terms like client:stylist."))
+    var save = "fixed,sd,effects"
+    @Flag(help: "No progress on standard error.") var quiet = false
+
+    func validate() throws {
+        guard chains >= 1 && chains <= 256 else { throw ValidationError("--chains must be between 1 and 256, got \(chains)") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more, got \(warmup)") }
+        guard draws >= 1 else { throw ValidationError("--draws must be at least 1, got \(draws)") }
+        guard thin >= 1 else { throw ValidationError("--thin must be at least 1, got \(thin)") }
+        let groups = save.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let known: Set<String> = ["fixed", "sd", "effects", "interactions", "all"]
+        if let bad = groups.first(where: { !known.contains($0) }) {
+            throw ValidationError("--save takes fixed, sd, effects, interactions or all, got '\(bad)'")
+        }
+    }
+
+    func run() throws {
+        let design = try model.design()
+        let termNames = design.randomTerms.map(\.name)
+        let priors = try Priors(specifications: priorSpecifications, terms: termNames, fixed: design.fixedNames)
+        let kernel = PolyaGammaGibbs(design: design, priors: priors)
+
+        // Which parameters to write.
+        let groups = Set(save.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        let all = groups.contains("all")
+        let names = kernel.parameterNames
+        let interactionTerms = Set(design.randomTerms.filter { $0.factors.count > 1 }.map(\.name))
+        let keep = names.indices.filter { i in
+            let name = names[i]
+            if all { return true }
+            if name.hasPrefix("sd(") { return groups.contains("sd") }
+            if name.hasPrefix("r(") {
+                let term = String(name.dropFirst(2).prefix { $0 != ")" })
+                return groups.contains(interactionTerms.contains(term) ? "interactions" : "effects")
+            }
+            return groups.contains("fixed")
+        }
+
+        // The output directory and its files.
+        let directory = URL(fileURLWithPath: out)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw InputError(.badOption, "--out: cannot create the directory \(out): \(error.localizedDescription)")
+        }
+        guard FileManager.default.isWritableFile(atPath: directory.path) else {
+            throw InputError(.badOption, "--out: the directory \(out) is not writable")
+        }
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        where file.hasPrefix("chain-") && file.hasSuffix(".csv") {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(file))
+        }
+        let settings = ChainSettings(chains: chains, warmup: warmup, draws: draws, thin: thin, seed: seed)
+        let record = FitRecord(design: design, priors: priors, settings: settings, saved: keep.map { names[$0] },
+                               directory: directory)
+        try record.write(status: "running", outcomes: [], seconds: 0)
+
+        let comments = [
+            "BayesGLMM 0.1.0: Pólya–Gamma Gibbs sampler",
+            "model = \(design.formula)",
+            "data = \(design.source)",
+            "num_warmup = \(warmup)", "num_samples = \(draws)", "thin = \(thin)", "seed = \(seed)",
+        ]
+        var writers: [CmdStanCSVWriter] = []
+        for c in 0..<chains {
+            writers.append(try CmdStanCSVWriter(path: directory.appendingPathComponent("chain-\(c + 1).csv").path,
+                                                comments: comments + ["chain = \(c + 1)"],
+                                                names: keep.map { names[$0] }))
+        }
+        let sinks = WriterBox(writers)
+
+        // Ctrl-C: stop after the current sweep.
+        let stop = StopRequest()
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupt.setEventHandler { stop.request() }
+        interrupt.resume()
+        defer { interrupt.cancel(); signal(SIGINT, SIG_DFL) }
+
+        let progress = SamplingProgress(chains: chains, sweepsPerChain: warmup + draws * thin)
+        let reporter = quiet ? nil : ProgressReporter(progress: progress)
+        reporter?.start()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let outcomes = try Chains.stream(kernel, settings: settings, keep: keep, stop: stop, progress: progress) { c, values in
+            try sinks.write(c, values)
+        }
+        reporter?.finish()
+        let elapsed = clock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let interrupted = outcomes.contains { $0.interrupted }
+        for outcome in outcomes {
+            if !outcome.interrupted {
+                try writers[outcome.chain].comment([
+                    "",
+                    String(format: " Elapsed Time: %.3f seconds (Warm-up)", outcome.warmupSeconds),
+                    String(format: "               %.3f seconds (Sampling)", outcome.samplingSeconds),
+                    String(format: "               %.3f seconds (Total)", outcome.warmupSeconds + outcome.samplingSeconds),
+                ])
+            }
+            try writers[outcome.chain].close()
+        }
+        try record.write(status: interrupted ? "interrupted" : "complete", outcomes: outcomes, seconds: seconds)
+        let kept = outcomes.map(\.draws).reduce(0, +)
+        let message = interrupted
+            ? "interrupted: kept \(kept) draws in \(out) (fit.json says \"interrupted\")"
+            : String(format: "wrote %@: %d chains x %d draws in %.1f s; next: bayesglmm summary %@",
+                     out, chains, draws, seconds, out)
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        if interrupted { throw ExitCode(130) }
+    }
+}
+
+/// The chains' writers, each used only by its own chain's thread.
+final class WriterBox: @unchecked Sendable {
+    let writers: [CmdStanCSVWriter]
+    init(_ writers: [CmdStanCSVWriter]) { self.writers = writers }
+    func write(_ chain: Int, _ values: [Double]) throws { try writers[chain].write(values) }
+}
+
+/// fit.json: what was fitted, how, and how it ended.
+struct FitRecord {
+    let design: Design
+    let priors: Priors
+    let settings: ChainSettings
+    let saved: [String]
+    let directory: URL
+
+    func write(status: String, outcomes: [Chains.Outcome], seconds: Double) throws {
+        let terms = design.randomTerms.map(\.name)
+        let object: [String: Any] = [
+            "program": "bayesglmm 0.1.0",
+            "status": status,
+            "formula": design.formula.description,
+            "formula_as_written": design.formula.text,
+            "data": design.source,
+            "rows_read": design.rowsRead, "rows_used": design.rowsUsed, "rows_dropped": design.rowsDropped,
+            "cells": design.cellCount,
+            "fixed": design.fixedNames,
+            "random": design.randomTerms.map { ["term": $0.name, "levels": $0.levels] as [String: Any] },
+            "priors": priors.describe(terms: terms, fixed: design.fixedNames),
+            "sampler": "Pólya–Gamma Gibbs (collapsed fixed effects and SDs, interweaving)",
+            "chains": settings.chains, "warmup": settings.warmup, "draws": settings.draws, "thin": settings.thin,
+            "seed": settings.seed,
+            "streams": (0..<settings.chains).map { ["chain": $0 + 1, "seed": settings.seed, "stream": 0] },
+            "files": (0..<settings.chains).map { "chain-\($0 + 1).csv" },
+            "saved_parameters": saved,
+            "seconds": seconds,
+            "outcomes": outcomes.map {
+                ["chain": $0.chain + 1, "draws": $0.draws, "warmup_seconds": $0.warmupSeconds,
+                 "sampling_seconds": $0.samplingSeconds, "interrupted": $0.interrupted] as [String: Any]
+            },
+        ]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        try Output.write(data, to: directory.appendingPathComponent("fit.json").path)
+    }
+}
+
+/// Progress on standard error: a bar with sweeps/s and ETA on a terminal,
+/// a plain line every 10 seconds otherwise.
+final class ProgressReporter: @unchecked Sendable {
+    let progress: SamplingProgress
+    let terminal = isatty(STDERR_FILENO) != 0
+    let timer = DispatchSource.makeTimerSource(queue: .global())
+    let started = Date()
+
+    init(progress: SamplingProgress) { self.progress = progress }
+
+    func start() {
+        timer.schedule(deadline: .now() + 1, repeating: terminal ? 0.5 : 10)
+        timer.setEventHandler { [self] in report(final: false) }
+        timer.resume()
+    }
+
+    func finish() {
+        timer.cancel()
+        report(final: true)
+    }
+
+    func report(final: Bool) {
+        let done = progress.completed, total = max(progress.total, 1)
+        let elapsed = Date().timeIntervalSince(started)
+        let rate = Double(done) / max(elapsed, 1e-9)
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let fraction = Double(done) / Double(total)
+        if terminal {
+            let width = 30
+            let filled = Int(fraction * Double(width))
+            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            let line = String(format: "\r[%@] %3.0f%%  %.0f sweeps/s  ETA %.0f s ", bar, 100 * fraction, rate, eta)
+            FileHandle.standardError.write(Data((line + (final ? "\n" : "")).utf8))
+        } else if !final || done > 0 {
+            let line = String(format: "%d/%d sweeps (%.0f%%), %.0f sweeps/s, ETA %.0f s\n",
+                              done, total, 100 * fraction, rate, eta)
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+    }
+}

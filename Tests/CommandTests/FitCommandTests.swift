@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+
+/// `bayesglmm fit` end to end on a small simulated data set.
+@Suite(.serialized) struct FitCommandTests {
+    static func simulate() throws -> String {
+        let data = CommandTests.temporary("fit-data.csv")
+        let result = try CommandTests.run(["simulate", "--clients", "40", "--stylists", "6", "--seed", "8",
+                                           "--out", data])
+        #expect(result.status == 0, "\(result.error)")
+        return data
+    }
+
+    static let formula = "y ~ (1|client) + (1|stylist) + (1|client:stylist)"
+
+    @Test func fitWritesChainsAndRecord() throws {
+        let data = try FitCommandTests.simulate()
+        let out = CommandTests.temporary("fit-out")
+        let result = try CommandTests.run(["fit", data, "--formula", FitCommandTests.formula, "--out", out,
+                                           "--chains", "2", "--warmup", "30", "--draws", "40", "--seed", "5",
+                                           "--quiet"])
+        #expect(result.status == 0, "\(result.error)")
+        let record = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: out + "/fit.json"))) as? [String: Any]
+        #expect(record?["status"] as? String == "complete")
+        #expect(record?["seed"] as? Int == 5)
+        #expect((record?["priors"] as? [String])?.contains { $0.contains("half_t(3, 0, 2.5)") } == true)
+        for chain in 1...2 {
+            let text = try String(contentsOfFile: out + "/chain-\(chain).csv", encoding: .utf8)
+            let lines = text.split(separator: "\n")
+            let header = try #require(lines.first { !$0.hasPrefix("#") })
+            #expect(header.hasPrefix("(Intercept),sd(client),sd(stylist),sd(client:stylist),r(client)[1]"))
+            #expect(!header.contains("r(client:stylist)"))        // interactions only on request
+            #expect(lines.filter { !$0.hasPrefix("#") }.count == 41)
+            #expect(text.contains("Elapsed Time"))
+        }
+        // Same seed, same draws (and the number of chains run at once does not matter).
+        let again = CommandTests.temporary("fit-again")
+        let second = try CommandTests.run(["fit", data, "--formula", FitCommandTests.formula, "--out", again,
+                                           "--chains", "2", "--warmup", "30", "--draws", "40", "--seed", "5",
+                                           "--quiet"])
+        #expect(second.status == 0)
+        func draws(_ dir: String) throws -> [Substring] {
+            try String(contentsOfFile: dir + "/chain-2.csv", encoding: .utf8).split(separator: "\n")
+                .filter { !$0.hasPrefix("#") }
+        }
+        #expect(try draws(out) == draws(again))
+    }
+
+    @Test func badInputsExitWithTwo() throws {
+        let data = try FitCommandTests.simulate()
+        let cases: [([String], String)] = [
+            (["--prior", "sd(client) ~ half_t(3 0, 2.5)"], "--prior"),
+            (["--prior", "sd(clint) ~ half_t(3, 0, 2.5)"], "clint"),
+            (["--draws", "0"], "--draws"),
+            (["--chains", "0"], "--chains"),
+            (["--thin", "0"], "--thin"),
+            (["--save", "everything"], "--save"),
+        ]
+        for (extra, mention) in cases {
+            let result = try CommandTests.run(["fit", data, "--formula", FitCommandTests.formula,
+                                               "--out", CommandTests.temporary("bad-fit"), "--quiet"] + extra)
+            #expect(result.status == 2, "\(extra): \(result.error)")
+            #expect(result.error.contains(mention), "\(extra): \(result.error)")
+        }
+        let unwritable = try CommandTests.run(["fit", data, "--formula", FitCommandTests.formula,
+                                               "--out", "/proc/bayesglmm-cannot-write", "--quiet"])
+        #expect(unwritable.status == 2 && unwritable.error.contains("--out"))
+    }
+}
