@@ -428,3 +428,15 @@ extension Design {
         }
     }
 }
+
+extension Design {
+    /// The same design with other successes per cell (the trials and the
+    /// structure unchanged): for simulation-based checks of samplers, which
+    /// draw data from the model and fit it again.
+    public func replacingSuccesses(_ successes: [Double]) -> Design {
+        precondition(successes.count == cellCount, "one count per cell")
+        return Design(formula: formula, source: source, rowsRead: rowsRead, rowsDropped: rowsDropped,
+                      fixedNames: fixedNames, fixed: fixed, randomTerms: randomTerms, successes: successes,
+                      trials: trials, usedRows: usedRows, cellOfRow: cellOfRow)
+    }
+}
