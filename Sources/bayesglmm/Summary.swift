@@ -1,0 +1,230 @@
+import ArgumentParser
+import BayesGLMM
+import Diagnostics
+import Foundation
+
+/// `bayesglmm summary`: posterior summaries and convergence diagnostics of
+/// the draws in CmdStan output CSV files, one file per chain, in the manner
+/// of CmdStan's `stansummary`.
+struct SummaryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "summary",
+        abstract: "Summarise the draws of a fit: means, quantiles, R-hat and effective sample sizes.",
+        discussion: """
+            Give the directory a fit wrote (its chain-1.csv … chain-K.csv are
+            read in chain order), or CmdStan output CSV files, one per chain.
+            All files must have the same columns; if the chains differ in
+            length, the first draws of each up to the shortest are used.
+            Saved warm-up draws (save_warmup = 1) are dropped, as are the
+            sampler's diagnostic columns (accept_stat__, stepsize__,
+            treedepth__, n_leapfrog__, divergent__, energy__); lp__ is kept.
+
+            The columns are those of R's posterior::summarise_draws: mean,
+            median, sd, mad, q5, q95, rhat (rank-normalised split R-hat),
+            ess_bulk and ess_tail. After the table come warnings for
+            variables with R-hat > 1.01 or bulk- or tail-ESS < 400.
+            With --format csv or json only the table goes to standard output;
+            notes and warnings go to standard error.
+            """)
+
+    /// The output formats.
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, csv, json
+    }
+
+    @Argument(help: ArgumentHelp("A fit's output directory, or CmdStan output CSV files (one per chain).",
+                                 valueName: "directory-or-files"))
+    var paths: [String]
+
+    @Option(help: "The output format: text, csv or json.")
+    var format: Format = .text
+
+    @Flag(name: .customLong("mcse"), help: "Add the Monte Carlo standard errors of the mean, median, sd, q5 and q95.")
+    var monteCarloStandardErrors = false
+
+    @Option(help: ArgumentHelp(
+        "Only these variables, comma-separated.",
+        discussion: "A name without an index also selects its elements: 'beta' selects beta[1], beta[2], …"))
+    var variables: String?
+
+    @Option(help: "Only variables whose name contains this text.")
+    var match: String?
+
+    /// The sampler's per-draw diagnostics, which are not posterior quantities.
+    static let samplerColumns: Set<String> = [
+        "accept_stat__", "stepsize__", "treedepth__", "n_leapfrog__", "divergent__", "energy__",
+    ]
+
+    /// R-hat above this is flagged.
+    static let rhatThreshold = 1.01
+    /// Bulk- and tail-ESS below this are flagged.
+    static let essThreshold = 400.0
+
+    func validate() throws {
+        guard !paths.isEmpty else { throw ValidationError("give a fit's output directory or one CSV file per chain") }
+    }
+
+    func run() throws {
+        var notes: [String] = []
+        let files = try SummaryCommand.chainFiles(paths, notes: &notes)
+        let chains = try files.map { path throws(InputError) in try CmdStanCSV.read(path: path) }
+        let first = chains[0]
+        for chain in chains.dropFirst() where chain.names != first.names {
+            throw InputError(.malformedCSV,
+                             "the columns differ from those of \(first.path): "
+                                 + SummaryCommand.difference(chain.names, first.names),
+                             file: chain.path)
+        }
+        let warmup = chains.map(\.droppedWarmupDraws)
+        if warmup.contains(where: { $0 > 0 }) {
+            let counts = Set(warmup).count == 1 ? "\(warmup[0])" : SummaryCommand.list(warmup)
+            notes.append("Dropped the saved warm-up draws (\(counts) per chain).")
+        }
+        let lengths = chains.map(\.rows.count)
+        let iterations = lengths.min()!
+        if lengths.contains(where: { $0 != iterations }) {
+            notes.append("The chains have different numbers of draws (\(SummaryCommand.list(lengths))); "
+                         + "using the first \(iterations) of each.")
+        }
+
+        let selected = try select(first.names)
+        let variables = try selected.map { index throws -> (name: String, draws: Draws) in
+            (first.names[index], try Draws(chains: chains.map { Array($0.column(index).prefix(iterations)) }))
+        }
+        let summary = summarize(variables, monteCarloStandardErrors: monteCarloStandardErrors)
+        notes.insert("\(chains.count) chain\(chains.count == 1 ? "" : "s") of \(iterations) draw\(iterations == 1 ? "" : "s") each, "
+                     + "\(variables.count) variable\(variables.count == 1 ? "" : "s").", at: 0)
+
+        let warnings = SummaryCommand.warnings(summary)
+        switch format {
+        case .text:
+            print(notes.joined(separator: "\n"))
+            print()
+            print(summary.textTable(), terminator: "")
+            print()
+            print(warnings.joined(separator: "\n"))
+        case .csv, .json:
+            print(format == .csv ? summary.csv() : summary.json(), terminator: "")
+            let message = (notes + warnings).joined(separator: "\n") + "\n"
+            FileHandle.standardError.write(Data(message.utf8))
+        }
+    }
+
+    /// The chain files: every `chain-N.csv` of a single directory argument, in
+    /// order of N, or the files as given. A warning for a fit that did not
+    /// finish (its `fit.json` says `"status": "interrupted"` or `"running"`)
+    /// is added to `notes`.
+    static func chainFiles(_ paths: [String], notes: inout [String]) throws(InputError) -> [String] {
+        var isDirectory: ObjCBool = false
+        guard paths.count == 1, FileManager.default.fileExists(atPath: paths[0], isDirectory: &isDirectory),
+              isDirectory.boolValue else {
+            for path in paths {
+                if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                    throw InputError(.badOption, "give either one directory or CSV files, not a directory among files",
+                                     file: path)
+                }
+            }
+            return paths
+        }
+        let directory = paths[0]
+        let entries: [String]
+        do {
+            entries = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw InputError(.unreadableFile, "cannot list the directory", file: directory)
+        }
+        let numbered = entries.compactMap { name -> (Int, String)? in
+            guard name.hasPrefix("chain-"), name.hasSuffix(".csv"),
+                  let number = Int(name.dropFirst("chain-".count).dropLast(".csv".count)) else { return nil }
+            return (number, name)
+        }.sorted { $0.0 < $1.0 }
+        guard !numbered.isEmpty else {
+            throw InputError(.unreadableFile, "no chain-*.csv files in the directory", file: directory)
+        }
+        let directoryURL = URL(fileURLWithPath: directory)
+        let status = directoryURL.appendingPathComponent("fit.json")
+        if let data = try? Data(contentsOf: status),
+           let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+           let state = object["status"] as? String, state == "interrupted" || state == "running" {
+            notes.append("Warning: the fit did not finish (fit.json says \"\(state)\"); "
+                         + "these are the draws written so far.")
+        }
+        return numbered.map { directoryURL.appendingPathComponent($0.1).path }
+    }
+
+    /// The indices of the columns to summarise, in file order, or in the order
+    /// of `--variables` when it is given.
+    func select(_ names: [String]) throws(InputError) -> [Int] {
+        var candidates = names.indices.filter { !SummaryCommand.samplerColumns.contains(names[$0]) }
+        if let match {
+            candidates = candidates.filter { names[$0].contains(match) }
+        }
+        if let variables {
+            var chosen: [Int] = []
+            for wanted in variables.split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) })
+            where !wanted.isEmpty {
+                let hits = candidates.filter { index in
+                    let name = names[index]
+                    return name == wanted || name.hasPrefix(wanted + "[") || name.hasPrefix(wanted + ".")
+                }
+                guard !hits.isEmpty else {
+                    throw InputError(.unknownColumn, "--variables: no variable named \"\(wanted)\""
+                                         + (match == nil ? "" : " that contains \"\(match!)\""))
+                }
+                chosen += hits.filter { !chosen.contains($0) }
+            }
+            candidates = chosen
+        }
+        guard !candidates.isEmpty else {
+            throw InputError(.unknownColumn, match == nil && variables == nil
+                ? "the files have no columns to summarise besides the sampler's diagnostics"
+                : "no variable is selected by --variables / --match")
+        }
+        return candidates
+    }
+
+    /// Warnings in the manner of Stan: how many variables have R-hat above
+    /// 1.01 and bulk- or tail-ESS below 400, naming up to five; or a line
+    /// saying that all passed.
+    static func warnings(_ summary: Diagnostics.Summary) -> [String] {
+        let total = summary.rows.count
+        func line(_ names: [String], _ condition: String) -> String? {
+            guard !names.isEmpty else { return nil }
+            let shown = names.prefix(5).joined(separator: ", ")
+                + (names.count > 5 ? " and \(names.count - 5) more" : "")
+            return "Warning: \(names.count) of \(total) variables had \(condition): \(shown)"
+        }
+        let rows = summary.rows
+        let lines = [
+            line(rows.filter { ($0.rhat ?? 0) > rhatThreshold }.map(\.variable), "R-hat > 1.01"),
+            line(rows.filter { ($0.essBulk ?? .infinity) < essThreshold }.map(\.variable), "bulk-ESS < 400"),
+            line(rows.filter { ($0.essTail ?? .infinity) < essThreshold }.map(\.variable), "tail-ESS < 400"),
+        ].compactMap { $0 }
+        let unavailable = rows.filter { $0.rhat == nil || $0.essBulk == nil || $0.essTail == nil }.map(\.variable)
+        var result = lines
+        if !unavailable.isEmpty {
+            let shown = unavailable.prefix(5).joined(separator: ", ")
+                + (unavailable.count > 5 ? " and \(unavailable.count - 5) more" : "")
+            result.append("Note: R-hat or ESS is not available (constant or non-finite draws) for "
+                          + "\(unavailable.count) of \(total) variables: \(shown)")
+        }
+        if lines.isEmpty {
+            result.insert("All \(total) variables had R-hat ≤ 1.01, bulk-ESS ≥ 400 and tail-ESS ≥ 400"
+                          + (unavailable.isEmpty ? "." : " where available."), at: 0)
+        }
+        return result
+    }
+
+    /// How `names` differs from `expected`, for the error message.
+    static func difference(_ names: [String], _ expected: [String]) -> String {
+        for (index, (name, other)) in zip(names, expected).enumerated() where name != other {
+            return "column \(index + 1) is \"\(name)\" where it has \"\(other)\""
+        }
+        return "\(names.count) columns where it has \(expected.count)"
+    }
+
+    /// `1000, 1000, 800`.
+    static func list(_ numbers: [Int]) -> String {
+        numbers.map(String.init).joined(separator: ", ")
+    }
+}
