@@ -67,7 +67,7 @@ struct SummaryCommand: ParsableCommand {
     func run() throws {
         var notes: [String] = []
         let files = try SummaryCommand.chainFiles(paths, notes: &notes)
-        let chains = try files.map { path throws(InputError) in try CmdStanCSV.read(path: path) }
+        let chains = try SummaryCommand.read(files)
         let first = chains[0]
         for chain in chains.dropFirst() where chain.names != first.names {
             throw InputError(.malformedCSV,
@@ -152,6 +152,29 @@ struct SummaryCommand: ParsableCommand {
         return numbered.map { directoryURL.appendingPathComponent($0.1).path }
     }
 
+    /// Reads the files in parallel; the first failure in file order is thrown.
+    static func read(_ files: [String]) throws(InputError) -> [CmdStanCSV] {
+        let results = Results(count: files.count)
+        DispatchQueue.concurrentPerform(iterations: files.count) { index in
+            results.store(Result { () throws(InputError) in try CmdStanCSV.read(path: files[index]) }, at: index)
+        }
+        return try results.values.map { result throws(InputError) in try result!.get() }
+    }
+
+    /// The results of the parallel reads, each stored once by its own worker.
+    final class Results: @unchecked Sendable {
+        private let lock = NSLock()
+        private var storage: [Result<CmdStanCSV, InputError>?]
+
+        init(count: Int) { storage = Array(repeating: nil, count: count) }
+
+        func store(_ result: Result<CmdStanCSV, InputError>, at index: Int) {
+            lock.withLock { storage[index] = result }
+        }
+
+        var values: [Result<CmdStanCSV, InputError>?] { lock.withLock { storage } }
+    }
+
     /// The indices of the columns to summarise, in file order, or in the order
     /// of `--variables` when it is given.
     func select(_ names: [String]) throws(InputError) -> [Int] {
@@ -209,7 +232,8 @@ struct SummaryCommand: ParsableCommand {
                           + "\(unavailable.count) of \(total) variables: \(shown)")
         }
         if lines.isEmpty {
-            result.insert("All \(total) variables had R-hat ≤ 1.01, bulk-ESS ≥ 400 and tail-ESS ≥ 400"
+            let subject = total == 1 ? "The variable" : "All \(total) variables"
+            result.insert("\(subject) had R-hat ≤ 1.01, bulk-ESS ≥ 400 and tail-ESS ≥ 400"
                           + (unavailable.isEmpty ? "." : " where available."), at: 0)
         }
         return result

@@ -100,6 +100,26 @@ import Testing
         #expect(matched.output.contains("\nstuck ") && !matched.output.contains("\nalpha "))
     }
 
+    @Test func variablesSelectIndexedElementsByBaseName() throws {
+        let directory = try SummaryCommandTests.directory("indexed")
+        for chain in 1...2 {
+            let a = SummaryCommandTests.alpha(chain, count: 1000)
+            var text = "lp__,r(client)[1],r(client)[2],r(client)[10],sd(client),r(client:stylist)[1]\n"
+            for t in a.indices {
+                text += "\(-a[t]),\(a[t]),\(2 * a[t]),\(3 * a[t]),\(a[t] + 2),\(a[t] - 1)\n"
+            }
+            try text.write(toFile: directory + "/chain-\(chain).csv", atomically: true, encoding: .utf8)
+        }
+        let elements = try CommandTests.run(["summary", directory, "--variables", "r(client)", "--format", "csv"])
+        #expect(elements.status == 0, "\(elements.error)")
+        #expect(elements.output.split(separator: "\n").compactMap { $0.split(separator: ",").first }
+            == ["variable", "r(client)[1]", "r(client)[2]", "r(client)[10]"])
+        let one = try CommandTests.run(["summary", directory, "--variables", "sd(client)"])
+        #expect(one.status == 0, "\(one.error)")
+        #expect(one.output.contains("1 variable."))
+        #expect(one.output.contains("The variable had R-hat ≤ 1.01, bulk-ESS ≥ 400 and tail-ESS ≥ 400."))
+    }
+
     @Test func csvOutput() throws {
         let directory = try SummaryCommandTests.fitDirectory("csv")
         let result = try CommandTests.run(["summary", directory, "--format", "csv", "--mcse"])
