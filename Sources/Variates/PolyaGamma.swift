@@ -132,6 +132,23 @@ public struct PolyaGamma: Distribution {
     /// PolyaGamma computes only what its draws need.
     private static let unusedDevroye = DevroyeJacobi(c: 0)
 
+    /// One draw of PG(`shape`, `tilt`) by the hybrid rule, without making a
+    /// `PolyaGamma` value: for samplers that draw one variate per cell with a
+    /// new tilt every time. The caller guarantees shape > 0 and both finite
+    /// (the draw is NaN otherwise, never a trap). Identical to
+    /// `PolyaGamma(shape:tilt:).sample(using:)` for the same generator state.
+    public static func draw(shape: Double, tilt: Double, using generator: Generator) -> Double {
+        guard shape > 0, shape.isFinite, tilt.isFinite else { return .nan }
+        if shape <= PolyaGamma.exactShapeLimit && shape == shape.rounded(.down) {
+            let devroye = DevroyeJacobi(c: 0.5 * abs(tilt))
+            var x = 0.0
+            for _ in 0..<Int(shape) { x += devroye.sample(using: generator) }
+            return 0.25 * x
+        }
+        guard let distribution = try? PolyaGamma(shape: shape, tilt: tilt) else { return .nan }
+        return distribution.sample(using: generator)
+    }
+
     /// One draw of PG(shape, tilt).
     public func sample(using generator: Generator) -> Double {
         if let matched { return matched.sample(using: generator) }

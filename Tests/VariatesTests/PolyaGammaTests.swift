@@ -233,3 +233,17 @@ import Testing
         #expect(DevroyeJacobi.rightProbabilityBounds(c: 100) == (0, 0))
     }
 }
+
+@Suite struct PolyaGammaDrawTests {
+    /// The static fast path gives the same draws as making the distribution.
+    @Test func staticDrawMatchesTheDistribution() throws {
+        for (b, z) in [(1.0, 0.3), (3.0, -2.0), (2.5, 1.0), (40.0, 4.0), (500.0, 0.5)] {
+            let a = try Generator(seed: 12), c = try Generator(seed: 12)
+            let pg = try PolyaGamma(shape: b, tilt: z)
+            for _ in 0..<200 { #expect(PolyaGamma.draw(shape: b, tilt: z, using: a) == pg.sample(using: c)) }
+        }
+        let g = try Generator(seed: 1)
+        #expect(PolyaGamma.draw(shape: 0, tilt: 1, using: g).isNaN)
+        #expect(PolyaGamma.draw(shape: 1, tilt: .nan, using: g).isNaN)
+    }
+}

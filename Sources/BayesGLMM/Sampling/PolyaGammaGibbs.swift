@@ -122,7 +122,7 @@ public struct PolyaGammaGibbs: SamplingKernel {
             var psi = random[i]
             for j in 0..<p { psi += x[i * p + j] * s.coefficients[j] }
             if trials[i] > 0 {
-                omega[i] = (try? PolyaGamma(shape: trials[i], tilt: psi))?.sample(using: generator) ?? 0
+                omega[i] = PolyaGamma.draw(shape: trials[i], tilt: psi, using: generator)
             }
         }
 
