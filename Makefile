@@ -25,14 +25,18 @@ test: deps
 release: deps
 	$(SWIFT) build -c release
 
-# Builds the command and shows what the model makes of the bundled example
-# (simulated with `bayesglmm simulate --seed 2026 --beta 0.5`; its true
-# parameters are in examples/pairings-truth.json). Fitting arrives with the
-# sampler (issue 5).
+# Builds the command, describes the bundled example (simulated with
+# `bayesglmm simulate --seed 2026 --beta 0.5`: alpha = -0.5, beta = 0.5,
+# sd(client) = 0.8, sd(stylist) = 0.4, sd(client:stylist) = 0.3; every true
+# value is in examples/pairings-truth.json), fits it with 4 chains and prints
+# the posterior summary of the intercept, the coefficient and the SDs.
+DEMO_FORMULA := y ~ x1 + (1|client) + (1|stylist) + (1|client:stylist)
 demo: deps
 	$(SWIFT) build -c release --product bayesglmm
-	.build/release/bayesglmm describe examples/pairings.csv \
-	    --formula 'y ~ x1 + (1|client) + (1|stylist) + (1|client:stylist)'
+	.build/release/bayesglmm describe examples/pairings.csv --formula '$(DEMO_FORMULA)'
+	.build/release/bayesglmm fit examples/pairings.csv --formula '$(DEMO_FORMULA)' --out demo-fit --seed 1
+	.build/release/bayesglmm summary demo-fit \
+	    --variables '(Intercept),x1,sd(client),sd(stylist),sd(client:stylist)'
 
 bench-model: deps
 	$(SWIFT) run -c release ModelBenchmarks --rows 1000000

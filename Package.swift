@@ -29,7 +29,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "bayesglmm",
-            dependencies: ["BayesGLMM", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["BayesGLMM", "Diagnostics", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "VariatesBenchmarks",
