@@ -37,6 +37,11 @@ let package = Package(
             path: "Benchmarks/Variates"
         ),
         .executableTarget(
+            name: "Calibration",
+            dependencies: ["BayesGLMM", "Diagnostics"],
+            path: "Validation/sbc/Sources"
+        ),
+        .executableTarget(
             name: "SamplerBenchmarks",
             dependencies: ["BayesGLMM", "Diagnostics"],
             path: "Benchmarks/Sampler"
