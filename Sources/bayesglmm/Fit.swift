@@ -10,8 +10,11 @@ struct Fit: ParsableCommand {
             Runs --chains chains of the Pólya–Gamma Gibbs sampler in parallel
             (one per core), each with --warmup discarded sweeps and --draws kept
             ones, and streams the draws to DIR as CmdStan-style CSV files
-            (DIR/chain-1.csv, …) with DIR/fit.json describing the model, priors,
-            levels, settings, seeds, timings and status. The seed fixes every
+            (DIR/chain-1.csv, …, the parameters --save selects), every draw of
+            every parameter to DIR/draws.npy (NumPy: np.load(path, mmap_mode="r"),
+            shape chains x draws x parameters, names in fit.json), and
+            DIR/fit.json describing the model, priors, levels, settings, seeds,
+            timings and status. The seed fixes every
             draw, whatever the number of threads. Ctrl-C stops cleanly: the
             draws made so far are kept and fit.json says "interrupted".
 
@@ -91,7 +94,7 @@ struct Fit: ParsableCommand {
         }
         let settings = ChainSettings(chains: chains, warmup: warmup, draws: draws, thin: thin, seed: seed)
         let record = FitRecord(design: design, priors: priors, settings: settings, saved: keep.map { names[$0] },
-                               directory: directory)
+                               names: names, directory: directory)
         try record.write(status: "running", outcomes: [], seconds: 0)
 
         let comments = [
@@ -106,7 +109,9 @@ struct Fit: ParsableCommand {
                                                 comments: comments + ["chain = \(c + 1)"],
                                                 names: keep.map { names[$0] }))
         }
-        let sinks = WriterBox(writers)
+        let store = try DrawStore(path: directory.appendingPathComponent("draws.npy").path,
+                                  chains: chains, draws: draws, parameters: names.count)
+        let sinks = WriterBox(writers, store: store, keep: keep, chains: chains)
 
         // Ctrl-C: stop after the current sweep.
         let stop = StopRequest()
@@ -121,9 +126,11 @@ struct Fit: ParsableCommand {
         reporter?.start()
         let clock = ContinuousClock()
         let start = clock.now
-        let outcomes = try Chains.stream(kernel, settings: settings, keep: keep, stop: stop, progress: progress) { c, values in
+        let outcomes = try Chains.stream(kernel, settings: settings, keep: Array(names.indices), stop: stop,
+                                         progress: progress) { c, values in
             try sinks.write(c, values)
         }
+        store.close()
         reporter?.finish()
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
@@ -150,11 +157,24 @@ struct Fit: ParsableCommand {
     }
 }
 
-/// The chains' writers, each used only by its own chain's thread.
+/// The chains' writers, each used only by its own chain's thread: the CSV
+/// gets the saved parameters, the store every parameter.
 final class WriterBox: @unchecked Sendable {
     let writers: [CmdStanCSVWriter]
-    init(_ writers: [CmdStanCSVWriter]) { self.writers = writers }
-    func write(_ chain: Int, _ values: [Double]) throws { try writers[chain].write(values) }
+    let store: DrawStore
+    let keep: [Int]
+    var counts: [Int]
+    init(_ writers: [CmdStanCSVWriter], store: DrawStore, keep: [Int], chains: Int) {
+        self.writers = writers
+        self.store = store
+        self.keep = keep
+        counts = Array(repeating: 0, count: chains)
+    }
+    func write(_ chain: Int, _ values: [Double]) throws {
+        try writers[chain].write(keep.map { values[$0] })
+        try store.write(chain: chain, draw: counts[chain], values)
+        counts[chain] += 1
+    }
 }
 
 /// fit.json: what was fitted, how, and how it ended.
@@ -163,6 +183,7 @@ struct FitRecord {
     let priors: Priors
     let settings: ChainSettings
     let saved: [String]
+    let names: [String]
     let directory: URL
 
     func write(status: String, outcomes: [Chains.Outcome], seconds: Double) throws {
@@ -184,6 +205,11 @@ struct FitRecord {
             "streams": (0..<settings.chains).map { ["chain": $0 + 1, "seed": settings.seed, "stream": 0] },
             "files": (0..<settings.chains).map { "chain-\($0 + 1).csv" },
             "saved_parameters": saved,
+            "store": [
+                "file": "draws.npy", "dtype": "<f8", "order": "C",
+                "shape": [settings.chains, settings.draws, names.count], "axes": ["chain", "draw", "parameter"],
+                "names": names, "missing": "NaN (draws an interrupted chain did not make)",
+            ] as [String: Any],
             "seconds": seconds,
             "outcomes": outcomes.map {
                 ["chain": $0.chain + 1, "draws": $0.draws, "warmup_seconds": $0.warmupSeconds,

@@ -34,6 +34,26 @@ import Testing
             #expect(lines.filter { !$0.hasPrefix("#") }.count == 41)
             #expect(text.contains("Elapsed Time"))
         }
+        // draws.npy: NumPy's format, chains x draws x parameters, NaN-free, and
+        // its values are the CSV's.
+        let store = try Data(contentsOf: URL(fileURLWithPath: out + "/draws.npy"))
+        #expect(store.prefix(6) == Data([0x93] + Array("NUMPY".utf8)))
+        let headerLength = Int(store[8]) | Int(store[9]) << 8
+        let header = String(decoding: store[10..<(10 + headerLength)], as: UTF8.self)
+        let storeInfo = try #require(record?["store"] as? [String: Any])
+        let names = try #require(storeInfo["names"] as? [String])
+        #expect(header.contains("'shape': (2, 40, \(names.count))"))
+        #expect((10 + headerLength) % 64 == 0)
+        let values: [Double] = store[(10 + headerLength)...].withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+        #expect(values.count == 2 * 40 * names.count && !values.contains { $0.isNaN })
+        let csv = try String(contentsOfFile: out + "/chain-2.csv", encoding: .utf8).split(separator: "\n")
+            .filter { !$0.hasPrefix("#") }
+        let columns = csv[0].split(separator: ",").map(String.init)
+        let lastRow = csv[40].split(separator: ",").map { Double($0)! }
+        for name in ["(Intercept)", "sd(client:stylist)"] {
+            let j = names.firstIndex(of: name)!, k = columns.firstIndex(of: name)!
+            #expect(values[(1 * 40 + 39) * names.count + j] == lastRow[k])
+        }
         // Same seed, same draws (and the number of chains run at once does not matter).
         let again = CommandTests.temporary("fit-again")
         let second = try CommandTests.run(["fit", data, "--formula", FitCommandTests.formula, "--out", again,
