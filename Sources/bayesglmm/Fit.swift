@@ -57,6 +57,14 @@ struct Fit: ParsableCommand {
     }
 
     func run() throws {
+        // Ctrl-C: from here on, stop after the current sweep.
+        let stop = StopRequest()
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupt.setEventHandler { stop.request() }
+        interrupt.resume()
+        defer { interrupt.cancel(); signal(SIGINT, SIG_DFL) }
+
         let design = try model.design()
         let termNames = design.randomTerms.map(\.name)
         let priors = try Priors(specifications: priorSpecifications, terms: termNames, fixed: design.fixedNames)
@@ -109,17 +117,17 @@ struct Fit: ParsableCommand {
                                                 comments: comments + ["chain = \(c + 1)"],
                                                 names: keep.map { names[$0] }))
         }
+        let bytes = DrawStore.size(chains: chains, draws: draws, parameters: names.count)
+        let free = ((try? FileManager.default.attributesOfFileSystem(forPath: directory.path))?[.systemFreeSize]
+            as? NSNumber)?.doubleValue ?? .infinity
+        guard bytes * 1.1 + 1e8 < free else {
+            throw InputError(.badOption, String(format: "--draws: %d chains x %d draws of %d parameters need %.1f GB "
+                + "for draws.npy but %@ has %.1f GB free; keep fewer draws (--draws, --thin)",
+                chains, draws, names.count, bytes / 1e9, out, free / 1e9))
+        }
         let store = try DrawStore(path: directory.appendingPathComponent("draws.npy").path,
                                   chains: chains, draws: draws, parameters: names.count)
         let sinks = WriterBox(writers, store: store, keep: keep, chains: chains)
-
-        // Ctrl-C: stop after the current sweep.
-        let stop = StopRequest()
-        signal(SIGINT, SIG_IGN)
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        interrupt.setEventHandler { stop.request() }
-        interrupt.resume()
-        defer { interrupt.cancel(); signal(SIGINT, SIG_DFL) }
 
         let progress = SamplingProgress(chains: chains, sweepsPerChain: warmup + draws * thin)
         let reporter = quiet ? nil : ProgressReporter(progress: progress)
@@ -208,7 +216,7 @@ struct FitRecord {
             "store": [
                 "file": "draws.npy", "dtype": "<f8", "order": "C",
                 "shape": [settings.chains, settings.draws, names.count], "axes": ["chain", "draw", "parameter"],
-                "names": names, "missing": "NaN (draws an interrupted chain did not make)",
+                "names": names, "missing": "0 (sparse) beyond outcomes[].draws for an interrupted chain",
             ] as [String: Any],
             "seconds": seconds,
             "outcomes": outcomes.map {

@@ -46,6 +46,7 @@ import Testing
         #expect((10 + headerLength) % 64 == 0)
         let values: [Double] = store[(10 + headerLength)...].withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
         #expect(values.count == 2 * 40 * names.count && !values.contains { $0.isNaN })
+        #expect(values.contains { $0 != 0 })
         let csv = try String(contentsOfFile: out + "/chain-2.csv", encoding: .utf8).split(separator: "\n")
             .filter { !$0.hasPrefix("#") }
         let columns = csv[0].split(separator: ",").map(String.init)
@@ -86,5 +87,46 @@ import Testing
         let unwritable = try CommandTests.run(["fit", data, "--formula", FitCommandTests.formula,
                                                "--out", "/proc/bayesglmm-cannot-write", "--quiet"])
         #expect(unwritable.status == 2 && unwritable.error.contains("--out"))
+    }
+}
+
+/// Ctrl-C during a fit: the draws so far are kept, the chains' CSV files lack
+/// the closing timing block, fit.json says "interrupted", exit status 130.
+@Suite(.serialized) struct InterruptTests {
+    @Test func interruptKeepsDrawsAndSaysSo() throws {
+        let data = CommandTests.temporary("interrupt-data.csv")
+        #expect(try CommandTests.run(["simulate", "--clients", "100", "--stylists", "10", "--seed", "2",
+                                      "--out", data]).status == 0)
+        let out = CommandTests.temporary("interrupt-out")
+        let process = Process()
+        process.executableURL = CommandTests.executable
+        process.arguments = ["fit", data, "--formula", "y ~ (1|client) + (1|stylist) + (1|client:stylist)",
+                             "--out", out, "--chains", "2", "--warmup", "10", "--draws", "20000", "--quiet"]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        // Wait until draws are being written, then interrupt.
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline && process.isRunning {
+            if let text = try? String(contentsOfFile: out + "/chain-1.csv", encoding: .utf8),
+               text.split(separator: "\n").filter({ !$0.hasPrefix("#") }).count > 3 { break }
+            usleep(50_000)
+        }
+        kill(process.processIdentifier, SIGINT)
+        let stopBy = Date().addingTimeInterval(30)
+        while process.isRunning && Date() < stopBy { usleep(20_000) }
+        #expect(!process.isRunning, "the fit did not stop after SIGINT")
+        guard !process.isRunning else { return }
+        #expect(process.terminationStatus == 130)
+        let record = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: out + "/fit.json"))) as? [String: Any]
+        #expect(record?["status"] as? String == "interrupted")
+        let csv = try String(contentsOfFile: out + "/chain-1.csv", encoding: .utf8)
+        #expect(!csv.contains("Elapsed Time"))
+        let rows = csv.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(rows.count > 3 && rows.count < 20001)
+        let width = rows[0].split(separator: ",").count
+        #expect(rows.allSatisfy { $0.split(separator: ",").count == width })
+        try? FileManager.default.removeItem(atPath: out)
     }
 }

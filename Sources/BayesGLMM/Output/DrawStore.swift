@@ -9,8 +9,9 @@ import Foundation
 /// `numpy.load("draws.npy", mmap_mode="r")` maps it without reading it; the
 /// parameter names are in fit.json (`store.names`). The file has its full size
 /// from the start; chains write their own slices concurrently, each through its
-/// own file handle at fixed offsets. Draws a chain did not make (an
-/// interrupted fit) are NaN, and fit.json records how many each chain made.
+/// own file handle at fixed offsets. The file is sparse until written: draws a
+/// chain did not make (an interrupted fit) read as 0, and fit.json records how
+/// many draws each chain made (`outcomes[].draws`).
 public final class DrawStore: @unchecked Sendable {
     public let path: String
     public let chains: Int
@@ -43,16 +44,18 @@ public final class DrawStore: @unchecked Sendable {
             opened.append(handle)
         }
         handles = opened
-        // Fill with NaN, one chain-sized block at a time, so that unwritten
-        // draws are recognisably missing.
-        let nan = [Double](repeating: .nan, count: draws * parameters)
-        let block = nan.withUnsafeBytes { Data($0) }
+        // Full size at once, as a sparse file: nothing is written until the
+        // chains write their draws.
         do {
-            try handles[0].seek(toOffset: dataOffset)
-            for _ in 0..<chains { try handles[0].write(contentsOf: block) }
+            try handles[0].truncate(atOffset: dataOffset + UInt64(chains * draws * parameters * 8))
         } catch {
-            throw InputError(.unreadableFile, "cannot write the draw store: \(error.localizedDescription)", file: path)
+            throw InputError(.unreadableFile, "cannot size the draw store: \(error.localizedDescription)", file: path)
         }
+    }
+
+    /// Bytes the store needs for `chains` × `draws` × `parameters` doubles.
+    public static func size(chains: Int, draws: Int, parameters: Int) -> Double {
+        Double(chains) * Double(draws) * Double(parameters) * 8
     }
 
     deinit { for h in handles { try? h.close() } }
