@@ -1,0 +1,154 @@
+import BayesGLMM
+import Foundation
+import Variates
+
+/// The crossed model of the calibration run: `clients` x `stylists`, every
+/// pair observed with 2 or 3 binary trials (3 when client + stylist is even),
+/// one covariate x ~ N(0, 1) per row, drawn once from stream (seed, 0, 1) and
+/// then held fixed; the formula
+/// `y ~ x + (1|client) + (1|stylist) + (1|client:stylist)`.
+struct CalibrationModel: Sendable {
+    let design: Design
+    let priors: Priors
+    /// The quantities ranked, with how to read them from (β, u, σ).
+    let quantities: [Quantity]
+
+    struct Quantity: Sendable {
+        enum Source: Sendable {
+            case coefficient(Int)
+            case standardDeviation(Int)
+            case effect(term: Int, level: Int)
+        }
+        let name: String
+        let source: Source
+
+        func value(coefficients: [Double], effects: [[Double]], standardDeviations: [Double]) -> Double {
+            switch source {
+            case let .coefficient(j): coefficients[j]
+            case let .standardDeviation(k): standardDeviations[k]
+            case let .effect(k, l): effects[k][l]
+            }
+        }
+    }
+
+    static let formula = "y ~ x + (1|client) + (1|stylist) + (1|client:stylist)"
+
+    init(clients: Int, stylists: Int, seed: UInt64) throws {
+        let g = try Generator(seed: seed, chain: 0, stream: 1)
+        var clientCodes: [Int32] = [], stylistCodes: [Int32] = [], x: [Double] = [], y: [Double] = []
+        for c in 0..<clients {
+            for s in 0..<stylists {
+                for r in 0..<((c + s) % 2 == 0 ? 3 : 2) {
+                    clientCodes.append(Int32(c))
+                    stylistCodes.append(Int32(s))
+                    x.append(g.normal())
+                    y.append(r == 0 ? 1 : 0)
+                }
+            }
+        }
+        let n = y.count
+        // Zero-padded level names so that R's (sorted) order is the numeric one.
+        let clientLevels = (0..<clients).map { String(format: "c%02d", $0) }
+        let stylistLevels = (0..<stylists).map { String(format: "s%02d", $0) }
+        let frame = Frame(
+            source: "<sbc>", names: ["y", "x", "client", "stylist"],
+            columns: ["y": .numeric(y), "x": .numeric(x),
+                      "client": .factor(codes: clientCodes, levels: clientLevels),
+                      "stylist": .factor(codes: stylistCodes, levels: stylistLevels)],
+            rowCount: n, lines: (0..<n).map { Int32($0 + 2) })
+        let design = try Design(formula: ModelFormula.parse(CalibrationModel.formula), frame: frame)
+        self.design = design
+
+        var p = Priors()
+        p.intercept = NormalPrior(mean: 0, standardDeviation: 1)
+        p.coefficients = NormalPrior(mean: 0, standardDeviation: 1)
+        p.standardDeviations = .halfT(degrees: 3, scale: 0.7)
+        priors = p
+
+        func coefficient(_ name: String) -> Quantity {
+            guard let j = design.fixedNames.firstIndex(of: name) else { fatalError("no coefficient \(name)") }
+            return Quantity(name: name, source: .coefficient(j))
+        }
+        func term(_ name: String) -> Int {
+            guard let k = design.randomTerms.firstIndex(where: { $0.name == name }) else { fatalError("no term \(name)") }
+            return k
+        }
+        func effect(_ name: String, _ level: String) -> Quantity {
+            let k = term(name)
+            guard let l = design.randomTerms[k].levels.firstIndex(of: level) else { fatalError("no level \(level)") }
+            return Quantity(name: "r(\(name))[\(level)]", source: .effect(term: k, level: l))
+        }
+        quantities = [
+            coefficient("(Intercept)"), coefficient("x"),
+            Quantity(name: "sd(client)", source: .standardDeviation(term("client"))),
+            Quantity(name: "sd(stylist)", source: .standardDeviation(term("stylist"))),
+            Quantity(name: "sd(client:stylist)", source: .standardDeviation(term("client:stylist"))),
+            effect("client", "c00"), effect("stylist", "s01"), effect("client:stylist", "c00:s00"),
+        ]
+    }
+
+    /// θ ~ prior: β from its normal priors, σₖ ~ half-t(ν, A) as |A·z/√(χ²_ν/ν)|,
+    /// uₖ ~ N(0, σₖ²).
+    func drawPrior(_ g: Generator) -> (coefficients: [Double], effects: [[Double]], sds: [Double]) {
+        let coefficients = design.fixedNames.map { name -> Double in
+            let p = priors.fixed(name)
+            return p.mean + p.standardDeviation * g.normal()
+        }
+        let sds = design.randomTerms.map { term -> Double in
+            guard case let .halfT(nu, scale) = priors.scale(term.name) else { fatalError("half-t priors only") }
+            let chi = g.gamma(shape: nu / 2, scale: 2) / nu
+            return abs(scale * g.normal() / chi.squareRoot())
+        }
+        let effects = design.randomTerms.enumerated().map { k, term in
+            (0..<term.levelCount).map { _ in sds[k] * g.normal() }
+        }
+        return (coefficients, effects, sds)
+    }
+
+    /// y ~ p(y | θ): binomial successes per cell.
+    func drawData(coefficients: [Double], effects: [[Double]], _ g: Generator) -> [Double] {
+        (0..<design.cellCount).map { i in
+            var psi = 0.0
+            for (j, x) in design.fixedRow(i).enumerated() { psi += x * coefficients[j] }
+            for (k, term) in design.randomTerms.enumerated() { psi += effects[k][Int(term.levelOfCell[i])] }
+            let p = 1 / (1 + exp(-psi))
+            var y = 0.0
+            for _ in 0..<Int(design.trials[i]) where g.uniform() < p { y += 1 }
+            return y
+        }
+    }
+}
+
+/// One replication: θ ~ prior, y | θ, `warmup` sweeps from the sampler's
+/// overdispersed start, then `kept` draws each `thin` sweeps apart. Returns
+/// the rank of each true value among the kept draws (ties broken uniformly
+/// at random) and, when asked, the kept draws themselves.
+func replicate(_ model: CalibrationModel, seed: UInt64, replication: Int, warmup: Int, thin: Int, kept: Int,
+               keepDraws: Bool) throws -> (ranks: [Int], draws: [[Double]]) {
+    let g = try Generator(seed: seed, chain: UInt64(replication), stream: 0)
+    let truth = model.drawPrior(g)
+    let y = model.drawData(coefficients: truth.coefficients, effects: truth.effects, g)
+    let kernel = PolyaGammaGibbs(design: model.design.replacingSuccesses(y), priors: model.priors)
+    let q = model.quantities
+    let trueValues = q.map { $0.value(coefficients: truth.coefficients, effects: truth.effects,
+                                      standardDeviations: truth.sds) }
+    var state = kernel.initialState(using: g)
+    for _ in 0..<warmup { state = kernel.step(state, using: g).0 }
+    var below = [Int](repeating: 0, count: q.count), ties = below
+    var draws = [[Double]](repeating: [], count: keepDraws ? q.count : 0)
+    for _ in 0..<kept {
+        for _ in 0..<thin { state = kernel.step(state, using: g).0 }
+        for j in q.indices {
+            let v = q[j].value(coefficients: state.coefficients, effects: state.effects,
+                               standardDeviations: state.standardDeviations)
+            if v < trueValues[j] { below[j] += 1 } else if v == trueValues[j] { ties[j] += 1 }
+            if keepDraws { draws[j].append(v) }
+        }
+    }
+    // A tie counts as below with a uniformly random share: rank uniform on
+    // below ... below + ties.
+    let ranks = q.indices.map { j in
+        ties[j] == 0 ? below[j] : below[j] + min(Int(g.uniform() * Double(ties[j] + 1)), ties[j])
+    }
+    return (ranks, draws)
+}
