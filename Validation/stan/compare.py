@@ -74,6 +74,15 @@ def main():
         worst = max(worst, z)
         flag = "  <--" if z >= 4 else ""
         print(f"{name:28} {s['mean']:10.4f} {o['mean']:10.4f} {s['sd']:9.4f} {o['sd']:9.4f} {z:9.2f}{flag}")
+    # Efficiency: minimum bulk-ESS over the intercept and the SDs, per second.
+    watched = [n for n in names if n == "(Intercept)" or n.startswith("sd(")]
+    stan_record = json.load(open(f"Validation/stan/results/{case}.json"))
+    ours_min = min(ours[n]["ess_bulk"] for n in watched)
+    stan_min = min(stan[n]["ess_bulk"] for n in watched)
+    stan_seconds = stan_record["timing"]["sampling_s"]
+    print(f"minimum bulk-ESS over the intercept and SDs: bayesglmm {ours_min:.0f} in {seconds:.1f} s wall "
+          f"({ours_min / seconds:.2f}/s); stan_glmer {stan_min:.0f} in {stan_seconds:.1f} s of sampling "
+          f"({stan_min / stan_seconds:.3f}/s); ratio {(ours_min / seconds) / (stan_min / stan_seconds):.0f}x")
     verdict = "agree" if worst < 4 else "DISAGREE"
     print(f"largest |difference| / combined MCSE: {worst:.2f} -> {verdict} (threshold 4)")
     return 0 if worst < 4 else 1
