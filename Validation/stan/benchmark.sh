@@ -7,7 +7,9 @@
 # stan_glmer takes about 10 minutes on the benchmark data on an idle core.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-Rscript Validation/stan/fit_stan.R
+# Peak memory of each side: GNU time's "Maximum resident set size".
+/usr/bin/time -v Rscript Validation/stan/fit_stan.R 2> >(grep -E "Maximum resident|Elapsed" >&2)
 python3 Validation/stan/compare.py verbagg
 python3 Validation/stan/compare.py pairings
-swift run -c release SamplerBenchmarks examples/pairings.csv
+swift build -c release --product SamplerBenchmarks
+/usr/bin/time -v .build/release/SamplerBenchmarks examples/pairings.csv 2> >(grep -E "Maximum resident|Elapsed" >&2)

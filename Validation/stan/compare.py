@@ -83,6 +83,13 @@ def main():
     print(f"minimum bulk-ESS over the intercept and SDs: bayesglmm {ours_min:.0f} in {seconds:.1f} s wall "
           f"({ours_min / seconds:.2f}/s); stan_glmer {stan_min:.0f} in {stan_seconds:.1f} s of sampling "
           f"({stan_min / stan_seconds:.3f}/s); ratio {(ours_min / seconds) / (stan_min / stan_seconds):.0f}x")
+    stan_draws = stan_record["chains"] * (stan_record["iter"] - stan_record["warmup"])
+    print(f"{'':28} {'bulk-ESS':>18} {'ESS per second':>20} {'IAT (iterations)':>20}")
+    print(f"{'parameter':28} {'stan':>9} {'ours':>8} {'stan':>10} {'ours':>9} {'stan':>10} {'ours':>9}")
+    for n in watched:
+        se, oe = stan[n]["ess_bulk"], ours[n]["ess_bulk"]
+        print(f"{n:28} {se:9.0f} {oe:8.0f} {se / stan_seconds:10.3f} {oe / seconds:9.2f} "
+              f"{stan_draws / se:10.2f} {4000 / oe:9.2f}")
     verdict = "agree" if worst < 4 else "DISAGREE"
     print(f"largest |difference| / combined MCSE: {worst:.2f} -> {verdict} (threshold 4)")
     return 0 if worst < 4 else 1
