@@ -21,11 +21,17 @@ let package = Package(
             pkgConfig: "gsl",
             providers: [.apt(["libgsl-dev"])]
         ),
+        // SuiteSparse CHOLMOD: sparse Cholesky for the empirical-Bayes fitter.
+        .systemLibrary(
+            name: "CCHOLMOD",
+            path: "Sources/CCHOLMOD",
+            providers: [.apt(["libsuitesparse-dev"])]
+        ),
         .target(name: "Variates", dependencies: ["CGSL"]),
         .target(name: "Diagnostics", dependencies: ["CGSL"]),
         .target(
             name: "BayesGLMM",
-            dependencies: ["CGSL", "Variates", "Diagnostics", .product(name: "CSV", package: "CSV.swift")]
+            dependencies: ["CGSL", "CCHOLMOD", "Variates", "Diagnostics", .product(name: "CSV", package: "CSV.swift")]
         ),
         .executableTarget(
             name: "bayesglmm",

@@ -1,0 +1,14 @@
+// SuiteSparse CHOLMOD (Debian's libsuitesparse-dev), the sparse Cholesky
+// factorisation lme4 uses through R's Matrix package. Debian ships no
+// pkg-config file for it; the headers are in /usr/include/suitesparse.
+#ifndef BAYESGLMM_CCHOLMOD_SHIM_H
+#define BAYESGLMM_CCHOLMOD_SHIM_H
+#include <suitesparse/cholmod.h>
+
+/// CHOLMOD's constants, as functions Swift can call.
+static inline int ccholmod_simplicial(void) { return CHOLMOD_SIMPLICIAL; }
+static inline int ccholmod_real(void) { return CHOLMOD_REAL; }
+static inline int ccholmod_solve_a(void) { return CHOLMOD_A; }
+static inline int ccholmod_ok(void) { return CHOLMOD_OK; }
+static inline int ccholmod_not_positive_definite(void) { return CHOLMOD_NOT_POSDEF; }
+#endif
