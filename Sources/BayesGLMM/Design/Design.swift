@@ -33,6 +33,11 @@ public struct Design: Sendable {
     public let usedRows: [Int32]
     public let cellOfRow: [Int32]
 
+    /// Per cell: Σ log C(nᵣ, yᵣ) over its rows — the binomial coefficients of
+    /// the rows' likelihoods (0 for 0/1 rows), which a log-likelihood reported
+    /// like R's `logLik` includes and which aggregation must not add.
+    public let logBinomialCoefficients: [Double]
+
     public var cellCount: Int { successes.count }
     public var fixedCount: Int { fixedNames.count }
 
@@ -170,10 +175,12 @@ extension Design {
             if term.columns.count == 1 {
                 let name = term.columns[0]
                 switch columns[name]! {
-                case let .numeric(v):
+                case let .numeric(v) where options.levels[name] == nil:
                     names.append(name)
                     fixedColumns.append(keep.map { v[Int($0)] })
-                case .factor:
+                case .numeric, .factor:
+                    // A categorical column, or a numeric one that --levels
+                    // declares categorical (as R's factor(period)).
                     // A column of numbers with a few words in it is a data
                     // error, not a categorical variable (unless --levels says so).
                     if options.levels[name] == nil, Design.mostlyNumeric(columns[name]!, rows: keep),
@@ -279,6 +286,12 @@ extension Design {
         }
 
         try Design.checkRank(fixed: fixed, rows: successes.count, names: names, source: source)
+        var logCoefficients = [Double](repeating: 0, count: successes.count)
+        for i in 0..<keep.count where rowTrials[i] > 1 {
+            let n = rowTrials[i], y = rowSuccesses[i]
+            logCoefficients[Int(cellOfRow[i])] += lgamma(n + 1) - lgamma(y + 1) - lgamma(n - y + 1)
+        }
+        self.logBinomialCoefficients = logCoefficients
 
         self.formula = formula
         self.source = source
@@ -437,6 +450,7 @@ extension Design {
         precondition(successes.count == cellCount, "one count per cell")
         return Design(formula: formula, source: source, rowsRead: rowsRead, rowsDropped: rowsDropped,
                       fixedNames: fixedNames, fixed: fixed, randomTerms: randomTerms, successes: successes,
-                      trials: trials, usedRows: usedRows, cellOfRow: cellOfRow)
+                      trials: trials, usedRows: usedRows, cellOfRow: cellOfRow,
+                      logBinomialCoefficients: logBinomialCoefficients)
     }
 }
