@@ -42,8 +42,6 @@ struct AlternateJacobi: Sendable {
     static let largestShape = 2.0
 
     let h: Double
-    let c: Double
-    let t: Double
     let rightProbability: Double
     let left: TruncatedInverseGaussianBelow
     let right: TruncatedGammaAbove
@@ -54,9 +52,7 @@ struct AlternateJacobi: Sendable {
     init(shape h: Double, c: Double) {
         precondition(h > 0 && h <= AlternateJacobi.largestShape)
         self.h = h
-        self.c = c
         let t = AlternateJacobi.truncationPoint(shape: h)
-        self.t = t
         let scale = h < 1 ? AlternateJacobi.envelopeScaleBelowOne : 1
         let lambdaZ = Special.piSquaredOverEight + 0.5 * c * c
         left = TruncatedInverseGaussianBelow(lambda: h * h, c: c, t: t)

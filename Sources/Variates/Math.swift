@@ -4,12 +4,8 @@ import Foundation
 /// Small special functions used by the Pólya–Gamma code, all in double
 /// precision and all from GSL or libm.
 enum Special {
-    static let logTwoPi = log(2 * Double.pi)
     static let halfLogTwoPi = 0.5 * log(2 * Double.pi)
     static let piSquaredOverEight = Double.pi * Double.pi / 8
-
-    /// Φ(x), the standard normal CDF.
-    @inline(__always) static func normalCDF(_ x: Double) -> Double { gsl_cdf_ugaussian_P(x) }
 
     /// log Φ(x), accurate far into the lower tail: log(erfc(−x/√2)/2).
     @inline(__always) static func logNormalCDF(_ x: Double) -> Double {

@@ -134,9 +134,17 @@ struct Fit: ParsableCommand {
         reporter?.start()
         let clock = ContinuousClock()
         let start = clock.now
-        let outcomes = try Chains.stream(kernel, settings: settings, keep: Array(names.indices), stop: stop,
+        let outcomes: [Chains.Outcome]
+        do {
+            outcomes = try Chains.stream(kernel, settings: settings, keep: Array(names.indices), stop: stop,
                                          progress: progress) { c, values in
-            try sinks.write(c, values)
+                try sinks.write(c, values)
+            }
+        } catch {
+            // Never leave "running" behind: the files are incomplete.
+            reporter?.finish()
+            try? record.write(status: "failed", outcomes: [], seconds: 0)
+            throw error
         }
         store.close()
         reporter?.finish()

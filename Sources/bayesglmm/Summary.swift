@@ -112,7 +112,7 @@ struct SummaryCommand: ParsableCommand {
 
     /// The chain files: every `chain-N.csv` of a single directory argument, in
     /// order of N, or the files as given. A warning for a fit that did not
-    /// finish (its `fit.json` says `"status": "interrupted"` or `"running"`)
+    /// finish (its `fit.json` says `"status": "interrupted"`, `"running"` or `"failed"`)
     /// is added to `notes`.
     static func chainFiles(_ paths: [String], notes: inout [String]) throws(InputError) -> [String] {
         var isDirectory: ObjCBool = false
@@ -145,7 +145,7 @@ struct SummaryCommand: ParsableCommand {
         let status = directoryURL.appendingPathComponent("fit.json")
         if let data = try? Data(contentsOf: status),
            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-           let state = object["status"] as? String, state == "interrupted" || state == "running" {
+           let state = object["status"] as? String, state == "interrupted" || state == "running" || state == "failed" {
             notes.append("Warning: the fit did not finish (fit.json says \"\(state)\"); "
                          + "these are the draws written so far.")
         }

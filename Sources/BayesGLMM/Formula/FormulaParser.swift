@@ -98,13 +98,7 @@ struct FormulaToken: Equatable, Sendable {
 
     /// `name` as written in R: bare when syntactic, else backquoted.
     static func quoted(_ name: String) -> String {
-        if FormulaTokenizer.isSyntacticName(name) { return name }
-        var escaped = ""
-        for character in name {
-            if character == "`" || character == "\\" { escaped.append("\\") }
-            escaped.append(character)
-        }
-        return "`\(escaped)`"
+        FormulaTokenizer.isSyntacticName(name) ? name : FormulaTokenizer.backquoted(name)
     }
 }
 
@@ -127,6 +121,16 @@ enum FormulaTokenizer {
             return false
         }
         return name.allSatisfy(isNameCharacter)
+    }
+
+    /// `name` in backquotes, with `` \` `` and `\\` escaped inside.
+    static func backquoted(_ name: String) -> String {
+        var escaped = ""
+        for character in name {
+            if character == "`" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return "`\(escaped)`"
     }
 
     static func tokens(of text: String) throws(FormulaError) -> [FormulaToken] {

@@ -40,38 +40,11 @@ struct PriorToken: Equatable, Sendable {
         return nil
     }
 
-    static func isDigit(_ character: Character) -> Bool {
-        character.isASCII && character.isNumber
-    }
-
-    static func isNameCharacter(_ character: Character) -> Bool {
-        character.isLetter || isDigit(character) || character == "." || character == "_"
-    }
-
-    /// R's syntactic names: letters, digits, `.` and `_`; starting with a
-    /// letter, or with `.` not followed by a digit.
-    static func isSyntacticName(_ name: String) -> Bool {
-        guard let first = name.first, first.isLetter || first == "." else { return false }
-        if first == ".", name.count > 1, isDigit(name[name.index(after: name.startIndex)]) {
-            return false
-        }
-        return name.allSatisfy(isNameCharacter)
-    }
-
-    /// `name` bare when it is an R name, else backquoted.
-    static func quoted(_ name: String) -> String {
-        isSyntacticName(name) ? name : backquoted(name)
-    }
-
-    /// `name` in backquotes, with `` \` `` and `\\` inside.
-    static func backquoted(_ name: String) -> String {
-        var escaped = ""
-        for character in name {
-            if character == "`" || character == "\\" { escaped.append("\\") }
-            escaped.append(character)
-        }
-        return "`\(escaped)`"
-    }
+    // R names are recognised and written as the formula parser does.
+    static func isDigit(_ character: Character) -> Bool { FormulaTokenizer.isDigit(character) }
+    static func isNameCharacter(_ character: Character) -> Bool { FormulaTokenizer.isNameCharacter(character) }
+    static func quoted(_ name: String) -> String { FormulaToken.quoted(name) }
+    static func backquoted(_ name: String) -> String { FormulaTokenizer.backquoted(name) }
 
     /// Splits `text` into tokens; rejects characters that cannot start a
     /// token, unclosed backquotes and malformed numbers.

@@ -205,6 +205,13 @@ public struct PolyaGammaGibbs: SamplingKernel {
             s.effects[k] = newEffects
         }
 
+        // Xβ, final for this sweep: the non-centred steps below need it for
+        // every term.
+        var fixedPart = [Double](repeating: 0, count: n)
+        if interweaves {
+            for i in 0..<n { for j in 0..<p { fixedPart[i] += x[i * p + j] * s.coefficients[j] } }
+        }
+
         // Standard deviations: centred, then non-centred (ASIS).
         for k in 0..<terms.count {
             let term = terms[k]
@@ -238,8 +245,7 @@ public struct PolyaGammaGibbs: SamplingKernel {
             var a = 0.0, b = 0.0
             for i in 0..<n where omega[i] > 0 {
                 let h = eta[Int(term.levelOfCell[i])]
-                var rest = random[i] - sigma * h
-                for j in 0..<p { rest += x[i * p + j] * s.coefficients[j] }
+                let rest = random[i] - sigma * h + fixedPart[i]
                 a += omega[i] * h * h
                 b += h * (kappa[i] - omega[i] * rest)
             }
