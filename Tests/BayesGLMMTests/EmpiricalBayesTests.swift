@@ -31,3 +31,30 @@ import Testing
         }
     }
 }
+
+/// The report type reads every glmer fixture (one schema for both programs)
+/// and writes what it read back unchanged.
+@Suite struct EmpiricalBayesReportTests {
+    @Test(arguments: ["cbpp", "verbagg", "pairings"])
+    func readsGlmerFixturesAndRoundTrips(name: String) throws {
+        let path = LaplaceTests.directory.appendingPathComponent(name + ".json").path
+        let report = try EmpiricalBayesReport.read(path: path)
+        #expect(report.program.hasPrefix("lme4"))
+        #expect(!report.fixed.isEmpty && !report.sd.isEmpty && !report.effects.isEmpty)
+        let back = try JSONDecoder().decode(EmpiricalBayesReport.self, from: report.json())
+        #expect(back == report)
+    }
+
+    @Test func namesTheFileAndTheMissingField() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("eb-bad-\(getpid()).json").path
+        try Data(#"{"program": "x", "case": "c"}"#.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect {
+            _ = try EmpiricalBayesReport.read(path: path)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains(path) && text.contains("no field")
+        }
+        #expect(throws: InputError.self) { _ = try EmpiricalBayesReport.read(path: path + ".absent") }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+
+/// One JSON schema for an empirical-Bayes fit, written by `bayesglmm eb` and
+/// by `Validation/lme4/fit_glmer.R` (lme4's `glmer`), read by
+/// `bayesglmm compare`. The fields and how glmer's are computed are listed
+/// in Validation/lme4/README.md; numbers are written so that they read back
+/// as the same doubles.
+public struct EmpiricalBayesReport: Codable, Sendable, Equatable {
+    /// A fixed-effect coefficient: its estimate and standard error.
+    public struct Fixed: Codable, Sendable, Equatable {
+        public var name: String
+        public var estimate: Double
+        public var std_error: Double
+        public init(name: String, estimate: Double, std_error: Double) {
+            self.name = name; self.estimate = estimate; self.std_error = std_error
+        }
+    }
+
+    /// The estimated standard deviation of a random-intercept term.
+    public struct StandardDeviation: Codable, Sendable, Equatable {
+        public var term: String
+        public var estimate: Double
+        public init(term: String, estimate: Double) { self.term = term; self.estimate = estimate }
+    }
+
+    /// The conditional mode of one level's effect and its conditional SD.
+    public struct Effect: Codable, Sendable, Equatable {
+        public var term: String
+        public var level: String
+        public var mode: Double
+        public var sd: Double
+        public init(term: String, level: String, mode: Double, sd: Double) {
+            self.term = term; self.level = level; self.mode = mode; self.sd = sd
+        }
+    }
+
+    public var program: String
+    public var `case`: String
+    public var formula: String
+    public var data: String
+    public var rows_used: Int
+    public var fixed: [Fixed]
+    public var sd: [StandardDeviation]
+    public var effects: [Effect]
+    public var log_likelihood: Double
+    public var aic: Double
+    public var bic: Double
+    public var deviance: Double
+    public var singular: Bool
+    public var converged: Bool
+    public var messages: [String]
+    public var seconds: Double
+
+    public init(program: String, case name: String, formula: String, data: String, rows_used: Int,
+                fixed: [Fixed], sd: [StandardDeviation], effects: [Effect], log_likelihood: Double,
+                aic: Double, bic: Double, deviance: Double, singular: Bool, converged: Bool,
+                messages: [String], seconds: Double) {
+        self.program = program; self.case = name; self.formula = formula; self.data = data
+        self.rows_used = rows_used; self.fixed = fixed; self.sd = sd; self.effects = effects
+        self.log_likelihood = log_likelihood; self.aic = aic; self.bic = bic; self.deviance = deviance
+        self.singular = singular; self.converged = converged; self.messages = messages; self.seconds = seconds
+    }
+
+    /// Reads a report, naming the file and what is wrong with it.
+    public static func read(path: String) throws(InputError) -> EmpiricalBayesReport {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw InputError(.unreadableFile, "cannot read the empirical-Bayes fit: \(error.localizedDescription)",
+                             file: path)
+        }
+        do {
+            return try JSONDecoder().decode(EmpiricalBayesReport.self, from: data)
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw InputError(.malformedCSV, "not an empirical-Bayes fit: no field '\(Self.path(context.codingPath + [key]))'",
+                             file: path)
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw InputError(.malformedCSV, "field '\(Self.path(context.codingPath))' has the wrong type: "
+                             + context.debugDescription, file: path)
+        } catch let DecodingError.valueNotFound(_, context) {
+            throw InputError(.malformedCSV, "field '\(Self.path(context.codingPath))' is null", file: path)
+        } catch {
+            throw InputError(.malformedCSV, "not valid JSON: \(error.localizedDescription)", file: path)
+        }
+    }
+
+    private static func path(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined().drop { $0 == "." }.description
+    }
+
+    /// The report as pretty-printed JSON with sorted keys; doubles are
+    /// written by Foundation's shortest round-tripping representation.
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return try encoder.encode(self)
+    }
+}
