@@ -26,7 +26,7 @@ struct BayesGLMMCommand: ParsableCommand {
             130 when a fit is interrupted with Ctrl-C (its draws so far are kept).
             """,
         version: "0.1.0",
-        subcommands: [Simulate.self, Describe.self, Fit.self, SummaryCommand.self]
+        subcommands: [Simulate.self, Describe.self, Fit.self, SummaryCommand.self, Compare.self]
     )
 
     /// Runs the command, mapping failures to the documented exit statuses.

@@ -213,7 +213,11 @@ struct FitRecord {
             "rows_read": design.rowsRead, "rows_used": design.rowsUsed, "rows_dropped": design.rowsDropped,
             "cells": design.cellCount,
             "fixed": design.fixedNames,
-            "random": design.randomTerms.map { ["term": $0.name, "levels": $0.levels] as [String: Any] },
+            // Trials and successes per level, aligned with "levels", for `compare`'s shrinkage table.
+            "random": LevelCounts.of(design).map {
+                ["term": $0.term, "levels": $0.levels, "observations": $0.observations,
+                 "successes": $0.successes] as [String: Any]
+            },
             "priors": priors.describe(terms: terms, fixed: design.fixedNames),
             "sampler": "Pólya–Gamma Gibbs (collapsed fixed effects and SDs, interweaving)",
             "chains": settings.chains, "warmup": settings.warmup, "draws": settings.draws, "thin": settings.thin,

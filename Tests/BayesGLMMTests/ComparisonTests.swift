@@ -1,0 +1,314 @@
+import Diagnostics
+import Foundation
+import Testing
+@testable import BayesGLMM
+
+/// The comparison of a run's posterior with an empirical-Bayes fit: per-level
+/// counts, the run directory reader, the statistics and the matching of
+/// terms and levels, each against a direct computation.
+@Suite struct ComparisonTests {
+    /// The repository root, for examples/.
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    // MARK: Per-level counts
+
+    @Test func levelCountsMatchADirectCountOfTheCSV() throws {
+        let path = ComparisonTests.root.appendingPathComponent("examples/pairings.csv").path
+        let design = try Design(formula: ModelFormula.parse("y ~ (1|client) + (1|stylist) + (1|client:stylist)"),
+                                frame: Frame.read(csvFile: path))
+        // Count the rows of the file directly: column positions from the header.
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        let header = lines[0].split(separator: ",").map(String.init)
+        let client = try #require(header.firstIndex(of: "client")), stylist = try #require(header.firstIndex(of: "stylist"))
+        let y = try #require(header.firstIndex(of: "y"))
+        var rows: [String: [String: (Int, Int)]] = [:]
+        for line in lines.dropFirst() {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            let success = Int(fields[y])!
+            for (term, level) in [("client", fields[client]), ("stylist", fields[stylist]),
+                                  ("client:stylist", fields[client] + ":" + fields[stylist])] {
+                let (n, s) = rows[term]?[level] ?? (0, 0)
+                rows[term, default: [:]][level] = (n + 1, s + success)
+            }
+        }
+        let counts = LevelCounts.of(design)
+        #expect(counts.map(\.term) == ["client", "stylist", "client:stylist"])
+        for term in counts {
+            let direct = try #require(rows[term.term])
+            #expect(term.levels.count == direct.count)
+            for (k, level) in term.levels.enumerated() {
+                let (n, s) = try #require(direct[level], "\(term.term) level \(level)")
+                #expect(term.observations[k] == n && term.successes[k] == s, "\(term.term)[\(level)]")
+            }
+            #expect(term.totalObservations == lines.count - 1)
+        }
+    }
+
+    @Test func levelCountsSumTrialsOfBinomialRows() throws {
+        let frame = try Frame.read(csvText: "s,f,g\n2,1,a\n0,4,b\n1,0,a\n3,3,b\n")
+        let design = try Design(formula: ModelFormula.parse("cbind(s, f) ~ (1|g)"), frame: frame)
+        let counts = try #require(LevelCounts.of(design).first)
+        #expect(counts.levels == ["a", "b"])
+        #expect(counts.observations == [4, 10] && counts.successes == [3, 3])
+        // log((s + ½)/(n − s + ½)) less the same of 6 successes in 14 trials.
+        let overall = log(6.5 / 8.5)
+        #expect(abs(counts.rawLogOdds[0] - (log(3.5 / 1.5) - overall)) < 1e-15)
+        #expect(abs(counts.rawLogOdds[1] - (log(3.5 / 7.5) - overall)) < 1e-15)
+    }
+
+    // MARK: A hand-made run directory
+
+    /// Parameters of the hand-made run: an intercept, two SDs and the
+    /// effects of "g" (levels a, b, c) and "g:h" (levels a:x, b:y).
+    static let names = ["(Intercept)", "sd(g)", "sd(g:h)", "r(g)[a]", "r(g)[b]", "r(g)[c]", "r(g:h)[a:x]", "r(g:h)[b:y]"]
+
+    /// Draw d of chain c of parameter j: distinct, unsorted values, so that
+    /// every statistic depends on all of them.
+    static func value(chain c: Int, draw d: Int, parameter j: Int) -> Double {
+        let x = Double((7 * d + 3 * c + 5 * j) % 11) / 10 + Double(j) * 0.01 + Double(c) * 0.001
+        return j == 1 || j == 2 ? x + 0.05 : x - 0.5     // SDs positive
+    }
+
+    /// Writes fit.json and draws.npy of a run with `chains` × `draws`.
+    static func writeRun(status: String = "complete", chains: Int = 2, draws: Int = 10, made: [Int]? = nil,
+                         counts: Bool = true) throws -> String {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("comparison-tests-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let store = try DrawStore(path: directory.appendingPathComponent("draws.npy").path,
+                                  chains: chains, draws: draws, parameters: names.count)
+        let made = made ?? Array(repeating: draws, count: chains)
+        for c in 0..<chains {
+            for d in 0..<made[c] {
+                try store.write(chain: c, draw: d, names.indices.map { value(chain: c, draw: d, parameter: $0) })
+            }
+        }
+        store.close()
+        var g: [String: Any] = ["term": "g", "levels": ["a", "b", "c"]]
+        var gh: [String: Any] = ["term": "g:h", "levels": ["a:x", "b:y"]]
+        if counts {
+            g["observations"] = [1, 4, 30]; g["successes"] = [1, 1, 10]
+            gh["observations"] = [2, 33]; gh["successes"] = [0, 12]
+        }
+        let record: [String: Any] = [
+            "status": status, "formula": "y ~ 1 + (1 | g) + (1 | g:h)", "data": "d.csv", "rows_used": 35,
+            "fixed": ["(Intercept)"], "random": [g, gh],
+            "store": ["file": "draws.npy", "dtype": "<f8", "order": "C", "shape": [chains, draws, names.count],
+                      "names": names] as [String: Any],
+            "outcomes": made.enumerated().map { ["chain": $0 + 1, "draws": $1, "interrupted": $1 < draws] },
+        ]
+        try JSONSerialization.data(withJSONObject: record).write(to: directory.appendingPathComponent("fit.json"))
+        return directory.path
+    }
+
+    static func report(formula: String = "y ~ (1|g) + (1|g:h)", sd: [(String, Double)] = [("g", 0.55), ("g:h", 0.3)],
+                       effects: [(String, String, Double, Double)] = [("g", "a", 0.1, 0.4), ("g", "b", -0.2, 0.3),
+                                                                       ("g", "c", 0.05, 0.1), ("g:h", "a:x", 0.0, 0.25),
+                                                                       ("g:h", "b:y", 0.3, 0.2)],
+                       fixed: [String] = ["(Intercept)"]) -> EmpiricalBayesReport {
+        EmpiricalBayesReport(
+            program: "test", case: "test", formula: formula, data: "d.csv", rows_used: 35,
+            fixed: fixed.map { .init(name: $0, estimate: -0.1, std_error: 0.2) },
+            sd: sd.map { .init(term: $0.0, estimate: $0.1) },
+            effects: effects.map { .init(term: $0.0, level: $0.1, mode: $0.2, sd: $0.3) },
+            log_likelihood: -1, aic: 1, bic: 1, deviance: 1, singular: false, converged: true, messages: [], seconds: 0)
+    }
+
+    /// The draws of parameter j, first `count` of each chain, all chains pooled.
+    static func pooled(parameter j: Int, chains: Int = 2, count: Int = 10) -> [Double] {
+        (0..<chains).flatMap { c in (0..<count).map { value(chain: c, draw: $0, parameter: j) } }
+    }
+
+    /// R's quantile(type = 7), computed directly.
+    static func typeSeven(_ values: [Double], _ p: Double) -> Double {
+        let sorted = values.sorted(), h = Double(sorted.count - 1) * p
+        let lo = Int(h.rounded(.down)), hi = min(lo + 1, sorted.count - 1)
+        return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
+    }
+
+    static func close(_ a: Double?, _ b: Double) -> Bool { a.map { abs($0 - b) <= 1e-12 * max(1, abs(b)) } ?? false }
+
+    // MARK: Statistics
+
+    @Test func statisticsMatchADirectComputation() throws {
+        let run = try RunDirectory.read(ComparisonTests.writeRun())
+        let comparison = try Comparison(eb: ComparisonTests.report(), ebPath: "eb.json", run: run)
+        #expect(comparison.notes.isEmpty, "\(comparison.notes)")
+        #expect(comparison.standardDeviations.map(\.term) == ["g", "g:h"])
+        #expect(comparison.fixed.map(\.name) == ["(Intercept)"])
+        #expect(comparison.effects.map { "\($0.term)[\($0.level)]" } == ["g[a]", "g[b]", "g[c]", "g:h[a:x]", "g:h[b:y]"])
+
+        func check(_ summary: PosteriorSummary, parameter j: Int) {
+            let x = ComparisonTests.pooled(parameter: j)
+            let mean = x.reduce(0, +) / Double(x.count)
+            let sd = (x.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(x.count - 1)).squareRoot()
+            #expect(ComparisonTests.close(summary.mean, mean), "mean of \(j)")
+            #expect(ComparisonTests.close(summary.standardDeviation, sd), "sd of \(j)")
+            #expect(ComparisonTests.close(summary.median, ComparisonTests.typeSeven(x, 0.5)), "median of \(j)")
+            #expect(ComparisonTests.close(summary.q5, ComparisonTests.typeSeven(x, 0.05)), "q5 of \(j)")
+            #expect(ComparisonTests.close(summary.q95, ComparisonTests.typeSeven(x, 0.95)), "q95 of \(j)")
+        }
+        check(comparison.fixed[0].posterior, parameter: 0)
+        check(comparison.standardDeviations[0].posterior, parameter: 1)
+        for (k, effect) in comparison.effects.enumerated() {
+            check(effect.posterior, parameter: 3 + k)
+            let x = ComparisonTests.pooled(parameter: 3 + k)
+            let width = ComparisonTests.typeSeven(x, 0.95) - ComparisonTests.typeSeven(x, 0.05)
+            #expect(ComparisonTests.close(effect.widthRatio, width / (2 * 1.6448536269514722 * effect.ebSD)))
+        }
+        // P(sd < EB): the fraction of draws strictly below.
+        for (j, sd) in zip([1, 2], comparison.standardDeviations) {
+            let x = ComparisonTests.pooled(parameter: j)
+            #expect(sd.probabilityBelowEB == Double(x.filter { $0 < sd.eb }.count) / Double(x.count))
+        }
+        // Counts and raw log-odds come from fit.json.
+        let c = comparison.effects[2]
+        #expect(c.observations == 30 && c.successes == 10)
+        #expect(ComparisonTests.close(c.rawLogOdds, log(10.5 / 20.5) - log(12.5 / 23.5)))
+    }
+
+    @Test func probabilityBelowIsExactOnConstructedDraws() throws {
+        // 20 draws 0.05, 0.10, …, 1.00: 7 of them lie below 0.375, none below 0.05, all below 1.01.
+        let draws = try Draws(chains: [(1...10).map { Double($0) * 0.05 }, (11...20).map { Double($0) * 0.05 }])
+        #expect(PosteriorSummary(draws, below: 0.375).fractionBelow == 7.0 / 20)
+        #expect(PosteriorSummary(draws, below: 0.05).fractionBelow == 0)
+        #expect(PosteriorSummary(draws, below: 1.01).fractionBelow == 1)
+        #expect(PosteriorSummary(draws).fractionBelow == nil)
+    }
+
+    @Test func interruptedRunUsesTheDrawsEveryChainMade() throws {
+        let run = try RunDirectory.read(ComparisonTests.writeRun(status: "interrupted", made: [4, 7]))
+        #expect(run.drawsPerChain == 4)
+        #expect(run.notes.contains { $0.contains("interrupted") })
+        let comparison = try Comparison(eb: ComparisonTests.report(), ebPath: "eb.json", run: run)
+        let x = ComparisonTests.pooled(parameter: 1, count: 4)
+        #expect(ComparisonTests.close(comparison.standardDeviations[0].posterior.mean, x.reduce(0, +) / 8))
+    }
+
+    // MARK: Matching
+
+    @Test func termsAndLevelsOnOneSideAreNotedNotFatal() throws {
+        let run = try RunDirectory.read(ComparisonTests.writeRun())
+        let eb = ComparisonTests.report(
+            formula: "y ~ (1|g) + (1|k)", sd: [("g", 0.5), ("k", 0.2)],
+            effects: [("g", "a", 0.1, 0.4), ("g", "z", 0.2, 0.3), ("k", "1", 0, 1)], fixed: ["(Intercept)", "x"])
+        let comparison = try Comparison(eb: eb, ebPath: "eb.json", run: run)
+        #expect(comparison.standardDeviations.map(\.term) == ["g"])
+        #expect(comparison.effects.map(\.level) == ["a"])
+        let notes = comparison.notes.joined(separator: "\n")
+        #expect(notes.contains("Only in the run: random term g:h"))
+        #expect(notes.contains("Only in the empirical-Bayes fit: random term k"))
+        #expect(notes.contains("Only in the empirical-Bayes fit: fixed effect x"))
+        #expect(notes.contains("g: 2 levels only in the run (b, c)"))
+        #expect(notes.contains("g: 1 level only in the empirical-Bayes fit (z)"))
+        #expect(notes.contains("The formulas differ"))
+    }
+
+    @Test func differentModelsAreRefusedNamingTheFile() throws {
+        let run = try RunDirectory.read(ComparisonTests.writeRun())
+        #expect(throws: InputError.self) {
+            try Comparison(eb: ComparisonTests.report(formula: "r2 ~ (1|g)"), ebPath: "eb.json", run: run)
+        }
+        do {
+            _ = try Comparison(eb: ComparisonTests.report(formula: "y ~ (1|k)", sd: [("k", 1)], effects: [],
+                                                          fixed: ["x"]), ebPath: "other.json", run: run)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.file == "other.json" && error.message.contains("nothing in common"))
+        }
+    }
+
+    @Test func interactionLevelsMatchLme4Names() throws {
+        // glmer names the levels of client:stylist "client:stylist" as "12:7";
+        // so does the design.
+        let frame = try Frame.read(csvText: "y,client,stylist\n1,12,7\n0,3,7\n1,12,10\n0,3,10\n1,3,7\n")
+        let design = try Design(formula: ModelFormula.parse("y ~ (1|client:stylist)"), frame: frame)
+        #expect(design.randomTerms[0].name == "client:stylist")
+        #expect(design.randomTerms[0].levels == ["3:7", "3:10", "12:7", "12:10"])
+    }
+
+    // MARK: Reading a run directory
+
+    @Test func badRunDirectoriesNameTheFile() throws {
+        func message(_ path: String) -> InputError? {
+            do { _ = try RunDirectory.read(path); return nil } catch { return error }
+        }
+        #expect(message("/nonexistent/run")?.file == "/nonexistent/run")
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("comparison-empty-\(getpid())")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        #expect(message(empty.path)?.file?.hasSuffix("fit.json") == true)
+
+        let missing = try ComparisonTests.writeRun()
+        try FileManager.default.removeItem(atPath: missing + "/draws.npy")
+        #expect(message(missing)?.file?.hasSuffix("draws.npy") == true)
+
+        let truncated = try ComparisonTests.writeRun()
+        let handle = try #require(FileHandle(forWritingAtPath: truncated + "/draws.npy"))
+        try handle.truncate(atOffset: 200)
+        try handle.close()
+        let error = message(truncated)
+        #expect(error?.file?.hasSuffix("draws.npy") == true && error?.message.contains("truncated") == true)
+
+        let mismatched = try ComparisonTests.writeRun()
+        _ = try DrawStore(path: mismatched + "/draws.npy", chains: 2, draws: 10, parameters: 3)
+        #expect(message(mismatched)?.message.contains("does not match") == true)
+
+        let running = try ComparisonTests.writeRun(status: "running")
+        #expect(message(running)?.message.contains("not finished") == true)
+    }
+
+    @Test func runWithoutCountsStillCompares() throws {
+        let run = try RunDirectory.read(ComparisonTests.writeRun(counts: false))
+        let comparison = try Comparison(eb: ComparisonTests.report(), ebPath: "eb.json", run: run)
+        #expect(comparison.effects.count == 5 && comparison.effects.allSatisfy { $0.observations == nil })
+        #expect(comparison.notes.contains { $0.contains("no per-level counts") })
+        #expect(ShrinkageBin.bins(comparison.effects).isEmpty)
+    }
+
+    // MARK: Shrinkage summaries
+
+    @Test func binsAverageTheirLevels() throws {
+        let run = try RunDirectory.read(ComparisonTests.writeRun())
+        let comparison = try Comparison(eb: ComparisonTests.report(), ebPath: "eb.json", run: run)
+        let bins = ShrinkageBin.bins(comparison.effects)
+        // g: 1, 4, 30 observations; g:h: 2, 33.
+        #expect(bins.map { "\($0.term) \($0.label)" } == ["g 1", "g 3-4", "g 20-49", "g:h 2", "g:h 20-49"])
+        #expect(bins.allSatisfy { $0.levels == 1 })
+        let e = comparison.effects[1]
+        #expect(bins[1].meanAbsoluteRaw == abs(e.rawLogOdds!) && bins[1].meanAbsoluteEB == abs(e.ebMode))
+        #expect(bins[1].meanAbsolutePosterior == abs(e.posterior.mean!) && bins[1].meanWidthRatio == e.widthRatio)
+
+        let two = Comparison(standardDeviations: [], fixed: [], effects: [comparison.effects[0], comparison.effects[1]]
+            .map { Comparison.Effect(term: "t", level: $0.level, observations: 150, successes: 3,
+                                     rawLogOdds: $0.rawLogOdds, ebMode: $0.ebMode, ebSD: $0.ebSD,
+                                     posterior: $0.posterior) }, notes: [])
+        let merged = ShrinkageBin.bins(two.effects)
+        #expect(merged.count == 1 && merged[0].label == "100+" && merged[0].levels == 2)
+        let ratios = two.effects.compactMap(\.widthRatio)
+        #expect(ComparisonTests.close(merged[0].meanWidthRatio, (ratios[0] + ratios[1]) / 2))
+
+        let summaries = TermEffectsSummary.summaries(comparison.effects, largest: 2)
+        #expect(summaries.map(\.term) == ["g", "g:h"] && summaries[0].levels == 3)
+        let differences = comparison.effects.prefix(3).map { abs($0.posterior.mean! - $0.ebMode) }
+        #expect(summaries[0].largestDifferences.count == 2)
+        #expect(abs(summaries[0].largestDifferences[0].posterior.mean! - summaries[0].largestDifferences[0].ebMode)
+                == differences.max())
+    }
+
+    @Test func csvTablesHaveAHeaderAndOneRowPerItem() throws {
+        let run = try RunDirectory.read(ComparisonTests.writeRun())
+        let comparison = try Comparison(eb: ComparisonTests.report(), ebPath: "eb.json", run: run)
+        let effects = comparison.csv(.effects).split(separator: "\n")
+        #expect(effects.count == 6)
+        #expect(effects[0] == "term,level,observations,successes,raw_log_odds,eb_mode,eb_sd,posterior_mean,"
+                + "posterior_sd,q5,q95,width_ratio")
+        #expect(effects[1].hasPrefix("g,a,1,1,"))
+        #expect(comparison.csv(.sd).split(separator: "\n").count == 3)
+        #expect(comparison.csv(.fixed).split(separator: "\n").count == 2)
+        #expect(Comparison.csv(header: ["a", "b"], rows: [["x,y", "say \"hi\""]]) == "a,b\n\"x,y\",\"say \"\"hi\"\"\"\n")
+        let text = comparison.text()
+        #expect(text.contains("Standard deviations") && text.contains("Fixed effects")
+                && text.contains("Shrinkage by number of observations") && text.contains("Effects of g:h"))
+    }
+}
