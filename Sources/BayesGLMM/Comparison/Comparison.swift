@@ -139,7 +139,7 @@ public struct Comparison: Sendable {
                 guard let effect = byLevel[level] else { missing.append(level); continue }
                 let parameter = "r(\(term.name))[\(level)]"
                 guard hasParameter(parameter) else { notStored.append(level); continue }
-                let counts = term.counts.map { ($0.observations[k], $0.successes[k], raw![k]) }
+                let counts = term.counts.flatMap { c in raw.map { (c.observations[k], c.successes[k], $0[k]) } }
                 effectRequests.append((effect, counts, Request(parameter: parameter, threshold: nil)))
             }
             let ours = Set(term.levels)

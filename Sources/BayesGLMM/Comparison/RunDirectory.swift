@@ -119,7 +119,8 @@ public struct RunDirectory: Sendable {
                          + "); using the first \(drawsPerChain) of each chain.")
         }
         guard drawsPerChain >= 1 else {
-            throw InputError(.emptyData, "no chain has a completed draw to compare", file: storePath)
+            throw InputError(.emptyData, "a chain has no completed draw, so there are no draws to compare "
+                             + "(every chain is cut to the shortest)", file: storePath)
         }
         var terms: [Term] = []
         for random in record.random {
