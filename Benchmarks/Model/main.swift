@@ -5,8 +5,13 @@
 // and reports the peak memory of the process (getrusage ru_maxrss).
 //
 //     swift run -c release ModelBenchmarks [--rows N] [--seed S] [--keep PATH]
+//     swift run -c release ModelBenchmarks sparse-inverse [...]   (see SparseInverse.swift)
 import BayesGLMM
 import Foundation
+
+if CommandLine.arguments.dropFirst().first == "sparse-inverse" {
+    exit(SparseInverseBenchmark.run(arguments: Array(CommandLine.arguments.dropFirst(2))))
+}
 
 var rows = 1_000_000
 var seed: UInt64 = 20261124

@@ -21,9 +21,47 @@ import Testing
         return a
     }
 
-    @Test(arguments: [5, 40, 200])
-    func logDeterminantAndSolveMatchDense(size n: Int) throws {
-        let a = try SparseCholeskyTests.matrix(size: n, seed: UInt64(n))
+    /// A crossed-effects system A = Λ Zᵀ W Z Λ + I shaped like the
+    /// empirical-Bayes fitter's: levels of client, stylist and client:stylist
+    /// in that order, each client paired with a few distinct stylists and a
+    /// few observations per pair, W = diag nᵢ μᵢ (1 − μᵢ).
+    static func crossedMatrix(clients: Int, stylists: Int, seed: UInt64) throws -> [[Double]] {
+        let g = try Generator(seed: seed)
+        let sigma = [1.5, 2.0, 0.7]
+        var pairs: [(client: Int, stylist: Int)] = []
+        for c in 0..<clients {
+            var pool = Array(0..<stylists)
+            let k = min(stylists, 1 + Int(g.uniform() * 5))
+            for i in 0..<k { pool.swapAt(i, i + Int(g.uniform() * Double(stylists - i))) }
+            for s in pool[0..<k] { pairs.append((c, s)) }
+        }
+        let n = clients + stylists + pairs.count
+        var a = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
+        for i in 0..<n { a[i][i] = 1 }
+        for (p, pair) in pairs.enumerated() {
+            let levels = [pair.client, clients + pair.stylist, clients + stylists + p]
+            for _ in 0..<(1 + Int(g.uniform() * 4)) {
+                let mu = g.uniform()
+                let w = mu * (1 - mu)
+                for x in 0..<3 { for y in 0..<3 { a[levels[x]][levels[y]] += sigma[x] * w * sigma[y] } }
+            }
+        }
+        return a
+    }
+
+    /// A tridiagonal matrix, diagonally dominant: Aᵢᵢ ∈ (2, 3), Aᵢ,ᵢ₊₁ ∈ (−1, 0).
+    static func tridiagonalMatrix(size n: Int, seed: UInt64) throws -> [[Double]] {
+        let g = try Generator(seed: seed)
+        var a = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
+        for i in 0..<n { a[i][i] = 2 + g.uniform() }
+        for i in 1..<n { a[i][i - 1] = -g.uniform(); a[i - 1][i] = a[i][i - 1] }
+        return a
+    }
+
+    /// `SparseCholesky` on the nonzero pattern of a's lower triangle,
+    /// factorised, with the pattern's values.
+    static func factorized(_ a: [[Double]]) throws -> (SparseCholesky, [Double]) {
+        let n = a.count
         var starts: [Int32] = [0], rows: [Int32] = [], values: [Double] = []
         for j in 0..<n {
             for i in j..<n where a[i][j] != 0 {
@@ -34,6 +72,61 @@ import Testing
         }
         let cholesky = try SparseCholesky(size: n, columnStarts: starts, rowIndices: rows)
         try cholesky.factorize(values: values)
+        return (cholesky, values)
+    }
+
+    /// diag(A⁻¹) by GSL's dense Cholesky decomposition and inverse.
+    static func denseInverseDiagonal(_ a: [[Double]]) -> [Double] {
+        let n = a.count
+        var dense = a.flatMap { $0 }
+        return dense.withUnsafeMutableBufferPointer { d in
+            var m = gsl_matrix_view_array(d.baseAddress, n, n)
+            _ = gsl_linalg_cholesky_decomp1(&m.matrix)
+            _ = gsl_linalg_cholesky_invert(&m.matrix)
+            return (0..<n).map { gsl_matrix_get(&m.matrix, $0, $0) }
+        }
+    }
+
+    /// The Takahashi diagonal against the dense inverse, then again after
+    /// refactorising 2A on the same pattern (diag((2A)⁻¹) = diag(A⁻¹)/2).
+    static func expectInverseDiagonalMatchesDense(_ a: [[Double]]) throws {
+        let (cholesky, values) = try factorized(a)
+        let expected = denseInverseDiagonal(a)
+        var worst = 0.0
+        for (z, e) in zip(cholesky.inverseDiagonal(), expected) { worst = max(worst, abs(z - e) / abs(e)) }
+        #expect(worst < 1e-10, "largest relative error \(worst) for n = \(a.count)")
+        try cholesky.factorize(values: values.map { 2 * $0 })
+        worst = 0
+        for (z, e) in zip(cholesky.inverseDiagonal(), expected) { worst = max(worst, abs(2 * z - e) / abs(e)) }
+        #expect(worst < 1e-10, "after refactorising: largest relative error \(worst) for n = \(a.count)")
+    }
+
+    @Test(arguments: [1, 5, 40, 200])
+    func inverseDiagonalMatchesDense(size n: Int) throws {
+        try SparseCholeskyTests.expectInverseDiagonalMatchesDense(SparseCholeskyTests.matrix(size: n, seed: UInt64(n)))
+    }
+
+    @Test(arguments: [(12, 4), (60, 12), (150, 30)])
+    func inverseDiagonalMatchesDenseForCrossedEffects(clients: Int, stylists: Int) throws {
+        let a = try SparseCholeskyTests.crossedMatrix(clients: clients, stylists: stylists, seed: UInt64(clients))
+        try SparseCholeskyTests.expectInverseDiagonalMatchesDense(a)
+    }
+
+    @Test(arguments: [2, 30, 300])
+    func inverseDiagonalMatchesDenseForTridiagonal(size n: Int) throws {
+        try SparseCholeskyTests.expectInverseDiagonalMatchesDense(
+            SparseCholeskyTests.tridiagonalMatrix(size: n, seed: UInt64(n)))
+    }
+
+    @Test func inverseDiagonalBeforeFactorisingIsNotANumber() throws {
+        let cholesky = try SparseCholesky(size: 2, columnStarts: [0, 2, 3], rowIndices: [0, 1, 1])
+        #expect(cholesky.inverseDiagonal().allSatisfy { $0.isNaN })
+    }
+
+    @Test(arguments: [5, 40, 200])
+    func logDeterminantAndSolveMatchDense(size n: Int) throws {
+        let a = try SparseCholeskyTests.matrix(size: n, seed: UInt64(n))
+        let (cholesky, values) = try SparseCholeskyTests.factorized(a)
 
         // Dense reference.
         var dense = a.flatMap { $0 }

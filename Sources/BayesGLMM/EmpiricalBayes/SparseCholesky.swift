@@ -67,6 +67,17 @@ public final class SparseCholesky {
                              ? "SparseCholesky: the matrix is not positive definite"
                              : "SparseCholesky: CHOLMOD's factorisation failed (status \(common.pointee.status))")
         }
+        // `logDeterminant` and `inverseDiagonal()` read a simplicial LLᵀ,
+        // which the settings in `init` ask for; should CHOLMOD still return
+        // LDLᵀ or a supernodal factor, convert it (real, LLᵀ, simplicial,
+        // packed, monotonic).
+        if let f = factor, f.pointee.is_ll == 0 || f.pointee.is_super != 0 {
+            guard cholmod_change_factor(ccholmod_real(), 1, 0, 1, 1, f, common) != 0,
+                  common.pointee.status == ccholmod_ok() else {
+                throw InputError(.badOption, "SparseCholesky: CHOLMOD could not convert the factor to simplicial LLᵀ "
+                                 + "(status \(common.pointee.status))")
+            }
+        }
     }
 
     /// log det A = 2 Σⱼ log Lⱼⱼ (the ordering does not change it).
@@ -77,6 +88,14 @@ public final class SparseCholesky {
         var sum = 0.0
         for j in 0..<size { sum += log(x[Int(p[j])]) }    // simplicial LLᵀ: diagonal first in each column
         return 2 * sum
+    }
+
+    /// The number of entries stored for L (its nonzero pattern, diagonal
+    /// included), or 0 before a numeric factorisation: the fill, for reports.
+    public var factorEntryCount: Int {
+        guard let f = factor, f.pointee.xtype == ccholmod_real(), f.pointee.is_super == 0 else { return 0 }
+        let count = f.pointee.nz.assumingMemoryBound(to: Int32.self)
+        return (0..<size).reduce(0) { $0 + Int(count[$1]) }
     }
 
     /// A⁻¹ b.
@@ -92,5 +111,164 @@ public final class SparseCholesky {
         defer { cholmod_free_dense(&solutionOptional, common) }
         let sx = solution.pointee.x.assumingMemoryBound(to: Double.self)
         return (0..<size).map { sx[$0] }
+    }
+
+    /// The diagonal of A⁻¹, in A's own (unpermuted) order: the conditional
+    /// variances of the spherical random effects that lme4's `condVar`
+    /// reports, without forming A⁻¹.
+    ///
+    /// With P A Pᵀ = L Lᵀ and Z = (L Lᵀ)⁻¹, the identity Z L = L⁻ᵀ (upper
+    /// triangular with diagonal 1/Lⱼⱼ) read column by column, from the last
+    /// to the first, gives the Takahashi recursion (Takahashi, Fagan & Chin
+    /// 1973; Erisman & Tinney 1975, Commun. ACM 18(3), 177–179):
+    ///
+    ///     Zᵢⱼ = −(1/Lⱼⱼ) Σₖ Lₖⱼ Zᵢₖ                for i > j with Lᵢⱼ ≠ 0,
+    ///     Zⱼⱼ =  (1/Lⱼⱼ) (1/Lⱼⱼ − Σₖ Lₖⱼ Zₖⱼ),
+    ///
+    /// the sums over k > j with Lₖⱼ ≠ 0, and Zᵢₖ = Zₖᵢ. The pattern of L is
+    /// a filled, hence chordal, graph (Rose 1970, J. Math. Anal. Appl. 32):
+    /// if rows i > k > j are both in column j then Lᵢₖ ≠ 0, so every Zᵢₖ the
+    /// recursion needs is itself on the pattern of L + Lᵀ — the sparse
+    /// inverse subset (Campbell & Davis 1995; Rue & Martino 2007, J. Stat.
+    /// Plan. Inference 137(10), 3177–3192, for marginal variances). So Z is
+    /// computed on the entries of L alone, at O(Σⱼ |column j of L|²) cost —
+    /// that of the factorisation itself, not of n solves — and
+    /// diag(A⁻¹)[Perm[j]] = Zⱼⱼ.
+    ///
+    /// Call after `factorize(values:)` has succeeded; without a numeric
+    /// factor the result is all NaN.
+    public func inverseDiagonal() -> [Double] {
+        guard let f = factor, f.pointee.xtype == ccholmod_real(), f.pointee.minor == size else {
+            return [Double](repeating: .nan, count: size)
+        }
+        precondition(f.pointee.is_ll != 0 && f.pointee.is_super == 0, "factorize(values:) leaves a simplicial LLᵀ")
+        let n = size
+        let factorStart = f.pointee.p.assumingMemoryBound(to: Int32.self)
+        let factorCount = f.pointee.nz.assumingMemoryBound(to: Int32.self)
+        let factorRow = f.pointee.i.assumingMemoryBound(to: Int32.self)
+        let factorValue = f.pointee.x.assumingMemoryBound(to: Double.self)
+        let permutation = f.pointee.Perm.assumingMemoryBound(to: Int32.self)
+
+        // A packed copy of L with each column's rows ascending (diagonal
+        // first): CHOLMOD's simplicial columns need not be packed or in
+        // column order, and the lookups below walk rows in order.
+        let start = UnsafeMutableBufferPointer<Int>.allocate(capacity: n + 1)
+        defer { start.deallocate() }
+        start[0] = 0
+        var longest = 0
+        for j in 0..<n {
+            start[j + 1] = start[j] + Int(factorCount[j])
+            longest = max(longest, Int(factorCount[j]))
+        }
+        let total = start[n]
+        let row = UnsafeMutableBufferPointer<Int32>.allocate(capacity: total)
+        let value = UnsafeMutableBufferPointer<Double>.allocate(capacity: total)
+        // Z on the pattern of L, and Σₖ Lₖⱼ Zᵢₖ for the rows i of column j.
+        let inverse = UnsafeMutableBufferPointer<Double>.allocate(capacity: total)
+        let sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: longest)
+        defer { row.deallocate(); value.deallocate(); inverse.deallocate(); sums.deallocate() }
+        for j in 0..<n {
+            let from = Int(factorStart[j]), to = start[j], count = start[j + 1] - to
+            var ascending = true
+            for e in 0..<count {
+                row[to + e] = factorRow[from + e]
+                value[to + e] = factorValue[from + e]
+                if e > 0 && row[to + e] <= row[to + e - 1] { ascending = false }
+            }
+            if !ascending {
+                let sorted = (0..<count).map { (row[to + $0], value[to + $0]) }.sorted { $0.0 < $1.0 }
+                for (e, entry) in sorted.enumerated() { row[to + e] = entry.0; value[to + e] = entry.1 }
+            }
+            precondition(count > 0 && row[to] == Int32(j), "the diagonal is the first entry of its column")
+        }
+
+        for j in stride(from: n - 1, through: 0, by: -1) {
+            let first = start[j], count = start[j + 1] - first
+            for a in 1..<count { sums[a] = 0 }
+            // Each k = row a of column j adds Lₖⱼ Zᵢₖ to the sum of every
+            // later row i = row b, and by symmetry Lᵢⱼ Zᵢₖ to its own; Zᵢₖ
+            // (i > k) is in column k, whose rows include all of column j's
+            // rows after k — so once what is left of the two columns has
+            // the same length, it is the same rows, and the rest is dense.
+            for a in 1..<count {
+                let k = Int(row[first + a]), lkj = value[first + a]
+                let kEnd = start[k + 1]
+                var own = lkj * inverse[start[k]]
+                var q = start[k] + 1
+                var b = a + 1
+                while b < count {
+                    if kEnd - q == count - b {
+                        own += SparseCholesky.accumulate(into: sums.baseAddress! + b, scale: lkj,
+                                                         column: inverse.baseAddress! + q,
+                                                         weights: value.baseAddress! + first + b, count: count - b)
+                        break
+                    }
+                    let target = row[first + b]
+                    if q == kEnd || row[q] != target {
+                        q = SparseCholesky.position(of: target, in: row, from: q, to: kEnd)
+                    }
+                    let zik = inverse[q]
+                    sums[b] += lkj * zik
+                    own += value[first + b] * zik
+                    q += 1
+                    b += 1
+                }
+                sums[a] += own
+            }
+            let ljj = value[first]
+            var correction = 0.0
+            for a in 1..<count {
+                let zij = -sums[a] / ljj
+                inverse[first + a] = zij
+                correction += value[first + a] * zij
+            }
+            inverse[first] = (1 / ljj - correction) / ljj
+        }
+        var diagonal = [Double](repeating: 0, count: n)
+        for j in 0..<n { diagonal[Int(permutation[j])] = inverse[start[j]] }
+        return diagonal
+    }
+
+    /// sums[t] += scale · column[t] for t < count, returning
+    /// Σₜ weights[t] · column[t] (four partial sums, for speed): one column
+    /// k's share of a dense stretch of the recursion.
+    @inline(__always)
+    private static func accumulate(into sums: UnsafeMutablePointer<Double>, scale: Double,
+                                   column: UnsafeMutablePointer<Double>, weights: UnsafeMutablePointer<Double>,
+                                   count: Int) -> Double {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var t = 0
+        while t + 4 <= count {
+            let z0 = column[t], z1 = column[t + 1], z2 = column[t + 2], z3 = column[t + 3]
+            sums[t] += scale * z0; sums[t + 1] += scale * z1; sums[t + 2] += scale * z2; sums[t + 3] += scale * z3
+            s0 += weights[t] * z0; s1 += weights[t + 1] * z1; s2 += weights[t + 2] * z2; s3 += weights[t + 3] * z3
+            t += 4
+        }
+        while t < count {
+            sums[t] += scale * column[t]
+            s0 += weights[t] * column[t]
+            t += 1
+        }
+        return (s0 + s1) + (s2 + s3)
+    }
+
+    /// The index of `target` in the ascending `row[from ..< end]`, by
+    /// galloping (doubling) then bisection: O(log d) for a target d places
+    /// ahead, so O(1) where column k's rows match column j's one for one.
+    /// The target is on the pattern by the filled-graph property.
+    @inline(__always)
+    private static func position(of target: Int32, in row: UnsafeMutableBufferPointer<Int32>,
+                                 from: Int, to end: Int) -> Int {
+        // Invariant: every row before `low` is below the target, and
+        // row[high] is not (or high is past the column).
+        var low = from, high = from, step = 1
+        while high < end && row[high] < target { low = high + 1; high += step; step *= 2 }
+        high = min(high, end - 1)
+        while low < high {
+            let middle = (low + high) / 2
+            if row[middle] < target { low = middle + 1 } else { high = middle }
+        }
+        precondition(low < end && row[low] == target, "the pattern of L is not closed under the Takahashi recursion")
+        return low
     }
 }
