@@ -26,7 +26,8 @@ struct BayesGLMMCommand: ParsableCommand {
             130 when a fit is interrupted with Ctrl-C (its draws so far are kept).
             """,
         version: "0.1.0",
-        subcommands: [Simulate.self, Describe.self, Fit.self, SummaryCommand.self, Compare.self]
+        subcommands: [Simulate.self, Describe.self, EmpiricalBayesCommand.self, Fit.self, SummaryCommand.self,
+                      Compare.self]
     )
 
     /// Runs the command, mapping failures to the documented exit statuses.

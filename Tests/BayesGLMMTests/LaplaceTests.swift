@@ -41,14 +41,12 @@ import Testing
         let laplace = try LaplaceApproximation(design: design)
         let value = try laplace.logLikelihood(coefficients: beta, standardDeviations: sigma)
         if name == "cbpp" {
-            // Known: on cbpp (binomial counts, 56 rows) ours is 2.8e-4 above
-            // glmer's logLik at glmer's own estimates, while the modes agree
-            // to 1e-5 and VerbAgg and the benchmark data agree to 1e-6. To be
-            // explained with the rest of the EB fitter (issue 6).
-            withKnownIssue("cbpp log-likelihood differs from glmer's by 2.8e-4") {
-                #expect(abs(value - fixture.log_likelihood) < 1e-6 * abs(fixture.log_likelihood),
-                        "\(name): ours \(value), glmer \(fixture.log_likelihood)")
-            }
+            // glmer's default PIRLS tolerance (tolPwrss = 1e-7) stops its
+            // modes short on cbpp, which leaves its logLik 2.8e-4 below the
+            // Laplace approximation at the mode; refitted with 1e-12 it
+            // agrees with ours to 1e-9 (EmpiricalBayesTests, "cbpp_tight").
+            #expect(value >= fixture.log_likelihood && value - fixture.log_likelihood < 5e-4,
+                    "\(name): ours \(value), glmer \(fixture.log_likelihood)")
         } else {
             #expect(abs(value - fixture.log_likelihood) < 1e-6 * abs(fixture.log_likelihood),
                     "\(name): ours \(value), glmer \(fixture.log_likelihood)")

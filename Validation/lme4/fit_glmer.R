@@ -61,12 +61,12 @@ to_json <- function(x) {
 
 ## ---- one fit -> one JSON ---------------------------------------------------
 fit_case <- function(case, formula_text, data, data_rel, out_rel,
-                     effects = TRUE) {
+                     effects = TRUE, control = glmerControl()) {
   message(sprintf("[%s] %s: glmer(%s) on %d rows",
                   format(Sys.time(), "%H:%M:%S"), case, formula_text, nrow(data)))
   form <- as.formula(formula_text)
   wall <- system.time(
-    fit <- glmer(form, data = data, family = binomial)
+    fit <- glmer(form, data = data, family = binomial, control = control)
   )
   seconds <- unname(wall[["elapsed"]])
 
@@ -148,16 +148,17 @@ fit_case <- function(case, formula_text, data, data_rel, out_rel,
 }
 
 ## ---- cases -----------------------------------------------------------------
-run_verbagg <- function() {
+run_verbagg <- function(suffix = "", control = glmerControl()) {
   rel <- "Validation/stan/data/verbagg.csv"
   d <- read.csv(path(rel), stringsAsFactors = TRUE)
   d$id <- factor(d$id)
   d$item <- factor(d$item)
-  fit_case("verbagg", "r2 ~ Anger + Gender + btype + situ + (1|id) + (1|item)",
-           d, rel, file.path(fixture_dir, "verbagg.json"))
+  fit_case(paste0("verbagg", suffix), "r2 ~ Anger + Gender + btype + situ + (1|id) + (1|item)",
+           d, rel, file.path(fixture_dir, paste0("verbagg", suffix, ".json")),
+           control = control)
 }
 
-run_cbpp <- function() {
+run_cbpp <- function(suffix = "", control = glmerControl()) {
   rel <- file.path(data_dir, "cbpp.csv")
   c0 <- lme4::cbpp
   out <- data.frame(herd = as.character(c0$herd), incidence = c0$incidence,
@@ -168,17 +169,33 @@ run_cbpp <- function() {
   d$herd <- factor(d$herd)
   d$period <- factor(d$period)
   # Same model as cbind(incidence, size - incidence) ~ period + (1 | herd).
-  fit_case("cbpp", "cbind(incidence, failures) ~ period + (1|herd)",
-           d, rel, file.path(fixture_dir, "cbpp.json"))
+  fit_case(paste0("cbpp", suffix), "cbind(incidence, failures) ~ period + (1|herd)",
+           d, rel, file.path(fixture_dir, paste0("cbpp", suffix, ".json")),
+           control = control)
 }
 
-run_pairings <- function() {
+run_pairings <- function(suffix = "", control = glmerControl()) {
   rel <- "examples/pairings.csv"
   d <- read.csv(path(rel))
   d$client <- factor(d$client)
   d$stylist <- factor(d$stylist)
-  fit_case("pairings", "y ~ (1|client) + (1|stylist) + (1|client:stylist)",
-           d, rel, file.path(fixture_dir, "pairings.json"))
+  fit_case(paste0("pairings", suffix), "y ~ (1|client) + (1|stylist) + (1|client:stylist)",
+           d, rel, file.path(fixture_dir, paste0("pairings", suffix, ".json")),
+           control = control)
+}
+
+# A boundary fit: simulated with no client:stylist variance
+#   bayesglmm simulate --clients 200 --stylists 20 --sd-pair 0 --beta 0.5 --seed 3
+# (committed as Validation/lme4/data/singular.csv); glmer reports
+# "boundary (singular) fit" with the pair SD at ~2e-5.
+run_singular <- function(suffix = "", control = glmerControl()) {
+  rel <- file.path(data_dir, "singular.csv")
+  d <- read.csv(path(rel))
+  d$client <- factor(d$client)
+  d$stylist <- factor(d$stylist)
+  fit_case(paste0("singular", suffix), "y ~ x1 + (1|client) + (1|stylist) + (1|client:stylist)",
+           d, rel, file.path(fixture_dir, paste0("singular", suffix, ".json")),
+           control = control)
 }
 
 run_pairings_large <- function() {
@@ -191,9 +208,19 @@ run_pairings_large <- function() {
            d, csv, file.path(results_dir, "pairings_large.json"), effects = FALSE)
 }
 
+# The "_tight" cases refit with PIRLS converged to 1e-12 instead of glmer's
+# default tolPwrss = 1e-7. The default leaves the conditional modes short of
+# convergence by enough to move logLik by ~3e-4 (cbpp) and the
+# finite-difference Hessian, hence the standard errors, by up to 1.5%; the
+# tight fits are the exact Laplace approximation that ours is tested against.
+tight <- function(runner) function() runner("_tight", glmerControl(tolPwrss = 1e-12))
+
 cases <- commandArgs(trailingOnly = TRUE)
-if (length(cases) == 0L) cases <- c("verbagg", "cbpp", "pairings")
-runners <- list(verbagg = run_verbagg, cbpp = run_cbpp, pairings = run_pairings,
+if (length(cases) == 0L)
+  cases <- c("verbagg", "cbpp", "pairings", "singular", "verbagg_tight", "cbpp_tight", "pairings_tight")
+runners <- list(verbagg = run_verbagg, cbpp = run_cbpp, pairings = run_pairings, singular = run_singular,
+                verbagg_tight = tight(run_verbagg), cbpp_tight = tight(run_cbpp),
+                pairings_tight = tight(run_pairings),
                 pairings_large = run_pairings_large)
 bad <- setdiff(cases, names(runners))
 if (length(bad)) stop("unknown case(s): ", paste(bad, collapse = ", "),

@@ -38,6 +38,12 @@ public struct Design: Sendable {
     /// like R's `logLik` includes and which aggregation must not add.
     public let logBinomialCoefficients: [Double]
 
+    /// Per cell: Σ [yᵣ log(yᵣ/nᵣ) + (nᵣ − yᵣ) log(1 − yᵣ/nᵣ)] over its rows —
+    /// the saturated model's log-likelihood without the coefficients (0 for
+    /// 0/1 rows), from which the deviance residuals of the rows, as R's
+    /// `binomial()$dev.resids` gives them, are summed per cell.
+    public let saturatedLogLikelihoods: [Double]
+
     public var cellCount: Int { successes.count }
     public var fixedCount: Int { fixedNames.count }
 
@@ -292,6 +298,13 @@ extension Design {
             logCoefficients[Int(cellOfRow[i])] += lgamma(n + 1) - lgamma(y + 1) - lgamma(n - y + 1)
         }
         self.logBinomialCoefficients = logCoefficients
+        var saturated = [Double](repeating: 0, count: successes.count)
+        for i in 0..<keep.count where rowTrials[i] > 1 {
+            let n = rowTrials[i], y = rowSuccesses[i]
+            if y > 0 { saturated[Int(cellOfRow[i])] += y * log(y / n) }
+            if y < n { saturated[Int(cellOfRow[i])] += (n - y) * log((n - y) / n) }
+        }
+        self.saturatedLogLikelihoods = saturated
 
         self.formula = formula
         self.source = source
@@ -451,6 +464,7 @@ extension Design {
         return Design(formula: formula, source: source, rowsRead: rowsRead, rowsDropped: rowsDropped,
                       fixedNames: fixedNames, fixed: fixed, randomTerms: randomTerms, successes: successes,
                       trials: trials, usedRows: usedRows, cellOfRow: cellOfRow,
-                      logBinomialCoefficients: logBinomialCoefficients)
+                      logBinomialCoefficients: logBinomialCoefficients,
+                      saturatedLogLikelihoods: saturatedLogLikelihoods)
     }
 }

@@ -1,0 +1,40 @@
+import CGSL
+
+/// Small dense symmetric matrices (row-major, n × n) by GSL's linear
+/// algebra: the inverse of a positive-definite matrix by its Cholesky factor
+/// and the eigenvalues, for the fixed effects' covariance and glmer's
+/// convergence checks on the Hessian.
+enum DenseSymmetric {
+    /// M⁻¹ by the Cholesky factorisation M = LLᵀ
+    /// (gsl_linalg_cholesky_decomp1, gsl_linalg_cholesky_invert). Throws if
+    /// M is not positive definite.
+    static func inverse(_ m: [Double], size n: Int) throws(InputError) -> [Double] {
+        precondition(m.count == n * n)
+        if n == 0 { return [] }
+        var a = m
+        let status = a.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            var view = gsl_matrix_view_array(buffer.baseAddress, n, n)
+            let status = gsl_linalg_cholesky_decomp1(&view.matrix)
+            if status != 0 { return status }
+            return gsl_linalg_cholesky_invert(&view.matrix)
+        }
+        guard status == 0 else {
+            throw InputError(.rankDeficient, "the fixed effects' information matrix is not positive definite")
+        }
+        return a
+    }
+
+    /// The eigenvalues in ascending order (gsl_eigen_symm).
+    static func eigenvalues(_ m: [Double], size n: Int) -> [Double] {
+        precondition(m.count == n * n)
+        if n == 0 { return [] }
+        var a = m
+        let values = gsl_vector_alloc(n)!, workspace = gsl_eigen_symm_alloc(n)!
+        defer { gsl_vector_free(values); gsl_eigen_symm_free(workspace) }
+        _ = a.withUnsafeMutableBufferPointer { buffer in
+            var view = gsl_matrix_view_array(buffer.baseAddress, n, n)
+            return gsl_eigen_symm(&view.matrix, values, workspace)
+        }
+        return (0..<n).map { gsl_vector_get(values, $0) }.sorted()
+    }
+}

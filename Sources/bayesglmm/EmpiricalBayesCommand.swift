@@ -1,0 +1,90 @@
+import ArgumentParser
+import BayesGLMM
+import Foundation
+
+/// `bayesglmm eb`: empirical-Bayes estimates by the Laplace approximation,
+/// as lme4's `glmer` makes them.
+struct EmpiricalBayesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eb",
+        abstract: "Empirical-Bayes (maximum Laplace-likelihood) fit, as lme4's glmer makes it.",
+        discussion: """
+            Maximises the Laplace approximation of the marginal likelihood
+            (glmer's default nAGQ = 1): first over the standard deviations with
+            the fixed effects found jointly with the effects, then over both,
+            by GSL's Nelder–Mead simplex; the effects' conditional modes by
+            penalised iteratively reweighted least squares on a sparse Cholesky
+            factor (CHOLMOD). Reports the fixed effects with standard errors
+            (from the finite-difference Hessian, as glmer), the standard
+            deviations, the conditional mode and SD of every effect, the
+            log-likelihood, AIC, BIC, deviance and glmer's convergence and
+            "boundary (singular) fit" messages.
+
+            --out writes the fit as JSON in the schema glmer's fits are written
+            in by Validation/lme4/fit_glmer.R; `bayesglmm compare RUN_DIR --eb
+            FILE` reads either.
+            """)
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .shortAndLong, help: "Write the fit as JSON to this file.")
+    var out: String?
+
+    @Option(name: .customLong("case"), help: "A name for the fit, recorded in the JSON.")
+    var caseName: String?
+
+    func run() throws {
+        let design = try model.design()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let fit = try EmpiricalBayesFit.fit(design)
+        let elapsed = clock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let name = caseName ?? URL(fileURLWithPath: model.data).deletingPathExtension().lastPathComponent
+        let report = fit.report(design: design, case: name, seconds: seconds)
+        if let out {
+            try Output.write(try report.json(), to: out)
+        }
+        print(EmpiricalBayesCommand.describe(report, design: design), terminator: "")
+    }
+
+    /// The fit as glmer's `summary` shows it, briefly.
+    static func describe(_ report: EmpiricalBayesReport, design: Design) -> String {
+        var lines: [String] = []
+        lines.append("Generalized linear mixed model fit by maximum likelihood (Laplace Approximation)")
+        lines.append(" Family: binomial  ( logit )")
+        lines.append("Formula: \(report.formula)")
+        lines.append("   Data: \(report.data)")
+        lines.append("")
+        lines.append(["AIC", "BIC", "logLik", "deviance"].map {
+            String(repeating: " ", count: 10 - $0.count) + $0
+        }.joined(separator: " "))
+        lines.append(String(format: "%10.1f %10.1f %10.1f %10.1f", report.aic, report.bic, report.log_likelihood,
+                            report.deviance))
+        lines.append("")
+        lines.append("Random effects:")
+        let width = max(8, report.sd.map(\.term.count).max() ?? 0)
+        lines.append(" " + "Groups".padding(toLength: width, withPad: " ", startingAt: 0) + "  Levels  Std.Dev.")
+        for (k, sd) in report.sd.enumerated() {
+            lines.append(" " + sd.term.padding(toLength: width, withPad: " ", startingAt: 0)
+                         + String(format: "  %6d  %8.4f", design.randomTerms[k].levelCount, sd.estimate))
+        }
+        lines.append("Number of obs: \(report.rows_used)")
+        lines.append("")
+        lines.append("Fixed effects:")
+        let nameWidth = max(12, report.fixed.map(\.name.count).max() ?? 0)
+        lines.append("".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "   Estimate Std. Error  z value")
+        for f in report.fixed {
+            lines.append(f.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                         + String(format: " %10.5f %10.5f %8.3f", f.estimate, f.std_error, f.estimate / f.std_error))
+        }
+        lines.append("")
+        for message in report.messages { lines.append(message) }
+        // The schema counts glmer's boundary note as a convergence message;
+        // the optimiser itself converged.
+        let converged = report.converged || report.messages.allSatisfy { $0.hasPrefix("boundary (singular) fit") }
+        lines.append(converged ? "converged" : "not converged")
+        lines.append(String(format: "%.2f s", report.seconds))
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
