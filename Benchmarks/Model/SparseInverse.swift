@@ -3,8 +3,9 @@
 // shaped like the simulator's large data (each client with 8–19 distinct
 // stylists, ~13.5 on average, 1–10 observations per pair), then times
 // CHOLMOD's analysis, the numeric factorisation and
-// `SparseCholesky.inverseDiagonal()` (the Takahashi recursion), and checks
-// a few entries of diag(A⁻¹) against solves A x = eᵢ.
+// `SparseCholesky.inverseDiagonal()` (the Takahashi recursion) and
+// `inverseOnPattern()` (A⁻¹ on A's pattern), and checks a few entries of
+// diag(A⁻¹) and of A⁻¹ off the diagonal against solves A x = eᵢ.
 //
 //     swift run -c release ModelBenchmarks sparse-inverse [--clients 20000] [--stylists 1000] [--seed 1]
 import BayesGLMM
@@ -101,19 +102,29 @@ enum SparseInverseBenchmark {
             print(String(format: "round %d:         factorise %.3f s, inverseDiagonal %.3f s, together %.3f s", round,
                          seconds(factorise), seconds(takahashi), seconds(factorise) + seconds(takahashi)))
         }
+        var onPattern: [Double] = []
+        let patternTime = clock.measure { onPattern = factor.inverseOnPattern() }
+        print(String(format: "inverseOnPattern: %.3f s for A's %d lower-triangle entries", seconds(patternTime),
+                     onPattern.count))
         print("L has \(factor.factorEntryCount) entries")
         // A few entries against solves A x = eᵢ: clients, stylists and pairs.
-        var worst = 0.0
+        // Off the diagonal, column i's pattern entries, each difference
+        // relative to √((A⁻¹)ᵢᵢ (A⁻¹)ᵣᵣ), the scale of a covariance.
+        var worst = 0.0, worstOnPattern = 0.0
         let checked = [0, clients / 2, clients - 1, clients, clients + stylists / 2, clients + stylists - 1,
                        clients + stylists, n / 2, n - 1]
         for i in checked {
             var e = [Double](repeating: 0, count: n)
             e[i] = 1
-            let x = factor.solve(e)[i]
-            worst = max(worst, abs(inverse[i] - x) / x)
+            let x = factor.solve(e)
+            worst = max(worst, abs(inverse[i] - x[i]) / x[i])
+            for k in Int(starts[i])..<Int(starts[i + 1]) {
+                let r = Int(rows[k])
+                worstOnPattern = max(worstOnPattern, abs(onPattern[k] - x[r]) / (x[i] * x[r]).squareRoot())
+            }
         }
-        print(String(format: "check:           largest relative difference from solves at %d levels: %.1e",
-                     checked.count, worst))
+        print(String(format: "check:           largest relative difference from solves at %d levels: %.1e "
+                     + "(diagonal), %.1e (their columns of the pattern)", checked.count, worst, worstOnPattern))
         print(String(format: "peak memory:     %.0f MiB", peakMiB()))
     }
 }

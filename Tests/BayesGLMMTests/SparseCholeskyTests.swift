@@ -77,14 +77,7 @@ import Testing
 
     /// diag(A⁻¹) by GSL's dense Cholesky decomposition and inverse.
     static func denseInverseDiagonal(_ a: [[Double]]) -> [Double] {
-        let n = a.count
-        var dense = a.flatMap { $0 }
-        return dense.withUnsafeMutableBufferPointer { d in
-            var m = gsl_matrix_view_array(d.baseAddress, n, n)
-            _ = gsl_linalg_cholesky_decomp1(&m.matrix)
-            _ = gsl_linalg_cholesky_invert(&m.matrix)
-            return (0..<n).map { gsl_matrix_get(&m.matrix, $0, $0) }
-        }
+        denseInverse(a).enumerated().map { i, row in row[i] }
     }
 
     /// The Takahashi diagonal against the dense inverse, then again after
@@ -101,26 +94,72 @@ import Testing
         #expect(worst < 1e-10, "after refactorising: largest relative error \(worst) for n = \(a.count)")
     }
 
+    /// A⁻¹ by GSL's dense Cholesky decomposition and inverse.
+    static func denseInverse(_ a: [[Double]]) -> [[Double]] {
+        let n = a.count
+        var dense = a.flatMap { $0 }
+        return dense.withUnsafeMutableBufferPointer { d in
+            var m = gsl_matrix_view_array(d.baseAddress, n, n)
+            _ = gsl_linalg_cholesky_decomp1(&m.matrix)
+            _ = gsl_linalg_cholesky_invert(&m.matrix)
+            return (0..<n).map { i in (0..<n).map { j in gsl_matrix_get(&m.matrix, i, j) } }
+        }
+    }
+
+    /// A⁻¹ on A's lower-triangle pattern against the dense inverse (relative
+    /// 1e-10, or absolute 1e-12 for tiny entries), its diagonal entries equal
+    /// to `inverseDiagonal()`, then again after refactorising 2A.
+    static func expectInverseOnPatternMatchesDense(_ a: [[Double]]) throws {
+        let n = a.count
+        let (cholesky, values) = try factorized(a)
+        // The pattern in `factorized`'s order: (row, column) of each value.
+        var pattern: [(row: Int, column: Int)] = []
+        for j in 0..<n { for i in j..<n where a[i][j] != 0 { pattern.append((i, j)) } }
+        let expected = denseInverse(a)
+        for scale in [1.0, 2.0] {
+            if scale != 1 { try cholesky.factorize(values: values.map { scale * $0 }) }
+            let onPattern = cholesky.inverseOnPattern()
+            #expect(onPattern.count == pattern.count)
+            var worst = 0.0
+            for (z, entry) in zip(onPattern, pattern) {
+                let e = expected[entry.row][entry.column], error = abs(scale * z - e)
+                if error > 1e-12 { worst = max(worst, error / abs(e)) }
+            }
+            #expect(worst < 1e-10, "scale \(scale): largest relative error \(worst) for n = \(n)")
+            let diagonal = cholesky.inverseDiagonal()
+            for (z, entry) in zip(onPattern, pattern) where entry.row == entry.column {
+                #expect(z == diagonal[entry.row])
+            }
+        }
+    }
+
+    /// Both selected inverses, `inverseDiagonal()` and `inverseOnPattern()`.
+    static func expectInversesMatchDense(_ a: [[Double]]) throws {
+        try expectInverseDiagonalMatchesDense(a)
+        try expectInverseOnPatternMatchesDense(a)
+    }
+
     @Test(arguments: [1, 5, 40, 200])
-    func inverseDiagonalMatchesDense(size n: Int) throws {
-        try SparseCholeskyTests.expectInverseDiagonalMatchesDense(SparseCholeskyTests.matrix(size: n, seed: UInt64(n)))
+    func inversesMatchDense(size n: Int) throws {
+        try SparseCholeskyTests.expectInversesMatchDense(SparseCholeskyTests.matrix(size: n, seed: UInt64(n)))
     }
 
     @Test(arguments: [(12, 4), (60, 12), (150, 30)])
-    func inverseDiagonalMatchesDenseForCrossedEffects(clients: Int, stylists: Int) throws {
+    func inversesMatchDenseForCrossedEffects(clients: Int, stylists: Int) throws {
         let a = try SparseCholeskyTests.crossedMatrix(clients: clients, stylists: stylists, seed: UInt64(clients))
-        try SparseCholeskyTests.expectInverseDiagonalMatchesDense(a)
+        try SparseCholeskyTests.expectInversesMatchDense(a)
     }
 
     @Test(arguments: [2, 30, 300])
-    func inverseDiagonalMatchesDenseForTridiagonal(size n: Int) throws {
-        try SparseCholeskyTests.expectInverseDiagonalMatchesDense(
+    func inversesMatchDenseForTridiagonal(size n: Int) throws {
+        try SparseCholeskyTests.expectInversesMatchDense(
             SparseCholeskyTests.tridiagonalMatrix(size: n, seed: UInt64(n)))
     }
 
-    @Test func inverseDiagonalBeforeFactorisingIsNotANumber() throws {
+    @Test func inversesBeforeFactorisingAreNotANumbers() throws {
         let cholesky = try SparseCholesky(size: 2, columnStarts: [0, 2, 3], rowIndices: [0, 1, 1])
         #expect(cholesky.inverseDiagonal().allSatisfy { $0.isNaN })
+        #expect(cholesky.inverseOnPattern().count == 3 && cholesky.inverseOnPattern().allSatisfy { $0.isNaN })
     }
 
     @Test(arguments: [5, 40, 200])
