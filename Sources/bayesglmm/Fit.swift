@@ -22,6 +22,17 @@ struct Fit: ParsableCommand {
             every standard deviation; e.g. --prior 'sd(client) ~ half_cauchy(0, 1)',
             --prior 'b ~ normal(0, 1)', --prior 'Intercept ~ normal(0, 5)'.
 
+            Starts (--init): eb first fits the model by
+            empirical Bayes (the Laplace approximation, as `bayesglmm eb`) and
+            starts each chain overdispersed around that fit: coefficients at
+            the estimate ± 2 standard errors, each SD times exp(N(0, 0.5²))
+            (floored away from 0 for a boundary fit), effects from their
+            conditional modes and SDs rescaled to the drawn SD. prior (the
+            default) starts without it: intercept near the logit of the overall rate ± 1,
+            other coefficients N(0, 1), SDs uniform on (0.2, 2), effects
+            N(0, SD²). Either way the seed fixes every start. See
+            Validation/RESULTS.md (Initial values) for the mixing measured.
+
             Then: bayesglmm summary DIR
             """)
 
@@ -42,7 +53,18 @@ struct Fit: ParsableCommand {
         discussion: "Default fixed,sd,effects: the intercept and coefficients, the standard deviations and the "
             + "effects of single-factor terms; 'interactions' adds the effects of terms like client:stylist."))
     var save = "fixed,sd,effects"
+    @Option(name: .customLong("init"), help: ArgumentHelp(
+        "Where chains start: eb (around an empirical-Bayes fit) or prior.",
+        discussion: "Default prior. An EB fit that fails when --init eb was not given falls back to prior."))
+    var initialization: Initialization?
     @Flag(help: "No progress on standard error.") var quiet = false
+
+    /// `--init`.
+    enum Initialization: String, ExpressibleByArgument, CaseIterable {
+        case prior, eb
+    }
+    /// `--init` when not given.
+    static let defaultInitialization = Initialization.prior
 
     func validate() throws {
         guard chains >= 1 && chains <= 256 else { throw ValidationError("--chains must be between 1 and 256, got \(chains)") }
@@ -68,7 +90,7 @@ struct Fit: ParsableCommand {
         let design = try model.design()
         let termNames = design.randomTerms.map(\.name)
         let priors = try Priors(specifications: priorSpecifications, terms: termNames, fixed: design.fixedNames)
-        let kernel = PolyaGammaGibbs(design: design, priors: priors)
+        var kernel = PolyaGammaGibbs(design: design, priors: priors)
 
         // Which parameters to write.
         let groups = Set(save.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
@@ -100,9 +122,12 @@ struct Fit: ParsableCommand {
         where file.hasPrefix("chain-") && file.hasSuffix(".csv") {
             try? FileManager.default.removeItem(at: directory.appendingPathComponent(file))
         }
+        // Where chains start: with --init eb, the EB fit runs now.
+        let origin = try startingPoint(design)
+        kernel.initialValues = origin.values
         let settings = ChainSettings(chains: chains, warmup: warmup, draws: draws, thin: thin, seed: seed)
         let record = FitRecord(design: design, priors: priors, settings: settings, saved: keep.map { names[$0] },
-                               names: names, directory: directory)
+                               names: names, directory: directory, initialization: origin.record)
         try record.write(status: "running", outcomes: [], seconds: 0)
 
         let comments = [
@@ -110,6 +135,7 @@ struct Fit: ParsableCommand {
             "model = \(design.formula)",
             "data = \(design.source)",
             "num_warmup = \(warmup)", "num_samples = \(draws)", "thin = \(thin)", "seed = \(seed)",
+            "init = \(origin.record["init"] as? String ?? "prior")",
         ]
         var writers: [CmdStanCSVWriter] = []
         for c in 0..<chains {
@@ -173,6 +199,49 @@ struct Fit: ParsableCommand {
     }
 }
 
+extension Fit {
+    /// The chains' start and what fit.json says of it. With `--init eb` (the
+    /// default) the EB fit runs first, its time on standard error.
+    func startingPoint(_ design: Design) throws -> (values: InitialValues, record: [String: Any]) {
+        let choice = initialization ?? Fit.defaultInitialization
+        guard choice == .eb, !design.randomTerms.isEmpty else { return (.prior, ["init": "prior"]) }
+        let clock = ContinuousClock()
+        let begin = clock.now
+        let fit: EmpiricalBayesFit
+        do {
+            fit = try EmpiricalBayesFit.fit(design)
+        } catch {
+            if initialization == .eb { throw error }
+            FileHandle.standardError.write(Data("warning: the EB fit for --init eb failed (\(error)); starting from the prior\n".utf8))
+            return (.prior, ["init": "prior", "init_note": "EB fit failed: \(error)"])
+        }
+        let elapsed = clock.now - begin
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let terms = design.randomTerms.map(\.name)
+        let sds = terms.indices.map { String(format: "%.3g", fit.standardDeviations[$0]) }
+        if !quiet {
+            FileHandle.standardError.write(Data(String(format: "EB fit for --init eb: %.2f s (sd: %@%@)\n", seconds,
+                zip(terms, sds).map { "\($0) \($1)" }.joined(separator: ", "),
+                fit.singular ? "; boundary fit" : "").utf8))
+        }
+        // JSON has no NaN: a missing standard error is null.
+        func number(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
+        func table(_ names: [String], _ values: [Double]) -> [String: Any] {
+            Dictionary(uniqueKeysWithValues: zip(names, values.map(number)))
+        }
+        let eb: [String: Any] = [
+            "seconds": seconds,
+            "fixed": table(design.fixedNames, fit.coefficients),
+            "std_errors": table(design.fixedNames, fit.standardErrors),
+            "sd": table(terms, fit.standardDeviations),
+            "log_likelihood": number(fit.logLikelihood),
+            "converged": fit.converged,
+            "singular": fit.singular,
+        ]
+        return (.around(fit), ["init": "eb", "init_eb": eb])
+    }
+}
+
 /// The chains' writers, each used only by its own chain's thread: the CSV
 /// gets the saved parameters, the store every parameter.
 final class WriterBox: @unchecked Sendable {
@@ -201,10 +270,12 @@ struct FitRecord {
     let saved: [String]
     let names: [String]
     let directory: URL
+    /// "init" and, for an EB start, "init_eb" (the fit's estimates and time).
+    let initialization: [String: Any]
 
     func write(status: String, outcomes: [Chains.Outcome], seconds: Double) throws {
         let terms = design.randomTerms.map(\.name)
-        let object: [String: Any] = [
+        var object: [String: Any] = [
             "program": "bayesglmm 0.1.0",
             "status": status,
             "formula": design.formula.description,
@@ -236,6 +307,7 @@ struct FitRecord {
                  "sampling_seconds": $0.samplingSeconds, "interrupted": $0.interrupted] as [String: Any]
             },
         ]
+        object.merge(initialization) { current, _ in current }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         try Output.write(data, to: directory.appendingPathComponent("fit.json").path)
     }

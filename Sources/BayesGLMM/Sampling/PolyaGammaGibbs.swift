@@ -46,6 +46,8 @@ public struct PolyaGammaGibbs: SamplingKernel {
     public var collapsesScale = true
     /// Follow with the non-centred (ASIS) update of σₖ.
     public var interweaves = true
+    /// Where chains start (`initialState(using:)`).
+    public var initialValues = InitialValues.prior
     let kappa: [Double]
     let trials: [Double]
     /// Per term: the cells of each level (CSR: offsets of length L + 1).
@@ -90,19 +92,12 @@ public struct PolyaGammaGibbs: SamplingKernel {
         state.coefficients + state.standardDeviations + state.effects.flatMap { $0 }
     }
 
-    /// Overdispersed start: the intercept near the logit of the overall
-    /// success rate ± 1, other coefficients N(0, 1), each σ uniform on
-    /// (0.2, 2) and its effects N(0, σ²).
+    /// An overdispersed start drawn as `initialValues` says (by default
+    /// `.prior`: the intercept near the logit of the overall success rate
+    /// ± 1, other coefficients N(0, 1), each σ uniform on (0.2, 2) and its
+    /// effects N(0, σ²)).
     public func initialState(using generator: Generator) -> State {
-        let rate = min(max(design.successes.reduce(0, +) / max(design.trials.reduce(0, +), 1), 0.01), 0.99)
-        let coefficients = design.fixedNames.map { name in
-            (name == "(Intercept)" ? log(rate / (1 - rate)) : 0) + generator.normal()
-        }
-        let sds = design.randomTerms.map { _ in 0.2 + 1.8 * generator.uniform() }
-        let effects = design.randomTerms.enumerated().map { k, term in
-            (0..<term.levelCount).map { _ in sds[k] * generator.normal() }
-        }
-        return State(coefficients: coefficients, effects: effects, standardDeviations: sds)
+        initialValues.state(for: design, using: generator)
     }
 
     public func step(_ state: State, using generator: Generator) -> (State, Info) {

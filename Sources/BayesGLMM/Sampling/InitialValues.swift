@@ -1,0 +1,90 @@
+import Foundation
+import Variates
+
+/// Where a chain of the Pólya–Gamma Gibbs sampler starts.
+///
+/// Both starts are random and overdispersed relative to the posterior, so
+/// that R-hat can see chains that have not forgotten where they began
+/// (Gelman & Rubin 1992). Each chain draws its start from its own generator
+/// (`Chains` gives chain c the stream (seed, c, 0)) before its first sweep,
+/// so the seed fixes every start, whatever the number of threads.
+public enum InitialValues: Sendable {
+    /// Not using the data beyond the overall success rate: the intercept at
+    /// the logit of the overall rate + N(0, 1), every other coefficient
+    /// N(0, 1), each σₖ uniform on (0.2, 2) and its effects N(0, σₖ²).
+    case prior
+    /// Overdispersed around an empirical-Bayes (Laplace) fit, as Stan's
+    /// users start chains around a point estimate and Gelman & Rubin (1992)
+    /// recommend; drawn in this order:
+    ///
+    /// - each coefficient βⱼ = β̂ⱼ + 2·SEⱼ·zⱼ, z ~ N(0, 1) (SEⱼ = 1 when the
+    ///   fit's standard error is missing or not finite);
+    /// - each σₖ = cₖ·exp(½·zₖ), a log-normal spread of a factor of about
+    ///   e^±1 at two SDs around cₖ = max(σ̂ₖ, f), where the floor
+    ///   f = max(0.05, 0.1·Σ_{m≠k} σ̂ₘ) keeps a boundary fit (σ̂ₖ = 0) from
+    ///   starting a chain at the edge it would have to climb away from;
+    /// - the effects of term k, when σ̂ₖ ≥ 10⁻⁴ (lme4's singular
+    ///   tolerance): uₖₗ = (σₖ/σ̂ₖ)·(ûₖₗ + sₖₗ·zₖₗ), with û the conditional
+    ///   mode and s the conditional SD — a draw from the EB conditional
+    ///   posterior of uₖ, rescaled so that uₖ/σₖ (the sampler's non-centred
+    ///   effects) is that of the draw; when σ̂ₖ < 10⁻⁴ (no information in
+    ///   the modes), uₖₗ = σₖ·zₖₗ.
+    ///
+    /// The fit must be of the sampler's design (same fixed effects, terms
+    /// and levels).
+    case around(EmpiricalBayesFit)
+
+    /// The floor of an EB standard deviation as a start's centre, given all
+    /// the fit's SDs and the term's index.
+    static func centre(of standardDeviations: [Double], term k: Int) -> Double {
+        let others = standardDeviations.indices.filter { $0 != k }.map { standardDeviations[$0] }
+            .filter(\.isFinite).reduce(0, +)
+        let floor = max(0.05, 0.1 * others)
+        let estimate = standardDeviations[k]
+        return estimate.isFinite ? max(estimate, floor) : floor
+    }
+
+    /// A start for `design` drawn with `generator`, as documented above.
+    func state(for design: Design, using generator: Generator) -> PolyaGammaGibbs.State {
+        switch self {
+        case .prior:
+            let rate = min(max(design.successes.reduce(0, +) / max(design.trials.reduce(0, +), 1), 0.01), 0.99)
+            let coefficients = design.fixedNames.map { name in
+                (name == "(Intercept)" ? log(rate / (1 - rate)) : 0) + generator.normal()
+            }
+            let sds = design.randomTerms.map { _ in 0.2 + 1.8 * generator.uniform() }
+            let effects = design.randomTerms.enumerated().map { k, term in
+                (0..<term.levelCount).map { _ in sds[k] * generator.normal() }
+            }
+            return .init(coefficients: coefficients, effects: effects, standardDeviations: sds)
+        case let .around(fit):
+            precondition(fit.coefficients.count == design.fixedCount
+                         && fit.standardDeviations.count == design.randomTerms.count
+                         && zip(fit.modes, design.randomTerms).allSatisfy { $0.count == $1.levelCount }
+                         && zip(fit.conditionalStandardDeviations, fit.modes).allSatisfy { $0.count == $1.count },
+                         "InitialValues.around: the EB fit is not of this design")
+            let coefficients = fit.coefficients.indices.map { j in
+                let se = j < fit.standardErrors.count && fit.standardErrors[j].isFinite && fit.standardErrors[j] > 0
+                    ? fit.standardErrors[j] : 1
+                return fit.coefficients[j] + 2 * se * generator.normal()
+            }
+            let sds = fit.standardDeviations.indices.map { k in
+                InitialValues.centre(of: fit.standardDeviations, term: k) * exp(0.5 * generator.normal())
+            }
+            let effects = design.randomTerms.indices.map { k in
+                let estimate = fit.standardDeviations[k]
+                let levels = design.randomTerms[k].levelCount
+                guard estimate.isFinite && estimate >= EmpiricalBayesFit.singularTolerance else {
+                    return (0..<levels).map { _ in sds[k] * generator.normal() }
+                }
+                let scale = sds[k] / estimate
+                return (0..<levels).map { l in
+                    let mode = fit.modes[k][l].isFinite ? fit.modes[k][l] : 0
+                    let spread = fit.conditionalStandardDeviations[k][l]
+                    return scale * (mode + (spread.isFinite ? spread : estimate) * generator.normal())
+                }
+            }
+            return .init(coefficients: coefficients, effects: effects, standardDeviations: sds)
+        }
+    }
+}
