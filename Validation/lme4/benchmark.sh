@@ -111,9 +111,13 @@ fi
 [ -x "$BIN" ] || { echo "no binary at $BIN" >&2; exit 1; }
 # What was built: the commit, and whether Sources/ had uncommitted changes.
 {
-  echo "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  if [ "${FROM_HEAD:-0}" != 0 ] && [ -z "${BIN_GIVEN:-}" ]; then echo "sources_dirty=0"
-  else echo "sources_dirty=$(git status --porcelain -- Sources 2>/dev/null | wc -l)"; fi
+  if [ -n "${BIN_GIVEN:-}" ]; then
+    echo "commit=unknown (BIN given; HEAD is $(git rev-parse --short HEAD 2>/dev/null))"
+  else
+    echo "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    if [ "${FROM_HEAD:-0}" != 0 ]; then echo "sources_dirty=0"
+    else echo "sources_dirty=$(git status --porcelain -- Sources 2>/dev/null | wc -l)"; fi
+  fi
   echo "binary=$BIN"
   echo "r_version=$(Rscript -e 'cat(R.version.string)' 2>/dev/null)"
   echo "binary_mtime=$(date -u -r "$BIN" '+%Y-%m-%dT%H:%M:%SZ')"
