@@ -20,7 +20,7 @@
 #   SCRATCH=.build-ebbench   swift build scratch path (the binary is $SCRATCH/release/bayesglmm)
 #   BIN=path                 use this bayesglmm binary and skip the build
 #   FROM_HEAD=1              build the committed HEAD (a `git archive` copy in
-#                            /tmp/bayesglmm-ebbench-src-<commit>, scratch path
+#                            /tmp/bayesglmm-ebbench-src, scratch path
 #                            $SCRATCH-head) instead of the working tree, which
 #                            other engineers may be editing mid-build
 #   NICE=0                   niceness for BOTH programs (0: neither is niced)
@@ -88,11 +88,15 @@ else
   PKG=.
   if [ "${FROM_HEAD:-0}" != 0 ]; then
     # Build the committed HEAD, not the working tree that others may be editing.
-    PKG=/tmp/bayesglmm-ebbench-src-$(git rev-parse --short HEAD)
-    if [ ! -f "$PKG/Package.swift" ]; then
-      rm -rf "$PKG.tmp"; mkdir -p "$PKG.tmp"
-      git archive HEAD | tar -x -C "$PKG.tmp"
-      mv "$PKG.tmp" "$PKG"
+    # One fixed directory, refilled when HEAD moves: SwiftPM keeps the build
+    # plan of a scratch path tied to the package path, so a new directory per
+    # commit with the same scratch path silently reuses the old binary.
+    PKG=/tmp/bayesglmm-ebbench-src
+    HEAD_COMMIT=$(git rev-parse HEAD)
+    if [ "$(cat "$PKG/.commit" 2>/dev/null)" != "$HEAD_COMMIT" ]; then
+      rm -rf "$PKG"; mkdir -p "$PKG"
+      git archive HEAD | tar -x -m -C "$PKG"   # -m: files dated now, so all are rebuilt
+      echo "$HEAD_COMMIT" > "$PKG/.commit"
     fi
     SCRATCH=$SCRATCH-head
   fi
@@ -107,6 +111,9 @@ else
     echo "   build failed; retrying" >&2
   done
   BIN=$SCRATCH/release/bayesglmm
+  if [ "${FROM_HEAD:-0}" != 0 ] && [ "$BIN" -ot "$PKG/.commit" ]; then
+    echo "$BIN is older than the source snapshot $PKG: not rebuilt? (remove $SCRATCH and retry)" >&2; exit 1
+  fi
 fi
 [ -x "$BIN" ] || { echo "no binary at $BIN" >&2; exit 1; }
 # What was built: the commit, and whether Sources/ had uncommitted changes.
