@@ -22,16 +22,17 @@ struct Fit: ParsableCommand {
             every standard deviation; e.g. --prior 'sd(client) ~ half_cauchy(0, 1)',
             --prior 'b ~ normal(0, 1)', --prior 'Intercept ~ normal(0, 5)'.
 
-            Starts (--init): eb first fits the model by
+            Starts (--init): eb (the default) first fits the model by
             empirical Bayes (the Laplace approximation, as `bayesglmm eb`) and
             starts each chain overdispersed around that fit: coefficients at
             the estimate ± 2 standard errors, each SD times exp(N(0, 0.5²))
             (floored away from 0 for a boundary fit), effects from their
-            conditional modes and SDs rescaled to the drawn SD. prior (the
-            default) starts without it: intercept near the logit of the overall rate ± 1,
-            other coefficients N(0, 1), SDs uniform on (0.2, 2), effects
-            N(0, SD²). Either way the seed fixes every start. See
-            Validation/RESULTS.md (Initial values) for the mixing measured.
+            conditional modes and SDs rescaled to the drawn SD. prior skips the
+            EB fit: intercept near the logit of the overall rate ± 1, other
+            coefficients N(0, 1) (far off for an unscaled covariate), SDs
+            uniform on (0.2, 2), effects N(0, SD²). Either way the seed fixes
+            every start. Validation/RESULTS.md (Initial values) has the
+            mixing measured.
 
             Then: bayesglmm summary DIR
             """)
@@ -55,7 +56,7 @@ struct Fit: ParsableCommand {
     var save = "fixed,sd,effects"
     @Option(name: .customLong("init"), help: ArgumentHelp(
         "Where chains start: eb (around an empirical-Bayes fit) or prior.",
-        discussion: "Default prior. An EB fit that fails when --init eb was not given falls back to prior."))
+        discussion: "Default eb; an EB fit that fails when --init eb was not given falls back to prior."))
     var initialization: Initialization?
     @Flag(help: "No progress on standard error.") var quiet = false
 
@@ -64,7 +65,7 @@ struct Fit: ParsableCommand {
         case prior, eb
     }
     /// `--init` when not given.
-    static let defaultInitialization = Initialization.prior
+    static let defaultInitialization = Initialization.eb
 
     func validate() throws {
         guard chains >= 1 && chains <= 256 else { throw ValidationError("--chains must be between 1 and 256, got \(chains)") }

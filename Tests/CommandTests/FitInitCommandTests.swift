@@ -26,10 +26,12 @@ import Testing
         #expect(Set(sds.keys) == ["client", "stylist", "client:stylist"])
         let csv = try String(contentsOfFile: out + "/chain-1.csv", encoding: .utf8)
         #expect(csv.contains("# init = eb"))
-        // The seed fixes the start: the same command, the same draws (every parameter, in draws.npy).
+        // eb is the default, and the seed fixes the start: the same command
+        // without --init eb, the same draws (every parameter, in draws.npy).
         let again = CommandTests.temporary("fit-init-eb-again")
-        let rerun = arguments.map { $0 == out ? again : $0 } + ["--quiet"]
+        let rerun = arguments.dropLast(2).map { $0 == out ? again : $0 } + ["--quiet"]
         #expect(try CommandTests.run(rerun).status == 0)
+        #expect(try FitInitCommandTests.record(again)?["init"] as? String == "eb")
         let first = try Data(contentsOf: URL(fileURLWithPath: out + "/draws.npy"))
         #expect(try first == Data(contentsOf: URL(fileURLWithPath: again + "/draws.npy")))
     }

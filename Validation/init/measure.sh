@@ -7,7 +7,7 @@
 # saved parameter and over the fixed effects and SDs alone, and the EB fit's
 # seconds.
 #
-#   Validation/init/measure.sh                 # seeds 1-5, warm-ups 50 100 200
+#   Validation/init/measure.sh                 # seeds 1-5, warm-ups 0 10 50 100 200
 #   SEEDS="1 2" WARMUPS="50" Validation/init/measure.sh
 #
 # Needs the release build: swift build -c release (or BAYESGLMM=path/to/bayesglmm).
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/../.."
 BIN=${BAYESGLMM:-.build/release/bayesglmm}
 OUT=${OUT:-Validation/init/out}
 SEEDS=${SEEDS:-"1 2 3 4 5"}
-WARMUPS=${WARMUPS:-"50 100 200"}
+WARMUPS=${WARMUPS:-"0 10 50 100 200"}
 DRAWS=${DRAWS:-500}
 mkdir -p "$OUT"
 

@@ -16,7 +16,10 @@ for name in sorted(os.listdir(out)):
     if not m:
         continue
     data, warmup, seed, init = m.group(1), int(m.group(2)), int(m.group(3)), m.group(4)
-    with open(os.path.join(out, name, "summary.csv")) as f:
+    path = os.path.join(out, name, "summary.csv")
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        continue        # a run still under way
+    with open(path) as f:
         rows = list(csv.DictReader(f))
     with open(os.path.join(out, name, "fit.json")) as f:
         record = json.load(f)
