@@ -44,6 +44,9 @@ static inline const gsl_rng_type *cgsl_rng_type_default(void) { return gsl_rng_d
 /// GSL's Nelder–Mead simplex minimiser type (version 2).
 static inline const gsl_multimin_fminimizer_type *cgsl_multimin_nmsimplex2(void) { return gsl_multimin_fminimizer_nmsimplex2; }
 
+/// GSL's BFGS minimiser type (version 2).
+static inline const gsl_multimin_fdfminimizer_type *cgsl_multimin_vector_bfgs2(void) { return gsl_multimin_fdfminimizer_vector_bfgs2; }
+
 /// Turns GSL's default error handler (which aborts the process) off.
 static inline void cgsl_error_handler_off(void) { gsl_set_error_handler_off(); }
 

@@ -63,3 +63,63 @@ import Testing
         }
     }
 }
+
+/// The exact gradient of the Laplace deviance against central differences
+/// of the deviance itself (step 1e-5, Richardson-extrapolated with 2e-5:
+/// truncation error O(h⁴)), at points off the optimum so every term counts.
+@Suite struct LaplaceGradientTests {
+    @Test(arguments: ["cbpp", "verbagg", "singular"])
+    func gradientMatchesDifferences(name: String) throws {
+        let (design, fixture) = try EmpiricalBayesTests.design(name)
+        let laplace = try LaplaceApproximation(design: design)
+        let k = design.randomTerms.count
+        // glmer's estimates, moved: σ × 1.3 (and 0.2 for a zero SD), β + 0.1.
+        let sigma = try design.randomTerms.map { t in
+            max(try #require(fixture.sd.first { $0.term == t.name }).estimate * 1.3, 0.2)
+        }
+        let beta = try design.fixedNames.map { n in try #require(fixture.fixed.first { $0.name == n }).estimate + 0.1 }
+        let (deviance, gradient, _) = try laplace.devianceAndGradient(coefficients: beta, standardDeviations: sigma)
+        let x = sigma + beta
+        func at(_ x: [Double]) throws -> Double {
+            -2 * (try laplace.logLikelihood(coefficients: Array(x[k...]), standardDeviations: Array(x[..<k])))
+        }
+        #expect(abs(try at(x) - deviance) < 1e-9 * abs(deviance))
+        for i in x.indices {
+            func difference(_ h: Double) throws -> Double {
+                var plus = x, minus = x
+                plus[i] += h; minus[i] -= h
+                return (try at(plus) - (try at(minus))) / (2 * h)
+            }
+            let estimate = (4 * (try difference(1e-5)) - (try difference(2e-5))) / 3
+            #expect(abs(gradient[i] - estimate) < 1e-5 * max(1, abs(estimate)),
+                    "\(name) component \(i): exact \(gradient[i]), differences \(estimate)")
+        }
+    }
+
+    /// glmer's first stage: β jointly with u, the gradient over σ alone.
+    @Test(arguments: ["cbpp", "verbagg", "singular"])
+    func jointGradientMatchesDifferences(name: String) throws {
+        let (design, fixture) = try EmpiricalBayesTests.design(name)
+        let laplace = try LaplaceApproximation(design: design)
+        let sigma = try design.randomTerms.map { t in
+            max(try #require(fixture.sd.first { $0.term == t.name }).estimate * 1.3, 0.2)
+        }
+        let beta = [Double](repeating: 0, count: design.fixedCount)
+        let (deviance, gradient, _) = try laplace.devianceAndGradient(coefficients: beta, standardDeviations: sigma,
+                                                                      jointly: true)
+        func at(_ s: [Double]) throws -> Double {
+            -2 * (try laplace.evaluate(coefficients: beta, standardDeviations: s, jointly: true).logLikelihood)
+        }
+        #expect(abs(try at(sigma) - deviance) < 1e-9 * abs(deviance))
+        for i in sigma.indices {
+            func difference(_ h: Double) throws -> Double {
+                var plus = sigma, minus = sigma
+                plus[i] += h; minus[i] -= h
+                return (try at(plus) - (try at(minus))) / (2 * h)
+            }
+            let estimate = (4 * (try difference(1e-5)) - (try difference(2e-5))) / 3
+            #expect(abs(gradient[i] - estimate) < 1e-5 * max(1, abs(estimate)),
+                    "\(name) σ\(i): exact \(gradient[i]), differences \(estimate)")
+        }
+    }
+}
