@@ -48,6 +48,9 @@
 # Needs: Swift, libgsl-dev, GNU time (/usr/bin/time), python3, Rscript with
 # lme4 and jsonlite (Debian: r-cran-lme4, r-cran-jsonlite).
 set -euo pipefail
+# The body is one { ... } block, read whole before it runs, so editing this
+# file while a benchmark runs does not derail it.
+{
 cd "$(dirname "$0")/../.."
 
 WHICH=${1:-all}
@@ -167,3 +170,5 @@ python3 Validation/lme4/compare_fits.py "$WORK" --sets "$(IFS=,; echo "${SETS[*]
   --json "$RESULTS/benchmark-$DATE.json" --markdown "$RESULTS/benchmark-$DATE.md"
 echo
 echo "raw files: $WORK"
+exit 0
+}
