@@ -22,14 +22,21 @@ import Testing
     /// Posterior means of α and σ by quadrature: an (α, log σ) grid, and for
     /// each point the integral over each uⱼ = σt, t ~ N(0, 1), on a t grid fine
     /// enough for the binomial factor (step min(0.05, 0.1/σ) on [−8, 8]).
-    static func quadrature() -> (alpha: Double, sigma: Double, sigmaSD: Double) {
+    /// `logPrior` is log p(σ) (by default half-t(3, 0, 2.5)); the log σ grid is
+    /// the midpoints of cells about 0.1 wide spanning `sigmas`, so that a prior
+    /// bounded at the range's ends is integrated to second order.
+    static func quadrature(
+        logPrior: (Double) -> Double = { ScalePrior.halfT(degrees: 3, scale: 2.5).logDensity(standardDeviation: $0) },
+        sigmas: ClosedRange<Double> = 1e-3...60
+    ) -> (alpha: Double, sigma: Double, sigmaSD: Double) {
         func logBinomial(_ y: Double, _ n: Double, _ v: Double) -> Double {
             y * v - n * log1p(exp(v))      // up to a constant
         }
         let alphas = stride(from: -5.0, through: 5.0, by: 0.05).map { $0 }
-        let logSigmas = stride(from: log(1e-3), through: log(60.0), by: 0.1).map { $0 }
+        let (low, high) = (log(sigmas.lowerBound), log(sigmas.upperBound))
+        let cells = Int(((high - low) / 0.1).rounded(.up))
+        let logSigmas = (0..<cells).map { low + (Double($0) + 0.5) * (high - low) / Double(cells) }
         var total = 0.0, alphaSum = 0.0, sigmaSum = 0.0, sigmaSquares = 0.0
-        let prior = ScalePrior.halfT(degrees: 3, scale: 2.5)
         for ls in logSigmas {
             let sigma = exp(ls)
             let step = min(0.05, 0.1 / sigma)
@@ -46,7 +53,7 @@ import Testing
                     logLikelihood += top + log(integral)
                 }
                 let logPosterior = logLikelihood - alpha * alpha / (2 * 6.25)
-                    + prior.logDensity(standardDeviation: sigma) + ls       // dσ = σ d log σ
+                    + logPrior(sigma) + ls       // dσ = σ d log σ
                 let w = exp(logPosterior + 20)
                 total += w
                 alphaSum += w * alpha
