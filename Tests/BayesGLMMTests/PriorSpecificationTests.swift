@@ -51,13 +51,17 @@ struct PriorSpecificationTests {
             "sd(client:stylist) ~ half_normal(0, 1)",
             "sd(stylist) ~ inv_gamma(1, 0.5)",
             "sd(x) ~ uniform(0, 10)",
-            "sd(y) ~ exponential(1)")
+            "sd(y) ~ exponential(1)",
+            "sd(z) ~ lognormal(-1, 0.5)",
+            "sd(w) ~ uniform(0.5, 2)")
         #expect(result.standardDeviation == [
             "client": .halfCauchy(scale: 1),
             "client:stylist": .halfNormal(scale: 1),
             "stylist": .inverseGamma(shape: 1, scale: 0.5),
             "x": .uniform(upper: 10),
             "y": .exponential(rate: 1),
+            "z": .lognormal(mu: -1, sigma: 0.5),
+            "w": .uniform(lower: 0.5, upper: 2),
         ])
         #expect(result.standardDeviations == .standard)
         #expect(result.scale("client:stylist") == .halfNormal(scale: 1))
@@ -147,7 +151,8 @@ struct PriorSpecificationTests {
     @Test(arguments: [
         ScalePrior.standard, .halfT(degrees: 1.5, scale: 0.25), .halfCauchy(scale: 1e-5),
         .halfNormal(scale: 2), .inverseGamma(shape: 0.001, scale: 0.001), .uniform(upper: 100),
-        .exponential(rate: 1.25e20),
+        .exponential(rate: 1.25e20), .lognormal(mu: 0, sigma: 1), .lognormal(mu: -2.5, sigma: 0.125),
+        .lognormal(mu: 1e-3, sigma: 7), .uniform(lower: 0.5, upper: 3), .uniform(lower: 1e-4, upper: 2.5e-3),
     ])
     func scalePriorDescriptionsParseBack(prior: ScalePrior) throws {
         let result = try priors("sd(g) ~ \(prior)", "sd ~ \(prior)")
@@ -221,11 +226,12 @@ struct PriorSpecificationTests {
     }
 
     @Test func unknownDistribution() {
-        let known = "the known ones are half_t, half_cauchy, half_normal, inv_gamma, uniform, exponential and normal"
+        let known = "the known ones are half_t, half_cauchy, half_normal, inv_gamma, uniform, exponential, lognormal and normal"
         expectFailure("sd ~ gamma(1, 1)", "unknown distribution 'gamma'; \(known)", column: 6)
         expectFailure("sd ~ student_t(3, 0, 2.5)",
                       "unknown distribution 'student_t'; \(known) (did you mean half_t?)", column: 6)
         expectFailure("b ~ Normal(0, 1)", "unknown distribution 'Normal'; \(known) (did you mean normal?)", column: 5)
+        expectFailure("sd ~ lnorm(0, 1)", "unknown distribution 'lnorm'; \(known) (did you mean lognormal?)", column: 6)
         expectFailure("b ~", "expected a distribution after '~', e.g. sd ~ half_t(3, 0, 2.5) or b(x) ~ normal(0, 1)",
                       column: 4)
         expectFailure("b ~ 0", "expected a distribution after '~', not '0'", column: 5)
@@ -234,7 +240,7 @@ struct PriorSpecificationTests {
     }
 
     @Test func distributionThatDoesNotFitTheParameter() {
-        let scales = "half_t, half_cauchy, half_normal, inv_gamma, uniform or exponential"
+        let scales = "half_t, half_cauchy, half_normal, inv_gamma, uniform, exponential or lognormal"
         expectFailure("sd ~ normal(0,1)",
                       "sd takes \(scales) (for a half-normal on σ write half_normal(0, scale))", column: 6)
         expectFailure("sd(client) ~ normal(0, 1)",
@@ -252,6 +258,7 @@ struct PriorSpecificationTests {
         expectFailure("sd ~ inv_gamma(1, 1, 1)", "inv_gamma takes 2 arguments (shape, scale), not 3", column: 22)
         expectFailure("sd ~ uniform(10)", "uniform takes 2 arguments (lower bound, upper bound), not 1", column: 16)
         expectFailure("sd ~ exponential(1, 2)", "exponential takes 1 argument (rate), not 2", column: 21)
+        expectFailure("sd ~ lognormal(0)", "lognormal takes 2 arguments (mu, sigma), not 1", column: 17)
         expectFailure("b ~ normal(1)", "normal takes 2 arguments (mean, sd), not 1", column: 13)
         expectFailure("b ~ normal(0, 1, -2)", "normal takes 2 arguments (mean, sd), not 3", column: 18)
     }
@@ -267,7 +274,13 @@ struct PriorSpecificationTests {
         expectFailure("sd ~ half_normal(0, 0)", "half_normal's scale must be positive, not 0", column: 21)
         expectFailure("sd ~ inv_gamma(0, 1)", "inv_gamma's shape must be positive, not 0", column: 16)
         expectFailure("sd ~ inv_gamma(1, -0.5)", "inv_gamma's scale must be positive, not -0.5", column: 19)
-        expectFailure("sd ~ uniform(1, 10)", "uniform's lower bound must be 0, not 1", column: 14)
+        expectFailure("sd ~ uniform(-1, 10)", "uniform's lower bound must be at least 0, not -1", column: 14)
+        expectFailure("sd ~ uniform(2, 1)",
+                      "uniform's lower bound must be below its upper bound, not uniform(2, 1)", column: 14)
+        expectFailure("sd ~ uniform(1.5, 1.5)",
+                      "uniform's lower bound must be below its upper bound, not uniform(1.5, 1.5)", column: 14)
+        expectFailure("sd ~ lognormal(0, -1)", "lognormal's sigma must be positive, not -1", column: 19)
+        expectFailure("sd ~ lognormal(0, 0)", "lognormal's sigma must be positive, not 0", column: 19)
         expectFailure("sd ~ uniform(0, -10)", "uniform's upper bound must be positive, not -10", column: 17)
         expectFailure("sd ~ exponential(0)", "exponential's rate must be positive, not 0", column: 18)
         expectFailure("b ~ normal(0, 0)", "normal's sd must be positive, not 0", column: 15)
@@ -278,6 +291,7 @@ struct PriorSpecificationTests {
         expectFailure("b ~ normal(0, 1e999)", "normal's sd must be finite, not Inf", column: 15)
         expectFailure("sd ~ half_t(NaN, 0, 1)", "half_t's degrees must be finite, not NaN", column: 13)
         expectFailure("sd ~ uniform(0, Inf)", "uniform's upper bound must be finite, not Inf", column: 17)
+        expectFailure("sd ~ lognormal(-Inf, 1)", "lognormal's mu must be finite, not -Inf", column: 16)
     }
 
     @Test func malformedArguments() {
@@ -495,6 +509,11 @@ struct PriorSpecificationTests {
         #expect(abs(exponential / 2 - 1) < 1e-6)
         let uniform = integral { exp(ScalePrior.uniform(upper: 10).logDensity(standardDeviation: $0)) }
         #expect(abs(uniform - 10) < 5e-3)
+        let bounded = integral { exp(ScalePrior.uniform(lower: 0.5, upper: 3).logDensity(standardDeviation: $0)) }
+        #expect(abs(bounded - 2.5) < 5e-3)
+        // ∫ σ⁻¹ exp(−(log σ − μ)²/(2s²)) dσ = √(2π) s.
+        let lognormal = integral { exp(ScalePrior.lognormal(mu: 0.5, sigma: 0.75).logDensity(standardDeviation: $0)) }
+        #expect(abs(lognormal / ((2 * Double.pi).squareRoot() * 0.75) - 1) < 1e-6)
         // Half-Cauchy is half-t with one degree of freedom.
         let halfT1 = ScalePrior.halfT(degrees: 1, scale: 2), halfCauchy = ScalePrior.halfCauchy(scale: 2)
         for s in [0.1, 1.0, 5.0] {
@@ -504,7 +523,8 @@ struct PriorSpecificationTests {
 
     @Test func scalePriorSupport() {
         for prior in [ScalePrior.standard, .halfCauchy(scale: 1), .halfNormal(scale: 1),
-                      .inverseGamma(shape: 1, scale: 1), .uniform(upper: 2), .exponential(rate: 1)] {
+                      .inverseGamma(shape: 1, scale: 1), .uniform(upper: 2), .exponential(rate: 1),
+                      .lognormal(mu: 0, sigma: 1), .uniform(lower: 0.5, upper: 2)] {
             #expect(prior.logDensity(standardDeviation: 0) == -.infinity)
             #expect(prior.logDensity(standardDeviation: -1) == -.infinity)
             #expect(prior.logDensity(standardDeviation: 1).isFinite)
@@ -512,6 +532,18 @@ struct PriorSpecificationTests {
         #expect(ScalePrior.uniform(upper: 2).logDensity(standardDeviation: 2) == -.infinity)
         #expect(ScalePrior.uniform(upper: 2).logDensity(standardDeviation: 1.999) == 0)
         #expect(ScalePrior.exponential(rate: 3).logDensity(standardDeviation: 2) == -6)
+        let bounded = ScalePrior.uniform(lower: 0.5, upper: 2)
+        #expect(bounded.logDensity(standardDeviation: 0.5) == -.infinity)
+        #expect(bounded.logDensity(standardDeviation: 0.25) == -.infinity)
+        #expect(bounded.logDensity(standardDeviation: 0.501) == 0)
+        #expect(bounded.support == (0.5, 2))
+        #expect(ScalePrior.lognormal(mu: 0, sigma: 1).support == (0, .infinity))
+        // A start outside the support is moved 1% of its width inside.
+        #expect(abs(bounded.clamped(0.1) - 0.515) < 1e-12)
+        #expect(abs(bounded.clamped(7) - 1.985) < 1e-12)
+        #expect(bounded.clamped(1.2) == 1.2)
+        #expect(ScalePrior.exponential(rate: 1).clamped(7) == 7)
+        #expect(ScalePrior.lognormal(mu: 2, sigma: 0.5).logDensity(standardDeviation: exp(2)) == -2)
         #expect(ScalePrior.halfNormal(scale: 2).logDensity(standardDeviation: 2) == -0.5)
     }
 }

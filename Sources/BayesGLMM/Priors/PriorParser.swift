@@ -130,7 +130,7 @@ struct PriorToken: Equatable, Sendable {
 struct PriorFamily: Sendable {
     /// What an argument must be.
     enum Constraint: Sendable {
-        case any, positive, zero
+        case any, positive, nonNegative, zero
     }
 
     var name: String
@@ -139,6 +139,9 @@ struct PriorFamily: Sendable {
     var isScale: Bool
     /// The prior from arguments that satisfy the constraints.
     var make: @Sendable ([Double]) -> PriorSpecification.Distribution
+    /// A check across arguments that each satisfy their constraint: the
+    /// index of the argument to point at and the message, or nil when they fit.
+    var check: @Sendable ([Double]) -> (argument: Int, message: String)? = { _ in nil }
 
     static let all: [PriorFamily] = [
         PriorFamily(name: "half_t",
@@ -150,15 +153,18 @@ struct PriorFamily: Sendable {
                     isScale: true) { .scale(.halfNormal(scale: $0[1])) },
         PriorFamily(name: "inv_gamma", arguments: [("shape", .positive), ("scale", .positive)],
                     isScale: true) { .scale(.inverseGamma(shape: $0[0], scale: $0[1])) },
-        PriorFamily(name: "uniform", arguments: [("lower bound", .zero), ("upper bound", .positive)],
-                    isScale: true) { .scale(.uniform(upper: $0[1])) },
+        PriorFamily(name: "uniform", arguments: [("lower bound", .nonNegative), ("upper bound", .positive)],
+                    isScale: true, make: { .scale(.uniform(lower: $0[0], upper: $0[1])) },
+                    check: { $0[0] < $0[1] ? nil : (0, "lower bound must be below its upper bound") }),
         PriorFamily(name: "exponential", arguments: [("rate", .positive)],
                     isScale: true) { .scale(.exponential(rate: $0[0])) },
+        PriorFamily(name: "lognormal", arguments: [("mu", .any), ("sigma", .positive)],
+                    isScale: true) { .scale(.lognormal(mu: $0[0], sigma: $0[1])) },
         PriorFamily(name: "normal", arguments: [("mean", .any), ("sd", .positive)],
                     isScale: false) { .normal(NormalPrior(mean: $0[0], standardDeviation: $0[1])) },
     ]
 
-    /// "half_t, half_cauchy, half_normal, inv_gamma, uniform or exponential".
+    /// "half_t, half_cauchy, half_normal, inv_gamma, uniform, exponential or lognormal".
     static func list(_ families: [PriorFamily], conjunction: String) -> String {
         let names = families.map(\.name)
         guard names.count > 1 else { return names.first ?? "" }
@@ -172,6 +178,7 @@ struct PriorFamily: Sendable {
         "halfnormal": "half_normal",
         "inverse_gamma": "inv_gamma", "invgamma": "inv_gamma", "inv_gamma_variance": "inv_gamma",
         "exp": "exponential", "unif": "uniform", "gaussian": "normal", "norm": "normal",
+        "log_normal": "lognormal", "lnorm": "lognormal",
     ]
 }
 
@@ -374,13 +381,20 @@ struct PriorParser {
                 break
             case .positive:
                 if !(value > 0) { throw error("\(what) must be positive, not \(written)", at: argument.token) }
+            case .nonNegative:
+                if value < 0 { throw error("\(what) must be at least 0, not \(written)", at: argument.token) }
             case .zero:
                 if value != 0 {
                     throw error("\(what) must be 0, not \(written)", at: argument.token)
                 }
             }
         }
-        return family.make(arguments.map(\.value))
+        let values = arguments.map(\.value)
+        if let (index, message) = family.check(values) {
+            let written = values.map { PriorSpecification.written(number: $0) }.joined(separator: ", ")
+            throw error("\(name)'s \(message), not \(name)(\(written))", at: arguments[index].token)
+        }
+        return family.make(values)
     }
 
     /// An optionally signed number, `Inf` or `NaN`; returns its value and its

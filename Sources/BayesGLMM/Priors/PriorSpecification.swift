@@ -70,13 +70,15 @@ public struct PriorError: Error, Equatable, Sendable, CustomStringConvertible {
 /// - `half_cauchy(0, scale)`: half-Cauchy on σ;
 /// - `half_normal(0, scale)`: half-normal on σ;
 /// - `inv_gamma(shape, scale)`: inverse-gamma on the variance σ²;
-/// - `uniform(0, upper)`: uniform on σ;
+/// - `uniform(lower, upper)`: uniform on σ ∈ (lower, upper);
 /// - `exponential(rate)`: exponential on σ;
+/// - `lognormal(mu, sigma)`: log-normal on σ (log σ ~ N(mu, sigma²));
 ///
 /// and the intercept and coefficients take `normal(mean, sd)`. The location
-/// of a half-distribution and the lower bound of `uniform` must be 0;
-/// degrees, scales, shapes, the upper bound, the rate and the normal's sd
-/// must be positive; every number must be finite.
+/// of a half-distribution must be 0; `uniform`'s lower bound must be at
+/// least 0 and below its upper bound; degrees, scales, shapes, the upper
+/// bound, the rate, the log-normal's sigma and the normal's sd must be
+/// positive; every number must be finite.
 ///
 /// A coefficient is named as R's `model.matrix` names its column: `x1`,
 /// `groupb` (level b of factor group), `x:z`. `` b(`(Intercept)`) `` is the
@@ -158,7 +160,7 @@ public struct PriorSpecification: Equatable, Sendable, CustomStringConvertible {
     /// missing `~`; an unknown distribution (the message lists the known
     /// ones); a distribution that does not fit the parameter (`sd ~
     /// normal(0, 1)`: "sd takes half_t, half_cauchy, half_normal, inv_gamma,
-    /// uniform or exponential"; `b ~ half_t(3, 0, 1)`: "coefficients take
+    /// uniform, exponential or lognormal"; `b ~ half_t(3, 0, 1)`: "coefficients take
     /// normal"); a wrong number of arguments (the message says how many the
     /// distribution takes; the column is that of the first surplus argument,
     /// or of the `)` when arguments are missing); an argument out of range

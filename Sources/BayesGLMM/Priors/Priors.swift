@@ -15,12 +15,35 @@ public enum ScalePrior: Sendable, Equatable, CustomStringConvertible {
     case halfNormal(scale: Double)
     /// Inverse-gamma on the variance σ²: density ∝ (σ²)^(−shape−1) e^(−scale/σ²).
     case inverseGamma(shape: Double, scale: Double)
-    /// Uniform on σ ∈ (0, upper).
-    case uniform(upper: Double)
+    /// Uniform on σ ∈ (lower, upper), 0 ≤ lower < upper.
+    case uniform(lower: Double, upper: Double)
     /// Exponential on σ with `rate` (rstanarm's default for a single SD).
     case exponential(rate: Double)
+    /// Log-normal on σ: log σ ~ N(`mu`, `sigma`²).
+    case lognormal(mu: Double, sigma: Double)
 
     public static let standard = ScalePrior.halfT(degrees: 3, scale: 2.5)
+
+    /// Uniform on σ ∈ (0, upper).
+    public static func uniform(upper: Double) -> ScalePrior { .uniform(lower: 0, upper: upper) }
+
+    /// The interval outside which the density is 0: (0, ∞) but for a
+    /// uniform prior's (lower, upper).
+    public var support: (lower: Double, upper: Double) {
+        if case let .uniform(lower, upper) = self { return (lower, upper) }
+        return (0, .infinity)
+    }
+
+    /// `s` moved inside the support when it is not strictly within it: to
+    /// the nearer end pulled in by 1% of the width of the support (a
+    /// starting value must have a finite log density for a slice step to
+    /// move from it).
+    public func clamped(_ s: Double) -> Double {
+        let (lower, upper) = support
+        guard upper.isFinite else { return s > 0 ? s : Double.leastNormalMagnitude }
+        let margin = 0.01 * (upper - lower)
+        return min(max(s, lower + margin), upper - margin)
+    }
 
     /// log p(σ) up to a constant (−∞ outside the support).
     public func logDensity(standardDeviation s: Double) -> Double {
@@ -32,8 +55,11 @@ public enum ScalePrior: Sendable, Equatable, CustomStringConvertible {
         case let .inverseGamma(shape, scale):
             // Density of σ from that of σ² (Jacobian 2σ).
             return -(shape + 1) * log(s * s) - scale / (s * s) + log(s)
-        case let .uniform(upper): return s < upper ? 0 : -.infinity
+        case let .uniform(lower, upper): return s > lower && s < upper ? 0 : -.infinity
         case let .exponential(rate): return -rate * s
+        case let .lognormal(mu, sigma):
+            let z = (log(s) - mu) / sigma
+            return -log(s) - z * z / 2
         }
     }
 
@@ -45,8 +71,9 @@ public enum ScalePrior: Sendable, Equatable, CustomStringConvertible {
         case let .halfCauchy(a): return "half_cauchy(0, \(f(a)))"
         case let .halfNormal(a): return "half_normal(0, \(f(a)))"
         case let .inverseGamma(shape, scale): return "inv_gamma(\(f(shape)), \(f(scale)))"
-        case let .uniform(upper): return "uniform(0, \(f(upper)))"
+        case let .uniform(lower, upper): return "uniform(\(f(lower)), \(f(upper)))"
         case let .exponential(rate): return "exponential(\(f(rate)))"
+        case let .lognormal(mu, sigma): return "lognormal(\(f(mu)), \(f(sigma)))"
         }
     }
 }

@@ -18,15 +18,29 @@ import Variates
 ///    then uₖ[l] ~ N((Tₗ − Sₗ'β)/(Wₗ + τ), 1/(Wₗ + τ)). This is the collapsed
 ///    blocking of Papaspiliopoulos, Roberts & Zanella (2020): the intercept
 ///    moves with each factor's mean instead of against it.
-/// 3. For each term, σₖ twice (ASIS, Yu & Meng 2011): centred, σₖ | uₖ (for
-///    half-t and half-Cauchy priors conjugate through Wand et al.'s (2011)
-///    mixture, a | σ² ~ IG((ν+1)/2, ν/σ² + 1/A²), σ² | a, u ~ IG((ν+Lₖ)/2,
-///    ν/a + Σu²/2); inverse-gamma conjugate; otherwise a slice step), then
+/// 3. For each term, σₖ twice (ASIS, Yu & Meng 2011): centred, then
 ///    non-centred, σₖ | ηₖ = uₖ/σₖ and everything else: the likelihood is
 ///    Gaussian in σ, exp(−Aσ²/2 + Bσ) with A = Σωᵢηᵢ², B = Σηᵢ(κᵢ − ωᵢrᵢ)
 ///    (r the rest of ψ), times the prior density — a slice step on log σ —
 ///    and uₖ = σₖηₖ. The non-centred step moves σ when its terms are weakly
 ///    identified (few observations per level), where the centred one sticks.
+///
+/// Which σ updates are conjugate and which fall back to a slice step
+/// (`SliceSampler`, on log σ, with the prior's log density −∞ outside its
+/// support):
+///
+/// | update | half-t, half-Cauchy, inverse gamma | half-normal, uniform, exponential, lognormal |
+/// | --- | --- | --- |
+/// | collapsed (`collapsesScale`, the default; σₖ in step 2, uₖ integrated out) | slice | slice |
+/// | centred σₖ \| uₖ (when not `collapsesScale`) | conjugate | slice |
+/// | non-centred (`interweaves`) | slice | slice |
+///
+/// The conjugate centred steps: half-t and half-Cauchy through Wand et al.'s
+/// (2011) mixture, a | σ² ~ IG((ν+1)/2, ν/σ² + 1/A²), σ² | a, u ~
+/// IG((ν+Lₖ)/2, ν/a + Σu²/2); inverse gamma σ² | u ~ IG(shape + Lₖ/2,
+/// scale + Σu²/2). The collapsed conditional has no standard form for any
+/// prior. Every slice step starts inside the support (`initialState` moves
+/// a start outside it in), so no draw ever leaves it.
 public struct PolyaGammaGibbs: SamplingKernel {
     public struct State: Sendable, Equatable {
         public var coefficients: [Double]
@@ -96,8 +110,20 @@ public struct PolyaGammaGibbs: SamplingKernel {
     /// `.prior`: the intercept near the logit of the overall success rate
     /// ± 1, other coefficients N(0, 1), each σ uniform on (0.2, 2) and its
     /// effects N(0, σ²)).
+    ///
+    /// A σ outside its prior's support (a bounded uniform's) is moved inside
+    /// (`ScalePrior.clamped`) and its effects scaled with it, keeping uₖ/σₖ:
+    /// the slice steps must start where the density is positive.
     public func initialState(using generator: Generator) -> State {
-        initialValues.state(for: design, using: generator)
+        var state = initialValues.state(for: design, using: generator)
+        for k in scalePriors.indices {
+            let sigma = state.standardDeviations[k]
+            let inside = scalePriors[k].clamped(sigma)
+            guard inside != sigma else { continue }
+            state.standardDeviations[k] = inside
+            state.effects[k] = state.effects[k].map { $0 * inside / sigma }
+        }
+        return state
     }
 
     public func step(_ state: State, using generator: Generator) -> (State, Info) {
@@ -174,18 +200,17 @@ public struct PolyaGammaGibbs: SamplingKernel {
             if collapsesScale {
                 // σₖ | ω, β, other terms, with uₖ integrated out: level l's
                 // pseudo-data contribute −½log(1 + σ²Wₗ) + σ²Tₗ²/(2(1 + σ²Wₗ)).
-                let prior = scalePriors[k]
-                let logSigma = SliceSampler.step(from: log(s.standardDeviations[k]), logDensity: { t in
-                    evaluations += 1
-                    let v2 = exp(2 * t)
-                    var sum = prior.logDensity(standardDeviation: exp(t)) + t
-                    for l in 0..<levels {
-                        let d = 1 + v2 * weight[l]
-                        sum += -0.5 * log(d) + 0.5 * v2 * centred[l] * centred[l] / d
-                    }
-                    return sum
-                }, using: generator)
-                s.standardDeviations[k] = exp(logSigma)
+                s.standardDeviations[k] = PolyaGammaGibbs.sliceScale(
+                    from: s.standardDeviations[k], prior: scalePriors[k], evaluations: &evaluations,
+                    logLikelihood: { v in
+                        let v2 = v * v
+                        var sum = 0.0
+                        for l in 0..<levels {
+                            let d = 1 + v2 * weight[l]
+                            sum += -0.5 * log(d) + 0.5 * v2 * centred[l] * centred[l] / d
+                        }
+                        return sum
+                    }, using: generator)
             }
             let precision = 1 / (s.standardDeviations[k] * s.standardDeviations[k])
             var newEffects = [Double](repeating: 0, count: levels)
@@ -224,14 +249,10 @@ public struct PolyaGammaGibbs: SamplingKernel {
             case let .inverseGamma(shape, scale):
                 sigma = (1 / generator.gamma(shape: shape + levels / 2, scale: 1 / (scale + squares / 2)))
                     .squareRoot()
-            default:
-                let prior = scalePriors[k]
-                let logSigma = SliceSampler.step(from: log(sigma), logDensity: { t in
-                    evaluations += 1
-                    let v = exp(t)
-                    return -levels * t - squares / (2 * v * v) + prior.logDensity(standardDeviation: v) + t
-                }, using: generator)
-                sigma = exp(logSigma)
+            case .halfNormal, .uniform, .exponential, .lognormal:
+                sigma = PolyaGammaGibbs.sliceScale(
+                    from: sigma, prior: scalePriors[k], evaluations: &evaluations,
+                    logLikelihood: { v in -levels * log(v) - squares / (2 * v * v) }, using: generator)
             }
             }
             guard interweaves else { continue }
@@ -244,13 +265,9 @@ public struct PolyaGammaGibbs: SamplingKernel {
                 a += omega[i] * h * h
                 b += h * (kappa[i] - omega[i] * rest)
             }
-            let prior = scalePriors[k]
-            let logSigma = SliceSampler.step(from: log(sigma), logDensity: { t in
-                evaluations += 1
-                let v = exp(t)
-                return -0.5 * a * v * v + b * v + prior.logDensity(standardDeviation: v) + t
-            }, using: generator)
-            let newSigma = exp(logSigma)
+            let newSigma = PolyaGammaGibbs.sliceScale(
+                from: sigma, prior: scalePriors[k], evaluations: &evaluations,
+                logLikelihood: { v in -0.5 * a * v * v + b * v }, using: generator)
             let newEffects = eta.map { $0 * newSigma }
             for i in 0..<n {
                 let l = Int(term.levelOfCell[i])
@@ -260,6 +277,25 @@ public struct PolyaGammaGibbs: SamplingKernel {
             s.standardDeviations[k] = newSigma
         }
         return (s, Info(sliceEvaluations: evaluations))
+    }
+
+    /// A slice step (Neal 2003) on t = log σ for the density
+    /// p(σ) · L(σ) · σ (the Jacobian of σ = eᵗ), with `logLikelihood` log L.
+    ///
+    /// Outside the prior's support (a bounded uniform's (lower, upper)) the
+    /// log density is −∞, without evaluating L there (where it may be NaN:
+    /// −∞ + ∞ for σ = ∞). Shrinkage never accepts such a point, so from a
+    /// σ inside the support every draw stays inside.
+    static func sliceScale(from sigma: Double, prior: ScalePrior, evaluations: inout Int,
+                           logLikelihood: (Double) -> Double, using generator: Generator) -> Double {
+        let logSigma = SliceSampler.step(from: log(sigma), logDensity: { t in
+            evaluations += 1
+            let v = exp(t)
+            let logPrior = prior.logDensity(standardDeviation: v)
+            guard logPrior > -.infinity else { return -.infinity }
+            return logPrior + t + logLikelihood(v)
+        }, using: generator)
+        return exp(logSigma)
     }
 
     /// σ | u for a half-t(ν, A) prior through the Wand et al. (2011) mixture:
