@@ -24,13 +24,22 @@ import Testing
     /// enough for the binomial factor (step min(0.05, 0.1/σ) on [−8, 8]).
     /// `logPrior` is log p(σ) (by default half-t(3, 0, 2.5)); the log σ grid is
     /// the midpoints of cells about 0.1 wide spanning `sigmas`, so that a prior
-    /// bounded at the range's ends is integrated to second order.
+    /// bounded at the range's ends is integrated to second order. `link`
+    /// is F in pⱼ = F(α + uⱼ); the likelihood is written out here,
+    /// independently of `Link.logLikelihood` (probit's Φ from erfc).
     static func quadrature(
         logPrior: (Double) -> Double = { ScalePrior.halfT(degrees: 3, scale: 2.5).logDensity(standardDeviation: $0) },
-        sigmas: ClosedRange<Double> = 1e-3...60
+        sigmas: ClosedRange<Double> = 1e-3...60, link: Link = .logit
     ) -> (alpha: Double, sigma: Double, sigmaSD: Double) {
         func logBinomial(_ y: Double, _ n: Double, _ v: Double) -> Double {
-            y * v - n * log1p(exp(v))      // up to a constant
+            switch link {   // up to a constant
+            case .logit: return y * v - n * log1p(exp(v))
+            case .probit:
+                let p = 0.5 * erfc(-v / 2.0.squareRoot()), q = 0.5 * erfc(v / 2.0.squareRoot())
+                return (y > 0 ? y * log(p) : 0) + (n > y ? (n - y) * log(q) : 0)
+            case .cloglog:
+                return (y > 0 ? y * log(-expm1(-exp(v))) : 0) - (n - y) * exp(v)
+            }
         }
         let alphas = stride(from: -5.0, through: 5.0, by: 0.05).map { $0 }
         let (low, high) = (log(sigmas.lowerBound), log(sigmas.upperBound))
@@ -42,14 +51,18 @@ import Testing
             let step = min(0.05, 0.1 / sigma)
             let ts = stride(from: -8.0, through: 8.0, by: step).map { $0 }
             let weights = ts.map { exp(-0.5 * $0 * $0) * step / (2 * Double.pi).squareRoot() }
+            var logs = [Double](repeating: 0, count: ts.count)     // reused: the loop is hot
             for alpha in alphas {
                 var logLikelihood = 0.0
                 for j in 0..<successes.count {
                     // Shift by the maximum for stability.
-                    let logs = ts.map { logBinomial(successes[j], trials[j], alpha + sigma * $0) }
-                    let top = logs.max()!
+                    var top = -Double.infinity
+                    for m in ts.indices {
+                        logs[m] = logBinomial(successes[j], trials[j], alpha + sigma * ts[m])
+                        top = max(top, logs[m])
+                    }
                     var integral = 0.0
-                    for (m, l) in logs.enumerated() { integral += weights[m] * exp(l - top) }
+                    for m in ts.indices { integral += weights[m] * exp(logs[m] - top) }
                     logLikelihood += top + log(integral)
                 }
                 let logPosterior = logLikelihood - alpha * alpha / (2 * 6.25)
@@ -82,7 +95,12 @@ import Testing
     }
 
     @Test func sameSeedSameDrawsWhateverTheThreads() throws {
-        let kernel = PolyaGammaGibbs(design: try GibbsTests.design())
+        try GibbsTests.expectReproducible(PolyaGammaGibbs(design: try GibbsTests.design()))
+    }
+
+    /// A kernel's draws depend on the seed alone: the same with and without
+    /// threads, different for another seed.
+    static func expectReproducible<K: SamplingKernel>(_ kernel: K) throws {
         let settings = ChainSettings(chains: 4, warmup: 20, draws: 50, seed: 3)
         let parallel = try Chains.run(kernel, settings: settings, parallel: true)
         let serial = try Chains.run(kernel, settings: settings, parallel: false)

@@ -45,6 +45,7 @@ public enum Chains {
                 let generator = try Generator(seed: settings.seed, chain: UInt64(c), stream: 0)
                 var state = kernel.initialState(using: generator)
                 for _ in 0..<settings.warmup { state = kernel.step(state, using: generator).0 }
+                state = kernel.endWarmup(state)
                 var draws: [[Double]] = []
                 draws.reserveCapacity(settings.draws)
                 for iteration in 0..<(settings.draws * settings.thin) {
@@ -143,6 +144,7 @@ extension Chains {
                     progress?.set(chain: c, sweeps: sweeps)
                 }
                 outcome.warmupSeconds = Chains.seconds(clock.now - warmupStart)
+                state = kernel.endWarmup(state)
                 let samplingStart = clock.now
                 if !outcome.interrupted {
                     for iteration in 0..<(settings.draws * settings.thin) {

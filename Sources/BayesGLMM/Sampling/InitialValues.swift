@@ -1,7 +1,8 @@
 import Foundation
 import Variates
 
-/// Where a chain of the Pólya–Gamma Gibbs sampler starts.
+/// Where a chain starts, for either kernel (`PolyaGammaGibbs`,
+/// `MetropolisWithinGibbs`).
 ///
 /// Both starts are random and overdispersed relative to the posterior, so
 /// that R-hat can see chains that have not forgotten where they began
@@ -44,8 +45,21 @@ public enum InitialValues: Sendable {
         return estimate.isFinite ? max(estimate, floor) : floor
     }
 
-    /// A start for `design` drawn with `generator`, as documented above.
+    /// The parameters of a start: what every kernel's state begins from.
+    struct Start {
+        var coefficients: [Double]
+        var effects: [[Double]]
+        var standardDeviations: [Double]
+    }
+
+    /// A start of the Pólya–Gamma Gibbs sampler.
     func state(for design: Design, using generator: Generator) -> PolyaGammaGibbs.State {
+        let s = start(for: design, using: generator)
+        return .init(coefficients: s.coefficients, effects: s.effects, standardDeviations: s.standardDeviations)
+    }
+
+    /// A start for `design` drawn with `generator`, as documented above.
+    func start(for design: Design, using generator: Generator) -> Start {
         switch self {
         case .prior:
             let rate = min(max(design.successes.reduce(0, +) / max(design.trials.reduce(0, +), 1), 0.01), 0.99)

@@ -15,4 +15,25 @@ public protocol SamplingKernel: Sendable {
     var parameterNames: [String] { get }
     /// The parameters of a state, in the order of `parameterNames`.
     func values(of state: State) -> [Double]
+    /// The state to sample from once warm-up is over: an adaptive kernel
+    /// freezes its tuning here, so that the sampling steps are one fixed
+    /// Markov kernel leaving the posterior invariant (adaptation that never
+    /// stops need not; Roberts & Rosenthal 2007). The driver calls it once
+    /// per chain, between the last warm-up sweep and the first kept one.
+    func endWarmup(_ state: State) -> State
+}
+
+extension SamplingKernel {
+    /// A kernel that does not adapt has nothing to freeze.
+    public func endWarmup(_ state: State) -> State { state }
+}
+
+extension Design {
+    /// The parameters every kernel over this design reports, in order: the
+    /// fixed effects, `sd(term)` per term, then `r(term)[level]` per term and
+    /// level — what fit, summary and compare read whichever kernel ran.
+    var parameterNames: [String] {
+        fixedNames + randomTerms.map { "sd(\($0.name))" }
+            + randomTerms.flatMap { term in term.levels.map { "r(\(term.name))[\($0)]" } }
+    }
 }

@@ -1,0 +1,416 @@
+import Foundation
+import Variates
+
+/// An adaptive random-walk Metropolis-within-Gibbs sampler on the exact
+/// binomial likelihood (no augmentation), for any `Link`.
+///
+/// Model: cell i has yᵢ successes in nᵢ trials, pᵢ = F(ηᵢ) with
+/// ηᵢ = xᵢ'β + Σₖ uₖ[jₖ(i)], uₖ ~ N(0, σₖ²), β ~ N(m, diag(s²)), σₖ ~ its
+/// `ScalePrior`; the log posterior is Σᵢ ℓᵢ(ηᵢ) (`Link.logLikelihood`) plus
+/// the log priors. One sweep, each update a Metropolis step that leaves the
+/// posterior invariant:
+///
+/// 1. β as one block: β' = β + λ·Lz, z ~ N(0, I), LLᵀ the proposal's shape;
+///    accepted with probability min(1, π(β')/π(β)), where only Xβ changes.
+/// 2. For each term k, every level at once: uₖₗ' = uₖₗ + hₖₗ zₖₗ. Given
+///    everything else the levels of one term are independent — each cell
+///    belongs to exactly one level of the term, so the cells of two levels
+///    are disjoint — and each level is accepted or rejected on its own, from
+///    Σ_{i ∈ l} (ℓᵢ(ηᵢ') − ℓᵢ(ηᵢ)) − (uₖₗ'² − uₖₗ²)/(2σₖ²): L univariate
+///    Metropolis steps done as one pass over the cells. Terms go one after
+///    another, since a cell is shared between terms. When X has a column
+///    of ones, each term's effects are then translated against the
+///    intercept by an exact draw (`translate`), which leaves η unchanged.
+/// 3. For each term, log σₖ = t by a random walk t' = t + gₖz (centred:
+///    the target is p(σ)·σ·N(uₖ | 0, σ²I), the σ from the change of
+///    variable to t), then, when `interweaves`, again with the effects
+///    moving with it, uₖ' = uₖσ'/σ (non-centred: uₖ/σₖ fixed, the target is
+///    p(y | u)·p(σ)·σ). The centred step alone sticks when the levels carry
+///    little information (Papaspiliopoulos, Roberts & Sköld 2007); the
+///    non-centred one moves there, as the PG sampler's interweaving does.
+///
+/// Adaptation (warm-up only, `endWarmup` freezes it): each log proposal
+/// scale follows a Robbins–Monro recursion towards a target acceptance,
+/// log h ← log h + δ(n)(α − α*) with α = min(1, π'/π) the step's acceptance
+/// probability, δ(n) = n^(−1/2) at sweep n, α* = 0.44 for the univariate
+/// steps and 0.234 for the β block (Roberts, Gelman & Gilks 1997; Roberts &
+/// Rosenthal 2001). This is Roberts & Rosenthal's (2009, "Examples of
+/// adaptive MCMC", §3) adaptive Metropolis-within-Gibbs with their per-batch
+/// step min(0.01, n^(−1/2)) applied every sweep without the 0.01 cap: with
+/// the cap a scale moves at most 0.2 on the log scale in 1,000 warm-up
+/// sweeps, too little to recover from a start off by a factor of ten. The
+/// β block's shape is the running covariance of the warm-up draws of β
+/// (Haario, Saksman & Tamminen 2001), used after `covarianceDelay` sweeps,
+/// with λ starting at 2.38/√p and adapted as above, the global-scale form of
+/// Andrieu & Thoms (2008, Algorithm 4): the running covariance is that of β's
+/// marginal posterior, wider than the conditional the block moves in, and
+/// λ takes up the difference. Before the delay the shape is
+/// (I·X'NX + diag(1/s²))⁻¹, the conditional posterior covariance of β with
+/// I the link's information per trial (`Link.unitInformation`); the
+/// effects' scales start at 2.4/√(I·Nₖₗ + 1/σₖ²) (Nₖₗ the trials of level
+/// l), the log σ scales at 2.4/√(2Lₖ) (centred) and 0.5 (non-centred).
+///
+/// Scales are kept per level, not per term: levels' information differs by
+/// orders of magnitude (a client seen twice, a stylist seen a thousand
+/// times), and so do their posterior SDs.
+public struct MetropolisWithinGibbs: SamplingKernel {
+    /// The tuning a chain carries: adapted during warm-up, then fixed.
+    public struct Adaptation: Sendable, Equatable {
+        /// Whether `step` still adapts (true until `endWarmup`).
+        public var isAdapting = true
+        /// Sweeps adapted so far.
+        public var sweeps = 0
+        /// log λ, the β block's global scale.
+        public var fixedLogScale: Double
+        /// The lower Cholesky factor (row-major p×p) of the β block's shape.
+        public var fixedShape: [Double]
+        /// Running mean and scatter Σ(β − β̄)(β − β̄)ᵀ of β's warm-up draws.
+        public var fixedMean: [Double]
+        public var fixedScatter: [Double]
+        /// log hₖₗ, per term and level.
+        public var effectLogScales: [[Double]]
+        /// log gₖ of the centred and the non-centred log σₖ steps.
+        public var scaleLogScales: [Double]
+        public var nonCentredLogScales: [Double]
+    }
+
+    public struct State: Sendable, Equatable {
+        public var coefficients: [Double]
+        public var effects: [[Double]]
+        public var standardDeviations: [Double]
+        public var adaptation: Adaptation
+    }
+
+    /// Acceptance in one sweep.
+    public struct Info: Sendable {
+        /// 1 or 0 for the β block; nil without fixed effects.
+        public var fixedAcceptance: Double?
+        /// Per term, the fraction of its levels accepted.
+        public var effectAcceptance: [Double]
+        /// Per term, 1 or 0 for the centred log σ step.
+        public var scaleAcceptance: [Double]
+        /// Per term, 1 or 0 for the non-centred log σ step (empty unless
+        /// `interweaves`).
+        public var nonCentredScaleAcceptance: [Double]
+    }
+
+    public static let blockTarget = 0.234
+    public static let univariateTarget = 0.44
+    /// Warm-up sweeps before the β block's shape comes from its draws.
+    public static let covarianceDelay = 100
+
+    public let design: Design
+    public let priors: Priors
+    public let link: Link
+    /// Follow each centred log σ step with a non-centred one.
+    public var interweaves = true
+    /// Where chains start (`initialState(using:)`).
+    public var initialValues = InitialValues.prior
+    let priorMean: [Double]
+    let priorPrecision: [Double]
+    let scalePriors: [ScalePrior]
+    /// Cholesky factor of (I·X'NX + diag(1/s²))⁻¹.
+    let initialShape: [Double]
+    /// Trials per term and level.
+    let levelTrials: [[Double]]
+    /// The column of X that is all ones, if any: where the translation
+    /// steps move the intercept.
+    let interceptColumn: Int?
+
+    public init(design: Design, priors: Priors = Priors(), link: Link = .logit) {
+        self.design = design
+        self.priors = priors
+        self.link = link
+        priorMean = design.fixedNames.map { priors.fixed($0).mean }
+        priorPrecision = design.fixedNames.map { 1 / pow(priors.fixed($0).standardDeviation, 2) }
+        scalePriors = design.randomTerms.map { priors.scale($0.name) }
+        let p = design.fixedCount, x = design.fixed
+        var q = [Double](repeating: 0, count: p * p)
+        for i in 0..<design.cellCount {
+            let w = link.unitInformation * design.trials[i]
+            for a in 0..<p { for b in 0...a { q[a * p + b] += w * x[i * p + a] * x[i * p + b] } }
+        }
+        for a in 0..<p {
+            q[a * p + a] += priorPrecision[a]
+            for b in 0..<a { q[b * p + a] = q[a * p + b] }
+        }
+        initialShape = MetropolisWithinGibbs.cholesky(MetropolisWithinGibbs.inverse(q, p), p)
+            ?? MetropolisWithinGibbs.identity(p)
+        interceptColumn = (0..<p).first { j in (0..<design.cellCount).allSatisfy { x[$0 * p + j] == 1 } }
+        levelTrials = design.randomTerms.map { term in
+            var total = [Double](repeating: 0, count: term.levelCount)
+            for (i, l) in term.levelOfCell.enumerated() { total[Int(l)] += design.trials[i] }
+            return total
+        }
+    }
+
+    public var parameterNames: [String] { design.parameterNames }
+
+    public func values(of state: State) -> [Double] {
+        state.coefficients + state.standardDeviations + state.effects.flatMap { $0 }
+    }
+
+    /// A start drawn as `initialValues` says, with the starting scales
+    /// described above.
+    public func initialState(using generator: Generator) -> State {
+        let start = initialValues.start(for: design, using: generator)
+        let p = design.fixedCount
+        let effectScales = design.randomTerms.indices.map { k in
+            let precision = 1 / (start.standardDeviations[k] * start.standardDeviations[k])
+            return levelTrials[k].map { log(2.4 / (link.unitInformation * $0 + precision).squareRoot()) }
+        }
+        let adaptation = Adaptation(
+            fixedLogScale: log(2.38 / Double(max(p, 1)).squareRoot()), fixedShape: initialShape,
+            fixedMean: [Double](repeating: 0, count: p), fixedScatter: [Double](repeating: 0, count: p * p),
+            effectLogScales: effectScales,
+            scaleLogScales: design.randomTerms.map { log(2.4 / (2 * Double($0.levelCount)).squareRoot()) },
+            nonCentredLogScales: design.randomTerms.map { _ in log(0.5) })
+        return State(coefficients: start.coefficients, effects: start.effects,
+                     standardDeviations: start.standardDeviations, adaptation: adaptation)
+    }
+
+    /// Stops adapting: the scales and the β block's shape stay as they are.
+    public func endWarmup(_ state: State) -> State {
+        var s = state
+        s.adaptation.isAdapting = false
+        return s
+    }
+
+    public func step(_ state: State, using generator: Generator) -> (State, Info) {
+        var s = state
+        let n = design.cellCount, p = design.fixedCount, terms = design.randomTerms
+        let x = design.fixed, y = design.successes, trials = design.trials
+        let adapting = s.adaptation.isAdapting
+        let rate = 1 / Double(s.adaptation.sweeps + 1).squareRoot()
+        var info = Info(fixedAcceptance: nil, effectAcceptance: [], scaleAcceptance: [], nonCentredScaleAcceptance: [])
+
+        // η and each cell's log-likelihood, kept current through the sweep.
+        var eta = [Double](repeating: 0, count: n)
+        for i in 0..<n { for j in 0..<p { eta[i] += x[i * p + j] * s.coefficients[j] } }
+        for (k, term) in terms.enumerated() {
+            let u = s.effects[k]
+            for i in 0..<n { eta[i] += u[Int(term.levelOfCell[i])] }
+        }
+        var logLikelihood = (0..<n).map { link.logLikelihood(successes: y[$0], trials: trials[$0], linearPredictor: eta[$0]) }
+        var proposedEta = [Double](repeating: 0, count: n)
+        var proposedLogLikelihood = [Double](repeating: 0, count: n)
+
+        // 1. β as one block.
+        if p > 0 {
+            let z = (0..<p).map { _ in generator.normal() }
+            let lambda = exp(s.adaptation.fixedLogScale)
+            let shape = s.adaptation.fixedShape
+            var move = [Double](repeating: 0, count: p)
+            for a in 0..<p { for b in 0...a { move[a] += lambda * shape[a * p + b] * z[b] } }
+            let proposal = zip(s.coefficients, move).map { $0 + $1 }
+            var logRatio = 0.0
+            for j in 0..<p {
+                let old = s.coefficients[j] - priorMean[j], new = proposal[j] - priorMean[j]
+                logRatio -= 0.5 * priorPrecision[j] * (new * new - old * old)
+            }
+            for i in 0..<n {
+                var e = eta[i]
+                for j in 0..<p { e += x[i * p + j] * move[j] }
+                proposedEta[i] = e
+                proposedLogLikelihood[i] = link.logLikelihood(successes: y[i], trials: trials[i], linearPredictor: e)
+                logRatio += proposedLogLikelihood[i] - logLikelihood[i]
+            }
+            let accepted = MetropolisWithinGibbs.accepts(logRatio, using: generator)
+            if accepted {
+                s.coefficients = proposal
+                swap(&eta, &proposedEta)
+                swap(&logLikelihood, &proposedLogLikelihood)
+            }
+            info.fixedAcceptance = accepted ? 1 : 0
+            if adapting {
+                s.adaptation.fixedLogScale += rate * (MetropolisWithinGibbs.probability(logRatio) - MetropolisWithinGibbs.blockTarget)
+                adaptShape(&s.adaptation, to: s.coefficients)
+            }
+        }
+
+        // 2. Each term's levels, all at once.
+        for (k, term) in terms.enumerated() {
+            let levels = term.levelCount
+            let u = s.effects[k]
+            let precision = 1 / (s.standardDeviations[k] * s.standardDeviations[k])
+            var proposal = [Double](repeating: 0, count: levels)
+            var logRatio = [Double](repeating: 0, count: levels)
+            for l in 0..<levels {
+                proposal[l] = u[l] + exp(s.adaptation.effectLogScales[k][l]) * generator.normal()
+                logRatio[l] = -0.5 * precision * (proposal[l] * proposal[l] - u[l] * u[l])
+            }
+            for i in 0..<n {
+                let l = Int(term.levelOfCell[i])
+                let e = eta[i] + (proposal[l] - u[l])
+                proposedLogLikelihood[i] = link.logLikelihood(successes: y[i], trials: trials[i], linearPredictor: e)
+                logRatio[l] += proposedLogLikelihood[i] - logLikelihood[i]
+            }
+            var accepted = [Bool](repeating: false, count: levels)
+            var count = 0
+            for l in 0..<levels {
+                accepted[l] = MetropolisWithinGibbs.accepts(logRatio[l], using: generator)
+                if accepted[l] { count += 1 }
+                if adapting {
+                    s.adaptation.effectLogScales[k][l] += rate
+                        * (MetropolisWithinGibbs.probability(logRatio[l]) - MetropolisWithinGibbs.univariateTarget)
+                }
+            }
+            for i in 0..<n {
+                let l = Int(term.levelOfCell[i])
+                if accepted[l] {
+                    eta[i] += proposal[l] - u[l]
+                    logLikelihood[i] = proposedLogLikelihood[i]
+                }
+            }
+            for l in 0..<levels where accepted[l] { s.effects[k][l] = proposal[l] }
+            info.effectAcceptance.append(levels > 0 ? Double(count) / Double(levels) : 0)
+            if let j = interceptColumn { translate(&s, term: k, intercept: j, using: generator) }
+        }
+
+        // 3. Each term's log σ: centred, then non-centred.
+        for (k, term) in terms.enumerated() {
+            let prior = scalePriors[k]
+            let levels = Double(term.levelCount)
+            let squares = s.effects[k].reduce(0) { $0 + $1 * $1 }
+            func centred(_ t: Double) -> Double {
+                prior.logDensity(standardDeviation: exp(t)) + t - levels * t - 0.5 * squares * exp(-2 * t)
+            }
+            let t = log(s.standardDeviations[k])
+            let proposed = t + exp(s.adaptation.scaleLogScales[k]) * generator.normal()
+            let logRatio = centred(proposed) - centred(t)
+            let accepted = MetropolisWithinGibbs.accepts(logRatio, using: generator)
+            if accepted { s.standardDeviations[k] = exp(proposed) }
+            info.scaleAcceptance.append(accepted ? 1 : 0)
+            if adapting {
+                s.adaptation.scaleLogScales[k] += rate
+                    * (MetropolisWithinGibbs.probability(logRatio) - MetropolisWithinGibbs.univariateTarget)
+            }
+            guard interweaves else { continue }
+
+            let current = log(s.standardDeviations[k])
+            let moved = current + exp(s.adaptation.nonCentredLogScales[k]) * generator.normal()
+            let factor = exp(moved - current)
+            let u = s.effects[k]
+            var ratio = prior.logDensity(standardDeviation: exp(moved)) + moved
+                - prior.logDensity(standardDeviation: exp(current)) - current
+            for i in 0..<n {
+                let e = eta[i] + (factor - 1) * u[Int(term.levelOfCell[i])]
+                proposedEta[i] = e
+                proposedLogLikelihood[i] = link.logLikelihood(successes: y[i], trials: trials[i], linearPredictor: e)
+                ratio += proposedLogLikelihood[i] - logLikelihood[i]
+            }
+            let movedAccepted = MetropolisWithinGibbs.accepts(ratio, using: generator)
+            if movedAccepted {
+                s.standardDeviations[k] = exp(moved)
+                s.effects[k] = u.map { $0 * factor }
+                swap(&eta, &proposedEta)
+                swap(&logLikelihood, &proposedLogLikelihood)
+            }
+            info.nonCentredScaleAcceptance.append(movedAccepted ? 1 : 0)
+            if adapting {
+                s.adaptation.nonCentredLogScales[k] += rate
+                    * (MetropolisWithinGibbs.probability(ratio) - MetropolisWithinGibbs.univariateTarget)
+            }
+        }
+        if adapting { s.adaptation.sweeps += 1 }
+        return (s, info)
+    }
+
+    /// The intercept and term k's effects moved together, α + c and
+    /// uₖ − c: η does not change, so c's conditional is that of the priors
+    /// alone, N(μ, 1/P) with P = 1/s² + Lₖ/σₖ² and
+    /// μ = (Σₗuₖₗ/σₖ² − (α − m)/s²)/P, drawn exactly. This is Liu & Sabatti's
+    /// (2000) generalised Gibbs step on the translation group (Lebesgue
+    /// measure its Haar measure, unit Jacobian), and does for this kernel what
+    /// the collapsed (β, uₖ) block does for the Gibbs sampler: without it
+    /// the intercept, moving given the effects, crawls along the ridge
+    /// α + uₖ = const whenever σₖ²/Lₖ exceeds α's conditional variance.
+    func translate(_ s: inout State, term k: Int, intercept j: Int, using generator: Generator) {
+        let levels = Double(s.effects[k].count)
+        let precision = 1 / (s.standardDeviations[k] * s.standardDeviations[k])
+        let total = priorPrecision[j] + levels * precision
+        let mean = (precision * s.effects[k].reduce(0, +) - priorPrecision[j] * (s.coefficients[j] - priorMean[j])) / total
+        let c = mean + generator.normal() / total.squareRoot()
+        s.coefficients[j] += c
+        s.effects[k] = s.effects[k].map { $0 - c }
+    }
+
+    /// Adds β to the running moments (Welford) and, after
+    /// `covarianceDelay` sweeps, takes the block's shape from them: the
+    /// Cholesky factor of the sample covariance plus 10⁻⁸ of the starting
+    /// shape's diagonal (kept positive definite), or the old shape if that
+    /// fails.
+    func adaptShape(_ adaptation: inout Adaptation, to beta: [Double]) {
+        let p = beta.count
+        let count = Double(adaptation.sweeps + 1)
+        let delta = zip(beta, adaptation.fixedMean).map { $0 - $1 }
+        for a in 0..<p { adaptation.fixedMean[a] += delta[a] / count }
+        for a in 0..<p {
+            for b in 0..<p { adaptation.fixedScatter[a * p + b] += delta[a] * (beta[b] - adaptation.fixedMean[b]) }
+        }
+        guard adaptation.sweeps + 1 >= MetropolisWithinGibbs.covarianceDelay else { return }
+        var covariance = adaptation.fixedScatter.map { $0 / (count - 1) }
+        for a in 0..<p {
+            var diagonal = 0.0
+            for b in 0...a { diagonal += initialShape[a * p + b] * initialShape[a * p + b] }
+            covariance[a * p + a] += 1e-8 * diagonal
+        }
+        if let shape = MetropolisWithinGibbs.cholesky(covariance, p) { adaptation.fixedShape = shape }
+    }
+
+    /// min(1, e^r), with 0 for r = NaN (−∞ − (−∞)).
+    static func probability(_ logRatio: Double) -> Double {
+        logRatio.isNaN ? 0 : min(1, exp(logRatio))
+    }
+
+    /// Accepts with probability min(1, e^r): log U < r, U uniform on (0, 1].
+    static func accepts(_ logRatio: Double, using generator: Generator) -> Bool {
+        log(generator.uniformPositive()) < logRatio
+    }
+
+    /// The lower Cholesky factor of a symmetric p×p matrix (row-major), nil
+    /// unless positive definite.
+    static func cholesky(_ a: [Double], _ p: Int) -> [Double]? {
+        var l = [Double](repeating: 0, count: p * p)
+        for i in 0..<p {
+            for j in 0...i {
+                var sum = a[i * p + j]
+                for m in 0..<j { sum -= l[i * p + m] * l[j * p + m] }
+                if i == j {
+                    guard sum > 0, sum.isFinite else { return nil }
+                    l[i * p + i] = sum.squareRoot()
+                } else {
+                    l[i * p + j] = sum / l[j * p + j]
+                }
+            }
+        }
+        return l
+    }
+
+    /// The inverse of a symmetric positive definite p×p matrix (row-major)
+    /// from its Cholesky factor, column by column; the identity if not
+    /// positive definite.
+    static func inverse(_ a: [Double], _ p: Int) -> [Double] {
+        guard let l = cholesky(a, p) else { return identity(p) }
+        var result = [Double](repeating: 0, count: p * p)
+        for column in 0..<p {
+            // Solve L w = e, then Lᵀ v = w.
+            var w = [Double](repeating: 0, count: p)
+            for i in 0..<p {
+                var sum = i == column ? 1.0 : 0.0
+                for m in 0..<i { sum -= l[i * p + m] * w[m] }
+                w[i] = sum / l[i * p + i]
+            }
+            for i in stride(from: p - 1, through: 0, by: -1) {
+                var sum = w[i]
+                for m in (i + 1)..<p { sum -= l[m * p + i] * result[m * p + column] }
+                result[i * p + column] = sum / l[i * p + i]
+            }
+        }
+        return result
+    }
+
+    static func identity(_ p: Int) -> [Double] {
+        (0..<(p * p)).map { $0 / p == $0 % p ? 1 : 0 }
+    }
+}

@@ -1,0 +1,170 @@
+import Diagnostics
+import Foundation
+import Testing
+import Variates
+@testable import BayesGLMM
+
+/// The links' likelihoods and the adaptive Metropolis-within-Gibbs kernel
+/// against exact answers and against the Pólya–Gamma Gibbs sampler.
+@Suite struct MetropolisTests {
+    // MARK: Links
+
+    /// y log F + (n − y) log(1 − F) with F computed directly, where that is
+    /// accurate (moderate η).
+    static func direct(_ link: Link, _ y: Double, _ n: Double, _ eta: Double) -> Double {
+        let p: Double
+        switch link {
+        case .logit: p = 1 / (1 + exp(-eta))
+        case .probit: p = 0.5 * erfc(-eta / 2.0.squareRoot())
+        case .cloglog: p = 1 - exp(-exp(eta))
+        }
+        return (y > 0 ? y * log(p) : 0) + (n > y ? (n - y) * log(1 - p) : 0)
+    }
+
+    @Test(arguments: Link.allCases)
+    func likelihoodMatchesDirectFormula(_ link: Link) {
+        // cloglog's direct 1 − F loses digits above η = 1.5 (F > 0.989).
+        for eta in stride(from: -4.0, through: link == .cloglog ? 1.5 : 3.0, by: 0.25) {
+            for (y, n) in [(0.0, 1.0), (1.0, 1.0), (3.0, 7.0), (0.0, 5.0), (5.0, 5.0), (2.5, 4.0)] {
+                let value = link.logLikelihood(successes: y, trials: n, linearPredictor: eta)
+                let truth = MetropolisTests.direct(link, y, n, eta)
+                #expect(abs(value - truth) <= 1e-12 * max(1, abs(truth)), "\(link) y=\(y) n=\(n) η=\(eta): \(value) vs \(truth)")
+            }
+        }
+    }
+
+    /// Far tails, where the direct formulas under- or overflow, against
+    /// asymptotic expansions.
+    @Test func likelihoodTails() {
+        func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-10) -> Bool {
+            abs(a - b) <= tolerance * abs(b)
+        }
+        // logit: log F(η) = η − log1p(e^η) ≈ η for η → −∞; log(1 − F(η)) ≈ −η for η → ∞.
+        #expect(close(Link.logit.logLikelihood(successes: 1, trials: 1, linearPredictor: -800), -800))
+        #expect(close(Link.logit.logLikelihood(successes: 0, trials: 3, linearPredictor: 800), -2400))
+        #expect(close(Link.logit.logLikelihood(successes: 1, trials: 1, linearPredictor: 40), -exp(-40.0)))
+        // probit: log Φ(x) = −x²/2 − log(−x) − ½log 2π + log(1 − 1/x² + 3/x⁴ − 15/x⁶ …), x → −∞.
+        for x in [-40.0, -200.0] {
+            let series = 1 - 1 / (x * x) + 3 / pow(x, 4) - 15 / pow(x, 6) + 105 / pow(x, 8)
+            let asymptotic = -x * x / 2 - log(-x) - 0.5 * log(2 * Double.pi) + log(series)
+            #expect(close(Link.probit.logLikelihood(successes: 1, trials: 1, linearPredictor: x), asymptotic, 1e-12))
+            #expect(close(Link.probit.logLikelihood(successes: 0, trials: 1, linearPredictor: -x), asymptotic, 1e-12))
+        }
+        // log Φ(10) ≈ −Φ(−10) = −erfc(10/√2)/2 ≈ −7.62e−24, in relative precision.
+        #expect(close(Link.probit.logLikelihood(successes: 2, trials: 2, linearPredictor: 10),
+                      -erfc(10 / 2.0.squareRoot())))
+        // cloglog: log F(η) = log(1 − exp(−e^η)) ≈ η − e^η/2 for η → −∞, ≈ −exp(−e^η) for η → ∞.
+        #expect(close(Link.cloglog.logLikelihood(successes: 1, trials: 1, linearPredictor: -50), -50))
+        #expect(close(Link.cloglog.logLikelihood(successes: 1, trials: 1, linearPredictor: -800), -800))
+        #expect(close(Link.cloglog.logLikelihood(successes: 1, trials: 1, linearPredictor: -20), -20 - exp(-20.0) / 2, 1e-14))
+        #expect(close(Link.cloglog.logLikelihood(successes: 1, trials: 1, linearPredictor: 3), -exp(-exp(3.0)), 1e-8))
+        #expect(close(Link.cloglog.logLikelihood(successes: 0, trials: 2, linearPredictor: 5), -2 * exp(5.0)))
+        for link in Link.allCases {
+            for eta in [-1e3, -40.0, 40, 1e3] {
+                for (y, n) in [(0.0, 1.0), (1.0, 1.0), (1.0, 2.0)] {
+                    let value = link.logLikelihood(successes: y, trials: n, linearPredictor: eta)
+                    if link == .cloglog && eta == 1e3 && n > y {
+                        #expect(value == -.infinity)    // −(n − y)e^η overflows
+                    } else {
+                        #expect(value.isFinite && value <= 0, "\(link) y=\(y) n=\(n) η=\(eta): \(value)")
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: The kernel
+
+    /// Mean, its MCSE and R-hat of one parameter's draws.
+    static func summary(_ draws: ChainDraws, _ name: String) throws -> (mean: Double, mcse: Double, rhat: Double) {
+        let d = try Draws(chains: try #require(draws.series(name)))
+        let mean: Double? = Diagnostics.mean(d)
+        return (try #require(mean), try #require(mcseMean(d)), try #require(rhat(d)))
+    }
+
+    @Test(arguments: [Link.logit, .probit])
+    func oneFactorPosteriorMatchesQuadrature(_ link: Link) throws {
+        let kernel = MetropolisWithinGibbs(design: try GibbsTests.design(), link: link)
+        let draws = try Chains.run(kernel, settings: ChainSettings(chains: 4, warmup: 1000, draws: 5000, seed: 9))
+        let exact = GibbsTests.quadrature(link: link)
+        for (name, truth) in [("(Intercept)", exact.alpha), ("sd(g)", exact.sigma)] {
+            let s = try MetropolisTests.summary(draws, name)
+            let z = (s.mean - truth) / s.mcse
+            let line = "\(link) \(name): MCMC \(s.mean) ± \(s.mcse), quadrature \(truth), z = \(z), R-hat \(s.rhat)"
+            print(line)
+            #expect(abs(z) < 4, "\(line)")
+            #expect(s.rhat < 1.01, "\(link) \(name) R-hat \(s.rhat)")
+        }
+    }
+
+    /// A small crossed data set with a covariate: 40 clients, 8 stylists,
+    /// α = −0.5, β = 0.7, σ_client = 0.8, σ_stylist = 0.4.
+    static func crossed() throws -> Design {
+        var simulation = Simulation()
+        simulation.clients = 40
+        simulation.stylists = 8
+        simulation.coefficients = [0.7]
+        simulation.seed = 5
+        let out = try simulation.run()
+        let frame = DesignTests.frame([
+            ("y", out.y.map { String($0) }), ("x", out.covariates[0].map { String($0) }),
+            ("client", out.client.map { "c\($0)" }), ("stylist", out.stylist.map { "s\($0)" }),
+        ])
+        return try Design(formula: ModelFormula.parse("y ~ x + (1|client) + (1|stylist)"), frame: frame)
+    }
+
+    @Test func agreesWithGibbsOnCrossedData() throws {
+        let design = try MetropolisTests.crossed()
+        let settings = ChainSettings(chains: 4, warmup: 1000, draws: 3000, seed: 21)
+        let metropolis = try Chains.run(MetropolisWithinGibbs(design: design), settings: settings)
+        let gibbs = try Chains.run(PolyaGammaGibbs(design: design), settings: settings)
+        let names = ["(Intercept)", "x", "sd(client)", "sd(stylist)", "r(client)[c1]", "r(client)[c2]",
+                     "r(client)[c3]", "r(stylist)[s1]", "r(stylist)[s2]"]
+        for name in names {
+            let a = try MetropolisTests.summary(metropolis, name), b = try MetropolisTests.summary(gibbs, name)
+            let z = (a.mean - b.mean) / (a.mcse * a.mcse + b.mcse * b.mcse).squareRoot()
+            let line = "\(name): Metropolis \(a.mean) ± \(a.mcse), Gibbs \(b.mean) ± \(b.mcse), z = \(z)"
+            print(line)
+            #expect(abs(z) < 4, "\(line)")
+            #expect(a.rhat < 1.05, "\(name): Metropolis R-hat \(a.rhat)")
+        }
+    }
+
+    /// After warm-up the acceptance rates are near their targets (0.234 for
+    /// the β block, 0.44 for the univariate steps), and the tuning no longer
+    /// changes.
+    @Test func adaptsDuringWarmupOnlyTowardsTargets() throws {
+        let kernel = MetropolisWithinGibbs(design: try MetropolisTests.crossed())
+        let generator = try Generator(seed: 2, chain: 0, stream: 0)
+        var state = kernel.initialState(using: generator)
+        for _ in 0..<1000 { state = kernel.step(state, using: generator).0 }
+        #expect(state.adaptation.sweeps == 1000 && state.adaptation.isAdapting)
+        state = kernel.endWarmup(state)
+        let frozen = state.adaptation
+        var fixed = 0.0, effects = [0.0, 0.0], centred = [0.0, 0.0], nonCentred = [0.0, 0.0]
+        let sweeps = 1000
+        for _ in 0..<sweeps {
+            let (next, info) = kernel.step(state, using: generator)
+            state = next
+            #expect(state.adaptation == frozen)
+            fixed += try #require(info.fixedAcceptance) / Double(sweeps)
+            for k in 0..<2 {
+                effects[k] += info.effectAcceptance[k] / Double(sweeps)
+                centred[k] += info.scaleAcceptance[k] / Double(sweeps)
+                nonCentred[k] += info.nonCentredScaleAcceptance[k] / Double(sweeps)
+            }
+        }
+        let band = 0.15...0.6
+        #expect(band.contains(fixed), "β block acceptance \(fixed)")
+        for k in 0..<2 {
+            #expect(band.contains(effects[k]), "term \(k) effects acceptance \(effects[k])")
+            #expect(band.contains(centred[k]), "term \(k) centred log σ acceptance \(centred[k])")
+            #expect(band.contains(nonCentred[k]), "term \(k) non-centred log σ acceptance \(nonCentred[k])")
+        }
+        print("acceptance: β \(fixed), effects \(effects), centred σ \(centred), non-centred σ \(nonCentred)")
+    }
+
+    @Test func sameSeedSameDrawsWhateverTheThreads() throws {
+        try GibbsTests.expectReproducible(MetropolisWithinGibbs(design: try MetropolisTests.crossed(), link: .cloglog))
+    }
+}
