@@ -2,12 +2,13 @@ import ArgumentParser
 import BayesGLMM
 import Foundation
 
-/// `bayesglmm fit`: the full posterior by the Pólya–Gamma Gibbs sampler.
+/// `bayesglmm fit`: the full posterior by the Pólya–Gamma Gibbs sampler or
+/// the Metropolis-within-Gibbs fallback.
 struct Fit: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Sample the posterior of a logistic mixed model.",
+        abstract: "Sample the posterior of a logistic (or probit, cloglog) mixed model.",
         discussion: """
-            Runs --chains chains of the Pólya–Gamma Gibbs sampler in parallel
+            Runs --chains chains of the sampler in parallel
             (one per core), each with --warmup discarded sweeps and --draws kept
             ones, and streams the draws to DIR as CmdStan-style CSV files
             (DIR/chain-1.csv, …, the parameters --save selects), every draw of
@@ -34,6 +35,14 @@ struct Fit: ParsableCommand {
             every start. Validation/RESULTS.md (Initial values) has the
             mixing measured.
 
+            Samplers (--sampler): gibbs is the Pólya–Gamma Gibbs sampler
+            (logit link only); metropolis the adaptive random-walk
+            Metropolis-within-Gibbs sampler on the exact likelihood (any link;
+            its proposal scales adapt during warm-up and are frozen after);
+            auto (the default) takes gibbs for --link logit and metropolis
+            otherwise. --link probit or cloglog starts from the prior unless
+            --init eb is given (the EB fit is of the logit model).
+
             Then: bayesglmm summary DIR
             """)
 
@@ -58,7 +67,24 @@ struct Fit: ParsableCommand {
         "Where chains start: eb (around an empirical-Bayes fit) or prior.",
         discussion: "Default eb; an EB fit that fails when --init eb was not given falls back to prior."))
     var initialization: Initialization?
+    @Option(help: "The sampler: gibbs, metropolis or auto (gibbs for the logit link, else metropolis).")
+    var sampler = SamplerChoice.auto
+    @Option(help: "The link: logit, probit or cloglog.") var link = LinkChoice.logit
     @Flag(help: "No progress on standard error.") var quiet = false
+
+    /// `--sampler`.
+    enum SamplerChoice: String, ExpressibleByArgument, CaseIterable {
+        case gibbs, metropolis, auto
+    }
+    /// `--link`.
+    enum LinkChoice: String, ExpressibleByArgument, CaseIterable {
+        case logit, probit, cloglog
+        var link: Link { Link(rawValue: rawValue)! }
+    }
+    /// The sampler `--sampler` and `--link` select.
+    var resolvedSampler: SamplerChoice {
+        sampler == .auto ? (link == .logit ? .gibbs : .metropolis) : sampler
+    }
 
     /// `--init`.
     enum Initialization: String, ExpressibleByArgument, CaseIterable {
@@ -77,6 +103,10 @@ struct Fit: ParsableCommand {
         if let bad = groups.first(where: { !known.contains($0) }) {
             throw ValidationError("--save takes fixed, sd, effects, interactions or all, got '\(bad)'")
         }
+        if sampler == .gibbs && link != .logit {
+            throw ValidationError("--sampler gibbs needs --link logit (the Pólya–Gamma augmentation exists only for "
+                + "the logit link); use --sampler metropolis or auto for --link \(link.rawValue)")
+        }
     }
 
     func run() throws {
@@ -91,12 +121,30 @@ struct Fit: ParsableCommand {
         let design = try model.design()
         let termNames = design.randomTerms.map(\.name)
         let priors = try Priors(specifications: priorSpecifications, terms: termNames, fixed: design.fixedNames)
-        var kernel = PolyaGammaGibbs(design: design, priors: priors)
+        switch resolvedSampler {
+        case .metropolis:
+            try sample(design: design, priors: priors, stop: stop) { start in
+                var kernel = MetropolisWithinGibbs(design: design, priors: priors, link: link.link)
+                kernel.initialValues = start
+                return kernel
+            }
+        default:
+            try sample(design: design, priors: priors, stop: stop) { start in
+                var kernel = PolyaGammaGibbs(design: design, priors: priors)
+                kernel.initialValues = start
+                return kernel
+            }
+        }
+    }
 
+    /// Samples with the kernel `make` builds from a start, writing the
+    /// draws and fit.json.
+    func sample<K: SamplingKernel>(design: Design, priors: Priors, stop: StopRequest,
+                                   make: (InitialValues) -> K) throws {
         // Which parameters to write.
         let groups = Set(save.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         let all = groups.contains("all")
-        let names = kernel.parameterNames
+        let names = make(.prior).parameterNames
         let interactionTerms = Set(design.randomTerms.filter { $0.factors.count > 1 }.map(\.name))
         let keep = names.indices.filter { i in
             let name = names[i]
@@ -125,14 +173,22 @@ struct Fit: ParsableCommand {
         }
         // Where chains start: with --init eb, the EB fit runs now.
         let origin = try startingPoint(design)
-        kernel.initialValues = origin.values
+        let kernel = make(origin.values)
         let settings = ChainSettings(chains: chains, warmup: warmup, draws: draws, thin: thin, seed: seed)
+        let method: [String: Any] = [
+            "sampler": resolvedSampler.rawValue, "link": link.rawValue,
+            "sampler_description": resolvedSampler == .gibbs
+                ? "Pólya–Gamma Gibbs (collapsed fixed effects and SDs, interweaving)"
+                : "adaptive random-walk Metropolis-within-Gibbs (exact likelihood; scales adapted in warm-up, then frozen)",
+        ]
         let record = FitRecord(design: design, priors: priors, settings: settings, saved: keep.map { names[$0] },
-                               names: names, directory: directory, initialization: origin.record)
+                               names: names, directory: directory,
+                               initialization: origin.record.merging(method) { current, _ in current })
         try record.write(status: "running", outcomes: [], seconds: 0)
 
         let comments = [
-            "BayesGLMM 0.1.0: Pólya–Gamma Gibbs sampler",
+            "BayesGLMM 0.1.0: " + (resolvedSampler == .gibbs ? "Pólya–Gamma Gibbs sampler"
+                                   : "Metropolis-within-Gibbs sampler, link = \(link.rawValue)"),
             "model = \(design.formula)",
             "data = \(design.source)",
             "num_warmup = \(warmup)", "num_samples = \(draws)", "thin = \(thin)", "seed = \(seed)",
@@ -206,6 +262,10 @@ extension Fit {
     func startingPoint(_ design: Design) throws -> (values: InitialValues, record: [String: Any]) {
         let choice = initialization ?? Fit.defaultInitialization
         guard choice == .eb, !design.randomTerms.isEmpty else { return (.prior, ["init": "prior"]) }
+        // The EB fit is of the logit model: for another link only on request.
+        guard link == .logit || initialization == .eb else {
+            return (.prior, ["init": "prior", "init_note": "--link \(link.rawValue): the EB start is only on request"])
+        }
         let clock = ContinuousClock()
         let begin = clock.now
         let fit: EmpiricalBayesFit
@@ -271,7 +331,8 @@ struct FitRecord {
     let saved: [String]
     let names: [String]
     let directory: URL
-    /// "init" and, for an EB start, "init_eb" (the fit's estimates and time).
+    /// "init" and, for an EB start, "init_eb" (the fit's estimates and
+    /// time); "sampler", "link" and "sampler_description".
     let initialization: [String: Any]
 
     func write(status: String, outcomes: [Chains.Outcome], seconds: Double) throws {
@@ -291,7 +352,6 @@ struct FitRecord {
                  "successes": $0.successes] as [String: Any]
             },
             "priors": priors.describe(terms: terms, fixed: design.fixedNames),
-            "sampler": "Pólya–Gamma Gibbs (collapsed fixed effects and SDs, interweaving)",
             "chains": settings.chains, "warmup": settings.warmup, "draws": settings.draws, "thin": settings.thin,
             "seed": settings.seed,
             "streams": (0..<settings.chains).map { ["chain": $0 + 1, "seed": settings.seed, "stream": 0] },
@@ -304,8 +364,13 @@ struct FitRecord {
             ] as [String: Any],
             "seconds": seconds,
             "outcomes": outcomes.map {
-                ["chain": $0.chain + 1, "draws": $0.draws, "warmup_seconds": $0.warmupSeconds,
-                 "sampling_seconds": $0.samplingSeconds, "interrupted": $0.interrupted] as [String: Any]
+                var outcome: [String: Any] = [
+                    "chain": $0.chain + 1, "draws": $0.draws, "warmup_seconds": $0.warmupSeconds,
+                    "sampling_seconds": $0.samplingSeconds, "interrupted": $0.interrupted,
+                ]
+                // Mean acceptance per step after warm-up (Metropolis only).
+                if !$0.rates.isEmpty { outcome["acceptance"] = $0.rates }
+                return outcome
             },
         ]
         object.merge(initialization) { current, _ in current }

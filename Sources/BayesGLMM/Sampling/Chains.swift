@@ -117,6 +117,8 @@ extension Chains {
         public var warmupSeconds: Double
         public var samplingSeconds: Double
         public var interrupted: Bool
+        /// The kernel's `rates` averaged over the sampling sweeps.
+        public var rates: [String: Double] = [:]
     }
 
     /// Runs chains and hands every kept draw to `sink(chain, values)` as it is
@@ -146,11 +148,14 @@ extension Chains {
                 outcome.warmupSeconds = Chains.seconds(clock.now - warmupStart)
                 state = kernel.endWarmup(state)
                 let samplingStart = clock.now
+                var rateSums: [String: Double] = [:]
                 if !outcome.interrupted {
                     for iteration in 0..<(settings.draws * settings.thin) {
                         if stop.isRequested { outcome.interrupted = true; break }
-                        state = kernel.step(state, using: generator).0
+                        let info: K.Info
+                        (state, info) = kernel.step(state, using: generator)
                         sweeps += 1
+                        rateSums.merge(kernel.rates(of: info), uniquingKeysWith: +)
                         progress?.set(chain: c, sweeps: sweeps)
                         if (iteration + 1) % settings.thin == 0 {
                             let all = kernel.values(of: state)
@@ -160,6 +165,8 @@ extension Chains {
                     }
                 }
                 outcome.samplingSeconds = Chains.seconds(clock.now - samplingStart)
+                let samplingSweeps = Double(sweeps - settings.warmup)
+                if samplingSweeps > 0 { outcome.rates = rateSums.mapValues { $0 / samplingSweeps } }
                 outcomes.set(c, outcome)
             } catch {
                 failure.set(error)

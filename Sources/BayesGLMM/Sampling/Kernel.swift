@@ -21,11 +21,16 @@ public protocol SamplingKernel: Sendable {
     /// stops need not; Roberts & Rosenthal 2007). The driver calls it once
     /// per chain, between the last warm-up sweep and the first kept one.
     func endWarmup(_ state: State) -> State
+    /// Named per-sweep rates in a step's `Info` (acceptance, say), which the
+    /// driver averages over each chain's sampling sweeps.
+    func rates(of info: Info) -> [String: Double]
 }
 
 extension SamplingKernel {
     /// A kernel that does not adapt has nothing to freeze.
     public func endWarmup(_ state: State) -> State { state }
+    /// No rates unless a kernel reports some.
+    public func rates(of info: Info) -> [String: Double] { [:] }
 }
 
 extension Design {

@@ -169,6 +169,22 @@ public struct MetropolisWithinGibbs: SamplingKernel {
                      standardDeviations: start.standardDeviations, adaptation: adaptation)
     }
 
+    /// Acceptance of the sweep by step: "fixed" (the β block), "r(term)"
+    /// (the fraction of the term's levels), "sd(term)" (centred) and
+    /// "sd(term) non-centred".
+    public func rates(of info: Info) -> [String: Double] {
+        var rates: [String: Double] = [:]
+        if let fixed = info.fixedAcceptance { rates["fixed"] = fixed }
+        for (k, term) in design.randomTerms.enumerated() {
+            rates["r(\(term.name))"] = info.effectAcceptance[k]
+            rates["sd(\(term.name))"] = info.scaleAcceptance[k]
+            if k < info.nonCentredScaleAcceptance.count {
+                rates["sd(\(term.name)) non-centred"] = info.nonCentredScaleAcceptance[k]
+            }
+        }
+        return rates
+    }
+
     /// Stops adapting: the scales and the β block's shape stay as they are.
     public func endWarmup(_ state: State) -> State {
         var s = state

@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+
+/// `bayesglmm fit --sampler` and `--link`: which kernel runs, and what
+/// fit.json says of it.
+@Suite(.serialized) struct SamplerOptionCommandTests {
+    static func fit(_ name: String, _ options: [String]) throws -> (status: Int32, error: String, record: [String: Any]?) {
+        let data = try FitCommandTests.simulate()
+        let out = CommandTests.temporary(name)
+        let result = try CommandTests.run(["fit", data, "--formula", "y ~ (1|client) + (1|stylist)", "--out", out,
+                                           "--chains", "2", "--warmup", "20", "--draws", "20", "--seed", "4",
+                                           "--quiet"] + options)
+        return (result.status, result.error, try? FitInitCommandTests.record(out))
+    }
+
+    @Test func autoIsGibbsForLogit() throws {
+        let run = try SamplerOptionCommandTests.fit("sampler-auto-logit", [])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.record?["sampler"] as? String == "gibbs")
+        #expect(run.record?["link"] as? String == "logit")
+        let outcomes = try #require(run.record?["outcomes"] as? [[String: Any]])
+        #expect(outcomes.allSatisfy { $0["acceptance"] == nil })
+    }
+
+    @Test func probitRunsMetropolisAndRecordsAcceptance() throws {
+        let run = try SamplerOptionCommandTests.fit("sampler-auto-probit", ["--link", "probit"])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.record?["status"] as? String == "complete")
+        #expect(run.record?["sampler"] as? String == "metropolis")
+        #expect(run.record?["link"] as? String == "probit")
+        #expect(run.record?["init"] as? String == "prior")    // the EB fit is of the logit model
+        let outcomes = try #require(run.record?["outcomes"] as? [[String: Any]])
+        #expect(outcomes.count == 2)
+        for outcome in outcomes {
+            let acceptance = try #require(outcome["acceptance"] as? [String: Double])
+            #expect(Set(acceptance.keys) == ["fixed", "r(client)", "r(stylist)", "sd(client)", "sd(stylist)",
+                                             "sd(client) non-centred", "sd(stylist) non-centred"])
+            #expect(acceptance.values.allSatisfy { (0...1).contains($0) })
+        }
+    }
+
+    @Test func metropolisForLogitOnRequest() throws {
+        let run = try SamplerOptionCommandTests.fit("sampler-metropolis-logit", ["--sampler", "metropolis",
+                                                                               "--link", "cloglog"])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.record?["sampler"] as? String == "metropolis")
+        #expect(run.record?["link"] as? String == "cloglog")
+        let forced = try SamplerOptionCommandTests.fit("sampler-metropolis-forced", ["--sampler", "metropolis"])
+        #expect(forced.status == 0, "\(forced.error)")
+        #expect(forced.record?["sampler"] as? String == "metropolis")
+        #expect(forced.record?["link"] as? String == "logit")
+    }
+
+    @Test func gibbsWithProbitExitsWithTwo() throws {
+        let run = try SamplerOptionCommandTests.fit("sampler-gibbs-probit", ["--sampler", "gibbs", "--link", "probit"])
+        #expect(run.status == 2, "\(run.error)")
+        #expect(run.error.contains("--sampler gibbs needs --link logit"), "\(run.error)")
+        let bogus = try SamplerOptionCommandTests.fit("sampler-bogus", ["--link", "logistic"])
+        #expect(bogus.status == 2, "\(bogus.error)")
+        #expect(bogus.error.contains("--link"), "\(bogus.error)")
+    }
+}
