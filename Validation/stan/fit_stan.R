@@ -3,7 +3,7 @@
 #
 # Usage (from the repository root):
 #   nice -n 19 Rscript Validation/stan/fit_stan.R [--chains 2] [--iter 2000] [--seed 1]
-#                                                [--fit verbagg|pairings|all]
+#                                                [--fit verbagg|pairings|probit|all]
 #
 # Writes Validation/stan/data/verbagg.csv and Validation/stan/results/<name>.json.
 # See Validation/stan/README.md.
@@ -22,13 +22,13 @@ i <- 1L
 while (i <= length(args)) {
   key <- sub("^--", "", args[i])
   if (!key %in% names(opt) || i == length(args)) {
-    stop("usage: fit_stan.R [--chains N] [--iter N] [--seed N] [--fit verbagg|pairings|all]")
+    stop("usage: fit_stan.R [--chains N] [--iter N] [--seed N] [--fit verbagg|pairings|probit|all]")
   }
   val <- args[i + 1L]
   opt[[key]] <- if (key == "fit") val else as.integer(val)
   i <- i + 2L
 }
-stopifnot(opt$fit %in% c("verbagg", "pairings", "all"))
+stopifnot(opt$fit %in% c("verbagg", "pairings", "probit", "all"))
 
 out_dir  <- file.path("Validation", "stan")
 data_dir <- file.path(out_dir, "data")
@@ -39,12 +39,12 @@ dir.create(res_dir,  recursive = TRUE, showWarnings = FALSE)
 N_RE <- 20L  # random effects reported per grouping term (first levels in R's order)
 
 ## ---- one fit -> one JSON ---------------------------------------------------
-fit_and_report <- function(name, formula, data, data_file) {
+fit_and_report <- function(name, formula, data, data_file, family = binomial(link = "logit")) {
   message(sprintf("[%s] fitting %s on %d rows: chains=%d iter=%d seed=%d",
                   format(Sys.time(), "%H:%M:%S"), name, nrow(data),
                   opt$chains, opt$iter, opt$seed))
   wall <- system.time(
-    fit <- stan_glmer(formula, data = data, family = binomial,
+    fit <- stan_glmer(formula, data = data, family = family,
                       chains = opt$chains, iter = opt$iter, seed = opt$seed,
                       cores = 1, refresh = 0)
   )
@@ -107,7 +107,7 @@ fit_and_report <- function(name, formula, data, data_file) {
     data = data_file,
     n_obs = nrow(data),
     formula = paste(deparse(formula, width.cutoff = 500L), collapse = " "),
-    family = "binomial(link = \"logit\")",
+    family = sprintf("binomial(link = \"%s\")", family$link),
     priors = paste(ps, collapse = "\n"),
     versions = list(
       R = paste(R.version$major, R.version$minor, sep = "."),
@@ -184,4 +184,30 @@ if (opt$fit %in% c("pairings", "all")) {
   fit_and_report("pairings",
                  y ~ x1 + (1 | client) + (1 | stylist) + (1 | client:stylist),
                  pr, csv)
+}
+
+## ---- (c) a small crossed data set with a probit link (issue 7) -------------
+# Simulated here (R's RNG, seed 7): 150 clients, 25 stylists, 1-4 distinct
+# stylists per client, 1-6 observations per pair; alpha = -0.3, SDs client
+# 0.5, stylist 0.3, pair 0.2; y ~ Bernoulli(pnorm(eta)).
+if (opt$fit %in% c("probit", "all")) {
+  set.seed(7)
+  n_client <- 150L; n_stylist <- 25L
+  a_client <- rnorm(n_client, 0, 0.5); a_stylist <- rnorm(n_stylist, 0, 0.3)
+  rows <- list()
+  for (c in seq_len(n_client)) {
+    for (s in sort(sample.int(n_stylist, sample.int(4L, 1L)))) {
+      pair <- rnorm(1, 0, 0.2)
+      m <- sample.int(6L, 1L)
+      eta <- -0.3 + a_client[c] + a_stylist[s] + pair
+      rows[[length(rows) + 1L]] <- data.frame(client = c, stylist = s, y = rbinom(m, 1, pnorm(eta)))
+    }
+  }
+  pb <- do.call(rbind, rows)
+  csv <- file.path(data_dir, "probit.csv")
+  write.csv(pb, csv, row.names = FALSE, quote = FALSE)
+  pb$client  <- factor(pb$client)
+  pb$stylist <- factor(pb$stylist)
+  fit_and_report("probit", y ~ (1 | client) + (1 | stylist) + (1 | client:stylist), pb, csv,
+                 family = binomial(link = "probit"))
 }
