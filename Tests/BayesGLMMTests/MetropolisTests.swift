@@ -164,6 +164,18 @@ import Variates
         print("acceptance: β \(fixed), effects \(effects), centred σ \(centred), non-centred σ \(nonCentred)")
     }
 
+    /// A bounded-uniform prior on σ that the default start (σ uniform on
+    /// (0.2, 2)) misses: the start is moved inside, and every draw stays in.
+    @Test func boundedPriorStartsAndStaysInside() throws {
+        var priors = Priors()
+        priors.standardDeviations = .uniform(lower: 2.5, upper: 3)
+        let kernel = MetropolisWithinGibbs(design: try GibbsTests.design(), priors: priors, link: .probit)
+        let draws = try Chains.run(kernel, settings: ChainSettings(chains: 2, warmup: 200, draws: 500, seed: 6))
+        let sds = try #require(draws.series("sd(g)")).flatMap { $0 }
+        #expect(sds.allSatisfy { $0 > 2.5 && $0 < 3 })
+        #expect(Set(sds).count > 50)    // and it moves
+    }
+
     @Test func sameSeedSameDrawsWhateverTheThreads() throws {
         try GibbsTests.expectReproducible(MetropolisWithinGibbs(design: try MetropolisTests.crossed(), link: .cloglog))
     }

@@ -50,6 +50,21 @@ public enum InitialValues: Sendable {
         var coefficients: [Double]
         var effects: [[Double]]
         var standardDeviations: [Double]
+
+        /// The start with each σₖ outside its prior's support (a bounded
+        /// uniform's) moved inside (`ScalePrior.clamped`) and its effects
+        /// scaled with it, keeping uₖ/σₖ: a sampler's first steps must start
+        /// where the density is positive.
+        func inside(_ priors: [ScalePrior]) -> Start {
+            var start = self
+            for k in priors.indices {
+                let sigma = standardDeviations[k], inside = priors[k].clamped(sigma)
+                guard inside != sigma else { continue }
+                start.standardDeviations[k] = inside
+                start.effects[k] = effects[k].map { $0 * inside / sigma }
+            }
+            return start
+        }
     }
 
     /// A start of the Pólya–Gamma Gibbs sampler.

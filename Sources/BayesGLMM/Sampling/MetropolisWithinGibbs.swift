@@ -150,10 +150,11 @@ public struct MetropolisWithinGibbs: SamplingKernel {
         state.coefficients + state.standardDeviations + state.effects.flatMap { $0 }
     }
 
-    /// A start drawn as `initialValues` says, with the starting scales
-    /// described above.
+    /// A start drawn as `initialValues` says, each σ moved inside its
+    /// prior's support (`InitialValues.Start.inside`), with the starting
+    /// scales described above.
     public func initialState(using generator: Generator) -> State {
-        let start = initialValues.start(for: design, using: generator)
+        let start = initialValues.start(for: design, using: generator).inside(scalePriors)
         let p = design.fixedCount
         let effectScales = design.randomTerms.indices.map { k in
             let precision = 1 / (start.standardDeviations[k] * start.standardDeviations[k])
