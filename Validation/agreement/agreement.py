@@ -47,11 +47,18 @@ def summary(out, names):
 
 def main():
     args = sys.argv[1:]
-    which = [a for a in args if not a.startswith("--")]
-    cases = list(CASES) if not which or which == ["all"] else which
-    draws = int(args[args.index("--draws") + 1]) if "--draws" in args else 1000
-    thin = int(args[args.index("--thin") + 1]) if "--thin" in args else 5
-    warmup = int(args[args.index("--warmup") + 1]) if "--warmup" in args else 1000
+    settings = {"--draws": 1000, "--thin": 5, "--warmup": 1000}
+    which = []
+    while args:
+        a = args.pop(0)
+        if a in settings and args:
+            settings[a] = int(args.pop(0))
+        elif a in CASES or a == "all":
+            which.append(a)
+        else:
+            sys.exit(f"usage: agreement.py [pairings|verbagg|all] [--draws N] [--thin K] [--warmup N]; not '{a}'")
+    cases = list(CASES) if not which or "all" in which else which
+    draws, thin, warmup = settings["--draws"], settings["--thin"], settings["--warmup"]
     if not os.environ.get("NO_BUILD"):
         subprocess.run(["swift", "build", "-c", "release", "--product", "bayesglmm"], check=True)
     worst_all = 0.0
