@@ -149,7 +149,33 @@ struct SummaryCommand: ParsableCommand {
             notes.append("Warning: the fit did not finish (fit.json says \"\(state)\"); "
                          + "these are the draws written so far.")
         }
+        if let data = try? Data(contentsOf: status),
+           let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+           let line = SummaryCommand.acceptance(object) {
+            notes.append(line)
+        }
         return numbered.map { directoryURL.appendingPathComponent($0.1).path }
+    }
+
+    /// The Metropolis fallback's acceptance rates after warm-up, from
+    /// fit.json's `outcomes[].acceptance`: per step, the mean over chains and
+    /// the range, e.g. `fixed 0.26 (0.25–0.27)`; nil for a Gibbs fit.
+    static func acceptance(_ fit: [String: Any]) -> String? {
+        let rates = ((fit["outcomes"] as? [[String: Any]]) ?? []).compactMap { $0["acceptance"] as? [String: Double] }
+        guard let first = rates.first, !first.isEmpty else { return nil }
+        let steps = first.keys.sorted { a, b in
+            // The fixed block first, then each term's effects and SD steps in name order.
+            a == "fixed" ? b != "fixed" : (b == "fixed" ? false : a < b)
+        }
+        let parts = steps.map { step -> String in
+            let values = rates.compactMap { $0[step] }
+            let mean = values.reduce(0, +) / Double(max(values.count, 1))
+            let low = values.min() ?? mean, high = values.max() ?? mean
+            return values.count > 1 && high - low >= 0.005
+                ? String(format: "%@ %.2f (%.2f–%.2f)", step, mean, low, high) : String(format: "%@ %.2f", step, mean)
+        }
+        return "Metropolis acceptance after warm-up (mean over \(rates.count) chain\(rates.count == 1 ? "" : "s")): "
+            + parts.joined(separator: ", ") + "."
     }
 
     /// Reads the files in parallel; the first failure in file order is thrown.

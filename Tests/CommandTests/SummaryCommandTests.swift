@@ -200,6 +200,23 @@ import Testing
 
     // MARK: Bad input: exit status 2 and a message that says where
 
+    @Test func metropolisAcceptanceFromFitRecord() throws {
+        let directory = try SummaryCommandTests.fitDirectory("acceptance", count: 50)
+        try """
+            {"status": "complete", "outcomes": [
+              {"chain": 1, "acceptance": {"fixed": 0.25, "r(g)": 0.44, "sd(g)": 0.50}},
+              {"chain": 2, "acceptance": {"fixed": 0.27, "r(g)": 0.44, "sd(g)": 0.40}}]}
+            """.write(toFile: directory + "/fit.json", atomically: true, encoding: .utf8)
+        let result = try CommandTests.run(["summary", directory])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains(
+            "Metropolis acceptance after warm-up (mean over 2 chains): fixed 0.26 (0.25–0.27), r(g) 0.44, sd(g) 0.45 (0.40–0.50)."))
+        // A Gibbs fit's record has no acceptance, and no such line.
+        try "{\"status\": \"complete\", \"outcomes\": [{\"chain\": 1}]}".write(
+            toFile: directory + "/fit.json", atomically: true, encoding: .utf8)
+        #expect(!(try CommandTests.run(["summary", directory])).output.contains("acceptance"))
+    }
+
     @Test func missingFileOrDirectory() throws {
         let directory = try SummaryCommandTests.fitDirectory("missing", count: 20)
         let missing = try CommandTests.run(["summary", directory + "/chain-1.csv", directory + "/chain-9.csv"])
