@@ -33,7 +33,27 @@ struct CalibrationModel: Sendable {
 
     static let formula = "y ~ x + (1|client) + (1|stylist) + (1|client:stylist)"
 
-    init(clients: Int, stylists: Int, seed: UInt64) throws {
+    /// The prior on the three SDs: half_t(3, 0, 0.7) (conjugate for the
+    /// Gibbs sampler) or exponential(rate 1/0.7) (prior mean 0.7, median
+    /// 0.49 against the half-t's 0.54; Gibbs draws σ by its slice step).
+    enum SDPrior: String, Sendable {
+        case halft, exponential
+        static let exponentialRate = 1 / 0.7
+        var scalePrior: ScalePrior {
+            switch self {
+            case .halft: .halfT(degrees: 3, scale: 0.7)
+            case .exponential: .exponential(rate: SDPrior.exponentialRate)
+            }
+        }
+        var description: String {
+            switch self {
+            case .halft: "half_t(3, 0, 0.7)"
+            case .exponential: "exponential(1/0.7 = \(String(format: "%.4f", SDPrior.exponentialRate)))"
+            }
+        }
+    }
+
+    init(clients: Int, stylists: Int, seed: UInt64, sdPrior: SDPrior = .halft) throws {
         let g = try Generator(seed: seed, chain: 0, stream: 1)
         var clientCodes: [Int32] = [], stylistCodes: [Int32] = [], x: [Double] = [], y: [Double] = []
         for c in 0..<clients {
@@ -62,7 +82,7 @@ struct CalibrationModel: Sendable {
         var p = Priors()
         p.intercept = NormalPrior(mean: 0, standardDeviation: 1)
         p.coefficients = NormalPrior(mean: 0, standardDeviation: 1)
-        p.standardDeviations = .halfT(degrees: 3, scale: 0.7)
+        p.standardDeviations = sdPrior.scalePrior
         priors = p
 
         func coefficient(_ name: String) -> Quantity {
@@ -87,7 +107,8 @@ struct CalibrationModel: Sendable {
         ]
     }
 
-    /// θ ~ prior: β from its normal priors, σₖ ~ half-t(ν, A) as |A·z/√(χ²_ν/ν)|,
+    /// θ ~ prior: β from its normal priors, σₖ ~ half-t(ν, A) as |A·z/√(χ²_ν/ν)|
+    /// or σₖ ~ exponential(λ) as E/λ with E a standard exponential,
     /// uₖ ~ N(0, σₖ²).
     func drawPrior(_ g: Generator) -> (coefficients: [Double], effects: [[Double]], sds: [Double]) {
         let coefficients = design.fixedNames.map { name -> Double in
@@ -95,9 +116,15 @@ struct CalibrationModel: Sendable {
             return p.mean + p.standardDeviation * g.normal()
         }
         let sds = design.randomTerms.map { term -> Double in
-            guard case let .halfT(nu, scale) = priors.scale(term.name) else { fatalError("half-t priors only") }
-            let chi = g.gamma(shape: nu / 2, scale: 2) / nu
-            return abs(scale * g.normal() / chi.squareRoot())
+            switch priors.scale(term.name) {
+            case let .halfT(nu, scale):
+                let chi = g.gamma(shape: nu / 2, scale: 2) / nu
+                return abs(scale * g.normal() / chi.squareRoot())
+            case let .exponential(rate):
+                return g.exponential() / rate
+            default:
+                fatalError("half-t and exponential priors only")
+            }
         }
         let effects = design.randomTerms.enumerated().map { k, term in
             (0..<term.levelCount).map { _ in sds[k] * g.normal() }
@@ -119,21 +146,57 @@ struct CalibrationModel: Sendable {
     }
 }
 
+/// The sampler under calibration.
+enum KernelChoice: String, Sendable {
+    /// `PolyaGammaGibbs`: conjugate steps, a slice step for σ under a
+    /// non-conjugate prior (the "mixed kernel").
+    case gibbs
+    /// `MetropolisWithinGibbs`: adaptive random-walk Metropolis on the exact
+    /// likelihood, adaptation during warm-up only.
+    case metropolis
+    var typeName: String { self == .gibbs ? "PolyaGammaGibbs" : "MetropolisWithinGibbs" }
+}
+
+/// What the ranking reads from a kernel's state.
+protocol CalibrationState {
+    var coefficients: [Double] { get }
+    var effects: [[Double]] { get }
+    var standardDeviations: [Double] { get }
+}
+extension PolyaGammaGibbs.State: CalibrationState {}
+extension MetropolisWithinGibbs.State: CalibrationState {}
+
 /// One replication: θ ~ prior, y | θ, `warmup` sweeps from the sampler's
-/// overdispersed start, then `kept` draws each `thin` sweeps apart. Returns
-/// the rank of each true value among the kept draws (ties broken uniformly
-/// at random) and, when asked, the kept draws themselves.
-func replicate(_ model: CalibrationModel, seed: UInt64, replication: Int, warmup: Int, thin: Int, kept: Int,
-               keepDraws: Bool) throws -> (ranks: [Int], draws: [[Double]]) {
+/// overdispersed start, `endWarmup` (which freezes an adaptive kernel's
+/// tuning, as `Chains` does), then `kept` draws each `thin` sweeps apart.
+/// Returns the rank of each true value among the kept draws (ties broken
+/// uniformly at random) and, when asked, the kept draws themselves.
+func replicate(_ model: CalibrationModel, kernel choice: KernelChoice, seed: UInt64, replication: Int, warmup: Int,
+               thin: Int, kept: Int, keepDraws: Bool) throws -> (ranks: [Int], draws: [[Double]]) {
     let g = try Generator(seed: seed, chain: UInt64(replication), stream: 0)
     let truth = model.drawPrior(g)
     let y = model.drawData(coefficients: truth.coefficients, effects: truth.effects, g)
-    let kernel = PolyaGammaGibbs(design: model.design.replacingSuccesses(y), priors: model.priors)
+    let design = model.design.replacingSuccesses(y)
     let q = model.quantities
     let trueValues = q.map { $0.value(coefficients: truth.coefficients, effects: truth.effects,
                                       standardDeviations: truth.sds) }
+    switch choice {
+    case .gibbs:
+        return rank(PolyaGammaGibbs(design: design, priors: model.priors), q, trueValues, g,
+                    warmup: warmup, thin: thin, kept: kept, keepDraws: keepDraws)
+    case .metropolis:
+        return rank(MetropolisWithinGibbs(design: design, priors: model.priors), q, trueValues, g,
+                    warmup: warmup, thin: thin, kept: kept, keepDraws: keepDraws)
+    }
+}
+
+private func rank<K: SamplingKernel>(_ kernel: K, _ q: [CalibrationModel.Quantity], _ trueValues: [Double],
+                                     _ g: Generator, warmup: Int, thin: Int, kept: Int,
+                                     keepDraws: Bool) -> (ranks: [Int], draws: [[Double]])
+where K.State: CalibrationState {
     var state = kernel.initialState(using: g)
     for _ in 0..<warmup { state = kernel.step(state, using: g).0 }
+    state = kernel.endWarmup(state)
     var below = [Int](repeating: 0, count: q.count), ties = below
     var draws = [[Double]](repeating: [], count: keepDraws ? q.count : 0)
     for _ in 0..<kept {

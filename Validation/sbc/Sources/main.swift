@@ -1,10 +1,12 @@
 // Simulation-based calibration (Talts et al. 2018) of the Pólya–Gamma Gibbs
-// sampler on a crossed logistic mixed model; see Validation/sbc/README.md.
+// sampler (or, with --kernel metropolis, the Metropolis-within-Gibbs
+// fallback) on a crossed logistic mixed model; see Validation/sbc/README.md.
 //
 //     swift build -c release --scratch-path .build-sbc --product Calibration
 //     nice -n 10 .build-sbc/release/Calibration [--replications 1000] [--seed 20261125]
 //         [--warmup 200] [--thin T] [--pilot 24] [--clients 8] [--stylists 5]
-//         [--band-simulations 10000] [--svg path]
+//         [--band-simulations 10000] [--svg path] [--kernel gibbs|metropolis]
+//         [--sd-prior halft|exponential] [--max-thin 64]
 //
 // Each replication r draws θ from the prior and y | θ, runs the sampler from
 // its overdispersed start on stream (seed, chain: r, stream: 0) and ranks the
@@ -33,9 +35,23 @@ let options: [String: String] = {
 }()
 @MainActor func option(_ name: String, _ fallback: Int) -> Int { options[name].flatMap { Int($0) } ?? fallback }
 
+func choice<T: RawRepresentable>(_ name: String, _ fallback: T) -> T where T.RawValue == String {
+    guard let raw = options[name] else { return fallback }
+    guard let value = T(rawValue: raw) else {
+        FileHandle.standardError.write("Calibration: unknown --\(name) '\(raw)'\n".data(using: .utf8)!)
+        exit(2)
+    }
+    return value
+}
+let kernelChoice: KernelChoice = choice("kernel", .gibbs)
+let sdPrior: CalibrationModel.SDPrior = choice("sd-prior", .halft)
 let replications = option("replications", 1000)
 let seed = UInt64(option("seed", 20261125))
-let warmup = option("warmup", 200)
+// The Metropolis kernel adapts during warm-up (then freezes): it needs
+// longer, from the same overdispersed start.
+let warmup = option("warmup", kernelChoice == .gibbs ? 200 : 1000)
+// The pilot's cap on the thinning: random-walk steps mix more slowly.
+let maxThin = option("max-thin", kernelChoice == .gibbs ? 64 : 512)
 let kept = 99                       // L
 let bins = 20                       // B: (L + 1) / B = 5 ranks per bin
 let points = kept + 1               // K evaluation points zᵢ = i/K of the ECDF band
@@ -43,11 +59,21 @@ let alpha = 0.05
 let pilotCount = option("pilot", 100)
 let bandSimulations = option("band-simulations", 10_000)
 let clients = option("clients", 8), stylists = option("stylists", 5)
+// sbc-ecdf.svg for the default run; sbc-ecdf-metropolis.svg, -mixed.svg
+// (Gibbs with the slice step for σ), -metropolis-exponential.svg otherwise.
+let figureName: String = {
+    switch (kernelChoice, sdPrior) {
+    case (.gibbs, .halft): "sbc-ecdf.svg"
+    case (.gibbs, .exponential): "sbc-ecdf-mixed.svg"
+    case (.metropolis, .halft): "sbc-ecdf-metropolis.svg"
+    case (.metropolis, .exponential): "sbc-ecdf-metropolis-exponential.svg"
+    }
+}()
 let figurePath = options["svg"] ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("sbc-ecdf.svg").path
+    .deletingLastPathComponent().appendingPathComponent(figureName).path
 
 let started = Date()
-let model = try CalibrationModel(clients: clients, stylists: stylists, seed: seed)
+let model = try CalibrationModel(clients: clients, stylists: stylists, seed: seed, sdPrior: sdPrior)
 let quantities = model.quantities
 let q = quantities.count
 
@@ -55,11 +81,12 @@ func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeat
 func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
 func fmt(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", v) }
 
-print("Simulation-based calibration of PolyaGammaGibbs")
+print("Simulation-based calibration of \(kernelChoice.typeName)"
+      + (kernelChoice == .gibbs && sdPrior != .halft ? " (slice step for σ)" : ""))
 print("  model      \(CalibrationModel.formula)")
 print("  design     \(clients) clients x \(stylists) stylists, 2-3 binary trials per pair "
       + "(\(model.design.rowsUsed) rows, \(model.design.cellCount) cells), x ~ N(0,1) per row, fixed")
-print("  priors     (Intercept), x ~ normal(0, 1); every sd ~ half_t(3, 0, 0.7)")
+print("  priors     (Intercept), x ~ normal(0, 1); every sd ~ \(sdPrior.description)")
 print("  seed       \(seed); replication r uses Generator(seed: \(seed), chain: r, stream: 0)")
 
 /// Shared result storage: each replication writes only its own slots.
@@ -72,12 +99,12 @@ final class Slots<T>: @unchecked Sendable {
 }
 
 /// Runs replications 0..<count in parallel.
-func run(_ model: CalibrationModel, seed: UInt64, warmup: Int, kept: Int, count: Int, thin: Int,
+func run(_ model: CalibrationModel, kernel: KernelChoice, seed: UInt64, warmup: Int, kept: Int, count: Int, thin: Int,
          keepDraws: Bool) -> (ranks: [[Int]], draws: [[[Double]]]) {
     let ranks = Slots(count: count, repeating: [Int]())
     let draws = Slots(count: count, repeating: [[Double]]())
     DispatchQueue.concurrentPerform(iterations: count) { r in
-        let result = try! replicate(model, seed: seed, replication: r, warmup: warmup, thin: thin,
+        let result = try! replicate(model, kernel: kernel, seed: seed, replication: r, warmup: warmup, thin: thin,
                                     kept: kept, keepDraws: keepDraws)
         ranks.pointer[r] = result.ranks
         draws.pointer[r] = result.draws
@@ -96,7 +123,7 @@ func median(_ v: [Double]) -> Double {
 /// Median over the pilot replications of the bulk-ESS (Diagnostics.essBulk,
 /// one chain of L draws) of each quantity's kept draws.
 @MainActor func pilotESS(thin: Int) -> [Double] {
-    let draws = run(model, seed: seed, warmup: warmup, kept: kept, count: pilotCount, thin: thin, keepDraws: true).draws
+    let draws = run(model, kernel: kernelChoice, seed: seed, warmup: warmup, kept: kept, count: pilotCount, thin: thin, keepDraws: true).draws
     return (0..<q).map { j in
         median(draws.compactMap { d in (try? Draws(chain: d[j])).flatMap { essBulk($0) } })
     }
@@ -125,7 +152,7 @@ if thin == 0 {
     while true {
         let ess = pilotESS(thin: thin)
         pilotLog.append((thin, ess))
-        if ess.allSatisfy({ $0 >= essTarget * iidReference }) || thin >= 64 { break }
+        if ess.allSatisfy({ $0 >= essTarget * iidReference }) || thin >= maxThin { break }
         thin *= 2
     }
 } else {
@@ -147,13 +174,15 @@ for (t, ess) in pilotLog {
     print("| \(t) | " + ess.map { fmt($0, 1) }.joined(separator: " | ") + " |")
 }
 if let last = pilotLog.last, options["thin"] == nil, !last.1.allSatisfy({ $0 >= essTarget * iidReference }) {
-    print("(thin capped at \(thin): from about thin 8 on the medians scatter around the independent-draw value)")
+    print(kernelChoice == .gibbs && sdPrior == .halft && maxThin == 64
+          ? "(thin capped at \(thin): from about thin 8 on the medians scatter around the independent-draw value)"
+          : "(thin capped at \(thin) before every median reached the independent-draw value)")
 }
 
 // MARK: - The run
 
 let runStart = Date()
-let ranks = run(model, seed: seed, warmup: warmup, kept: kept, count: replications, thin: thin, keepDraws: false).ranks
+let ranks = run(model, kernel: kernelChoice, seed: seed, warmup: warmup, kept: kept, count: replications, thin: thin, keepDraws: false).ranks
 let runSeconds = Date().timeIntervalSince(runStart)
 
 let bandGenerator = try Generator(seed: seed, chain: 0, stream: 2)
@@ -208,7 +237,8 @@ print("")
 print("Verdict: \(allPass ? "PASS" : "FAIL") — \(rows.filter(\.pass).count) of \(rows.count) quantities inside the "
       + "simultaneous 95% ECDF band with χ² p > 0.001")
 
-let caption = "SBC, N = \(replications), L = \(kept), thin \(thin), warm-up \(warmup), seed \(seed): "
+let caption = (kernelChoice == .gibbs && sdPrior == .halft ? "" : "\(kernelChoice.rawValue), sd ~ \(sdPrior.description); ")
+    + "SBC, N = \(replications), L = \(kept), thin \(thin), warm-up \(warmup), seed \(seed): "
     + "F̂(z) − z of the fractional ranks (line) and the simultaneous 95% band (shaded; Säilynoja et al. 2022, γ = "
     + String(format: "%.4f", band.gamma) + ")"
 try ecdfFigure(panels, columns: 4, caption: caption).write(toFile: figurePath, atomically: true, encoding: .utf8)
