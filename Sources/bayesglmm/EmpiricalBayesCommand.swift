@@ -12,10 +12,10 @@ struct EmpiricalBayesCommand: ParsableCommand {
             Maximises the Laplace approximation of the marginal likelihood
             (glmer's default nAGQ = 1): first over the standard deviations with
             the fixed effects found jointly with the effects, then over both,
-            by GSL's Nelder–Mead simplex; the effects' conditional modes by
-            penalised iteratively reweighted least squares on a sparse Cholesky
-            factor (CHOLMOD). Reports the fixed effects with standard errors
-            (from the finite-difference Hessian, as glmer), the standard
+            by GSL's BFGS on the exact gradient; the effects' conditional modes
+            by penalised iteratively reweighted least squares on a sparse
+            Cholesky factor (CHOLMOD). Reports the fixed effects with standard
+            errors (from the Hessian, as glmer's vcov), the standard
             deviations, the conditional mode and SD of every effect, the
             log-likelihood, AIC, BIC, deviance and glmer's convergence and
             "boundary (singular) fit" messages.
