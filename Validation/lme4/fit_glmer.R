@@ -37,27 +37,8 @@ data_dir    <- "Validation/lme4/data"
 for (d in c(fixture_dir, results_dir, data_dir))
   dir.create(path(d), recursive = TRUE, showWarnings = FALSE)
 
-## ---- JSON with full precision -------------------------------------------
-# Numbers are formatted with sprintf("%.17g") (17 significant digits always
-# round-trip an IEEE double) and spliced in verbatim, so nothing depends on
-# jsonlite's digits handling. Non-finite numbers become null.
-num <- function(x) {
-  x <- as.numeric(x)
-  if (length(x) != 1L) stop("num(): expected a scalar")
-  structure(if (is.finite(x)) sprintf("%.17g", x) else "null", class = "json")
-}
-
-to_json <- function(x) {
-  # Recursively replace numeric scalars by verbatim JSON text.
-  conv <- function(v) {
-    if (inherits(v, "json")) return(v)
-    if (is.list(v)) return(lapply(v, conv))
-    if (is.numeric(v) && length(v) == 1L && !is.integer(v)) return(num(v))
-    v
-  }
-  toJSON(conv(x), auto_unbox = TRUE, json_verbatim = TRUE, pretty = TRUE,
-         null = "null", na = "null")
-}
+## ---- JSON with full precision: num(), to_json() ----------------------------
+source(path("Validation/lme4/json.R"))
 
 ## ---- one fit -> one JSON ---------------------------------------------------
 fit_case <- function(case, formula_text, data, data_rel, out_rel,

@@ -42,25 +42,11 @@ formula_text <- args[[2]]
 out_path <- args[[3]]
 case <- if (length(args) == 4L) args[[4]] else sub("\\.csv$", "", basename(csv))
 
-## ---- JSON with full precision (as fit_glmer.R) ------------------------------
-num1 <- function(x) if (is.finite(x)) sprintf("%.17g", x) else "null"
-num <- function(x) {
-  x <- as.numeric(x)
-  if (length(x) != 1L) stop("num(): expected a scalar")
-  structure(num1(x), class = "json")
-}
+## ---- JSON with full precision: num(), to_json() (shared with fit_glmer.R) --
+script <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
+source(file.path(dirname(script), "json.R"))
 numv <- function(x) ifelse(is.finite(x), sprintf("%.17g", x), "null")  # vectorised
 jstr <- function(s) paste0('"', gsub('"', '\\\\"', gsub("\\\\", "\\\\\\\\", s)), '"')
-to_json <- function(x) {
-  conv <- function(v) {
-    if (inherits(v, "json")) return(v)
-    if (is.list(v)) return(lapply(v, conv))
-    if (is.numeric(v) && length(v) == 1L && !is.integer(v)) return(num(v))
-    v
-  }
-  toJSON(conv(x), auto_unbox = TRUE, json_verbatim = TRUE, pretty = TRUE,
-         null = "null", na = "null")
-}
 
 ## ---- data ------------------------------------------------------------------
 form <- as.formula(formula_text)

@@ -109,7 +109,10 @@ public struct EmpiricalBayesFit: Sendable {
             || (second.value.isFinite && second.gradient.allSatisfy { abs($0) < 100 * 1e-8 * abs(scale) })
         if !converged {
             let simplex = try NelderMead(tolerance: 1e-6, maximumRestarts: 2).minimize(
-                { (x: [Double]) throws(InputError) -> Double in try devianceAndGradient(laplace, x, terms: k).value },
+                { (x: [Double]) throws(InputError) -> Double in
+                    // The deviance alone: Nelder–Mead has no use for the gradient.
+                    -2 * (try laplace.logLikelihood(coefficients: Array(x[k...]), standardDeviations: x[..<k].map { abs($0) }))
+                },
                 start: second.value.isFinite ? optimum : start,
                 step: optimum.map { max(0.05 * abs($0), 0.01) })
             evaluations += simplex.evaluations

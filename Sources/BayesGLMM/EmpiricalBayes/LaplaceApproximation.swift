@@ -31,7 +31,6 @@ public final class LaplaceApproximation {
     let levelIndex: [[Int32]]
     let entries: Int
     let columnStart: [Int32]
-    let rowIndex: [Int32]
     let logChoose: [Double]
 
     public private(set) var modes: [Double]
@@ -50,8 +49,6 @@ public final class LaplaceApproximation {
     private var sensitivity: Sensitivity?
     public private(set) var logDeterminant = 0.0
     public private(set) var iterations = 0
-    /// Numeric factorisations of A so far, the fitter's main cost.
-    public private(set) var factorizations = 0
 
     public init(design: Design) throws(InputError) {
         self.design = design
@@ -83,7 +80,6 @@ public final class LaplaceApproximation {
         }
         entries = rows.count
         columnStart = starts
-        rowIndex = rows
         var diagonal: [Int32] = [], pairs: [Int32] = []
         for i in 0..<design.cellCount {
             let levels = terms.indices.map { offsets[$0] + Int(terms[$0].levelOfCell[i]) }
@@ -201,7 +197,6 @@ public final class LaplaceApproximation {
                 }
             }
             try cholesky.factorize(values: values)
-            factorizations += 1
             var stepU: [Double], stepBeta = [Double](repeating: 0, count: p)
             var decrement: Double
             if jointly && p > 0 {
@@ -239,10 +234,7 @@ public final class LaplaceApproximation {
             }
         }
         // A at the mode, for its determinant.
-        if !factorIsCurrent {
-            try cholesky.factorize(values: assemble(mu: current.mu, sigma: sigma).values)
-            factorizations += 1
-        }
+        if !factorIsCurrent { try cholesky.factorize(values: assemble(mu: current.mu, sigma: sigma).values) }
         logDeterminant = cholesky.logDeterminant
         modes = u
         return Evaluation(logLikelihood: current.value - 0.5 * logDeterminant, coefficients: beta,
