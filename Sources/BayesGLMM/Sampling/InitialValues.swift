@@ -67,12 +67,6 @@ public enum InitialValues: Sendable {
         }
     }
 
-    /// A start of the Pólya–Gamma Gibbs sampler.
-    func state(for design: Design, using generator: Generator) -> PolyaGammaGibbs.State {
-        let s = start(for: design, using: generator)
-        return .init(coefficients: s.coefficients, effects: s.effects, standardDeviations: s.standardDeviations)
-    }
-
     /// A start for `design` drawn with `generator`, as documented above.
     func start(for design: Design, using generator: Generator) -> Start {
         switch self {

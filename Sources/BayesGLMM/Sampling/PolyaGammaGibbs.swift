@@ -97,10 +97,7 @@ public struct PolyaGammaGibbs: SamplingKernel {
         scalePriors = design.randomTerms.map { priors.scale($0.name) }
     }
 
-    public var parameterNames: [String] {
-        design.fixedNames + design.randomTerms.map { "sd(\($0.name))" }
-            + design.randomTerms.flatMap { term in term.levels.map { "r(\(term.name))[\($0)]" } }
-    }
+    public var parameterNames: [String] { design.parameterNames }
 
     public func values(of state: State) -> [Double] {
         state.coefficients + state.standardDeviations + state.effects.flatMap { $0 }
@@ -115,15 +112,9 @@ public struct PolyaGammaGibbs: SamplingKernel {
     /// (`ScalePrior.clamped`) and its effects scaled with it, keeping uₖ/σₖ:
     /// the slice steps must start where the density is positive.
     public func initialState(using generator: Generator) -> State {
-        var state = initialValues.state(for: design, using: generator)
-        for k in scalePriors.indices {
-            let sigma = state.standardDeviations[k]
-            let inside = scalePriors[k].clamped(sigma)
-            guard inside != sigma else { continue }
-            state.standardDeviations[k] = inside
-            state.effects[k] = state.effects[k].map { $0 * inside / sigma }
-        }
-        return state
+        let start = initialValues.start(for: design, using: generator).inside(scalePriors)
+        return State(coefficients: start.coefficients, effects: start.effects,
+                     standardDeviations: start.standardDeviations)
     }
 
     public func step(_ state: State, using generator: Generator) -> (State, Info) {
