@@ -4,8 +4,10 @@ import Foundation
 /// The link of a binomial model: pᵢ = F(ηᵢ) for the linear predictor ηᵢ,
 /// with F the inverse link (a distribution function).
 ///
-/// Only the logit has a Pólya–Gamma augmentation (Polson, Scott & Windle
-/// 2013); the others are sampled by `MetropolisWithinGibbs` on the exact
+/// The logit has the Pólya–Gamma augmentation (Polson, Scott & Windle
+/// 2013) and the probit Albert & Chib's (1993) truncated-normal one, both
+/// sampled by `PolyaGammaGibbs` (`PolyaGammaGibbs.Augmentation`); any link,
+/// cloglog included, is sampled by `MetropolisWithinGibbs` on the exact
 /// likelihood.
 public enum Link: String, Sendable, Equatable, CaseIterable, CustomStringConvertible {
     /// F(η) = 1/(1 + e^(−η)), the logistic distribution function.
@@ -54,6 +56,27 @@ public enum Link: String, Sendable, Equatable, CaseIterable, CustomStringConvert
             }
             if n > y { sum -= (n - y) * m }
             return sum
+        }
+    }
+
+    /// The inverse link, the success probability F(η):
+    ///
+    /// - logit: 1/(1 + e^(−η)), as e^η/(1 + e^η) for η < 0 (no overflow of
+    ///   e^(−η));
+    /// - probit: Φ(η) = erfc(−η/√2)/2 (the C library's erfc, exact at 0 and
+    ///   ±∞), in relative precision in the lower tail;
+    /// - cloglog: 1 − exp(−e^η) = −expm1(−e^η), in relative precision for
+    ///   small e^η.
+    public func probability(_ eta: Double) -> Double {
+        switch self {
+        case .logit:
+            if eta >= 0 { return 1 / (1 + exp(-eta)) }
+            let e = exp(eta)
+            return e / (1 + e)
+        case .probit:
+            return 0.5 * erfc(-eta * 0.7071067811865476)
+        case .cloglog:
+            return -expm1(-exp(eta))
         }
     }
 

@@ -3,13 +3,17 @@ import Foundation
 import Variates
 
 /// The Pólya–Gamma Gibbs sampler for a logistic mixed model over binomial
-/// cells (Polson, Scott & Windle 2013).
+/// cells (Polson, Scott & Windle 2013), and with `augmentation:
+/// .albertChib` the same sampler for the probit link (Albert & Chib 1993).
 ///
 /// Model: cell i has yᵢ successes in nᵢ trials, ψᵢ = xᵢ'β + Σₖ uₖ[jₖ(i)],
 /// uₖ ~ N(0, σₖ²), β ~ N(m, diag(s²)), σₖ ~ its `ScalePrior`. One sweep:
 ///
-/// 1. ωᵢ ~ PG(nᵢ, ψᵢ): given ω the likelihood is Gaussian in ψ,
-///    exp(κᵢψᵢ − ωᵢψᵢ²/2) with κᵢ = yᵢ − nᵢ/2.
+/// 1. Augment, so that the likelihood is Gaussian in ψ,
+///    exp(κᵢψᵢ − ωᵢψᵢ²/2) (`Augmentation`): for the logit ωᵢ ~ PG(nᵢ, ψᵢ)
+///    and κᵢ = yᵢ − nᵢ/2; for the probit one latent zᵢⱼ ~ N(ψᵢ, 1) per
+///    trial, truncated to (0, ∞) for a success and (−∞, 0] for a failure,
+///    and then ωᵢ = nᵢ, κᵢ = Σⱼ zᵢⱼ. Steps 2 and 3 see only (ω, κ).
 /// 2. For each random term k, (β, uₖ) jointly: β from its conditional with uₖ
 ///    integrated out — per level l, with Wₗ = Σωᵢ, Sₗ = Σωᵢxᵢ, Tₗ = Σ(κᵢ − ωᵢoᵢ)
 ///    (o the other terms' contribution) and τ = 1/σₖ²,
@@ -53,8 +57,47 @@ public struct PolyaGammaGibbs: SamplingKernel {
         public var sliceEvaluations: Int
     }
 
+    /// The data augmentation that makes the likelihood Gaussian in the
+    /// linear predictor ψ given the augmented variables: with (ωᵢ, κᵢ) per
+    /// cell, the likelihood of ψᵢ is exp(κᵢψᵢ − ωᵢψᵢ²/2), so that every
+    /// later step of the sweep is the same for either.
+    public enum Augmentation: String, Sendable, Equatable, CaseIterable {
+        /// The logit link (Polson, Scott & Windle 2013): ωᵢ ~ PG(nᵢ, ψᵢ)
+        /// and the constant κᵢ = yᵢ − nᵢ/2, from
+        /// (e^ψ)^y/(1 + e^ψ)^n = 2^(−n) e^(κψ) ∫ e^(−ωψ²/2) PG(ω | n, 0) dω.
+        case polyaGamma
+        /// The probit link (Albert & Chib 1993, JASA 88:669–679): trial j
+        /// of cell i succeeds when zᵢⱼ = ψᵢ + εᵢⱼ > 0, εᵢⱼ ~ N(0, 1), which
+        /// gives P(success) = Φ(ψᵢ). Given ψ the zᵢⱼ are independent
+        /// N(ψᵢ, 1) truncated to (0, ∞) for each of the yᵢ successes and to
+        /// (−∞, 0] for each of the nᵢ − yᵢ failures; given z the likelihood
+        /// of ψᵢ is Πⱼ exp(−(zᵢⱼ − ψᵢ)²/2) ∝ exp(Zᵢψᵢ − nᵢψᵢ²/2), Zᵢ = Σⱼ zᵢⱼ:
+        /// the Gaussian form with ωᵢ = nᵢ and κᵢ = Zᵢ, which is redrawn every
+        /// sweep. A sweep draws Σnᵢ truncated normals (`Generator.normalTail`),
+        /// so its cost grows with the trials, not only the cells.
+        case albertChib
+
+        /// The augmentation for `link`, or nil for a link that has none
+        /// here (cloglog: `MetropolisWithinGibbs` samples it).
+        public init?(link: Link) {
+            switch link {
+            case .logit: self = .polyaGamma
+            case .probit: self = .albertChib
+            case .cloglog: return nil
+            }
+        }
+
+        /// The link this augmentation is exact for.
+        public var link: Link { self == .polyaGamma ? .logit : .probit }
+    }
+
     public let design: Design
     public let priors: Priors
+    /// How step 1 augments: `.polyaGamma` (logit, the default) or
+    /// `.albertChib` (probit).
+    public let augmentation: Augmentation
+    /// The model's link, `augmentation.link`.
+    public var link: Link { augmentation.link }
     /// Draw each σₖ with its effects integrated out (given ω), rather than
     /// from σₖ | uₖ.
     public var collapsesScale = true
@@ -62,7 +105,10 @@ public struct PolyaGammaGibbs: SamplingKernel {
     public var interweaves = true
     /// Where chains start (`initialState(using:)`).
     public var initialValues = InitialValues.prior
+    /// κᵢ = yᵢ − nᵢ/2, constant under the Pólya–Gamma augmentation (under
+    /// Albert–Chib κ is drawn every sweep instead).
     let kappa: [Double]
+    let successes: [Double]
     let trials: [Double]
     /// Per term: the cells of each level (CSR: offsets of length L + 1).
     let memberOffsets: [[Int]]
@@ -71,10 +117,12 @@ public struct PolyaGammaGibbs: SamplingKernel {
     let priorPrecision: [Double]
     let scalePriors: [ScalePrior]
 
-    public init(design: Design, priors: Priors = Priors()) {
+    public init(design: Design, priors: Priors = Priors(), augmentation: Augmentation = .polyaGamma) {
         self.design = design
         self.priors = priors
+        self.augmentation = augmentation
         kappa = zip(design.successes, design.trials).map { $0 - $1 / 2 }
+        successes = design.successes
         trials = design.trials
         var offsets: [[Int]] = [], members: [[Int32]] = []
         for term in design.randomTerms {
@@ -129,12 +177,24 @@ public struct PolyaGammaGibbs: SamplingKernel {
             let u = s.effects[k]
             for i in 0..<n { random[i] += u[Int(term.levelOfCell[i])] }
         }
+        // Step 1: (ω, κ) given ψ.
         var omega = [Double](repeating: 0, count: n)
-        for i in 0..<n {
+        var kappa = self.kappa
+        for i in 0..<n where trials[i] > 0 {
             var psi = random[i]
             for j in 0..<p { psi += x[i * p + j] * s.coefficients[j] }
-            if trials[i] > 0 {
+            switch augmentation {
+            case .polyaGamma:
                 omega[i] = PolyaGamma.draw(shape: trials[i], tilt: psi, using: generator)
+            case .albertChib:
+                // z = ψ + ε with ε > −ψ for a success, z = ψ − ε with ε > ψ
+                // for a failure (ε a standard normal in its upper tail).
+                let y = Int(successes[i]), failures = Int(trials[i]) - y
+                var total = 0.0
+                for _ in 0..<y { total += psi + generator.normalTail(above: -psi) }
+                for _ in 0..<failures { total += psi - generator.normalTail(above: psi) }
+                omega[i] = trials[i]
+                kappa[i] = total
             }
         }
 
