@@ -2,8 +2,9 @@ import ArgumentParser
 import BayesGLMM
 import Foundation
 
-/// `bayesglmm fit`: the full posterior by the Pólya–Gamma Gibbs sampler or
-/// the Metropolis-within-Gibbs fallback.
+/// `bayesglmm fit`: the full posterior by the Gibbs sampler (Pólya–Gamma
+/// augmentation for the logit, Albert–Chib for the probit) or the
+/// Metropolis-within-Gibbs fallback.
 struct Fit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Sample the posterior of a logistic (or probit, cloglog) mixed model.",
@@ -35,13 +36,17 @@ struct Fit: ParsableCommand {
             every start. Validation/RESULTS.md (Initial values) has the
             mixing measured.
 
-            Samplers (--sampler): gibbs is the Pólya–Gamma Gibbs sampler
-            (logit link only); metropolis the adaptive random-walk
-            Metropolis-within-Gibbs sampler on the exact likelihood (any link;
-            its proposal scales adapt during warm-up and are frozen after);
-            auto (the default) takes gibbs for --link logit and metropolis
-            otherwise. --link probit or cloglog starts from the prior unless
-            --init eb is given (the EB fit is of the logit model).
+            Samplers (--sampler): gibbs is the Gibbs sampler with collapsed
+            blocks and interweaving, through Pólya–Gamma augmentation for
+            --link logit and Albert–Chib (truncated-normal) augmentation for
+            --link probit; it has none for cloglog. metropolis is the adaptive
+            random-walk Metropolis-within-Gibbs sampler on the exact likelihood
+            (any link; its proposal scales adapt during warm-up and are frozen
+            after). auto (the default) takes gibbs for logit and probit and
+            metropolis for cloglog (Validation/RESULTS.md, "Albert–Chib for
+            probit", has the probit measurements). --link probit or cloglog
+            starts from the prior unless --init eb is given (the EB fit is of
+            the logit model).
 
             Then: bayesglmm summary DIR
             """)
@@ -67,7 +72,7 @@ struct Fit: ParsableCommand {
         "Where chains start: eb (around an empirical-Bayes fit) or prior.",
         discussion: "Default eb; an EB fit that fails when --init eb was not given falls back to prior."))
     var initialization: Initialization?
-    @Option(help: "The sampler: gibbs, metropolis or auto (gibbs for the logit link, else metropolis).")
+    @Option(help: "The sampler: gibbs, metropolis or auto (gibbs for logit and probit, metropolis for cloglog).")
     var sampler = SamplerChoice.auto
     @Option(help: "The link: logit, probit or cloglog.") var link = LinkChoice.logit
     @Flag(help: "No progress on standard error.") var quiet = false
@@ -81,9 +86,10 @@ struct Fit: ParsableCommand {
         case logit, probit, cloglog
         var link: Link { Link(rawValue: rawValue)! }
     }
-    /// The sampler `--sampler` and `--link` select.
+    /// The sampler `--sampler` and `--link` select: auto is Gibbs wherever
+    /// an augmentation exists (logit, probit), else Metropolis.
     var resolvedSampler: SamplerChoice {
-        sampler == .auto ? (link == .logit ? .gibbs : .metropolis) : sampler
+        sampler == .auto ? (PolyaGammaGibbs.Augmentation(link: link.link) != nil ? .gibbs : .metropolis) : sampler
     }
 
     /// `--init`.
@@ -103,9 +109,10 @@ struct Fit: ParsableCommand {
         if let bad = groups.first(where: { !known.contains($0) }) {
             throw ValidationError("--save takes fixed, sd, effects, interactions or all, got '\(bad)'")
         }
-        if sampler == .gibbs && link != .logit {
-            throw ValidationError("--sampler gibbs needs --link logit (the Pólya–Gamma augmentation exists only for "
-                + "the logit link); use --sampler metropolis or auto for --link \(link.rawValue)")
+        if sampler == .gibbs && PolyaGammaGibbs.Augmentation(link: link.link) == nil {
+            throw ValidationError("--sampler gibbs needs --link logit or probit (the Gibbs sampler has a data "
+                + "augmentation for those two only: Pólya–Gamma, Albert–Chib); use --sampler metropolis or auto "
+                + "for --link \(link.rawValue)")
         }
     }
 
@@ -129,8 +136,12 @@ struct Fit: ParsableCommand {
                 return kernel
             }
         default:
+            // validate() has ruled out gibbs for a link without augmentation.
+            guard let augmentation = PolyaGammaGibbs.Augmentation(link: link.link) else {
+                throw ValidationError("--sampler gibbs: no augmentation for --link \(link.rawValue)")
+            }
             try sample(design: design, priors: priors, stop: stop) { start in
-                var kernel = PolyaGammaGibbs(design: design, priors: priors)
+                var kernel = PolyaGammaGibbs(design: design, priors: priors, augmentation: augmentation)
                 kernel.initialValues = start
                 return kernel
             }
@@ -175,20 +186,27 @@ struct Fit: ParsableCommand {
         let origin = try startingPoint(design)
         let kernel = make(origin.values)
         let settings = ChainSettings(chains: chains, warmup: warmup, draws: draws, thin: thin, seed: seed)
-        let method: [String: Any] = [
+        var method: [String: Any] = [
             "sampler": resolvedSampler.rawValue, "link": link.rawValue,
-            "sampler_description": resolvedSampler == .gibbs
-                ? "Pólya–Gamma Gibbs (collapsed fixed effects and SDs, interweaving)"
-                : "adaptive random-walk Metropolis-within-Gibbs (exact likelihood; scales adapted in warm-up, then frozen)",
+            "sampler_description": resolvedSampler == .metropolis
+                ? "adaptive random-walk Metropolis-within-Gibbs (exact likelihood; scales adapted in warm-up, then frozen)"
+                : link == .probit
+                ? "Albert–Chib Gibbs (truncated-normal augmentation; collapsed fixed effects and SDs, interweaving)"
+                : "Pólya–Gamma Gibbs (collapsed fixed effects and SDs, interweaving)",
         ]
+        if resolvedSampler == .gibbs {
+            method["augmentation"] = link == .probit ? "albert_chib" : "polya_gamma"
+        }
         let record = FitRecord(design: design, priors: priors, settings: settings, saved: keep.map { names[$0] },
                                names: names, directory: directory,
                                initialization: origin.record.merging(method) { current, _ in current })
         try record.write(status: "running", outcomes: [], seconds: 0)
 
         let comments = [
-            "BayesGLMM 0.1.0: " + (resolvedSampler == .gibbs ? "Pólya–Gamma Gibbs sampler"
-                                   : "Metropolis-within-Gibbs sampler, link = \(link.rawValue)"),
+            "BayesGLMM 0.1.0: " + (resolvedSampler == .metropolis
+                                   ? "Metropolis-within-Gibbs sampler, link = \(link.rawValue)"
+                                   : link == .probit ? "Albert–Chib Gibbs sampler, link = probit"
+                                   : "Pólya–Gamma Gibbs sampler"),
             "model = \(design.formula)",
             "data = \(design.source)",
             "num_warmup = \(warmup)", "num_samples = \(draws)", "thin = \(thin)", "seed = \(seed)",
@@ -332,7 +350,8 @@ struct FitRecord {
     let names: [String]
     let directory: URL
     /// "init" and, for an EB start, "init_eb" (the fit's estimates and
-    /// time); "sampler", "link" and "sampler_description".
+    /// time); "sampler", "link", "sampler_description" and, for Gibbs,
+    /// "augmentation" (polya_gamma or albert_chib).
     let initialization: [String: Any]
 
     func write(status: String, outcomes: [Chains.Outcome], seconds: Double) throws {

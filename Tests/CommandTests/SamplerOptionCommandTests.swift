@@ -17,18 +17,35 @@ import Testing
         let run = try SamplerOptionCommandTests.fit("sampler-auto-logit", [])
         #expect(run.status == 0, "\(run.error)")
         #expect(run.record?["sampler"] as? String == "gibbs")
+        #expect(run.record?["augmentation"] as? String == "polya_gamma")
         #expect(run.record?["link"] as? String == "logit")
         let outcomes = try #require(run.record?["outcomes"] as? [[String: Any]])
         #expect(outcomes.allSatisfy { $0["acceptance"] == nil })
     }
 
-    @Test func probitRunsMetropolisAndRecordsAcceptance() throws {
+    @Test func autoIsAlbertChibGibbsForProbit() throws {
         let run = try SamplerOptionCommandTests.fit("sampler-auto-probit", ["--link", "probit"])
         #expect(run.status == 0, "\(run.error)")
         #expect(run.record?["status"] as? String == "complete")
-        #expect(run.record?["sampler"] as? String == "metropolis")
+        #expect(run.record?["sampler"] as? String == "gibbs")
+        #expect(run.record?["augmentation"] as? String == "albert_chib")
         #expect(run.record?["link"] as? String == "probit")
         #expect(run.record?["init"] as? String == "prior")    // the EB fit is of the logit model
+        let outcomes = try #require(run.record?["outcomes"] as? [[String: Any]])
+        #expect(outcomes.count == 2 && outcomes.allSatisfy { $0["acceptance"] == nil })
+        let forced = try SamplerOptionCommandTests.fit("sampler-gibbs-probit", ["--sampler", "gibbs", "--link", "probit"])
+        #expect(forced.status == 0, "\(forced.error)")
+        #expect(forced.record?["augmentation"] as? String == "albert_chib")
+    }
+
+    @Test func probitMetropolisRecordsAcceptance() throws {
+        let run = try SamplerOptionCommandTests.fit("sampler-metropolis-probit", ["--sampler", "metropolis",
+                                                                                "--link", "probit"])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.record?["status"] as? String == "complete")
+        #expect(run.record?["sampler"] as? String == "metropolis")
+        #expect(run.record?["augmentation"] == nil)
+        #expect(run.record?["link"] as? String == "probit")
         let outcomes = try #require(run.record?["outcomes"] as? [[String: Any]])
         #expect(outcomes.count == 2)
         for outcome in outcomes {
@@ -51,10 +68,14 @@ import Testing
         #expect(forced.record?["link"] as? String == "logit")
     }
 
-    @Test func gibbsWithProbitExitsWithTwo() throws {
-        let run = try SamplerOptionCommandTests.fit("sampler-gibbs-probit", ["--sampler", "gibbs", "--link", "probit"])
+    @Test func gibbsWithCloglogExitsWithTwo() throws {
+        let run = try SamplerOptionCommandTests.fit("sampler-gibbs-cloglog", ["--sampler", "gibbs", "--link", "cloglog"])
         #expect(run.status == 2, "\(run.error)")
-        #expect(run.error.contains("--sampler gibbs needs --link logit"), "\(run.error)")
+        #expect(run.error.contains("--sampler gibbs needs --link logit or probit"), "\(run.error)")
+        #expect(run.record == nil)
+        let auto = try SamplerOptionCommandTests.fit("sampler-auto-cloglog", ["--link", "cloglog"])
+        #expect(auto.status == 0, "\(auto.error)")
+        #expect(auto.record?["sampler"] as? String == "metropolis")
         let bogus = try SamplerOptionCommandTests.fit("sampler-bogus", ["--link", "logistic"])
         #expect(bogus.status == 2, "\(bogus.error)")
         #expect(bogus.error.contains("--link"), "\(bogus.error)")

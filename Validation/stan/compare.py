@@ -4,6 +4,8 @@ made by fit_stan.R) against `bayesglmm fit` on the same CSV, per parameter:
 posterior means and sds and |difference| / sqrt(mcse_stan^2 + mcse_ours^2).
 
     python3 Validation/stan/compare.py verbagg   # fits with bayesglmm, then compares
+    BAYESGLMM=path/to/bayesglmm NO_BUILD=1 python3 Validation/stan/compare.py probit --sampler gibbs
+      # another binary; options after the case go to `bayesglmm fit` (and name the output directory)
 
 Priors, matched to rstanarm's defaults: decov on the SDs, which for a single
 random intercept is an exponential(1) prior on the SD (--prior 'sd ~
@@ -46,11 +48,12 @@ def autoscaled(data, names):
 
 def main():
     case = sys.argv[1] if len(sys.argv) > 1 else "verbagg"
+    extra = sys.argv[2:]
     data, formula = CASES[case]
     stan = json.load(open(f"Validation/stan/results/{case}.json"))["parameters"]
-    out = f"Validation/stan/out/{case}-bayesglmm"
+    out = f"Validation/stan/out/{case}-bayesglmm" + "".join("-" + a.lstrip("-") for a in extra)
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    binary = ".build/release/bayesglmm"
+    binary = os.environ.get("BAYESGLMM", ".build/release/bayesglmm")
     if not os.environ.get("NO_BUILD"):
         subprocess.run(["swift", "build", "-c", "release", "--product", "bayesglmm"], check=True)
     # With no predictors rstanarm's intercept prior, normal(0, 2.5), is on our
@@ -63,7 +66,7 @@ def main():
     start = time.time()
     subprocess.run([binary, "fit", data, "--formula", formula, "--out", out, "--chains", "4",
                     "--warmup", "1000", "--draws", "1000", "--seed", "1", "--quiet",
-                    "--save", "all"] + priors + (["--link", LINKS[case]] if case in LINKS else []), check=True)
+                    "--save", "all"] + priors + (["--link", LINKS[case]] if case in LINKS else []) + extra, check=True)
     seconds = time.time() - start
     names = list(stan.keys())
     summary = subprocess.run([binary, "summary", out, "--mcse", "--format", "json", "--variables", ",".join(names)],
