@@ -6,10 +6,13 @@ import Variates
 /// pair observed with 2 or 3 binary trials (3 when client + stylist is even),
 /// one covariate x ~ N(0, 1) per row, drawn once from stream (seed, 0, 1) and
 /// then held fixed; the formula
-/// `y ~ x + (1|client) + (1|stylist) + (1|client:stylist)`.
+/// `y ~ x + (1|client) + (1|stylist) + (1|client:stylist)` with `link`
+/// (logit by default, or probit).
 struct CalibrationModel: Sendable {
     let design: Design
     let priors: Priors
+    /// The data are drawn through this link, and the sampler fits it.
+    let link: Link
     /// The quantities ranked, with how to read them from (β, u, σ).
     let quantities: [Quantity]
 
@@ -53,7 +56,8 @@ struct CalibrationModel: Sendable {
         }
     }
 
-    init(clients: Int, stylists: Int, seed: UInt64, sdPrior: SDPrior = .halft) throws {
+    init(clients: Int, stylists: Int, seed: UInt64, sdPrior: SDPrior = .halft, link: Link = .logit) throws {
+        self.link = link
         let g = try Generator(seed: seed, chain: 0, stream: 1)
         var clientCodes: [Int32] = [], stylistCodes: [Int32] = [], x: [Double] = [], y: [Double] = []
         for c in 0..<clients {
@@ -132,13 +136,16 @@ struct CalibrationModel: Sendable {
         return (coefficients, effects, sds)
     }
 
-    /// y ~ p(y | θ): binomial successes per cell.
+    /// y ~ p(y | θ): binomial successes per cell, success probability
+    /// F(ψ) for the model's link. (The logit keeps the expression of the
+    /// earlier runs, so that their y, to the last bit, and ranks are
+    /// unchanged.)
     func drawData(coefficients: [Double], effects: [[Double]], _ g: Generator) -> [Double] {
         (0..<design.cellCount).map { i in
             var psi = 0.0
             for (j, x) in design.fixedRow(i).enumerated() { psi += x * coefficients[j] }
             for (k, term) in design.randomTerms.enumerated() { psi += effects[k][Int(term.levelOfCell[i])] }
-            let p = 1 / (1 + exp(-psi))
+            let p = link == .logit ? 1 / (1 + exp(-psi)) : link.probability(psi)
             var y = 0.0
             for _ in 0..<Int(design.trials[i]) where g.uniform() < p { y += 1 }
             return y
@@ -149,7 +156,8 @@ struct CalibrationModel: Sendable {
 /// The sampler under calibration.
 enum KernelChoice: String, Sendable {
     /// `PolyaGammaGibbs`: conjugate steps, a slice step for σ under a
-    /// non-conjugate prior (the "mixed kernel").
+    /// non-conjugate prior (the "mixed kernel"); for the probit link with
+    /// Albert & Chib's (1993) augmentation.
     case gibbs
     /// `MetropolisWithinGibbs`: adaptive random-walk Metropolis on the exact
     /// likelihood, adaptation during warm-up only.
@@ -182,10 +190,13 @@ func replicate(_ model: CalibrationModel, kernel choice: KernelChoice, seed: UIn
                                       standardDeviations: truth.sds) }
     switch choice {
     case .gibbs:
-        return rank(PolyaGammaGibbs(design: design, priors: model.priors), q, trueValues, g,
+        guard let augmentation = PolyaGammaGibbs.Augmentation(link: model.link) else {
+            fatalError("the Gibbs kernel has no augmentation for the \(model.link) link")
+        }
+        return rank(PolyaGammaGibbs(design: design, priors: model.priors, augmentation: augmentation), q, trueValues, g,
                     warmup: warmup, thin: thin, kept: kept, keepDraws: keepDraws)
     case .metropolis:
-        return rank(MetropolisWithinGibbs(design: design, priors: model.priors), q, trueValues, g,
+        return rank(MetropolisWithinGibbs(design: design, priors: model.priors, link: model.link), q, trueValues, g,
                     warmup: warmup, thin: thin, kept: kept, keepDraws: keepDraws)
     }
 }

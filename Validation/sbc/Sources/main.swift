@@ -1,12 +1,13 @@
 // Simulation-based calibration (Talts et al. 2018) of the Pólya–Gamma Gibbs
 // sampler (or, with --kernel metropolis, the Metropolis-within-Gibbs
-// fallback) on a crossed logistic mixed model; see Validation/sbc/README.md.
+// fallback) on a crossed logistic mixed model, or with --link probit a
+// probit one (Gibbs: Albert–Chib augmentation); see Validation/sbc/README.md.
 //
 //     swift build -c release --scratch-path .build-sbc --product Calibration
 //     nice -n 10 .build-sbc/release/Calibration [--replications 1000] [--seed 20261125]
 //         [--warmup 200] [--thin T] [--pilot 24] [--clients 8] [--stylists 5]
 //         [--band-simulations 10000] [--svg path] [--kernel gibbs|metropolis]
-//         [--sd-prior halft|exponential] [--max-thin 64]
+//         [--sd-prior halft|exponential] [--link logit|probit] [--max-thin 64]
 //
 // Each replication r draws θ from the prior and y | θ, runs the sampler from
 // its overdispersed start on stream (seed, chain: r, stream: 0) and ranks the
@@ -45,6 +46,11 @@ func choice<T: RawRepresentable>(_ name: String, _ fallback: T) -> T where T.Raw
 }
 let kernelChoice: KernelChoice = choice("kernel", .gibbs)
 let sdPrior: CalibrationModel.SDPrior = choice("sd-prior", .halft)
+let link: Link = choice("link", .logit)
+guard link != .cloglog else {
+    FileHandle.standardError.write("Calibration: --link takes logit or probit\n".data(using: .utf8)!)
+    exit(2)
+}
 let replications = option("replications", 1000)
 let seed = UInt64(option("seed", 20261125))
 // The Metropolis kernel adapts during warm-up (then freezes): it needs
@@ -60,20 +66,23 @@ let pilotCount = option("pilot", 100)
 let bandSimulations = option("band-simulations", 10_000)
 let clients = option("clients", 8), stylists = option("stylists", 5)
 // sbc-ecdf.svg for the default run; sbc-ecdf-metropolis.svg, -mixed.svg
-// (Gibbs with the slice step for σ), -metropolis-exponential.svg otherwise.
+// (Gibbs with the slice step for σ), -metropolis-exponential.svg otherwise;
+// with --link probit a -probit suffix (sbc-ecdf-probit.svg, …).
 let figureName: String = {
+    let stem: String
     switch (kernelChoice, sdPrior) {
-    case (.gibbs, .halft): "sbc-ecdf.svg"
-    case (.gibbs, .exponential): "sbc-ecdf-mixed.svg"
-    case (.metropolis, .halft): "sbc-ecdf-metropolis.svg"
-    case (.metropolis, .exponential): "sbc-ecdf-metropolis-exponential.svg"
+    case (.gibbs, .halft): stem = "sbc-ecdf"
+    case (.gibbs, .exponential): stem = "sbc-ecdf-mixed"
+    case (.metropolis, .halft): stem = "sbc-ecdf-metropolis"
+    case (.metropolis, .exponential): stem = "sbc-ecdf-metropolis-exponential"
     }
+    return stem + (link == .logit ? "" : "-\(link.rawValue)") + ".svg"
 }()
 let figurePath = options["svg"] ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent(figureName).path
 
 let started = Date()
-let model = try CalibrationModel(clients: clients, stylists: stylists, seed: seed, sdPrior: sdPrior)
+let model = try CalibrationModel(clients: clients, stylists: stylists, seed: seed, sdPrior: sdPrior, link: link)
 let quantities = model.quantities
 let q = quantities.count
 
@@ -82,8 +91,9 @@ func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating
 func fmt(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", v) }
 
 print("Simulation-based calibration of \(kernelChoice.typeName)"
-      + (kernelChoice == .gibbs && sdPrior != .halft ? " (slice step for σ)" : ""))
-print("  model      \(CalibrationModel.formula)")
+      + (kernelChoice == .gibbs && sdPrior != .halft ? " (slice step for σ)" : "")
+      + (kernelChoice == .gibbs && link == .probit ? " (Albert–Chib augmentation)" : ""))
+print("  model      \(CalibrationModel.formula)" + (link == .logit ? "" : ", link \(link.rawValue)"))
 print("  design     \(clients) clients x \(stylists) stylists, 2-3 binary trials per pair "
       + "(\(model.design.rowsUsed) rows, \(model.design.cellCount) cells), x ~ N(0,1) per row, fixed")
 print("  priors     (Intercept), x ~ normal(0, 1); every sd ~ \(sdPrior.description)")
@@ -174,7 +184,7 @@ for (t, ess) in pilotLog {
     print("| \(t) | " + ess.map { fmt($0, 1) }.joined(separator: " | ") + " |")
 }
 if let last = pilotLog.last, options["thin"] == nil, !last.1.allSatisfy({ $0 >= essTarget * iidReference }) {
-    print(kernelChoice == .gibbs && sdPrior == .halft && maxThin == 64
+    print(kernelChoice == .gibbs && sdPrior == .halft && link == .logit && maxThin == 64
           ? "(thin capped at \(thin): from about thin 8 on the medians scatter around the independent-draw value)"
           : "(thin capped at \(thin) before every median reached the independent-draw value)")
 }
@@ -237,7 +247,8 @@ print("")
 print("Verdict: \(allPass ? "PASS" : "FAIL") — \(rows.filter(\.pass).count) of \(rows.count) quantities inside the "
       + "simultaneous 95% ECDF band with χ² p > 0.001")
 
-let caption = (kernelChoice == .gibbs && sdPrior == .halft ? "" : "\(kernelChoice.rawValue), sd ~ \(sdPrior.description); ")
+let caption = (kernelChoice == .gibbs && sdPrior == .halft && link == .logit ? ""
+               : "\(kernelChoice.rawValue), sd ~ \(sdPrior.description)" + (link == .logit ? "" : ", \(link.rawValue) link") + "; ")
     + "SBC, N = \(replications), L = \(kept), thin \(thin), warm-up \(warmup), seed \(seed): "
     + "F̂(z) − z of the fractional ranks (line) and the simultaneous 95% band (shaded; Säilynoja et al. 2022, γ = "
     + String(format: "%.4f", band.gamma) + ")"
