@@ -73,6 +73,35 @@ import Variates
         }
     }
 
+    /// `Link.score` against central differences of the log-likelihood, and
+    /// `Link.information` against −E ℓ″: ℓ is linear in y, so the expected
+    /// second derivative is ℓ″ at y = nF(η), also by differences.
+    @Test(arguments: Link.allCases)
+    func scoreAndInformationMatchDifferences(_ link: Link) {
+        let h = 1e-4
+        func l(_ y: Double, _ n: Double, _ eta: Double) -> Double {
+            link.logLikelihood(successes: y, trials: n, linearPredictor: eta)
+        }
+        for eta in stride(from: -3.0, through: 2.0, by: 0.5) {
+            let p = exp(MetropolisTests.direct(link, 1, 1, eta))
+            for (y, n) in [(0.0, 1.0), (1.0, 1.0), (2.0, 5.0), (3.0, 3.0)] {
+                let difference = (l(y, n, eta + h) - l(y, n, eta - h)) / (2 * h)
+                let score = link.score(successes: y, trials: n, linearPredictor: eta)
+                #expect(abs(score - difference) <= 1e-7 * max(1, abs(score)), "\(link) y=\(y) n=\(n) η=\(eta)")
+                let expected = n * p
+                let second = (l(expected, n, eta + h) - 2 * l(expected, n, eta) + l(expected, n, eta - h)) / (h * h)
+                let information = link.information(trials: n, linearPredictor: eta)
+                #expect(abs(information + second) <= 1e-5 * max(1, information), "\(link) n=\(n) η=\(eta)")
+            }
+        }
+        // Finite, and of the right sign, far into both tails.
+        for eta in [-1e3, -40.0, 40, 1e3] {
+            #expect(link.information(trials: 2, linearPredictor: eta).isFinite)
+            #expect(link.score(successes: 1, trials: 1, linearPredictor: eta) >= 0)
+            #expect(link.score(successes: 0, trials: 1, linearPredictor: eta) <= 0)
+        }
+    }
+
     // MARK: The kernel
 
     /// Mean, its MCSE and R-hat of one parameter's draws.
@@ -141,7 +170,7 @@ import Variates
         #expect(state.adaptation.sweeps == 1000 && state.adaptation.isAdapting)
         state = kernel.endWarmup(state)
         let frozen = state.adaptation
-        var fixed = 0.0, effects = [0.0, 0.0], centred = [0.0, 0.0], nonCentred = [0.0, 0.0]
+        var fixed = 0.0, effects = [0.0, 0.0], centred = [0.0, 0.0], joint = [0.0, 0.0]
         let sweeps = 1000
         for _ in 0..<sweeps {
             let (next, info) = kernel.step(state, using: generator)
@@ -151,7 +180,7 @@ import Variates
             for k in 0..<2 {
                 effects[k] += info.effectAcceptance[k] / Double(sweeps)
                 centred[k] += info.scaleAcceptance[k] / Double(sweeps)
-                nonCentred[k] += info.nonCentredScaleAcceptance[k] / Double(sweeps)
+                joint[k] += info.jointScaleAcceptance[k] / Double(sweeps)
             }
         }
         let band = 0.15...0.6
@@ -159,9 +188,9 @@ import Variates
         for k in 0..<2 {
             #expect(band.contains(effects[k]), "term \(k) effects acceptance \(effects[k])")
             #expect(band.contains(centred[k]), "term \(k) centred log σ acceptance \(centred[k])")
-            #expect(band.contains(nonCentred[k]), "term \(k) non-centred log σ acceptance \(nonCentred[k])")
+            #expect(band.contains(joint[k]), "term \(k) joint log σ acceptance \(joint[k])")
         }
-        print("acceptance: β \(fixed), effects \(effects), centred σ \(centred), non-centred σ \(nonCentred)")
+        print("acceptance: β \(fixed), effects \(effects), centred σ \(centred), joint σ \(joint)")
     }
 
     /// A bounded-uniform prior on σ that the default start (σ uniform on

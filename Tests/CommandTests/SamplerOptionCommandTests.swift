@@ -51,7 +51,7 @@ import Testing
         for outcome in outcomes {
             let acceptance = try #require(outcome["acceptance"] as? [String: Double])
             #expect(Set(acceptance.keys) == ["fixed", "r(client)", "r(stylist)", "sd(client)", "sd(stylist)",
-                                             "sd(client) non-centred", "sd(stylist) non-centred"])
+                                             "sd(client) joint", "sd(stylist) joint"])
             #expect(acceptance.values.allSatisfy { (0...1).contains($0) })
         }
     }

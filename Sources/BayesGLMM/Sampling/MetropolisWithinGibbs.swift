@@ -25,11 +25,16 @@ import Variates
 ///    by an exact draw (`translate`) that leaves η unchanged.
 /// 3. For each term, log σₖ = t by a random walk t' = t + gₖz (centred:
 ///    the target is p(σ)·σ·N(uₖ | 0, σ²I), the σ from the change of
-///    variable to t), then, when `interweaves`, again with the effects
-///    moving with it, uₖ' = uₖσ'/σ (non-centred: uₖ/σₖ fixed, the target is
-///    p(y | u)·p(σ)·σ). The centred step alone sticks when the levels carry
-///    little information (Papaspiliopoulos, Roberts & Sköld 2007); the
-///    non-centred one moves there, as the PG sampler's interweaving does.
+///    variable to t), then, when `jointScaleSteps`, again with the effects
+///    moving with it (`jointStep`): each uₖₗ keeps its standardised place
+///    in a Gaussian approximation of its conditional, which for a level
+///    without data is uₖₗ' = uₖₗσ'/σ (non-centred) and for a level whose
+///    data dominate is uₖₗ' ≈ uₖₗ (centred). The centred step alone sticks
+///    when the levels carry little information, the non-centred one when
+///    they carry much (Papaspiliopoulos, Roberts & Sköld 2007); the joint
+///    step moves in both, and in the mixtures of the two that crossed
+///    designs produce — clients seen twice next to stylists seen a
+///    thousand times.
 ///
 /// Adaptation (warm-up only, `endWarmup` freezes it): each log proposal
 /// scale follows a Robbins–Monro recursion towards a target acceptance,
@@ -50,7 +55,8 @@ import Variates
 /// (I·X'NX + diag(1/s²))⁻¹, the conditional posterior covariance of β with
 /// I the link's information per trial (`Link.unitInformation`); the
 /// effects' scales start at 2.4/√(I·Nₖₗ + 1/σₖ²) (Nₖₗ the trials of level
-/// l), the log σ scales at 2.4/√(2Lₖ) (centred) and 0.5 (non-centred).
+/// l), the log σ scales at 2.4/√(2Lₖ) (centred) and 0.5 (joint), and
+/// the joint step's centres at the starting effects.
 ///
 /// Scales are kept per level, not per term: levels' information differs by
 /// orders of magnitude (a client seen twice, a stylist seen a thousand
@@ -71,9 +77,12 @@ public struct MetropolisWithinGibbs: SamplingKernel {
         public var fixedScatter: [Double]
         /// log hₖₗ, per term and level.
         public var effectLogScales: [[Double]]
-        /// log gₖ of the centred and the non-centred log σₖ steps.
+        /// log gₖ of the centred and the joint log σₖ steps.
         public var scaleLogScales: [Double]
-        public var nonCentredLogScales: [Double]
+        public var jointLogScales: [Double]
+        /// cₖₗ, per term and level: where the joint step expands each
+        /// level's log-likelihood.
+        public var effectCentres: [[Double]]
     }
 
     public struct State: Sendable, Equatable {
@@ -91,9 +100,9 @@ public struct MetropolisWithinGibbs: SamplingKernel {
         public var effectAcceptance: [Double]
         /// Per term, 1 or 0 for the centred log σ step.
         public var scaleAcceptance: [Double]
-        /// Per term, 1 or 0 for the non-centred log σ step (empty unless
-        /// `interweaves`).
-        public var nonCentredScaleAcceptance: [Double]
+        /// Per term, 1 or 0 for the joint (σₖ, uₖ) step (empty unless
+        /// `jointScaleSteps`).
+        public var jointScaleAcceptance: [Double]
     }
 
     public static let blockTarget = 0.234
@@ -104,8 +113,8 @@ public struct MetropolisWithinGibbs: SamplingKernel {
     public let design: Design
     public let priors: Priors
     public let link: Link
-    /// Follow each centred log σ step with a non-centred one.
-    public var interweaves = true
+    /// Follow each centred log σ step with a joint (σₖ, uₖ) one.
+    public var jointScaleSteps = true
     /// Where chains start (`initialState(using:)`).
     public var initialValues = InitialValues.prior
     let priorMean: [Double]
@@ -179,22 +188,23 @@ public struct MetropolisWithinGibbs: SamplingKernel {
             fixedMean: [Double](repeating: 0, count: p), fixedScatter: [Double](repeating: 0, count: p * p),
             effectLogScales: effectScales,
             scaleLogScales: design.randomTerms.map { log(2.4 / (2 * Double($0.levelCount)).squareRoot()) },
-            nonCentredLogScales: design.randomTerms.map { _ in log(0.5) })
+            jointLogScales: design.randomTerms.map { _ in log(0.5) },
+            effectCentres: start.effects)
         return State(coefficients: start.coefficients, effects: start.effects,
                      standardDeviations: start.standardDeviations, adaptation: adaptation)
     }
 
     /// Acceptance of the sweep by step: "fixed" (the β block), "r(term)"
     /// (the fraction of the term's levels), "sd(term)" (centred) and
-    /// "sd(term) non-centred".
+    /// "sd(term) joint".
     public func rates(of info: Info) -> [String: Double] {
         var rates: [String: Double] = [:]
         if let fixed = info.fixedAcceptance { rates["fixed"] = fixed }
         for (k, term) in design.randomTerms.enumerated() {
             rates["r(\(term.name))"] = info.effectAcceptance[k]
             rates["sd(\(term.name))"] = info.scaleAcceptance[k]
-            if k < info.nonCentredScaleAcceptance.count {
-                rates["sd(\(term.name)) non-centred"] = info.nonCentredScaleAcceptance[k]
+            if k < info.jointScaleAcceptance.count {
+                rates["sd(\(term.name)) joint"] = info.jointScaleAcceptance[k]
             }
         }
         return rates
@@ -213,7 +223,7 @@ public struct MetropolisWithinGibbs: SamplingKernel {
         let x = design.fixed, y = design.successes, trials = design.trials
         let adapting = s.adaptation.isAdapting
         let rate = 1 / Double(s.adaptation.sweeps + 1).squareRoot()
-        var info = Info(fixedAcceptance: nil, effectAcceptance: [], scaleAcceptance: [], nonCentredScaleAcceptance: [])
+        var info = Info(fixedAcceptance: nil, effectAcceptance: [], scaleAcceptance: [], jointScaleAcceptance: [])
 
         // η and each cell's log-likelihood, kept current through the sweep.
         var eta = [Double](repeating: 0, count: n)
@@ -298,7 +308,7 @@ public struct MetropolisWithinGibbs: SamplingKernel {
             for (j, values) in translations[k] { translate(&s, term: k, column: j, values: values, using: generator) }
         }
 
-        // 3. Each term's log σ: centred, then non-centred.
+        // 3. Each term's log σ: centred, then jointly with its effects.
         for (k, term) in terms.enumerated() {
             let prior = scalePriors[k]
             let levels = Double(term.levelCount)
@@ -316,35 +326,103 @@ public struct MetropolisWithinGibbs: SamplingKernel {
                 s.adaptation.scaleLogScales[k] += rate
                     * (MetropolisWithinGibbs.probability(logRatio) - MetropolisWithinGibbs.univariateTarget)
             }
-            guard interweaves else { continue }
-
-            let current = log(s.standardDeviations[k])
-            let moved = current + exp(s.adaptation.nonCentredLogScales[k]) * generator.normal()
-            let factor = exp(moved - current)
-            let u = s.effects[k]
-            var ratio = prior.logDensity(standardDeviation: exp(moved)) + moved
-                - prior.logDensity(standardDeviation: exp(current)) - current
-            for i in 0..<n {
-                let e = eta[i] + (factor - 1) * u[Int(term.levelOfCell[i])]
-                proposedEta[i] = e
-                proposedLogLikelihood[i] = link.logLikelihood(successes: y[i], trials: trials[i], linearPredictor: e)
-                ratio += proposedLogLikelihood[i] - logLikelihood[i]
-            }
-            let movedAccepted = MetropolisWithinGibbs.accepts(ratio, using: generator)
-            if movedAccepted {
-                s.standardDeviations[k] = exp(moved)
-                s.effects[k] = u.map { $0 * factor }
-                swap(&eta, &proposedEta)
-                swap(&logLikelihood, &proposedLogLikelihood)
-            }
-            info.nonCentredScaleAcceptance.append(movedAccepted ? 1 : 0)
-            if adapting {
-                s.adaptation.nonCentredLogScales[k] += rate
-                    * (MetropolisWithinGibbs.probability(ratio) - MetropolisWithinGibbs.univariateTarget)
+            guard jointScaleSteps else { continue }
+            let moved = jointStep(&s, term: k, eta: &eta, logLikelihood: &logLikelihood, proposedEta: &proposedEta,
+                                  proposedLogLikelihood: &proposedLogLikelihood, rate: adapting ? rate : nil,
+                                  using: generator)
+            info.jointScaleAcceptance.append(moved ? 1 : 0)
+        }
+        if adapting {
+            // The centres of the joint steps' Gaussian approximations: a
+            // moving average of each effect over (at most) the last 200
+            // warm-up sweeps, fixed once the warm-up ends.
+            let weight = 1 / Double(min(s.adaptation.sweeps + 1, 200))
+            for k in terms.indices {
+                for l in s.effects[k].indices {
+                    s.adaptation.effectCentres[k][l] += weight * (s.effects[k][l] - s.adaptation.effectCentres[k][l])
+                }
             }
         }
         if adapting { s.adaptation.sweeps += 1 }
         return (s, info)
+    }
+
+    /// The joint step of term k's (σₖ, uₖ): t' = t + gₖz on t = log σₖ,
+    /// with each effect carried along by the map that keeps its standardised
+    /// place in a Gaussian approximation of its conditional,
+    ///
+    ///     uₗ' = mₗ(σ') + √(Pₗ(σ)/Pₗ(σ'))·(uₗ − mₗ(σ)),
+    ///
+    /// where N(mₗ(σ), 1/Pₗ(σ)) approximates p(uₗ | σ, rest): the level's
+    /// log-likelihood expanded to second order at a fixed centre cₗ (its
+    /// score Gₗ and Fisher information Hₗ there, `Link.score`,
+    /// `Link.information`), times the N(0, σ²) prior, so that
+    /// Pₗ(σ) = Hₗ + 1/σ² and mₗ(σ) = (Gₗ + Hₗcₗ)/Pₗ(σ). The map is a
+    /// bijection whose inverse is the same map from σ' back to σ, so with
+    /// the symmetric proposal for t the step is accepted with probability
+    /// min(1, π(t', u')/π(t, u)·J), J = Πₗ√(Pₗ(σ)/Pₗ(σ')) its Jacobian
+    /// and π(t, u) = p(σ)·σ·Πₗ N(uₗ | 0, σ²)·Πᵢ Lᵢ the posterior in (t, u).
+    ///
+    /// This is partial non-centring (Papaspiliopoulos, Roberts & Sköld 2003,
+    /// 2007) with each level's weight set by its own information: a level
+    /// with no data (Hₗ = 0) has mₗ = 0 and Pₗ = 1/σ², so uₗ' = uₗσ'/σ,
+    /// the non-centred move; a level whose data dominate its prior
+    /// (Hₗ ≫ 1/σ²) barely moves, the centred one. When the conditionals are
+    /// Gaussian the acceptance is that of a random walk on σ's marginal
+    /// with the effects integrated out, the collapsed update the Gibbs
+    /// sampler makes (cf. Knorr-Held & Rue 2002, who redraw uₖ from such an
+    /// approximation instead of moving it deterministically). The centres
+    /// cₗ are moving averages of the warm-up draws, fixed afterwards; any
+    /// value leaves the posterior invariant, a good one makes the map
+    /// nearly exact. Returns whether the step was accepted; `rate`, when
+    /// adapting, is the Robbins–Monro step for log gₖ.
+    func jointStep(_ s: inout State, term k: Int, eta: inout [Double], logLikelihood: inout [Double],
+                   proposedEta: inout [Double], proposedLogLikelihood: inout [Double], rate: Double?,
+                   using generator: Generator) -> Bool {
+        let term = design.randomTerms[k]
+        let levels = term.levelCount, n = design.cellCount
+        let y = design.successes, trials = design.trials
+        let u = s.effects[k], centre = s.adaptation.effectCentres[k]
+        var score = [Double](repeating: 0, count: levels), information = score
+        for i in 0..<n {
+            let l = Int(term.levelOfCell[i])
+            let e = eta[i] - u[l] + centre[l]
+            score[l] += link.score(successes: y[i], trials: trials[i], linearPredictor: e)
+            information[l] += link.information(trials: trials[i], linearPredictor: e)
+        }
+        let t = log(s.standardDeviations[k])
+        let proposed = t + exp(s.adaptation.jointLogScales[k]) * generator.normal()
+        let tau = exp(-2 * t), proposedTau = exp(-2 * proposed)
+        var moved = [Double](repeating: 0, count: levels)
+        let prior = scalePriors[k]
+        var ratio = prior.logDensity(standardDeviation: exp(proposed)) + proposed
+            - prior.logDensity(standardDeviation: exp(t)) - t - Double(levels) * (proposed - t)
+        for l in 0..<levels {
+            let precision = information[l] + tau, proposedPrecision = information[l] + proposedTau
+            let shift = score[l] + information[l] * centre[l]
+            let factor = (precision / proposedPrecision).squareRoot()
+            moved[l] = shift / proposedPrecision + factor * (u[l] - shift / precision)
+            ratio += log(factor) - 0.5 * (moved[l] * moved[l] * proposedTau - u[l] * u[l] * tau)
+        }
+        for i in 0..<n {
+            let l = Int(term.levelOfCell[i])
+            let e = eta[i] + (moved[l] - u[l])
+            proposedEta[i] = e
+            proposedLogLikelihood[i] = link.logLikelihood(successes: y[i], trials: trials[i], linearPredictor: e)
+            ratio += proposedLogLikelihood[i] - logLikelihood[i]
+        }
+        let accepted = MetropolisWithinGibbs.accepts(ratio, using: generator)
+        if accepted {
+            s.standardDeviations[k] = exp(proposed)
+            s.effects[k] = moved
+            swap(&eta, &proposedEta)
+            swap(&logLikelihood, &proposedLogLikelihood)
+        }
+        if let rate {
+            s.adaptation.jointLogScales[k] += rate
+                * (MetropolisWithinGibbs.probability(ratio) - MetropolisWithinGibbs.univariateTarget)
+        }
+        return accepted
     }
 
     /// A fixed effect and term k's effects moved together, β_j + c and
