@@ -73,8 +73,8 @@ import Variates
         }
     }
 
-    /// `Link.score` against central differences of the log-likelihood, and
-    /// `Link.information` against −E ℓ″: ℓ is linear in y, so the expected
+    /// `Link.scoreAndInformation`: the score against central differences of
+    /// the log-likelihood, the information against −E ℓ″: ℓ is linear in y, so the expected
     /// second derivative is ℓ″ at y = nF(η), also by differences.
     @Test(arguments: Link.allCases)
     func scoreAndInformationMatchDifferences(_ link: Link) {
@@ -86,19 +86,19 @@ import Variates
             let p = exp(MetropolisTests.direct(link, 1, 1, eta))
             for (y, n) in [(0.0, 1.0), (1.0, 1.0), (2.0, 5.0), (3.0, 3.0)] {
                 let difference = (l(y, n, eta + h) - l(y, n, eta - h)) / (2 * h)
-                let score = link.score(successes: y, trials: n, linearPredictor: eta)
+                let score = link.scoreAndInformation(successes: y, trials: n, linearPredictor: eta).score
                 #expect(abs(score - difference) <= 1e-7 * max(1, abs(score)), "\(link) y=\(y) n=\(n) η=\(eta)")
                 let expected = n * p
                 let second = (l(expected, n, eta + h) - 2 * l(expected, n, eta) + l(expected, n, eta - h)) / (h * h)
-                let information = link.information(trials: n, linearPredictor: eta)
+                let information = link.scoreAndInformation(successes: y, trials: n, linearPredictor: eta).information
                 #expect(abs(information + second) <= 1e-5 * max(1, information), "\(link) n=\(n) η=\(eta)")
             }
         }
         // Finite, and of the right sign, far into both tails.
         for eta in [-1e3, -40.0, 40, 1e3] {
-            #expect(link.information(trials: 2, linearPredictor: eta).isFinite)
-            #expect(link.score(successes: 1, trials: 1, linearPredictor: eta) >= 0)
-            #expect(link.score(successes: 0, trials: 1, linearPredictor: eta) <= 0)
+            #expect(link.scoreAndInformation(successes: 1, trials: 2, linearPredictor: eta).information.isFinite)
+            #expect(link.scoreAndInformation(successes: 1, trials: 1, linearPredictor: eta).score >= 0)
+            #expect(link.scoreAndInformation(successes: 0, trials: 1, linearPredictor: eta).score <= 0)
         }
     }
 

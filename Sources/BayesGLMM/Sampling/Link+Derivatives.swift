@@ -2,56 +2,35 @@ import Foundation
 
 /// The first derivative of a cell's log-likelihood and its Fisher
 /// information, for Gaussian approximations of conditionals (the
-/// `MetropolisWithinGibbs` kernel's partially non-centred σ step).
+/// `MetropolisWithinGibbs` kernel's joint (σ, u) step).
 extension Link {
-    /// ℓ′(η) = f(η)·(y/F(η) − (n − y)/(1 − F(η))), f = F′:
+    /// ℓ′(η) = f(η)·(y/F(η) − (n − y)/(1 − F(η))), f = F′, and the Fisher
+    /// information n·f(η)²/(F(η)(1 − F(η))), together (they share the
+    /// costly parts):
     ///
-    /// - logit: y − nF;
-    /// - probit: y·φ(η)/Φ(η) − (n − y)·φ(η)/Φ(−η), each ratio (the inverse
-    ///   Mills ratio) as exp(log φ − log Φ), finite in both tails;
-    /// - cloglog, m = e^η: y·m/(eᵐ − 1) − (n − y)·m, with m/(eᵐ − 1) as
-    ///   m·e^(−m)/(1 − e^(−m)) above m = 1; η is capped at 700 (where
-    ///   eᵐ would overflow), which only a proposal's centre could reach.
+    /// - logit: y − nF and nF(1 − F);
+    /// - probit: with the inverse Mills ratios λ₊ = φ(η)/Φ(η) and
+    ///   λ₋ = φ(η)/Φ(−η), each as exp(log φ − log Φ) (finite in both
+    ///   tails), y·λ₊ − (n − y)·λ₋ and n·λ₊λ₋;
+    /// - cloglog, m = e^η and r = m/(eᵐ − 1) (as m·e^(−m)/(1 − e^(−m))
+    ///   above m = 1): y·r − (n − y)·m and n·m·r; η is capped at 700, where
+    ///   eᵐ would overflow.
     @inline(__always)
-    public func score(successes y: Double, trials n: Double, linearPredictor eta: Double) -> Double {
-        switch self {
-        case .logit:
-            return y - n / (1 + exp(-eta))
-        case .probit:
-            let logDensity = -0.5 * eta * eta - 0.9189385332046728
-            var sum = 0.0
-            if y > 0 { sum += y * exp(logDensity - Link.logNormalCDF(eta)) }
-            if n > y { sum -= (n - y) * exp(logDensity - Link.logNormalCDF(-eta)) }
-            return sum
-        case .cloglog:
-            let m = exp(min(eta, 700))
-            return y * Link.ratioOverExpm1(m) - (n - y) * m
-        }
-    }
-
-    /// The Fisher information of a cell, n·f(η)²/(F(η)(1 − F(η))):
-    ///
-    /// - logit: nF(1 − F);
-    /// - probit: n·exp(2 log φ(η) − log Φ(η) − log Φ(−η));
-    /// - cloglog, m = e^η: n·m²/(eᵐ − 1).
-    @inline(__always)
-    public func information(trials n: Double, linearPredictor eta: Double) -> Double {
+    public func scoreAndInformation(successes y: Double, trials n: Double,
+                                    linearPredictor eta: Double) -> (score: Double, information: Double) {
         switch self {
         case .logit:
             let p = 1 / (1 + exp(-eta))
-            return n * p * (1 - p)
+            return (y - n * p, n * p * (1 - p))
         case .probit:
-            let logDensity = -0.5 * eta * eta - 0.9189385332046728
-            return n * exp(2 * logDensity - Link.logNormalCDF(eta) - Link.logNormalCDF(-eta))
+            let logDensity = -0.5 * eta * eta - 0.9189385332046728    // log φ(η)
+            let upper = exp(logDensity - Link.logNormalCDF(eta))
+            let lower = exp(logDensity - Link.logNormalCDF(-eta))
+            return (y * upper - (n - y) * lower, n * upper * lower)
         case .cloglog:
             let m = exp(min(eta, 700))
-            return n * m * Link.ratioOverExpm1(m)
+            let r = m > 1 ? m * exp(-m) / -expm1(-m) : (m > 0 ? m / expm1(m) : 1)
+            return (y * r - (n - y) * m, n * m * r)
         }
-    }
-
-    /// m/(eᵐ − 1) for m > 0, without overflow: m·e^(−m)/(1 − e^(−m)) above 1.
-    @inline(__always)
-    static func ratioOverExpm1(_ m: Double) -> Double {
-        m > 1 ? m * exp(-m) / -expm1(-m) : (m > 0 ? m / expm1(m) : 1)
     }
 }

@@ -355,8 +355,8 @@ public struct MetropolisWithinGibbs: SamplingKernel {
     ///
     /// where N(mₗ(σ), 1/Pₗ(σ)) approximates p(uₗ | σ, rest): the level's
     /// log-likelihood expanded to second order at a fixed centre cₗ (its
-    /// score Gₗ and Fisher information Hₗ there, `Link.score`,
-    /// `Link.information`), times the N(0, σ²) prior, so that
+    /// score Gₗ and Fisher information Hₗ there,
+    /// `Link.scoreAndInformation`), times the N(0, σ²) prior, so that
     /// Pₗ(σ) = Hₗ + 1/σ² and mₗ(σ) = (Gₗ + Hₗcₗ)/Pₗ(σ). The map is a
     /// bijection whose inverse is the same map from σ' back to σ, so with
     /// the symmetric proposal for t the step is accepted with probability
@@ -387,8 +387,9 @@ public struct MetropolisWithinGibbs: SamplingKernel {
         for i in 0..<n {
             let l = Int(term.levelOfCell[i])
             let e = eta[i] - u[l] + centre[l]
-            score[l] += link.score(successes: y[i], trials: trials[i], linearPredictor: e)
-            information[l] += link.information(trials: trials[i], linearPredictor: e)
+            let d = link.scoreAndInformation(successes: y[i], trials: trials[i], linearPredictor: e)
+            score[l] += d.score
+            information[l] += d.information
         }
         let t = log(s.standardDeviations[k])
         let proposed = t + exp(s.adaptation.jointLogScales[k]) * generator.normal()
