@@ -146,8 +146,8 @@ public struct MetropolisWithinGibbs: SamplingKernel {
             q[a * p + a] += priorPrecision[a]
             for b in 0..<a { q[b * p + a] = q[a * p + b] }
         }
-        initialShape = MetropolisWithinGibbs.cholesky(MetropolisWithinGibbs.inverse(q, p), p)
-            ?? MetropolisWithinGibbs.identity(p)
+        let covariance = (try? DenseSymmetric.inverse(q, size: p)) ?? MetropolisWithinGibbs.identity(p)
+        initialShape = DenseSymmetric.choleskyFactor(covariance, size: p) ?? MetropolisWithinGibbs.identity(p)
         translations = design.randomTerms.map { term in
             (0..<p).compactMap { j -> (column: Int, values: [Double])? in
                 var values = [Double?](repeating: nil, count: term.levelCount)
@@ -469,7 +469,7 @@ public struct MetropolisWithinGibbs: SamplingKernel {
             for b in 0...a { diagonal += initialShape[a * p + b] * initialShape[a * p + b] }
             covariance[a * p + a] += 1e-8 * diagonal
         }
-        if let shape = MetropolisWithinGibbs.cholesky(covariance, p) { adaptation.fixedShape = shape }
+        if let shape = DenseSymmetric.choleskyFactor(covariance, size: p) { adaptation.fixedShape = shape }
     }
 
     /// min(1, e^r), with 0 for r = NaN (−∞ − (−∞)).
@@ -480,48 +480,6 @@ public struct MetropolisWithinGibbs: SamplingKernel {
     /// Accepts with probability min(1, e^r): log U < r, U uniform on (0, 1].
     static func accepts(_ logRatio: Double, using generator: Generator) -> Bool {
         log(generator.uniformPositive()) < logRatio
-    }
-
-    /// The lower Cholesky factor of a symmetric p×p matrix (row-major), nil
-    /// unless positive definite.
-    static func cholesky(_ a: [Double], _ p: Int) -> [Double]? {
-        var l = [Double](repeating: 0, count: p * p)
-        for i in 0..<p {
-            for j in 0...i {
-                var sum = a[i * p + j]
-                for m in 0..<j { sum -= l[i * p + m] * l[j * p + m] }
-                if i == j {
-                    guard sum > 0, sum.isFinite else { return nil }
-                    l[i * p + i] = sum.squareRoot()
-                } else {
-                    l[i * p + j] = sum / l[j * p + j]
-                }
-            }
-        }
-        return l
-    }
-
-    /// The inverse of a symmetric positive definite p×p matrix (row-major)
-    /// from its Cholesky factor, column by column; the identity if not
-    /// positive definite.
-    static func inverse(_ a: [Double], _ p: Int) -> [Double] {
-        guard let l = cholesky(a, p) else { return identity(p) }
-        var result = [Double](repeating: 0, count: p * p)
-        for column in 0..<p {
-            // Solve L w = e, then Lᵀ v = w.
-            var w = [Double](repeating: 0, count: p)
-            for i in 0..<p {
-                var sum = i == column ? 1.0 : 0.0
-                for m in 0..<i { sum -= l[i * p + m] * w[m] }
-                w[i] = sum / l[i * p + i]
-            }
-            for i in stride(from: p - 1, through: 0, by: -1) {
-                var sum = w[i]
-                for m in (i + 1)..<p { sum -= l[m * p + i] * result[m * p + column] }
-                result[i * p + column] = sum / l[i * p + i]
-            }
-        }
-        return result
     }
 
     static func identity(_ p: Int) -> [Double] {

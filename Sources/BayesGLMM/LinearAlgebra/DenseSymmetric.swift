@@ -3,13 +3,34 @@ import CGSL
 /// Small dense symmetric matrices (row-major, n × n) by GSL's linear
 /// algebra: the inverse of a positive-definite matrix by its Cholesky factor
 /// and the eigenvalues, for the fixed effects' covariance and glmer's
-/// convergence checks on the Hessian.
+/// convergence checks on the Hessian, and the Cholesky factor, for the
+/// Metropolis kernel's β block. GSL's aborting error handler is switched
+/// off first: a matrix that is not positive definite is an answer here,
+/// not a crash.
 enum DenseSymmetric {
+    /// The lower Cholesky factor L of M = LLᵀ (gsl_linalg_cholesky_decomp1),
+    /// row-major with zeros above the diagonal; nil unless M is positive
+    /// definite.
+    static func choleskyFactor(_ m: [Double], size n: Int) -> [Double]? {
+        precondition(m.count == n * n)
+        cgsl_error_handler_off()
+        if n == 0 { return [] }
+        var a = m
+        let status = a.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            var view = gsl_matrix_view_array(buffer.baseAddress, n, n)
+            return gsl_linalg_cholesky_decomp1(&view.matrix)
+        }
+        guard status == 0, a.allSatisfy(\.isFinite) else { return nil }
+        for i in 0..<n { for j in (i + 1)..<n { a[i * n + j] = 0 } }
+        return a
+    }
+
     /// M⁻¹ by the Cholesky factorisation M = LLᵀ
     /// (gsl_linalg_cholesky_decomp1, gsl_linalg_cholesky_invert). Throws if
     /// M is not positive definite.
     static func inverse(_ m: [Double], size n: Int) throws(InputError) -> [Double] {
         precondition(m.count == n * n)
+        cgsl_error_handler_off()
         if n == 0 { return [] }
         var a = m
         let status = a.withUnsafeMutableBufferPointer { buffer -> Int32 in
@@ -27,6 +48,7 @@ enum DenseSymmetric {
     /// The eigenvalues in ascending order (gsl_eigen_symm).
     static func eigenvalues(_ m: [Double], size n: Int) -> [Double] {
         precondition(m.count == n * n)
+        cgsl_error_handler_off()
         if n == 0 { return [] }
         var a = m
         let values = gsl_vector_alloc(n)!, workspace = gsl_eigen_symm_alloc(n)!
