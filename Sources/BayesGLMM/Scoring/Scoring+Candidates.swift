@@ -1,0 +1,151 @@
+import Foundation
+
+extension Scoring {
+    /// A table of candidate rows, checked against the model: a level of
+    /// every grouping factor and a number for every covariate of the fixed
+    /// part, per row.
+    public struct Candidates: Sendable {
+        /// Where the rows came from, for messages.
+        public let source: String
+        /// The table's columns in file order and each row's fields as they
+        /// will be echoed (grouping levels by name, numbers as R prints them).
+        public let columns: [String]
+        public let fields: [[String]]
+        /// 1-based line of each row in `source`.
+        public let lines: [Int]
+        public var count: Int { lines.count }
+        /// Per term, per row: the level name (`12:7` for client:stylist).
+        public let levels: [[String]]
+        /// Per term, per row: whether the fit never saw the level.
+        public let isNew: [[Bool]]
+        /// Per covariate (`Scoring.covariates`), per row: its value.
+        let covariateValues: [[Double]]
+        /// Per term, per row: the store index of the level's effect, or −1
+        /// for a new level.
+        let effectIndices: [[Int]]
+    }
+
+    /// Checks a candidate table and resolves its levels.
+    ///
+    /// Throws `InputError` naming the file (and line and column where there
+    /// is one) for: a column that is not a grouping factor, covariate or
+    /// response of the model; a grouping factor or covariate the table lacks;
+    /// a missing value in a used column; a covariate that is not a finite
+    /// number; a seen level whose effect the draw store lacks (refit with
+    /// `--save all`). An empty table is refused when it is read
+    /// (`Frame.read`).
+    public func candidates(_ frame: Frame) throws(InputError) -> Candidates {
+        let source = frame.source
+        let needed = factors + covariates
+        let known = Set(needed + responseColumns)
+        if let unknown = frame.names.first(where: { !known.contains($0) }) {
+            throw InputError(.unknownColumn, "not a column of the model (a candidate table has the grouping factors "
+                             + needed.joined(separator: ", ") + " and nothing else but the response)",
+                             file: source, line: 1, column: unknown)
+        }
+        for name in needed where frame.columns[name] == nil {
+            let role = factors.contains(name) ? "a grouping factor" : "a covariate of the fixed effects"
+            throw InputError(.unknownColumn, "the model needs this column (\(role)), which the candidate table lacks "
+                             + "(columns: \(frame.names.joined(separator: ", ")))", file: source, column: name)
+        }
+
+        // Level names of the grouping columns, as the design names them.
+        var names: [String: [String]] = [:]
+        for factor in factors {
+            let column = frame.columns[factor]!
+            var values: [String] = []
+            values.reserveCapacity(frame.rowCount)
+            for row in 0..<frame.rowCount {
+                switch column {
+                case let .numeric(v):
+                    guard !v[row].isNaN else { throw missing(frame, row, factor) }
+                    values.append(Levels.rName(v[row]))
+                case let .factor(codes, levels):
+                    guard codes[row] >= 0 else { throw missing(frame, row, factor) }
+                    values.append(levels[Int(codes[row])])
+                }
+            }
+            names[factor] = values
+        }
+        // Covariates: finite numbers.
+        var covariateValues: [[Double]] = []
+        for name in covariates {
+            switch frame.columns[name]! {
+            case let .numeric(v):
+                for row in 0..<frame.rowCount where !v[row].isFinite {
+                    if v[row].isNaN { throw missing(frame, row, name) }
+                    throw InputError(.nonNumeric, "expected a finite number, found \(Levels.rName(v[row]))",
+                                     file: source, line: Int(frame.lines[row]), column: name)
+                }
+                covariateValues.append(v)
+            case let .factor(codes, levels):
+                // The first entry that is not a number, or else the first missing one.
+                for row in 0..<frame.rowCount where codes[row] >= 0 {
+                    let text = levels[Int(codes[row])]
+                    if CSVField.number(text) == .text {
+                        throw InputError(.nonNumeric, "expected a number (a covariate of the fixed effects), found \""
+                                         + text + "\"", file: source, line: Int(frame.lines[row]), column: name)
+                    }
+                }
+                var firstMissing = 0
+                while firstMissing < frame.rowCount - 1 && codes[firstMissing] >= 0 { firstMissing += 1 }
+                throw missing(frame, firstMissing, name)
+            }
+        }
+
+        // Levels of each term; seen ones resolved to their effects' draws.
+        var levels: [[String]] = [], isNew: [[Bool]] = [], effectIndices: [[Int]] = []
+        for (k, term) in terms.enumerated() {
+            let parts = term.factors.map { names[$0]! }
+            var termLevels: [String] = [], termNew: [Bool] = [], termIndices: [Int] = []
+            for row in 0..<frame.rowCount {
+                let name = parts.map { $0[row] }.joined(separator: ":")
+                termLevels.append(name)
+                guard let position = levelPositions[k][name] ?? levelPositions[k][normalised(name)] else {
+                    termNew.append(true)
+                    termIndices.append(-1)
+                    continue
+                }
+                let parameter = "r(\(term.name))[\(run.terms[k].levels[position])]"
+                guard let index = run.parameterIndex(parameter) else {
+                    throw InputError(.unsupported, "the draw store has no draws of \(parameter), the effect of "
+                                     + "a level in the candidates; refit with --save all", file: run.store.path)
+                }
+                termNew.append(false)
+                termIndices.append(index)
+            }
+            levels.append(termLevels)
+            isNew.append(termNew)
+            effectIndices.append(termIndices)
+        }
+
+        // The fields to echo.
+        var fields = [[String]](repeating: [], count: frame.rowCount)
+        for row in 0..<frame.rowCount {
+            fields[row] = frame.names.map { name in
+                if let level = names[name]?[row] { return level }
+                switch frame.columns[name]! {
+                case let .numeric(v): return v[row].isNaN ? "NA" : Levels.rName(v[row])
+                case let .factor(codes, levels): return codes[row] < 0 ? "NA" : levels[Int(codes[row])]
+                }
+            }
+        }
+        return Candidates(source: source, columns: frame.names, fields: fields, lines: frame.lines.map { Int($0) },
+                          levels: levels, isNew: isNew, covariateValues: covariateValues,
+                          effectIndices: effectIndices)
+    }
+
+    /// A level spelled as numbers in text (`07`, `2.0`), renamed as the
+    /// design names a numeric level (`7`, `2`), part by part.
+    private func normalised(_ name: String) -> String {
+        name.split(separator: ":", omittingEmptySubsequences: false).map { part -> String in
+            if case let .value(x) = CSVField.number(String(part)) { return Levels.rName(x) }
+            return String(part)
+        }.joined(separator: ":")
+    }
+
+    private func missing(_ frame: Frame, _ row: Int, _ column: String) -> InputError {
+        InputError(.missingValues, "missing value (every candidate row needs every column of the model)",
+                   file: frame.source, line: Int(frame.lines[row]), column: column)
+    }
+}

@@ -1,0 +1,276 @@
+import Foundation
+import Variates
+
+extension Scoring {
+    /// What to compute beyond the scores.
+    public struct Options: Sendable {
+        /// The threshold of P(p > threshold).
+        public var threshold: Double
+        /// The seed of the new levels' effects and of the Thompson draws.
+        public var seed: UInt64
+        /// A grouping column (say "client"): rank each group's candidate rows
+        /// by posterior mean, with P(best) and expected regret.
+        public var rankBy: String?
+        /// One Thompson-sampling choice per group of `rankBy`.
+        public var thompson: Bool
+        /// Candidate rows scored together (with ranking, whole groups are
+        /// kept together, so a chunk may hold more). Memory per thread is
+        /// about rowsPerChunk × draws × 8 bytes.
+        public var rowsPerChunk: Int
+        /// Threads working on chunks at once (results never depend on it).
+        public var threads: Int
+
+        public init(threshold: Double = 0.5, seed: UInt64 = 1, rankBy: String? = nil, thompson: Bool = false,
+                    rowsPerChunk: Int = 2000, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+            self.threshold = threshold
+            self.seed = seed
+            self.rankBy = rankBy
+            self.thompson = thompson
+            self.rowsPerChunk = rowsPerChunk
+            self.threads = threads
+        }
+    }
+
+    /// The score of one candidate row.
+    public struct Score: Sendable, Equatable {
+        /// Posterior predictive success probability, (1/T) Σₜ pᵢ⁽ᵗ⁾.
+        public var mean: Double
+        /// 5, 50 and 95% quantiles of the draws pᵢ⁽ᵗ⁾ (R's type 7).
+        public var q5: Double
+        public var q50: Double
+        public var q95: Double
+        /// (1/T) #{t : pᵢ⁽ᵗ⁾ > threshold}.
+        public var probabilityAboveThreshold: Double
+        /// With `rankBy`: 1 for the highest posterior mean in the row's group.
+        public var rank: Int?
+        /// With `rankBy`: (1/T) Σₜ 1{pᵢ⁽ᵗ⁾ = maxⱼ pⱼ⁽ᵗ⁾} / #{j : pⱼ⁽ᵗ⁾ = maxⱼ pⱼ⁽ᵗ⁾}
+        /// over the group's rows j (ties split evenly), so it sums to 1 over a group.
+        public var probabilityBest: Double?
+        /// With `rankBy`: (1/T) Σₜ (maxⱼ pⱼ⁽ᵗ⁾ − pᵢ⁽ᵗ⁾), the expected loss in
+        /// success probability from choosing this row over the group's best.
+        public var expectedRegret: Double?
+        /// With `thompson`: whether this row is its group's Thompson choice,
+        /// argmaxⱼ pⱼ⁽ᵗ*⁾ at one posterior draw t* drawn uniformly (first row on a tie).
+        public var thompsonChoice: Bool?
+    }
+
+    /// Scores every candidate row (see `Scoring` for the mathematics).
+    ///
+    /// Throws `InputError` for a `rankBy` that is not a grouping column of the
+    /// model, a threshold outside [0, 1], or a draw store that cannot be read.
+    public func score(_ candidates: Candidates, options: Options = Options()) throws(InputError) -> [Score] {
+        guard options.threshold >= 0 && options.threshold <= 1 else {
+            throw InputError(.badOption, "--threshold must be a probability in [0, 1], got \(options.threshold)")
+        }
+        guard options.rowsPerChunk >= 1, options.threads >= 1 else {
+            throw InputError(.badOption, "rows per chunk and threads must be at least 1")
+        }
+        if options.thompson && options.rankBy == nil {
+            throw InputError(.badOption, "--thompson chooses one row per group: give --rank-by (e.g. --rank-by "
+                             + (factors.first ?? "client") + ")")
+        }
+        // Groups of rows: by the rank-by column, else each row alone.
+        var groups: [[Int]] = []
+        var groupNames: [String] = []
+        if let rankBy = options.rankBy {
+            guard let k = terms.firstIndex(where: { $0.factors == [rankBy] }) else {
+                throw InputError(.badOption, "--rank-by \(rankBy): not a grouping factor of the model with a term of "
+                                 + "its own (the model's: " + terms.filter { $0.factors.count == 1 }.map(\.name)
+                                    .joined(separator: ", ") + ")")
+            }
+            var position: [String: Int] = [:]
+            for row in 0..<candidates.count {
+                let name = candidates.levels[k][row]
+                if let g = position[name] { groups[g].append(row) } else {
+                    position[name] = groups.count
+                    groups.append([row])
+                    groupNames.append(name)
+                }
+            }
+        } else {
+            groups = (0..<candidates.count).map { [$0] }
+        }
+        // Chunks of whole groups, of at least rowsPerChunk rows but the last.
+        var chunks: [[Int]] = []
+        var current: [Int] = [], rowsInCurrent = 0
+        for g in groups.indices {
+            current.append(g)
+            rowsInCurrent += groups[g].count
+            if rowsInCurrent >= options.rowsPerChunk {
+                chunks.append(current)
+                current = []
+                rowsInCurrent = 0
+            }
+        }
+        if !current.isEmpty { chunks.append(current) }
+
+        let results = ResultBuffer(count: candidates.count)
+        let (chunkList, groupList, groupNameList) = (chunks, groups, groupNames)
+        let threads = min(options.threads, max(chunks.count, 1))
+        DispatchQueue.concurrentPerform(iterations: threads) { worker in
+            var c = worker
+            while c < chunkList.count {
+                if results.failed { return }
+                do {
+                    try scoreChunk(groups: chunkList[c].map { groupList[$0] },
+                                   names: options.rankBy == nil ? nil : chunkList[c].map { groupNameList[$0] },
+                                   candidates: candidates, options: options, into: results)
+                } catch let error as InputError {
+                    results.fail(error)
+                    return
+                } catch {
+                    results.fail(InputError(.unsupported, "\(error)"))
+                    return
+                }
+                c += threads
+            }
+        }
+        if let error = results.error { throw error }
+        return (0..<candidates.count).map { results[$0]! }
+    }
+
+    /// Scores one chunk: reads the draws of the parameters its rows need,
+    /// computes pᵢ⁽ᵗ⁾ for every row and draw, and summarises.
+    private func scoreChunk(groups: [[Int]], names: [String]?, candidates: Candidates, options: Options,
+                            into results: ResultBuffer) throws(InputError) {
+        let rows = groups.flatMap { $0 }
+        let perChain = run.drawsPerChain, total = drawCount
+        // The parameters needed, each read once.
+        var needed = fixedIndices + standardDeviationIndices
+        var slot: [Int: Int] = [:]
+        for (k, _) in terms.enumerated() {
+            for row in rows {
+                let index = candidates.effectIndices[k][row]
+                if index >= 0 && slot[index] == nil {
+                    slot[index] = needed.count
+                    needed.append(index)
+                }
+            }
+        }
+        let columns = try run.store.draws(of: needed, first: perChain).map(\.values)
+        let fixedCount = fixedIndices.count
+
+        // Standard normals of the new levels in the chunk, one vector per level.
+        var normals: [[String: [Double]]] = Array(repeating: [:], count: terms.count)
+        for k in terms.indices {
+            for row in rows where candidates.isNew[k][row] {
+                let level = candidates.levels[k][row]
+                if normals[k][level] != nil { continue }
+                let key = Scoring.newLevelStream(term: k, level: level)
+                let generator: Generator
+                do { generator = try Generator(seed: options.seed, chain: key.chain, stream: key.stream) } catch {
+                    throw InputError(.unsupported, "cannot make a random number generator: \(error)")
+                }
+                normals[k][level] = (0..<total).map { _ in generator.normal() }
+            }
+        }
+
+        // p for every row of the chunk and every draw.
+        var probabilities = [Double](repeating: 0, count: rows.count * total)
+        var scratch = [Double](repeating: 0, count: total)
+        probabilities.withUnsafeMutableBufferPointer { p in
+            for (position, row) in rows.enumerated() {
+                let eta = UnsafeMutableBufferPointer(rebasing: p[(position * total)..<((position + 1) * total)])
+                for j in 0..<fixedCount {
+                    var x = 1.0
+                    for c in fixedProducts[j] { x *= candidates.covariateValues[c][row] }
+                    if x == 0 { continue }
+                    let beta = columns[j]
+                    for t in 0..<total { eta[t] += x * beta[t] }
+                }
+                for k in terms.indices {
+                    let index = candidates.effectIndices[k][row]
+                    if index >= 0 {
+                        let effect = columns[slot[index]!]
+                        for t in 0..<total { eta[t] += effect[t] }
+                    } else {
+                        let sigma = columns[fixedCount + k], z = normals[k][candidates.levels[k][row]]!
+                        for t in 0..<total { eta[t] += sigma[t] * z[t] }
+                    }
+                }
+                var sum = 0.0, above = 0
+                for t in 0..<total {
+                    let probability = link.probability(eta[t])
+                    eta[t] = probability
+                    sum += probability
+                    if probability > options.threshold { above += 1 }
+                }
+                scratch.withUnsafeMutableBufferPointer { buffer in
+                    _ = buffer.update(fromContentsOf: eta)
+                    let q = OrderStatistics.typeSevenQuantiles(buffer, probabilities: [0.05, 0.5, 0.95])
+                    results.set(row, Score(mean: sum / Double(total), q5: q[0], q50: q[1], q95: q[2],
+                                           probabilityAboveThreshold: Double(above) / Double(total)))
+                }
+            }
+        }
+        guard let names else { return }
+
+        // Ranking within each group: P(best), expected regret, rank, Thompson.
+        var start = 0
+        for (g, group) in groups.enumerated() {
+            let m = group.count
+            var best = [Double](repeating: 0, count: m), regret = [Double](repeating: 0, count: m)
+            for t in 0..<total {
+                var top = -Double.infinity, ties = 0
+                for i in 0..<m {
+                    let value = probabilities[(start + i) * total + t]
+                    if value > top { top = value; ties = 1 } else if value == top { ties += 1 }
+                }
+                let share = 1 / Double(ties)
+                for i in 0..<m {
+                    let value = probabilities[(start + i) * total + t]
+                    if value == top { best[i] += share }
+                    regret[i] += top - value
+                }
+            }
+            var chosen: Int?
+            if options.thompson {
+                let key = Scoring.thompsonStream(group: names[g])
+                let generator: Generator
+                do { generator = try Generator(seed: options.seed, chain: key.chain, stream: key.stream) } catch {
+                    throw InputError(.unsupported, "cannot make a random number generator: \(error)")
+                }
+                let t = min(Int(generator.uniform() * Double(total)), total - 1)
+                var top = -Double.infinity
+                for i in 0..<m where probabilities[(start + i) * total + t] > top {
+                    top = probabilities[(start + i) * total + t]
+                    chosen = i
+                }
+            }
+            let means = group.map { results[$0]!.mean }
+            let order = (0..<m).sorted { means[$0] > means[$1] || (means[$0] == means[$1] && $0 < $1) }
+            for (rank, i) in order.enumerated() {
+                var score = results[group[i]]!
+                score.rank = rank + 1
+                score.probabilityBest = best[i] / Double(total)
+                score.expectedRegret = regret[i] / Double(total)
+                if options.thompson { score.thompsonChoice = chosen == i }
+                results.set(group[i], score)
+            }
+            start += m
+        }
+    }
+}
+
+/// The scores as chunks finish them, on several threads: each row is written
+/// by the one thread that scores its chunk; the first error stops the rest.
+private final class ResultBuffer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var firstError: InputError?
+    private let buffer: UnsafeMutableBufferPointer<Scoring.Score?>
+
+    init(count: Int) {
+        buffer = .allocate(capacity: count)
+        buffer.initialize(repeating: nil)
+    }
+    deinit {
+        buffer.deinitialize()
+        buffer.deallocate()
+    }
+
+    var error: InputError? { lock.withLock { firstError } }
+    var failed: Bool { error != nil }
+    func fail(_ error: InputError) { lock.withLock { if firstError == nil { firstError = error } } }
+    subscript(row: Int) -> Scoring.Score? { buffer[row] }
+    func set(_ row: Int, _ score: Scoring.Score) { buffer[row] = score }
+}

@@ -1,0 +1,177 @@
+import Foundation
+
+/// Posterior predictive match scores from a fit's draws.
+///
+/// For a candidate row i (a level of every grouping factor, and the
+/// covariates of the fixed part) and posterior draw t, the linear predictor is
+///
+///     ηᵢ⁽ᵗ⁾ = xᵢ′β⁽ᵗ⁾ + Σₖ uₖ⁽ᵗ⁾[levelₖ(i)]
+///
+/// and the success probability pᵢ⁽ᵗ⁾ = F(ηᵢ⁽ᵗ⁾), F the inverse of the fit's
+/// link (`Link.probability`). The score of the row is the posterior
+/// predictive probability p̄ᵢ = (1/T) Σₜ pᵢ⁽ᵗ⁾ (the probability that one more
+/// trial of the pair succeeds), with the 5, 50 and 95% quantiles of
+/// {pᵢ⁽ᵗ⁾} (R's type 7, as `posterior` computes them) and the posterior
+/// probability (1/T) #{t : pᵢ⁽ᵗ⁾ > threshold}.
+///
+/// A level the fit never saw (a new client, stylist or pair) has no draws.
+/// Its effect is drawn from the population distribution, draw by draw:
+/// uₖ⁽ᵗ⁾ = σₖ⁽ᵗ⁾ zₖ⁽ᵗ⁾ with zₖ⁽ᵗ⁾ ~ N(0, 1), so that the score integrates over
+/// both the unknown effect and the uncertainty in σₖ — never a silent 0. The
+/// normals of a new level come from its own stream of the `Generator`,
+/// keyed by the seed, the term and the level's name
+/// (`Scoring.newLevelStream`): the same new level gets the same draws in
+/// every row that names it, whatever the chunking, the number of threads or
+/// the other rows of the file.
+///
+/// Draws are read from the memory-mapped draw store a chunk of candidate rows
+/// at a time (`Scoring+Computation.swift`), so memory is O(rows per chunk ×
+/// draws) per thread, never O(rows × draws).
+public struct Scoring: Sendable {
+    /// The fit being scored from.
+    public let run: RunDirectory
+    /// The fit's link (fit.json "link"; logit for fits that predate it).
+    public let link: Link
+    /// The fit's formula, parsed again from fit.json.
+    public let formula: ModelFormula
+    /// The grouping columns the candidate table must have, in formula order.
+    public let factors: [String]
+    /// The numeric columns of the fixed part the candidate table must have.
+    public let covariates: [String]
+    /// The response column(s): allowed in a candidate table (echoed, ignored).
+    public let responseColumns: [String]
+    /// The random terms in the fit's order, with the candidate columns each
+    /// is made of (`client:stylist` → ["client", "stylist"]).
+    public let terms: [(name: String, factors: [String])]
+
+    /// Per fixed-effect name (`run.fixedNames`): the indices into
+    /// `covariates` whose product is that column ([] for the intercept).
+    let fixedProducts: [[Int]]
+    /// Store indices of the fixed effects and of sd(term) for every term.
+    let fixedIndices: [Int]
+    let standardDeviationIndices: [Int]
+    /// Per term: level name → its position in the term's level list.
+    let levelPositions: [[String: Int]]
+
+    /// Reads the run directory at `path` (as `RunDirectory.read`) and
+    /// prepares it for scoring.
+    public init(path: String) throws(InputError) {
+        try self.init(run: RunDirectory.read(path))
+    }
+
+    /// Prepares a run for scoring. Throws `InputError` when fit.json names a
+    /// link this version does not know, the formula no longer parses, a
+    /// fixed effect codes a categorical column (not supported by scoring
+    /// yet), or the store lacks the draws of a fixed effect or an SD.
+    public init(run: RunDirectory) throws(InputError) {
+        let recordPath = URL(fileURLWithPath: run.path).appendingPathComponent("fit.json").path
+        self.run = run
+        self.link = try Scoring.readLink(recordPath)
+        let formula: ModelFormula
+        do { formula = try ModelFormula.parse(run.formula) } catch {
+            throw InputError(.malformedCSV, "the recorded formula does not parse: \(error)", file: recordPath)
+        }
+        self.formula = formula
+        switch formula.response {
+        case let .column(y): responseColumns = [y]
+        case let .successesAndFailures(s, f): responseColumns = [s, f]
+        }
+
+        // Grouping columns and terms, in the fit's order of terms.
+        var factors: [String] = []
+        var terms: [(name: String, factors: [String])] = []
+        for term in run.terms {
+            guard let random = formula.randomTerms.first(where: { $0.name == term.name }) else {
+                throw InputError(.malformedCSV, "the random term \(term.name) is not in the recorded formula "
+                                 + "\(run.formula)", file: recordPath)
+            }
+            terms.append((term.name, random.factors))
+            for factor in random.factors where !factors.contains(factor) { factors.append(factor) }
+        }
+        self.factors = factors
+        self.terms = terms
+
+        // The fixed part: every column must be a product of numeric columns.
+        var covariates: [String] = []
+        var products: [[Int]] = []
+        for name in run.fixedNames {
+            if name == "(Intercept)" { products.append([]); continue }
+            guard let term = formula.fixedTerms.first(where: { $0.name == name }) else {
+                throw InputError(.unsupported, "the fixed effect \"\(name)\" codes a categorical column (treatment "
+                                 + "contrasts); scoring supports numeric covariates only so far", file: recordPath)
+            }
+            var product: [Int] = []
+            for column in term.columns {
+                if let k = covariates.firstIndex(of: column) { product.append(k) } else {
+                    covariates.append(column)
+                    product.append(covariates.count - 1)
+                }
+            }
+            products.append(product)
+        }
+        self.covariates = covariates
+        self.fixedProducts = products
+
+        func index(_ name: String, group: String) throws(InputError) -> Int {
+            guard let i = run.parameterIndex(name) else {
+                throw InputError(.unsupported, "the draw store has no draws of \(name); refit with --save all "
+                                 + "(or --save \(group))", file: run.store.path)
+            }
+            return i
+        }
+        var fixedIndices: [Int] = []
+        for name in run.fixedNames { fixedIndices.append(try index(name, group: "fixed")) }
+        var sdIndices: [Int] = []
+        for term in run.terms { sdIndices.append(try index("sd(\(term.name))", group: "sd")) }
+        self.fixedIndices = fixedIndices
+        self.standardDeviationIndices = sdIndices
+        levelPositions = run.terms.map { term in
+            Dictionary(term.levels.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    /// Posterior draws per parameter: chains × completed draws per chain.
+    public var drawCount: Int { run.store.chains * run.drawsPerChain }
+
+    /// fit.json's "link" (absent in fits that predate `--link`: logit).
+    static func readLink(_ path: String) throws(InputError) -> Link {
+        struct Record: Decodable { let link: String? }
+        let record: Record
+        do {
+            record = try JSONDecoder().decode(Record.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw InputError(.malformedCSV, "cannot read the field 'link': \(error.localizedDescription)", file: path)
+        }
+        guard let name = record.link else { return .logit }
+        guard let link = Link(rawValue: name) else {
+            throw InputError(.unsupported, "unknown link \"\(name)\" (known: "
+                             + Link.allCases.map(\.rawValue).joined(separator: ", ") + ")", file: path)
+        }
+        return link
+    }
+
+    /// The stream of the standard normals of a new level: the `Generator`
+    /// stream (seed, chain: 1 + term index, stream: FNV-1a hash of the
+    /// level's name), so a level's draws depend on nothing but the seed, the
+    /// term and its name.
+    static func newLevelStream(term: Int, level: String) -> (chain: UInt64, stream: UInt64) {
+        (UInt64(term) + 1, hash(level))
+    }
+
+    /// The stream Thompson sampling draws a group's posterior draw from:
+    /// chain 0, stream the FNV-1a hash of the group's level name.
+    static func thompsonStream(group: String) -> (chain: UInt64, stream: UInt64) {
+        (0, hash(group))
+    }
+
+    /// 64-bit FNV-1a of the UTF-8 bytes (a fixed, platform-independent hash,
+    /// unlike Swift's seeded `Hasher`).
+    static func hash(_ text: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            h ^= UInt64(byte)
+            h = h &* 0x100_0000_01b3
+        }
+        return h
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import BayesGLMM
+import Foundation
+
+/// `bayesglmm score`: posterior predictive match scores for candidate pairs.
+struct ScoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Score candidate pairings from a fit's posterior, with intervals and rankings.",
+        discussion: """
+            RUN_DIR is the --out directory of `bayesglmm fit`. CANDIDATES.csv
+            has the model's grouping factors (e.g. client, stylist) and its
+            numeric covariates, one candidate per row (a response column is
+            allowed and ignored). For each row, over the posterior draws t:
+            p(t) = F(linear predictor at draw t), F the fit's inverse link;
+            mean = the posterior predictive success probability (mean of
+            p(t)), q5, q50, q95 its quantiles, p_exceeds = the fraction of
+            draws with p(t) > --threshold.
+
+            A client, stylist or pair the fit never saw gets, at each draw,
+            an effect drawn from N(0, sd(t)^2) with that draw's SD (the
+            population distribution), never 0; new_TERM says which. The
+            draws of a new level depend only on --seed, the term and the
+            level's name.
+
+            --rank-by client ranks each client's candidates by mean and adds
+            p_best (the fraction of draws in which the row has the highest
+            p(t) among its client's candidates, ties split; sums to 1 per
+            client) and expected_regret (the mean over draws of the best
+            candidate's p(t) less this row's). --thompson adds thompson = 1
+            for one choice per client: the best candidate at one posterior
+            draw chosen at random (reproducible by --seed).
+
+            Draws are read from RUN_DIR/draws.npy a chunk of rows at a time,
+            so memory stays near threads x rows-per-chunk x draws x 8 bytes.
+            """)
+
+    @Argument(help: ArgumentHelp("The output directory of `bayesglmm fit`.", valueName: "run-dir"))
+    var runDirectory: String
+
+    @Option(help: ArgumentHelp("The candidate rows (CSV).", valueName: "candidates.csv"))
+    var pairs: String
+
+    @Option(help: "The threshold of p_exceeds = P(p > threshold).") var threshold = 0.5
+
+    @Option(name: .customLong("rank-by"), help: ArgumentHelp(
+        "Rank candidates within each level of this grouping factor (e.g. client).", valueName: "factor"))
+    var rankBy: String?
+
+    @Flag(help: "One Thompson-sampling choice per --rank-by group.") var thompson = false
+
+    @Option(help: "The seed of new levels' effects and of the Thompson draws.") var seed: UInt64 = 1
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the table here instead of standard output.",
+                                                   valueName: "scores.csv"))
+    var out: String?
+
+    @Option(name: .customLong("rows-per-chunk"), help: "Candidate rows scored together (memory per thread).")
+    var rowsPerChunk = 2000
+
+    func validate() throws {
+        guard threshold >= 0 && threshold <= 1 else {
+            throw ValidationError("--threshold must be in [0, 1], got \(threshold)")
+        }
+        guard rowsPerChunk >= 1 else { throw ValidationError("--rows-per-chunk must be at least 1") }
+        if thompson && rankBy == nil {
+            throw ValidationError("--thompson makes one choice per group: give --rank-by too (e.g. --rank-by client)")
+        }
+    }
+
+    func run() throws {
+        let scoring = try Scoring(path: runDirectory)
+        let candidates = try scoring.candidates(Frame.read(csvFile: pairs))
+        let options = Scoring.Options(threshold: threshold, seed: seed, rankBy: rankBy, thompson: thompson,
+                                      rowsPerChunk: rowsPerChunk)
+        let scores = try scoring.score(candidates, options: options)
+        let csv = scoring.csv(candidates, scores: scores)
+        if let out {
+            do {
+                try Data(csv.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+            } catch {
+                throw InputError(.unreadableFile, "--out: cannot write the file: \(error.localizedDescription)",
+                                 file: out)
+            }
+            let fresh = (0..<scoring.terms.count).map { k in candidates.isNew[k].filter { $0 }.count }
+            let counts = zip(scoring.terms.map(\.name), fresh).map { "\($1) new \($0)" }.joined(separator: ", ")
+            FileHandle.standardError.write(Data(("wrote \(out): \(candidates.count) rows scored over "
+                + "\(scoring.drawCount) draws (link \(scoring.link); \(counts))\n").utf8))
+        } else {
+            print(csv, terminator: "")
+        }
+        for note in scoring.run.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+    }
+}
