@@ -344,15 +344,19 @@ import Variates
 
     @Test func selectionQuantilesMatchSortedTypeSeven() throws {
         let generator = try Generator(seed: 4)
-        for n in [1, 2, 3, 10, 101, 1000] {
+        let probabilities = [0.05, 0.5, 0.95, 0, 1, 0.01, 0.25, 0.75, 0.5]
+        for n in [1, 2, 3, 10, 101, 1000, 4000] {
             for ties in [false, true] {
                 var values = (0..<n).map { _ in ties ? (generator.uniform() * 4).rounded() : generator.normal() }
                 let draws = try Draws(chain: values)
-                let expected = try [0.05, 0.5, 0.95].map { try quantile(draws, probability: $0)! }
+                let expected = try probabilities.map { try quantile(draws, probability: $0)! }
                 let got = values.withUnsafeMutableBufferPointer {
-                    OrderStatistics.typeSevenQuantiles($0, probabilities: [0.05, 0.5, 0.95])
+                    OrderStatistics.typeSevenQuantiles($0, probabilities: probabilities)
                 }
                 #expect(got == expected, "n \(n), ties \(ties)")
+                #expect(Array(got.prefix(3)) == values.withUnsafeMutableBufferPointer {
+                    OrderStatistics.typeSevenQuantiles($0, probabilities: [0.05, 0.5, 0.95])
+                })
             }
         }
     }

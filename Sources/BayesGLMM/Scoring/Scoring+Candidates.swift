@@ -51,6 +51,7 @@ extension Scoring {
 
         // Level names of the grouping columns, as the design names them.
         var names: [String: [String]] = [:]
+        var rNames: [Double: String] = [:]   // Levels.rName is slow; levels repeat
         for factor in factors {
             let column = frame.columns[factor]!
             var values: [String] = []
@@ -59,7 +60,10 @@ extension Scoring {
                 switch column {
                 case let .numeric(v):
                     guard !v[row].isNaN else { throw missing(frame, row, factor) }
-                    values.append(Levels.rName(v[row]))
+                    if let name = rNames[v[row]] { values.append(name); continue }
+                    let name = Levels.rName(v[row])
+                    rNames[v[row]] = name
+                    values.append(name)
                 case let .factor(codes, levels):
                     guard codes[row] >= 0 else { throw missing(frame, row, factor) }
                     values.append(levels[Int(codes[row])])
@@ -125,7 +129,7 @@ extension Scoring {
             fields[row] = frame.names.map { name in
                 if let level = names[name]?[row] { return level }
                 switch frame.columns[name]! {
-                case let .numeric(v): return v[row].isNaN ? "NA" : Levels.rName(v[row])
+                case let .numeric(v): return Scoring.echo(v[row])
                 case let .factor(codes, levels): return codes[row] < 0 ? "NA" : levels[Int(codes[row])]
                 }
             }
@@ -133,6 +137,16 @@ extension Scoring {
         return Candidates(source: source, columns: frame.names, fields: fields, lines: frame.lines.map { Int($0) },
                           levels: levels, isNew: isNew, covariateValues: covariateValues,
                           effectIndices: effectIndices)
+    }
+
+    /// A number of the candidate table as the output repeats it: whole
+    /// numbers without a decimal point, others in Swift's shortest form that
+    /// reads back exactly (the input's spelling, for input of up to 15
+    /// significant digits).
+    static func echo(_ x: Double) -> String {
+        if x.isNaN { return "NA" }
+        if x == x.rounded() && abs(x) < 1e15 { return String(Int64(x)) }
+        return "\(x)"
     }
 
     /// A level spelled as numbers in text (`07`, `2.0`), renamed as the

@@ -150,75 +150,77 @@ extension Scoring {
         let columns = try run.store.draws(of: needed, first: perChain).map(\.values)
         let fixedCount = fixedIndices.count
 
-        // Standard normals of the new levels in the chunk, one vector per level.
-        var normals: [[String: [Double]]] = Array(repeating: [:], count: terms.count)
-        for k in terms.indices {
-            for row in rows where candidates.isNew[k][row] {
-                let level = candidates.levels[k][row]
-                if normals[k][level] != nil { continue }
-                let key = Scoring.newLevelStream(term: k, level: level)
-                let generator: Generator
-                do { generator = try Generator(seed: options.seed, chain: key.chain, stream: key.stream) } catch {
-                    throw InputError(.unsupported, "cannot make a random number generator: \(error)")
-                }
-                normals[k][level] = (0..<total).map { _ in generator.normal() }
-            }
+        let covariates = fixedProducts.map { product in
+            rows.map { row in product.reduce(1.0) { $0 * candidates.covariateValues[$1][row] } }
         }
+        var position = [Int: Int](minimumCapacity: rows.count)
+        for (i, row) in rows.enumerated() { position[row] = i }
 
-        // p for every row of the chunk and every draw.
-        var probabilities = [Double](repeating: 0, count: rows.count * total)
+        // p of each row of a group at every draw, a group at a time.
+        let largest = groups.map(\.count).max() ?? 0
+        var probabilities = [Double](repeating: 0, count: largest * total)
         var scratch = [Double](repeating: 0, count: total)
-        probabilities.withUnsafeMutableBufferPointer { p in
-            for (position, row) in rows.enumerated() {
-                let eta = UnsafeMutableBufferPointer(rebasing: p[(position * total)..<((position + 1) * total)])
-                for j in 0..<fixedCount {
-                    var x = 1.0
-                    for c in fixedProducts[j] { x *= candidates.covariateValues[c][row] }
-                    if x == 0 { continue }
-                    let beta = columns[j]
-                    for t in 0..<total { eta[t] += x * beta[t] }
-                }
-                for k in terms.indices {
-                    let index = candidates.effectIndices[k][row]
-                    if index >= 0 {
-                        let effect = columns[slot[index]!]
-                        for t in 0..<total { eta[t] += effect[t] }
-                    } else {
-                        let sigma = columns[fixedCount + k], z = normals[k][candidates.levels[k][row]]!
-                        for t in 0..<total { eta[t] += sigma[t] * z[t] }
-                    }
-                }
-                var sum = 0.0, above = 0
-                for t in 0..<total {
-                    let probability = link.probability(eta[t])
-                    eta[t] = probability
-                    sum += probability
-                    if probability > options.threshold { above += 1 }
-                }
-                scratch.withUnsafeMutableBufferPointer { buffer in
-                    _ = buffer.update(fromContentsOf: eta)
-                    let q = OrderStatistics.typeSevenQuantiles(buffer, probabilities: [0.05, 0.5, 0.95])
-                    results.set(row, Score(mean: sum / Double(total), q5: q[0], q50: q[1], q95: q[2],
-                                           probabilityAboveThreshold: Double(above) / Double(total)))
-                }
-            }
-        }
-        guard let names else { return }
-
-        // Ranking within each group: P(best), expected regret, rank, Thompson.
-        var start = 0
         for (g, group) in groups.enumerated() {
             let m = group.count
+            for (i, row) in group.enumerated() {
+                // Each new level's standard normals, from its own stream.
+                var normals: [(k: Int, generator: Generator)] = []
+                for k in terms.indices where candidates.effectIndices[k][row] < 0 {
+                    let key = Scoring.newLevelStream(term: k, level: candidates.levels[k][row])
+                    do {
+                        normals.append((k, try Generator(seed: options.seed, chain: key.chain, stream: key.stream)))
+                    } catch {
+                        throw InputError(.unsupported, "cannot make a random number generator: \(error)")
+                    }
+                }
+                probabilities.withUnsafeMutableBufferPointer { p in
+                    let eta = UnsafeMutableBufferPointer(rebasing: p[(i * total)..<((i + 1) * total)])
+                    eta.update(repeating: 0)
+                    for j in 0..<fixedCount {
+                        let x = covariates[j][position[row]!]
+                        if x == 0 { continue }
+                        columns[j].withUnsafeBufferPointer { beta in
+                            for t in 0..<total { eta[t] += x * beta[t] }
+                        }
+                    }
+                    for k in terms.indices where candidates.effectIndices[k][row] >= 0 {
+                        columns[slot[candidates.effectIndices[k][row]]!].withUnsafeBufferPointer { effect in
+                            for t in 0..<total { eta[t] += effect[t] }
+                        }
+                    }
+                    for (k, generator) in normals {
+                        columns[fixedCount + k].withUnsafeBufferPointer { sigma in
+                            for t in 0..<total { eta[t] += sigma[t] * generator.normal() }
+                        }
+                    }
+                    var sum = 0.0, above = 0
+                    for t in 0..<total {
+                        let probability = link.probability(eta[t])
+                        eta[t] = probability
+                        sum += probability
+                        if probability > options.threshold { above += 1 }
+                    }
+                    scratch.withUnsafeMutableBufferPointer { buffer in
+                        _ = buffer.update(fromContentsOf: eta)
+                        let q = OrderStatistics.typeSevenQuantiles(buffer, probabilities: [0.05, 0.5, 0.95])
+                        results.set(row, Score(mean: sum / Double(total), q5: q[0], q50: q[1], q95: q[2],
+                                               probabilityAboveThreshold: Double(above) / Double(total)))
+                    }
+                }
+            }
+            guard let names else { continue }
+
+            // Ranking within the group: P(best), expected regret, rank, Thompson.
             var best = [Double](repeating: 0, count: m), regret = [Double](repeating: 0, count: m)
             for t in 0..<total {
                 var top = -Double.infinity, ties = 0
                 for i in 0..<m {
-                    let value = probabilities[(start + i) * total + t]
+                    let value = probabilities[i * total + t]
                     if value > top { top = value; ties = 1 } else if value == top { ties += 1 }
                 }
                 let share = 1 / Double(ties)
                 for i in 0..<m {
-                    let value = probabilities[(start + i) * total + t]
+                    let value = probabilities[i * total + t]
                     if value == top { best[i] += share }
                     regret[i] += top - value
                 }
@@ -232,8 +234,8 @@ extension Scoring {
                 }
                 let t = min(Int(generator.uniform() * Double(total)), total - 1)
                 var top = -Double.infinity
-                for i in 0..<m where probabilities[(start + i) * total + t] > top {
-                    top = probabilities[(start + i) * total + t]
+                for i in 0..<m where probabilities[i * total + t] > top {
+                    top = probabilities[i * total + t]
                     chosen = i
                 }
             }
@@ -247,7 +249,6 @@ extension Scoring {
                 if options.thompson { score.thompsonChoice = chosen == i }
                 results.set(group[i], score)
             }
-            start += m
         }
     }
 }
