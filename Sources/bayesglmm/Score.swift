@@ -32,7 +32,8 @@ struct ScoreCommand: ParsableCommand {
             draw chosen at random (reproducible by --seed).
 
             Draws are read from RUN_DIR/draws.npy a chunk of rows at a time,
-            so memory stays near threads x rows-per-chunk x draws x 8 bytes.
+            so memory stays near threads x (3 x rows-per-chunk) x draws x 16 bytes
+            at most (the draws of the effects a chunk needs, while read).
             """)
 
     @Argument(help: ArgumentHelp("The output directory of `bayesglmm fit`.", valueName: "run-dir"))

@@ -109,23 +109,30 @@ public struct StoredDraws: @unchecked Sendable {
                              file: path)
         }
         precondition(parameters.allSatisfy { $0 >= 0 && $0 < self.parameters }, "parameter index out of range")
-        var columns = [[Double]](repeating: [Double](repeating: 0, count: chains * count), count: parameters.count)
-        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            for chain in 0..<chains {
-                for draw in 0..<count {
-                    let row = dataOffset + (chain * draws + draw) * self.parameters * 8
-                    for (k, parameter) in parameters.enumerated() {
-                        let bits = raw.loadUnaligned(fromByteOffset: row + parameter * 8, as: UInt64.self)
-                        columns[k][chain * count + draw] = Double(bitPattern: UInt64(littleEndian: bits))
+        // One flat buffer, parameter-major, written through a pointer (no
+        // per-element uniqueness checks of nested arrays).
+        let length = chains * count
+        var flat = [Double](repeating: 0, count: parameters.count * length)
+        flat.withUnsafeMutableBufferPointer { out in
+            data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+                for chain in 0..<chains {
+                    for draw in 0..<count {
+                        let row = dataOffset + (chain * draws + draw) * self.parameters * 8
+                        let position = chain * count + draw
+                        for (k, parameter) in parameters.enumerated() {
+                            let bits = raw.loadUnaligned(fromByteOffset: row + parameter * 8, as: UInt64.self)
+                            out[k * length + position] = Double(bitPattern: UInt64(littleEndian: bits))
+                        }
                     }
                 }
             }
         }
         var result: [Draws] = []
-        result.reserveCapacity(columns.count)
-        for column in columns {
+        result.reserveCapacity(parameters.count)
+        for k in 0..<parameters.count {
             do {
-                result.append(try Draws(columnMajor: column, iterations: count, chains: chains))
+                result.append(try Draws(columnMajor: Array(flat[(k * length)..<((k + 1) * length)]),
+                                        iterations: count, chains: chains))
             } catch {
                 throw InputError(.malformedCSV, "the draws do not form chains: \(error)", file: path)
             }

@@ -7,7 +7,7 @@ enum OrderStatistics {
     /// index = 1 + (n − 1)p, lo = ⌊index⌋, hi = ⌈index⌉ and x₍ₖ₎ the k-th
     /// smallest, x₍lo₎ moved towards x₍hi₎ by h = index − lo, as
     /// (1 − h)x₍lo₎ + h x₍hi₎, only when index > lo and x₍hi₎ ≠ x₍lo₎.
-    /// Reorders `values`, which must be non-empty and free of NaN.
+    /// Reorders `values`, which must be non-empty and finite.
     static func typeSevenQuantiles(_ values: UnsafeMutableBufferPointer<Double>,
                                    probabilities: [Double]) -> [Double] {
         let n = values.count
@@ -45,35 +45,54 @@ enum OrderStatistics {
     }
 
     /// Puts the k-th smallest (0-based) of values[start…end] at position k,
-    /// with nothing larger before it and nothing smaller after it: quickselect
-    /// with a median-of-three pivot and a three-way partition (so that runs
-    /// of equal values, such as probabilities of exactly 1, cost one pass).
+    /// with nothing larger before it and nothing smaller after it:
+    /// quickselect with a median-of-three pivot P and a branch-free Lomuto
+    /// partition (values < P to the front), whose only data-dependent step is
+    /// an increment by the sign bit of x − P (x < P exactly when x − P is
+    /// negative: for finite doubles x − P is 0 only when x = P, and then +0),
+    /// so that random draws cost no branch mispredictions. Values must be
+    /// finite.
+    /// When no value is below P (P is the least, say a run of probabilities
+    /// of exactly 1), a second pass puts the values equal to P next, so every
+    /// pass makes progress.
     ///
-    /// Returns the band of positions, around k, holding values equal to the
-    /// k-th smallest: everything before the band is smaller and everything
-    /// after it larger.
+    /// Returns the band of positions, around k, that holds values equal to
+    /// the k-th smallest and beyond which the range is partitioned: nothing
+    /// before the band is larger, nothing after it smaller.
     @discardableResult
     static func select(_ values: UnsafeMutableBufferPointer<Double>, _ k: Int, left start: Int, right end: Int)
         -> ClosedRange<Int> {
+        guard let a = values.baseAddress else { return k...k }
         var left = start, right = end
         while left < right {
-            let a = values[left], b = values[left + (right - left) / 2], c = values[right]
-            let pivot = max(min(a, b), min(max(a, b), c))
-            var less = left, i = left, greater = right
-            while i <= greater {
-                let x = values[i]
-                if x < pivot {
-                    values.swapAt(less, i)
-                    less += 1
-                    i += 1
-                } else if x > pivot {
-                    values.swapAt(i, greater)
-                    greater -= 1
-                } else {
-                    i += 1
-                }
+            let first = a[left], middle = a[left + (right - left) / 2], last = a[right]
+            let pivot = max(min(first, middle), min(max(first, middle), last))
+            // a[left..<store] < pivot ≤ a[store..<i].
+            var store = left
+            for i in left...right {
+                let x = a[i]
+                a[i] = a[store]
+                a[store] = x
+                store &+= Int((x - pivot).bitPattern >> 63)      // 1 when x < pivot
             }
-            if k < less { right = less - 1 } else if k > greater { left = greater + 1 } else { return less...greater }
+            if k < store {
+                right = store - 1
+                continue
+            }
+            if store > left {
+                left = store
+                continue
+            }
+            // Nothing below the pivot: a[left..<equal] == pivot < a[equal…right].
+            var equal = left
+            for i in left...right {
+                let x = a[i]
+                a[i] = a[equal]
+                a[equal] = x
+                equal &+= 1 - Int((pivot - x).bitPattern >> 63)  // 1 when x ≤ pivot
+            }
+            if k < equal { return left...(equal - 1) }
+            left = equal
         }
         return k...k
     }
