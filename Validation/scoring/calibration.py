@@ -30,6 +30,8 @@ parser.add_argument("--truth", required=True)
 parser.add_argument("--train", required=True)
 parser.add_argument("--scores", required=True)
 parser.add_argument("--eb", required=True)
+parser.add_argument("--json", action="store_true",
+                    help="print one JSON line of coverage counts by group instead of the tables")
 arguments = parser.parse_args()
 
 
@@ -74,6 +76,23 @@ for term, levels in (("client", client), ("stylist", stylist),
 plugin = logistic(eta_eb)
 low_eb = logistic(eta_eb - 1.645 * np.sqrt(variance_eb))
 high_eb = logistic(eta_eb + 1.645 * np.sqrt(variance_eb))
+
+count = np.array([training[c] for c in client])
+if arguments.json:
+    # Per group: rows, rows covered by the posterior and by the EB interval, summed widths.
+    groups = {"new": (0, 0), "1-4": (1, 4), "5-9": (5, 9), "10+": (10, 10 ** 9)}
+    out = {"singular": eb["singular"], "sd": {s["term"]: s["estimate"] for s in eb["sd"]}}
+    for name, (low, high) in groups.items():
+        part = (count >= low) & (count <= high)
+        out[name] = {
+            "rows": int(part.sum()),
+            "posterior": int(((q5 <= p_true) & (p_true <= q95))[part].sum()),
+            "eb": int(((low_eb <= p_true) & (p_true <= high_eb))[part].sum()),
+            "width_posterior": float((q95 - q5)[part].sum()),
+            "width_eb": float((high_eb - low_eb)[part].sum()),
+        }
+    print(json.dumps(out))
+    raise SystemExit(0)
 
 print(f"held-out rows: {len(rows)}; clients with no training row: "
       f"{sum(1 for c in set(client) if training[c] == 0)}; overall success rate {y.mean():.3f}\n")

@@ -15,6 +15,7 @@
 #   NICE=5                 niceness of the fit and the scoring
 #   SPLIT=1                seed of the held-out split (results in calibration-split-$SPLIT.txt)
 #
+# Small data sets, where plug-in EB's overconfidence shows: Validation/scoring/small.sh.
 # Needs python3 with numpy. Results: Validation/scoring/calibration-split-N.txt,
 # Validation/scoring/benchmark.txt; summarised in Validation/RESULTS.md
 # ("Match scoring (issue 8)").
