@@ -57,17 +57,9 @@ import Variates
     /// The one-factor model of `GibbsTests`, probit, against quadrature
     /// (the same expected values as the Metropolis probit test).
     @Test func oneFactorPosteriorMatchesQuadrature() throws {
-        let kernel = PolyaGammaGibbs(design: try GibbsTests.design(), augmentation: .albertChib)
-        let draws = try Chains.run(kernel, settings: ChainSettings(chains: 4, warmup: 500, draws: 5000, seed: 9))
-        let exact = GibbsTests.quadrature(link: .probit)
-        for (name, truth) in [("(Intercept)", exact.alpha), ("sd(g)", exact.sigma)] {
-            let s = try MetropolisTests.summary(draws, name)
-            let z = (s.mean - truth) / s.mcse
-            let line = "Albert–Chib \(name): MCMC \(s.mean) ± \(s.mcse), quadrature \(truth), z = \(z), R-hat \(s.rhat)"
-            print(line)
-            #expect(abs(z) < 4, "\(line)")
-            #expect(s.rhat < 1.01, "\(name) R-hat \(s.rhat)")
-        }
+        try MetropolisTests.expectOneFactorQuadrature(
+            PolyaGammaGibbs(design: try GibbsTests.design(), augmentation: .albertChib),
+            link: .probit, warmup: 500, label: "Albert–Chib")
     }
 
     @Test func sameSeedSameDrawsWhateverTheThreads() throws {

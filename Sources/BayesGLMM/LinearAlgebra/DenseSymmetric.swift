@@ -13,13 +13,9 @@ enum DenseSymmetric {
     /// definite.
     static func choleskyFactor(_ m: [Double], size n: Int) -> [Double]? {
         precondition(m.count == n * n)
-        cgsl_error_handler_off()
         if n == 0 { return [] }
         var a = m
-        let status = a.withUnsafeMutableBufferPointer { buffer -> Int32 in
-            var view = gsl_matrix_view_array(buffer.baseAddress, n, n)
-            return gsl_linalg_cholesky_decomp1(&view.matrix)
-        }
+        let status = DenseSymmetric.onMatrix(&a, n) { gsl_linalg_cholesky_decomp1($0) }
         guard status == 0, a.allSatisfy(\.isFinite) else { return nil }
         for i in 0..<n { for j in (i + 1)..<n { a[i * n + j] = 0 } }
         return a
@@ -30,14 +26,11 @@ enum DenseSymmetric {
     /// M is not positive definite.
     static func inverse(_ m: [Double], size n: Int) throws(InputError) -> [Double] {
         precondition(m.count == n * n)
-        cgsl_error_handler_off()
         if n == 0 { return [] }
         var a = m
-        let status = a.withUnsafeMutableBufferPointer { buffer -> Int32 in
-            var view = gsl_matrix_view_array(buffer.baseAddress, n, n)
-            let status = gsl_linalg_cholesky_decomp1(&view.matrix)
-            if status != 0 { return status }
-            return gsl_linalg_cholesky_invert(&view.matrix)
+        let status = DenseSymmetric.onMatrix(&a, n) { matrix in
+            let status = gsl_linalg_cholesky_decomp1(matrix)
+            return status != 0 ? status : gsl_linalg_cholesky_invert(matrix)
         }
         guard status == 0 else {
             throw InputError(.rankDeficient, "the fixed effects' information matrix is not positive definite")
@@ -48,15 +41,22 @@ enum DenseSymmetric {
     /// The eigenvalues in ascending order (gsl_eigen_symm).
     static func eigenvalues(_ m: [Double], size n: Int) -> [Double] {
         precondition(m.count == n * n)
-        cgsl_error_handler_off()
         if n == 0 { return [] }
         var a = m
         let values = gsl_vector_alloc(n)!, workspace = gsl_eigen_symm_alloc(n)!
         defer { gsl_vector_free(values); gsl_eigen_symm_free(workspace) }
-        _ = a.withUnsafeMutableBufferPointer { buffer in
-            var view = gsl_matrix_view_array(buffer.baseAddress, n, n)
-            return gsl_eigen_symm(&view.matrix, values, workspace)
-        }
+        _ = DenseSymmetric.onMatrix(&a, n) { gsl_eigen_symm($0, values, workspace) }
         return (0..<n).map { gsl_vector_get(values, $0) }.sorted()
+    }
+
+    /// Runs `body` on a GSL view of `a` (row-major n × n, changed in place)
+    /// with GSL's aborting error handler off, returning its status.
+    private static func onMatrix(_ a: inout [Double], _ n: Int,
+                                 _ body: (UnsafeMutablePointer<gsl_matrix>) -> Int32) -> Int32 {
+        cgsl_error_handler_off()
+        return a.withUnsafeMutableBufferPointer { buffer in
+            var view = gsl_matrix_view_array(buffer.baseAddress, n, n)
+            return body(&view.matrix)
+        }
     }
 }
