@@ -4,7 +4,7 @@
 SWIFT ?= swift
 APT_PACKAGES := libgsl-dev libsuitesparse-dev pkg-config
 
-.PHONY: deps test build release demo bench-variates bench-diagnostics bench-model clean
+.PHONY: deps test build release demo notebooks notebooks-check bench-variates bench-diagnostics bench-model clean
 
 # Install the C libraries if any is missing (needs root, as on CI).
 deps:
@@ -21,6 +21,23 @@ build: deps
 
 test: deps
 	$(SWIFT) test
+	$(MAKE) notebooks-check
+
+# The teaching notebooks (notebooks-md/): `notebooks` runs every ```sh block
+# with the release build of bayesglmm on PATH and rewrites the output blocks
+# and figures; `notebooks-check` runs a copy and fails with a diff when the
+# committed outputs are not what the runner produces (notebooks-md/run.sh).
+# SWIFT_BUILD_FLAGS passes e.g. --scratch-path to both builds.
+SWIFT_BUILD_FLAGS ?=
+NOTEBOOK_PATH = $$($(SWIFT) build -c release $(SWIFT_BUILD_FLAGS) --show-bin-path):$$PATH
+
+notebooks: deps
+	$(SWIFT) build -c release --product bayesglmm $(SWIFT_BUILD_FLAGS)
+	PATH="$(NOTEBOOK_PATH)" sh notebooks-md/run.sh
+
+notebooks-check: deps
+	$(SWIFT) build -c release --product bayesglmm $(SWIFT_BUILD_FLAGS)
+	PATH="$(NOTEBOOK_PATH)" sh notebooks-md/run.sh --check
 
 release: deps
 	$(SWIFT) build -c release

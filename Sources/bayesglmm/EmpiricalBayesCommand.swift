@@ -46,6 +46,9 @@ struct EmpiricalBayesCommand: ParsableCommand {
             try Output.write(try report.json(), to: out)
         }
         print(EmpiricalBayesCommand.describe(report, design: design), terminator: "")
+        // The time goes to standard error, as fit's does: standard output is
+        // the same for the same data on every run.
+        FileHandle.standardError.write(Data(String(format: "fitted in %.2f s\n", report.seconds).utf8))
     }
 
     /// The fit as glmer's `summary` shows it, briefly.
@@ -84,7 +87,6 @@ struct EmpiricalBayesCommand: ParsableCommand {
         // the optimiser itself converged.
         let converged = report.converged || report.messages.allSatisfy { $0.hasPrefix("boundary (singular) fit") }
         lines.append(converged ? "converged" : "not converged")
-        lines.append(String(format: "%.2f s", report.seconds))
         return lines.joined(separator: "\n") + "\n"
     }
 }
