@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "Variates", targets: ["Variates"]),
         .library(name: "Diagnostics", targets: ["Diagnostics"]),
+        .library(name: "Drawing", targets: ["Drawing"]),
         .library(name: "BayesGLMM", targets: ["BayesGLMM"]),
         .executable(name: "bayesglmm", targets: ["bayesglmm"]),
     ],
@@ -29,9 +30,11 @@ let package = Package(
         ),
         .target(name: "Variates", dependencies: ["CGSL"]),
         .target(name: "Diagnostics", dependencies: ["CGSL"]),
+        // SVG charts (scales, axes, marks); knows nothing of statistics.
+        .target(name: "Drawing"),
         .target(
             name: "BayesGLMM",
-            dependencies: ["CGSL", "CCHOLMOD", "Variates", "Diagnostics", .product(name: "CSV", package: "CSV.swift")]
+            dependencies: ["CGSL", "CCHOLMOD", "Variates", "Diagnostics", "Drawing", .product(name: "CSV", package: "CSV.swift")]
         ),
         .executableTarget(
             name: "bayesglmm",
@@ -63,6 +66,7 @@ let package = Package(
             path: "Benchmarks/Diagnostics"
         ),
         .testTarget(name: "VariatesTests", dependencies: ["Variates"]),
+        .testTarget(name: "DrawingTests", dependencies: ["Drawing"]),
         .testTarget(
             name: "BayesGLMMTests",
             dependencies: ["BayesGLMM", "Diagnostics"],
