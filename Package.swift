@@ -66,13 +66,15 @@ let package = Package(
             path: "Benchmarks/Diagnostics"
         ),
         .testTarget(name: "VariatesTests", dependencies: ["Variates"]),
-        .testTarget(name: "DrawingTests", dependencies: ["Drawing"]),
+        // Reads SVG back as XML for the tests of the figures.
+        .target(name: "SVGTestSupport", path: "Tests/SVGTestSupport"),
+        .testTarget(name: "DrawingTests", dependencies: ["Drawing", "SVGTestSupport"]),
         .testTarget(
             name: "BayesGLMMTests",
-            dependencies: ["BayesGLMM", "Diagnostics"],
+            dependencies: ["BayesGLMM", "Diagnostics", "Drawing", "SVGTestSupport"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "CommandTests", dependencies: ["bayesglmm"]),
+        .testTarget(name: "CommandTests", dependencies: ["bayesglmm", "SVGTestSupport"]),
         .testTarget(
             name: "DiagnosticsTests",
             dependencies: ["Diagnostics"],

@@ -43,6 +43,18 @@ public func quantile(_ draws: Draws, probability: Double) throws(DiagnosticsErro
     return typeSevenQuantile(sorted: sortedValues(draws.values), probability: probability).available
 }
 
+/// Type-7 quantiles of all draws at several probabilities, sorting the
+/// draws once (each value as `quantile(_:probability:)` gives it).
+///
+/// - Returns: `nil` when any draw is NaN.
+/// - Throws: `DiagnosticsError.probabilityOutOfRange` unless every 0 <= p <= 1.
+public func quantiles(_ draws: Draws, probabilities: [Double]) throws(DiagnosticsError) -> [Double]? {
+    for p in probabilities { try checkProbability(p) }
+    guard !containsNaN(draws.values) else { return nil }
+    let sorted = sortedValues(draws.values)
+    return probabilities.map { typeSevenQuantile(sorted: sorted, probability: $0) }
+}
+
 /// R's `median` of sorted values: the middle one, or R's `mean` of the two middle ones.
 func medianOfSorted(_ sorted: [Double]) -> Double {
     let n = sorted.count

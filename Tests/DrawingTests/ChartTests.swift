@@ -1,37 +1,10 @@
 import Drawing
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
+import SVGTestSupport
 import Testing
 
 /// Charts are well-formed, self-contained SVG with one element per mark.
 @Suite struct ChartTests {
-    /// Element names and attributes of an XML document, in order; throws if it does not parse.
-    final class Elements: NSObject, XMLParserDelegate {
-        var names: [String] = []
-        var attributes: [[String: String]] = []
-        var text = ""
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                    attributes: [String: String]) {
-            names.append(name); self.attributes.append(attributes)
-        }
-        func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
-
-        static func parse(_ svg: String) throws -> Elements {
-            let parser = XMLParser(data: Data(svg.utf8)), elements = Elements()
-            parser.delegate = elements
-            guard parser.parse() else {
-                throw CocoaError(.fileReadCorruptFile, userInfo: ["error": String(describing: parser.parserError)])
-            }
-            return elements
-        }
-
-        func count(_ name: String, class kind: String? = nil) -> Int {
-            zip(names, attributes).filter { $0.0 == name && (kind == nil || $0.1["class"] == kind) }.count
-        }
-    }
-
     static func example() -> Chart {
         let points = (0..<20).map { Point(Double($0), Double($0 * $0) / 10) }
         let panel = Panel(title: "Squares & <things>", x: Axis(LinearScale(lower: 0, upper: 19), title: "x \"value\""),
@@ -48,7 +21,7 @@ import Testing
 
     @Test func svgParsesWithItsMarksAndEscapedText() throws {
         let svg = ChartTests.example().svg()
-        let elements = try Elements.parse(svg)
+        let elements = try SVGElements.parse(svg)
         #expect(elements.names.first == "svg")
         #expect(elements.count("g", class: "points") == 2)
         #expect(elements.count("circle") == 2 * 20 + 0)

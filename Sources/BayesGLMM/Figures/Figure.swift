@@ -1,0 +1,98 @@
+import Diagnostics
+import Drawing
+import Foundation
+
+/// A figure of a fit and the data behind it: the chart (drawn as SVG by
+/// the Drawing module) and one table with a row per plotted item (written
+/// as CSV beside the SVG), so that every number in the picture can be read
+/// or re-plotted elsewhere. Builders turn statistics into marks; they never
+/// read or write files.
+public struct Figure: Sendable {
+    /// The kinds of figure `bayesglmm plot` draws.
+    public enum Kind: String, CaseIterable, Sendable {
+        case trace, rank, density, caterpillar, shrinkage, sd, calibration
+    }
+
+    public let chart: Chart
+    public let header: [String]
+    public let rows: [[String]]
+
+    public init(chart: Chart, header: [String], rows: [[String]]) {
+        precondition(rows.allSatisfy { $0.count == header.count }, "one field per column")
+        self.chart = chart; self.header = header; self.rows = rows
+    }
+
+    public var svg: String { chart.svg() }
+    /// The table as RFC 4180 CSV; numbers in Swift's shortest form that
+    /// reads back exactly, "NA" where a value is not available.
+    public var csv: String { Comparison.csv(header: header, rows: rows) }
+
+    /// Numbers as CSV fields.
+    static func fields(_ values: [Double?]) -> [String] { Comparison.fields(values) }
+
+    /// The variables a figure shows when `--variables` is not given: the
+    /// intercept (if the model has one) and the standard deviation of every
+    /// random term.
+    public static func defaultVariables(_ run: RunDirectory) -> [String] {
+        run.fixedNames.filter { $0 == "(Intercept)" } + run.terms.map { "sd(\($0.name))" }
+    }
+
+    /// The draws of the named parameters (all chains, the completed draws).
+    /// Throws `InputError` naming `--variables` for a name the run has no
+    /// draws of, listing some names it has.
+    static func draws(_ run: RunDirectory, _ names: [String]) throws(InputError) -> [Draws] {
+        var indices: [Int] = []
+        for name in names {
+            guard let index = run.parameterIndex(name) else {
+                let known = run.parameterNames.prefix(8).joined(separator: ", ")
+                    + (run.parameterNames.count > 8 ? ", …" : "")
+                throw InputError(.badOption, "--variables: the run has no draws of \"\(name)\" "
+                                 + "(it has \(known))", file: run.path)
+            }
+            indices.append(index)
+        }
+        guard !indices.isEmpty else { throw InputError(.badOption, "--variables: no variable given") }
+        return try run.store.draws(of: indices, first: run.drawsPerChain)
+    }
+
+    /// The random term named `name`; throws naming `--term` and listing the terms.
+    public static func term(_ run: RunDirectory, _ name: String?) throws(InputError) -> RunDirectory.Term {
+        let names = run.terms.map(\.name).joined(separator: ", ")
+        guard let name else { throw InputError(.badOption, "--term: give the random term to show (one of \(names))") }
+        guard let term = run.terms.first(where: { $0.name == name }) else {
+            throw InputError(.badOption, "--term: the fit has no random term \"\(name)\" (its terms: \(names))",
+                             file: run.path)
+        }
+        return term
+    }
+
+    /// The EB estimate of a parameter by its store name: a fixed effect, an
+    /// SD `sd(term)` or an effect `r(term)[level]` (its conditional mode).
+    static func estimate(_ eb: EmpiricalBayesReport, of name: String) -> Double? {
+        if let fixed = eb.fixed.first(where: { $0.name == name }) { return fixed.estimate }
+        if name.hasPrefix("sd("), name.hasSuffix(")") {
+            let term = String(name.dropFirst(3).dropLast())
+            return eb.sd.first { $0.term == term }?.estimate
+        }
+        if name.hasPrefix("r("), let close = name.firstIndex(of: ")"), name.hasSuffix("]"),
+           name[name.index(after: close)...].hasPrefix("[") {
+            let term = String(name[name.index(name.startIndex, offsetBy: 2)..<close])
+            let level = String(name[name.index(close, offsetBy: 2)..<name.index(before: name.endIndex)])
+            return eb.effects.first { $0.term == term && $0.level == level }?.mode
+        }
+        return nil
+    }
+
+    /// "4 chains × 1000 draws".
+    static func drawsText(_ run: RunDirectory) -> String {
+        "\(run.store.chains) chain\(run.store.chains == 1 ? "" : "s") × \(run.drawsPerChain) draws"
+    }
+
+    /// Indices of `count` items evenly spaced through 0..<total, first and
+    /// last included (all of them when `count` ≥ `total`).
+    static func evenlySpaced(_ total: Int, count: Int) -> [Int] {
+        guard count < total else { return Array(0..<total) }
+        guard count > 1 else { return [0] }
+        return (0..<count).map { Int((Double($0) * Double(total - 1) / Double(count - 1)).rounded()) }
+    }
+}

@@ -1,0 +1,161 @@
+import ArgumentParser
+import BayesGLMM
+import Foundation
+
+/// `bayesglmm plot`: a figure of a fit as SVG, with its data as CSV.
+struct Plot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw a figure of a fit (SVG) and write the data behind it (CSV).",
+        discussion: """
+            Writes FILE.svg (self-contained: no scripts, fonts or links) and
+            FILE.csv beside it (same stem): the numbers the figure shows, a row
+            per plotted item. The same inputs give the same bytes.
+
+            Kinds:
+              trace        draws by iteration, a line per chain (--variables)
+              rank         rank histograms per chain, ranks over all chains
+                           pooled (Vehtari et al. 2021), with the uniform
+                           expectation (--variables)
+              density      posterior density of one variable (--variables NAME),
+                           with the EB estimate if --eb is given
+              caterpillar  effects of a term's levels (--term) sorted by mean,
+                           50% and 90% intervals (at most --max-levels, 50)
+              shrinkage    per level of --term: raw log-odds, EB mode, posterior
+                           mean against the level's observations (needs --eb;
+                           at most --max-levels, 200)
+              sd           posterior densities of the SDs, EB estimates marked
+                           if --eb is given
+              calibration  observed against predicted success rates in deciles
+                           of `bayesglmm score` output on held-out rows
+                           (--scores; RUN_DIR optional)
+
+            --variables defaults to the intercept and the SDs. --eb reads the
+            JSON of `bayesglmm eb --out` or Validation/lme4/fit_glmer.R.
+            Shrinkage uses the per-level counts in fit.json, or counts them
+            again from --data. Calibration's outcome is the fit's response
+            column when RUN_DIR is given, else --response (default y).
+            """)
+
+    @Argument(help: ArgumentHelp("The output directory of `bayesglmm fit` (optional for calibration).",
+                                 valueName: "run-dir"))
+    var runDirectory: String?
+
+    @Option(help: "The figure: \(Figure.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var kind: Figure.Kind
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The SVG to write; the CSV goes beside it (FILE.csv).",
+                                                   valueName: "file.svg"))
+    var out: String
+
+    @Option(help: ArgumentHelp("Variables, comma-separated, e.g. 'sd(client),(Intercept)' (trace, rank, density).",
+                               valueName: "list"))
+    var variables: String?
+
+    @Option(help: ArgumentHelp("The random term (caterpillar, shrinkage), e.g. client.", valueName: "name"))
+    var term: String?
+
+    @Option(help: ArgumentHelp("An empirical-Bayes fit (JSON) to mark (density, sd; required for shrinkage).",
+                               valueName: "eb.json"))
+    var eb: String?
+
+    @Option(help: ArgumentHelp("The data of the fit, to count observations per level (shrinkage).",
+                               valueName: "data.csv"))
+    var data: String?
+
+    @Option(help: ArgumentHelp("The output of `bayesglmm score` on held-out rows (calibration).",
+                               valueName: "scores.csv"))
+    var scores: String?
+
+    @Option(help: ArgumentHelp("The outcome column of --scores when no RUN_DIR is given (calibration).",
+                               valueName: "column"))
+    var response: String = "y"
+
+    @Option(name: .customLong("max-levels"), help: ArgumentHelp(
+        "Levels shown at most (caterpillar 50, shrinkage 200 by default), evenly spaced in sorted order.",
+        valueName: "n"))
+    var maxLevels: Int?
+
+    func validate() throws {
+        guard out.hasSuffix(".svg") else { throw ValidationError("--out must name an .svg file, got '\(out)'") }
+        if let maxLevels, maxLevels < 1 { throw ValidationError("--max-levels must be at least 1") }
+        let used: [(String, Bool, Set<Figure.Kind>)] = [
+            ("--variables", variables != nil, [.trace, .rank, .density]),
+            ("--term", term != nil, [.caterpillar, .shrinkage]),
+            ("--eb", eb != nil, [.density, .shrinkage, .sd]),
+            ("--data", data != nil, [.shrinkage]),
+            ("--scores", scores != nil, [.calibration]),
+            ("--max-levels", maxLevels != nil, [.caterpillar, .shrinkage]),
+        ]
+        for (option, given, kinds) in used where given && !kinds.contains(kind) {
+            throw ValidationError("\(option) does not apply to --kind \(kind.rawValue) (it applies to "
+                                  + kinds.map(\.rawValue).sorted().joined(separator: ", ") + ")")
+        }
+        switch kind {
+        case .calibration:
+            if scores == nil { throw ValidationError("--kind calibration needs --scores SCORES.csv") }
+        default:
+            if runDirectory == nil { throw ValidationError("--kind \(kind.rawValue) needs RUN_DIR, the --out directory "
+                                                           + "of bayesglmm fit") }
+        }
+        if kind == .shrinkage && eb == nil {
+            throw ValidationError("--kind shrinkage needs --eb EB.json (the empirical-Bayes fit to set beside the "
+                                  + "posterior)")
+        }
+        if kind == .caterpillar || kind == .shrinkage, term == nil {
+            throw ValidationError("--kind \(kind.rawValue) needs --term, the random term to show (e.g. --term client)")
+        }
+    }
+
+    func run() throws {
+        let figure = try draw()
+        let csvPath = String(out.dropLast(".svg".count)) + ".csv"
+        // Both files are made in memory first; each is written to a
+        // temporary file and renamed, so neither is ever left half-written.
+        let svg = Data(figure.svg.utf8), csv = Data(figure.csv.utf8)
+        for (path, data) in [(csvPath, csv), (out, svg)] {
+            do {
+                try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+            } catch {
+                throw InputError(.unreadableFile, "--out: cannot write the file: \(error.localizedDescription)",
+                                 file: path)
+            }
+        }
+        print("wrote \(out) and \(csvPath)")
+    }
+
+    func draw() throws -> Figure {
+        let report = try eb.map { path throws(InputError) in try EmpiricalBayesReport.read(path: path) }
+        if kind == .calibration {
+            var columns = [response]
+            if let runDirectory {
+                columns = try Scoring(path: runDirectory).responseColumns
+            }
+            return try Figure.calibration(scores: Frame.read(csvFile: scores!), response: columns)
+        }
+        let run = try RunDirectory.read(runDirectory!)
+        let names = variables.map {
+            $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        } ?? Figure.defaultVariables(run)
+        switch kind {
+        case .trace: return try Figure.trace(run, variables: names)
+        case .rank: return try Figure.rank(run, variables: names)
+        case .density:
+            guard names.count == 1 else {
+                throw ValidationError("--kind density draws one variable: give --variables NAME (e.g. 'sd(client)')")
+            }
+            return try Figure.density(run, variable: names[0], eb: report, ebPath: eb ?? "")
+        case .caterpillar: return try Figure.caterpillar(run, term: term, maxLevels: maxLevels ?? 50)
+        case .shrinkage:
+            var counts: LevelCounts?
+            if let data {
+                counts = try Figure.counts(of: Figure.term(run, term), dataPath: data, formula: run.formula)
+            }
+            return try Figure.shrinkage(run, term: term, eb: report!, ebPath: eb!, counts: counts,
+                                        maxLevels: maxLevels ?? 200)
+        case .sd: return try Figure.standardDeviations(run, eb: report)
+        case .calibration: fatalError("handled above")
+        }
+    }
+}
+
+extension Figure.Kind: ExpressibleByArgument {}
