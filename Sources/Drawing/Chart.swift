@@ -143,7 +143,8 @@ struct Layout {
             + (chart.legend.isEmpty ? 0 : Double(row + 1) * Typography.lineHeight + 6)
         let rows = (chart.panels.count + columns - 1) / columns
         captionTop = headerHeight + Double(rows) * cellHeight
-        let perLine = max(20, Int((width - 2 * Layout.outer) / (Typography.caption * 0.6)))
+        // Captions are mostly lower-case: about 0.53 em a character.
+        let perLine = max(20, Int((width - 2 * Layout.outer) / (Typography.caption * 0.53)))
         captionLines = chart.caption.map { Layout.wrap($0, width: perLine) } ?? []
         height = captionTop + Double(captionLines.count) * Typography.lineHeight + Layout.outer
     }
