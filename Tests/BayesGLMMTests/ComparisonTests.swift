@@ -258,6 +258,38 @@ import Testing
         #expect(message(running)?.message.contains("not finished") == true)
     }
 
+    @Test func scatteredParametersAreReadInRunsExactly() throws {
+        // 3 chains × 7 draws × 1,500 parameters, each value naming its place;
+        // requests in any order, repeated, and far enough apart (more than
+        // `StoredDraws.gap`) to be read in several runs.
+        let (chains, draws, parameters) = (3, 7, 1500)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("stored-\(UUID().uuidString).npy").path
+        let store = try DrawStore(path: path, chains: chains, draws: draws, parameters: parameters)
+        func value(_ c: Int, _ d: Int, _ p: Int) -> Double { Double(c * 1_000_000 + d * 10_000 + p) + 0.25 }
+        for c in 0..<chains {
+            for d in 0..<draws { try store.write(chain: c, draw: d, (0..<parameters).map { value(c, d, $0) }) }
+        }
+        store.close()
+        let stored = try StoredDraws(path: path)
+        let requests = [1499, 3, 700, 4, 3, 0, 1200, 520]
+        let count = 5
+        let matrix = try stored.matrix(of: requests, first: count)
+        #expect(matrix.count == requests.count * chains * count)
+        for (k, p) in requests.enumerated() {
+            for c in 0..<chains {
+                for d in 0..<count {
+                    #expect(matrix[k * chains * count + c * count + d] == value(c, d, p), "parameter \(p)")
+                }
+            }
+        }
+        let blocks = try stored.draws(of: requests, first: count)
+        #expect(blocks.map(\.values) == requests.indices.map {
+            Array(matrix[($0 * chains * count)..<(($0 + 1) * chains * count)])
+        })
+        #expect(try stored.matrix(of: [], first: count).isEmpty)
+        #expect(throws: InputError.self) { try stored.matrix(of: [1], first: draws + 1) }
+    }
+
     @Test func runWithoutCountsStillCompares() throws {
         let run = try RunDirectory.read(ComparisonTests.writeRun(counts: false))
         let comparison = try Comparison(eb: ComparisonTests.report(), ebPath: "eb.json", run: run)

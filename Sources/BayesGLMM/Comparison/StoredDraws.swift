@@ -3,16 +3,17 @@ import Foundation
 
 /// The draws a fit stored in `draws.npy` (see `DrawStore`), read back:
 /// a little-endian float64 array of shape (chains, draws, parameters) in C
-/// order after NumPy's header. The file is memory-mapped, so that a run of
-/// several gigabytes is read a block of parameters at a time and never
-/// copied whole.
+/// order after NumPy's header. The file is read with positioned reads of the
+/// parameters asked for, one draw's row at a time, never mapped or read
+/// whole: a run of several gigabytes costs memory only for the block of
+/// parameters in hand, and the process's resident memory says so.
 public struct StoredDraws: @unchecked Sendable {
     public let path: String
     public let chains: Int
     public let draws: Int
     public let parameters: Int
-    /// The mapped file (immutable; shared safely between readers).
-    private let data: Data
+    /// The open file (positioned reads only: shared safely between threads).
+    private let file: ReadOnlyFile
     /// Where the array starts, after the header.
     private let dataOffset: Int
 
@@ -21,30 +22,25 @@ public struct StoredDraws: @unchecked Sendable {
     /// shape needs. Every failure names the file.
     public init(path: String) throws(InputError) {
         self.path = path
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw InputError(.unreadableFile, "cannot read the draws: \(error.localizedDescription)", file: path)
-        }
-        self.data = data
+        let file = try ReadOnlyFile(path: path)
+        self.file = file
         let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
-        guard data.count >= 10, Array(data.prefix(6)) == magic else {
+        let start = try file.bytes(at: 0, count: min(12, file.size))
+        guard start.count >= 10, Array(start.prefix(6)) == magic else {
             throw InputError(.malformedCSV, "not a NumPy .npy file (no \\x93NUMPY magic)", file: path)
         }
-        let major = data[data.startIndex + 6]
+        let major = start[6]
         let lengthBytes = major == 1 ? 2 : 4
-        guard (1...3).contains(major), data.count >= 8 + lengthBytes else {
+        guard (1...3).contains(major), start.count >= 8 + lengthBytes else {
             throw InputError(.malformedCSV, "unsupported .npy format version \(major)", file: path)
         }
         var headerLength = 0
-        for k in 0..<lengthBytes { headerLength |= Int(data[data.startIndex + 8 + k]) << (8 * k) }
+        for k in 0..<lengthBytes { headerLength |= Int(start[8 + k]) << (8 * k) }
         let headerStart = 8 + lengthBytes
-        guard data.count >= headerStart + headerLength else {
+        guard file.size >= headerStart + headerLength else {
             throw InputError(.malformedCSV, "truncated .npy header", file: path)
         }
-        let header = String(decoding: data[(data.startIndex + headerStart)..<(data.startIndex + headerStart + headerLength)],
-                            as: UTF8.self)
+        let header = String(decoding: try file.bytes(at: headerStart, count: headerLength), as: UTF8.self)
         let fields = try StoredDraws.headerFields(header, path: path)
         guard fields.descr == "<f8" else {
             throw InputError(.malformedCSV, "the draws have dtype '\(fields.descr)'; expected '<f8' (float64)", file: path)
@@ -61,8 +57,8 @@ public struct StoredDraws: @unchecked Sendable {
         parameters = fields.shape[2]
         dataOffset = headerStart + headerLength
         let needed = dataOffset + chains * draws * parameters * 8
-        guard data.count >= needed else {
-            throw InputError(.malformedCSV, "truncated: \(data.count) bytes where the shape (\(chains), \(draws), "
+        guard file.size >= needed else {
+            throw InputError(.malformedCSV, "truncated: \(file.size) bytes where the shape (\(chains), \(draws), "
                              + "\(parameters)) needs \(needed)", file: path)
         }
     }
@@ -99,34 +95,76 @@ public struct StoredDraws: @unchecked Sendable {
     }
 
     /// The first `count` draws of every chain of each parameter in
-    /// `parameters` (indices along the last axis), as `Draws` (chains ×
-    /// `count`). Reads one row of the array (one draw of every parameter) at
-    /// a time, so a block of neighbouring parameters costs one pass over the
-    /// rows it needs.
-    public func draws(of parameters: [Int], first count: Int) throws(InputError) -> [Draws] {
+    /// `parameters` (indices along the last axis) in one flat buffer,
+    /// parameter-major: parameter k's draws are elements k·L ..< (k + 1)·L,
+    /// L = chains × `count`, chain by chain.
+    ///
+    /// The parameters are read in runs of neighbouring indices (gaps of up to
+    /// `StoredDraws.gap` unwanted values are read through rather than
+    /// split), one positioned read per run and draw, so a block of
+    /// neighbouring parameters costs one read per draw.
+    public func matrix(of parameters: [Int], first count: Int) throws(InputError) -> [Double] {
         guard chains >= 1, count >= 1, count <= draws else {
             throw InputError(.emptyData, "cannot take the first \(count) draws of \(chains) chains of \(draws) draws",
                              file: path)
         }
         precondition(parameters.allSatisfy { $0 >= 0 && $0 < self.parameters }, "parameter index out of range")
-        // One flat buffer, parameter-major, written through a pointer (no
-        // per-element uniqueness checks of nested arrays).
         let length = chains * count
         var flat = [Double](repeating: 0, count: parameters.count * length)
+        guard !parameters.isEmpty else { return flat }
+        // Runs of sorted distinct indices: lower…upper, and the requests in each.
+        let sorted = parameters.indices.sorted { parameters[$0] < parameters[$1] }
+        var runs: [(lower: Int, upper: Int, requests: [Int])] = []
+        for k in sorted {
+            let index = parameters[k]
+            if let last = runs.last, index - last.upper <= StoredDraws.gap {
+                runs[runs.count - 1].upper = max(last.upper, index)
+                runs[runs.count - 1].requests.append(k)
+            } else {
+                runs.append((index, index, [k]))
+            }
+        }
+        let widest = runs.map { $0.upper - $0.lower + 1 }.max()!
+        var row = [UInt64](repeating: 0, count: widest)
+        var failure: InputError?
         flat.withUnsafeMutableBufferPointer { out in
-            data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            row.withUnsafeMutableBytes { buffer in
                 for chain in 0..<chains {
                     for draw in 0..<count {
-                        let row = dataOffset + (chain * draws + draw) * self.parameters * 8
+                        let start = dataOffset + (chain * draws + draw) * self.parameters * 8
                         let position = chain * count + draw
-                        for (k, parameter) in parameters.enumerated() {
-                            let bits = raw.loadUnaligned(fromByteOffset: row + parameter * 8, as: UInt64.self)
-                            out[k * length + position] = Double(bitPattern: UInt64(littleEndian: bits))
+                        for run in runs {
+                            do throws(InputError) {
+                                try file.read(into: buffer.baseAddress!, at: start + run.lower * 8,
+                                              count: (run.upper - run.lower + 1) * 8)
+                            } catch {
+                                failure = error
+                                return
+                            }
+                            let values = buffer.bindMemory(to: UInt64.self)
+                            for k in run.requests {
+                                let bits = values[parameters[k] - run.lower]
+                                out[k * length + position] = Double(bitPattern: UInt64(littleEndian: bits))
+                            }
                         }
                     }
                 }
             }
         }
+        if let failure { throw failure }
+        return flat
+    }
+
+    /// Unwanted values between two wanted ones read through in one read
+    /// (4 KB) rather than making two reads.
+    static let gap = 512
+
+    /// The first `count` draws of every chain of each parameter in
+    /// `parameters` (indices along the last axis), as `Draws` (chains ×
+    /// `count`); see `matrix(of:first:)`.
+    public func draws(of parameters: [Int], first count: Int) throws(InputError) -> [Draws] {
+        let flat = try matrix(of: parameters, first: count)
+        let length = chains * count
         var result: [Draws] = []
         result.reserveCapacity(parameters.count)
         for k in 0..<parameters.count {
@@ -138,5 +176,56 @@ public struct StoredDraws: @unchecked Sendable {
             }
         }
         return result
+    }
+}
+
+/// A file opened for reading at positions (`pread`), closed when the last
+/// copy of the value holding it goes; safe to read from several threads.
+final class ReadOnlyFile: @unchecked Sendable {
+    let path: String
+    let size: Int
+    private let descriptor: Int32
+
+    init(path: String) throws(InputError) {
+        self.path = path
+        descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw InputError(.unreadableFile, "cannot read the draws: " + String(cString: strerror(errno)), file: path)
+        }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(descriptor)
+            throw InputError(.unreadableFile, "cannot read the draws: " + reason, file: path)
+        }
+        size = Int(status.st_size)
+    }
+
+    deinit { close(descriptor) }
+
+    /// Reads exactly `count` bytes at `offset` into `buffer`.
+    func read(into buffer: UnsafeMutableRawPointer, at offset: Int, count: Int) throws(InputError) {
+        var done = 0
+        while done < count {
+            let got = pread(descriptor, buffer + done, count - done, off_t(offset + done))
+            if got > 0 { done += got; continue }
+            if got < 0 && errno == EINTR { continue }
+            let reason = got == 0 ? "the file ended early" : String(cString: strerror(errno))
+            throw InputError(.unreadableFile, "cannot read the draws at byte \(offset + done): " + reason, file: path)
+        }
+    }
+
+    /// `count` bytes at `offset`.
+    func bytes(at offset: Int, count: Int) throws(InputError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var failure: InputError?
+        bytes.withUnsafeMutableBytes { buffer in
+            guard count > 0 else { return }
+            do throws(InputError) { try read(into: buffer.baseAddress!, at: offset, count: count) } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        return bytes
     }
 }

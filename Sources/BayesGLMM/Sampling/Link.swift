@@ -70,9 +70,11 @@ public enum Link: String, Sendable, Equatable, CaseIterable, CustomStringConvert
     public func probability(_ eta: Double) -> Double {
         switch self {
         case .logit:
-            if eta >= 0 { return 1 / (1 + exp(-eta)) }
-            let e = exp(eta)
-            return e / (1 + e)
+            // 1/(1 + e^−η) for η ≥ 0 and e^η/(1 + e^η) below, as one
+            // division by 1 + e^−|η| (no branch on η's sign for the
+            // processor to mispredict).
+            let e = exp(-abs(eta))
+            return (eta >= 0 ? 1 : e) / (1 + e)
         case .probit:
             return 0.5 * erfc(-eta * 0.7071067811865476)
         case .cloglog:

@@ -38,6 +38,19 @@ enum OrderStatistics {
     static func select(_ values: UnsafeMutableBufferPointer<Double>, _ left: Int, _ right: Int,
                        ranks: ArraySlice<Int>) {
         guard !ranks.isEmpty, left < right else { return }
+        // A lone rank at an end of the range (the second of an adjacent pair
+        // of ranks, as type 7 asks for) is the range's least or greatest
+        // value: one scan instead of a selection.
+        if ranks.count == 1 && (ranks.first == left || ranks.first == right) {
+            var extreme = left
+            if ranks.first == left {
+                for i in (left + 1)...right where values[i] < values[extreme] { extreme = i }
+            } else {
+                for i in (left + 1)...right where values[i] >= values[extreme] { extreme = i }
+            }
+            values.swapAt(extreme, ranks.first!)
+            return
+        }
         let k = ranks[ranks.startIndex + ranks.count / 2]
         let band = select(values, k, left: left, right: right)
         select(values, left, band.lowerBound - 1, ranks: ranks.prefix { $0 < band.lowerBound })

@@ -49,27 +49,35 @@ extension Scoring {
                              + "(columns: \(frame.names.joined(separator: ", ")))", file: source, column: name)
         }
 
-        // Level names of the grouping columns, as the design names them.
-        var names: [String: [String]] = [:]
-        var rNames: [Double: String] = [:]   // Levels.rName is slow; levels repeat
+        // Level names of the grouping columns, as the design names them, and
+        // as a level spelled as numbers in text (`07`, `2.0`) is renamed by
+        // the design when the column is numeric (`7`, `2`).
+        var names: [String: [String]] = [:], numericNames: [String: [String]] = [:]
         for factor in factors {
-            let column = frame.columns[factor]!
-            var values: [String] = []
+            var values: [String] = [], numeric: [String] = []
             values.reserveCapacity(frame.rowCount)
-            for row in 0..<frame.rowCount {
-                switch column {
-                case let .numeric(v):
+            switch frame.columns[factor]! {
+            case let .numeric(v):
+                var rNames: [Double: String] = [:]   // Levels.rName is slow; levels repeat
+                for row in 0..<frame.rowCount {
                     guard !v[row].isNaN else { throw missing(frame, row, factor) }
                     if let name = rNames[v[row]] { values.append(name); continue }
                     let name = Levels.rName(v[row])
                     rNames[v[row]] = name
                     values.append(name)
-                case let .factor(codes, levels):
+                }
+                numeric = values
+            case let .factor(codes, levels):
+                let renamed = levels.map(Scoring.numericName)
+                numeric.reserveCapacity(frame.rowCount)
+                for row in 0..<frame.rowCount {
                     guard codes[row] >= 0 else { throw missing(frame, row, factor) }
                     values.append(levels[Int(codes[row])])
+                    numeric.append(renamed[Int(codes[row])])
                 }
             }
             names[factor] = values
+            numericNames[factor] = numeric
         }
         // Covariates: finite numbers.
         var covariateValues: [[Double]] = []
@@ -100,14 +108,22 @@ extension Scoring {
         // Levels of each term; seen ones resolved to their effects' draws.
         var levels: [[String]] = [], isNew: [[Bool]] = [], effectIndices: [[Int]] = []
         for (k, term) in terms.enumerated() {
-            let parts = term.factors.map { names[$0]! }
+            let parts = term.factors.map { names[$0]! }, numericParts = term.factors.map { numericNames[$0]! }
             var termLevels: [String] = [], termNew: [Bool] = [], termIndices: [Int] = []
+            var storeIndex: [Int: Int] = [:]   // level position → index of its effect in the store
             for row in 0..<frame.rowCount {
-                let name = parts.map { $0[row] }.joined(separator: ":")
+                let name = parts.count == 1 ? parts[0][row] : parts.map { $0[row] }.joined(separator: ":")
                 termLevels.append(name)
-                guard let position = levelPositions[k][name] ?? levelPositions[k][normalised(name)] else {
+                let position = levelPositions[k][name] ?? levelPositions[k][
+                    numericParts.count == 1 ? numericParts[0][row] : numericParts.map { $0[row] }.joined(separator: ":")]
+                guard let position else {
                     termNew.append(true)
                     termIndices.append(-1)
+                    continue
+                }
+                if let index = storeIndex[position] {
+                    termNew.append(false)
+                    termIndices.append(index)
                     continue
                 }
                 let parameter = "r(\(term.name))[\(run.terms[k].levels[position])]"
@@ -115,6 +131,7 @@ extension Scoring {
                     throw InputError(.unsupported, "the draw store has no draws of \(parameter), the effect of "
                                      + "a level in the candidates; refit with --save all", file: run.store.path)
                 }
+                storeIndex[position] = index
                 termNew.append(false)
                 termIndices.append(index)
             }
@@ -149,13 +166,11 @@ extension Scoring {
         return "\(x)"
     }
 
-    /// A level spelled as numbers in text (`07`, `2.0`), renamed as the
-    /// design names a numeric level (`7`, `2`), part by part.
-    private func normalised(_ name: String) -> String {
-        name.split(separator: ":", omittingEmptySubsequences: false).map { part -> String in
-            if case let .value(x) = CSVField.number(String(part)) { return Levels.rName(x) }
-            return String(part)
-        }.joined(separator: ":")
+    /// A level spelled as a number in text (`07`, `2.0`), renamed as the
+    /// design names a numeric level (`7`, `2`); other text unchanged.
+    static func numericName(_ text: String) -> String {
+        if case let .value(x) = CSVField.number(text) { return Levels.rName(x) }
+        return text
     }
 
     private func missing(_ frame: Frame, _ row: Int, _ column: String) -> InputError {

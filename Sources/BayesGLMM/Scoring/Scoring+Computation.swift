@@ -92,10 +92,20 @@ extension Scoring {
         } else {
             groups = (0..<candidates.count).map { [$0] }
         }
-        // Chunks of whole groups, of at least rowsPerChunk rows but the last.
+        // Chunks of whole groups, of at least rowsPerChunk rows but the last,
+        // with the groups in the order of their rows' effects in the store
+        // (new levels last), so that a chunk's effects are near neighbours in
+        // each draw's row of the store and a chunk reads few of its pages.
+        // The results do not depend on the order (see `Scoring`).
+        let keys = groups.map { group in
+            candidates.effectIndices.map { $0[group[0]] < 0 ? Int.max : $0[group[0]] }
+        }
+        let order = groups.indices.sorted { a, b in
+            keys[a].lexicographicallyPrecedes(keys[b]) || (keys[a] == keys[b] && a < b)
+        }
         var chunks: [[Int]] = []
         var current: [Int] = [], rowsInCurrent = 0
-        for g in groups.indices {
+        for g in order {
             current.append(g)
             rowsInCurrent += groups[g].count
             if rowsInCurrent >= options.rowsPerChunk {
@@ -149,14 +159,9 @@ extension Scoring {
                 }
             }
         }
-        let columns = try run.store.draws(of: needed, first: perChain).map(\.values)
+        // Parameter-major: parameter k's draws are draws[k·total ..< (k + 1)·total].
+        let draws = try run.store.matrix(of: needed, first: perChain)
         let fixedCount = fixedIndices.count
-
-        let covariates = fixedProducts.map { product in
-            rows.map { row in product.reduce(1.0) { $0 * candidates.covariateValues[$1][row] } }
-        }
-        var position = [Int: Int](minimumCapacity: rows.count)
-        for (i, row) in rows.enumerated() { position[row] = i }
 
         // p of each row of a group at every draw, a group at a time.
         let largest = groups.map(\.count).max() ?? 0
@@ -175,39 +180,46 @@ extension Scoring {
                         throw InputError(.unsupported, "cannot make a random number generator: \(error)")
                     }
                 }
-                probabilities.withUnsafeMutableBufferPointer { p in
-                    let eta = UnsafeMutableBufferPointer(rebasing: p[(i * total)..<((i + 1) * total)])
-                    eta.update(repeating: 0)
-                    for j in 0..<fixedCount {
-                        let x = covariates[j][position[row]!]
-                        if x == 0 { continue }
-                        columns[j].withUnsafeBufferPointer { beta in
+                let covariates = fixedProducts.map { product in
+                    product.reduce(1.0) { $0 * candidates.covariateValues[$1][row] }
+                }
+                let effects = terms.indices.compactMap { k in
+                    candidates.effectIndices[k][row] < 0 ? nil : slot[candidates.effectIndices[k][row]]!
+                }
+                let (sum, above) = probabilities.withUnsafeMutableBufferPointer { p in
+                    draws.withUnsafeBufferPointer { d in
+                        // η = Σⱼ xⱼβⱼ + the seen effects + σₖ z for the new levels.
+                        let eta = p.baseAddress! + i * total, draw = d.baseAddress!
+                        eta.update(repeating: 0, count: total)
+                        for (j, x) in covariates.enumerated() where x != 0 {
+                            let beta = draw + j * total
                             for t in 0..<total { eta[t] += x * beta[t] }
                         }
-                    }
-                    for k in terms.indices where candidates.effectIndices[k][row] >= 0 {
-                        columns[slot[candidates.effectIndices[k][row]]!].withUnsafeBufferPointer { effect in
+                        for parameter in effects {
+                            let effect = draw + parameter * total
                             for t in 0..<total { eta[t] += effect[t] }
                         }
-                    }
-                    for (k, generator) in normals {
-                        columns[fixedCount + k].withUnsafeBufferPointer { sigma in
+                        for (k, generator) in normals {
+                            let sigma = draw + (fixedCount + k) * total
                             for t in 0..<total { eta[t] += sigma[t] * generator.normal() }
                         }
+                        var sum = 0.0, above = 0
+                        for t in 0..<total {
+                            let probability = link.probability(eta[t])
+                            eta[t] = probability
+                            sum += probability
+                            if probability > options.threshold { above += 1 }
+                        }
+                        return (sum, above)
                     }
-                    var sum = 0.0, above = 0
-                    for t in 0..<total {
-                        let probability = link.probability(eta[t])
-                        eta[t] = probability
-                        sum += probability
-                        if probability > options.threshold { above += 1 }
+                }
+                scratch.withUnsafeMutableBufferPointer { buffer in
+                    probabilities.withUnsafeBufferPointer { p in
+                        _ = buffer.update(fromContentsOf: p[(i * total)..<((i + 1) * total)])
                     }
-                    scratch.withUnsafeMutableBufferPointer { buffer in
-                        _ = buffer.update(fromContentsOf: eta)
-                        let q = OrderStatistics.typeSevenQuantiles(buffer, probabilities: [0.05, 0.5, 0.95])
-                        results.set(row, Score(mean: sum / Double(total), q5: q[0], q50: q[1], q95: q[2],
-                                               probabilityAboveThreshold: Double(above) / Double(total)))
-                    }
+                    let q = OrderStatistics.typeSevenQuantiles(buffer, probabilities: [0.05, 0.5, 0.95])
+                    results.set(row, Score(mean: sum / Double(total), q5: q[0], q50: q[1], q95: q[2],
+                                           probabilityAboveThreshold: Double(above) / Double(total)))
                 }
             }
             guard let names else { continue }
