@@ -365,6 +365,17 @@ struct FitRecord {
             "rows_read": design.rowsRead, "rows_used": design.rowsUsed, "rows_dropped": design.rowsDropped,
             "cells": design.cellCount,
             "fixed": design.fixedNames,
+            // How to code new rows (`score`): each fixed column as a product
+            // of numeric columns times a categorical column's indicator.
+            "fixed_coding": design.fixedCoding.map { column -> [String: Any] in
+                var entry: [String: Any] = ["name": column.name, "numeric": column.numeric]
+                if let categorical = column.categorical, let level = column.level {
+                    entry["categorical"] = categorical
+                    entry["level"] = level
+                }
+                return entry
+            },
+            "categorical_levels": design.categoricalLevels,
             // Trials and successes per level, aligned with "levels", for `compare`'s shrinkage table.
             "random": LevelCounts.of(design).map {
                 ["term": $0.term, "levels": $0.levels, "observations": $0.observations,
@@ -392,6 +403,7 @@ struct FitRecord {
                 return outcome
             },
         ]
+        if let trials = design.trialsColumn { object["trials"] = trials }
         object.merge(initialization) { current, _ in current }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         try Output.write(data, to: directory.appendingPathComponent("fit.json").path)

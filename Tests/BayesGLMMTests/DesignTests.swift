@@ -113,6 +113,54 @@ import Testing
         // Without the main effect of g, g is coded in full inside g:x.
         let nested = try Design(formula: DesignTests.formula("y", fixed: [["x", "g"]], random: [["h"]]), frame: f)
         #expect(nested.fixedNames == ["(Intercept)", "x:ga", "x:gb", "x:gc"])
+        #expect(nested.categoricalLevels == ["g": ["a", "b", "c"]])
+        #expect(nested.fixedCoding[1] == FixedColumn(name: "x:ga", numeric: ["x"], categorical: "g", level: "a"))
+        for design in [crossed, nested] { DesignTests.expectCodingReproducesRows(design, f) }
+    }
+
+    @Test func codingReproducesEveryFixedRow() throws {
+        let f = DesignTests.frame([
+            ("y", ["1", "0", "1", "0", "1"]),
+            ("group", ["a", "B", "c", "a", "c"]),
+            ("x", ["0.5", "1", "2", "3", "-1"]),
+            ("period", ["2", "1", "3", "1", "2"]),
+            ("g", ["u", "v", "u", "v", "u"]),
+        ])
+        let plain = try Design(formula: DesignTests.formula("y", fixed: [["x"], ["group"]], random: [["g"]]), frame: f)
+        #expect(plain.fixedCoding.map(\.name) == plain.fixedNames && plain.trialsColumn == nil)
+        #expect(plain.categoricalLevels == ["group": ["B", "a", "c"]])
+        let full = try Design(formula: DesignTests.formula("y", intercept: false, fixed: [["group"], ["x"]],
+                                                           random: [["g"]]), frame: f)
+        // A numeric column declared categorical, as R's factor(period).
+        let declared = try Design(formula: DesignTests.formula("y", fixed: [["period"], ["x"]], random: [["g"]]),
+                                  frame: f, options: DesignOptions(levels: ["period": ["3", "1", "2"]]))
+        #expect(declared.categoricalLevels == ["period": ["3", "1", "2"]])
+        for design in [plain, full, declared] { DesignTests.expectCodingReproducesRows(design, f) }
+    }
+
+    /// Every used row's fixed row, recomputed from `fixedCoding` and the
+    /// frame (levels by name, numeric levels as R prints them), equals the
+    /// design's row of its cell.
+    static func expectCodingReproducesRows(_ design: Design, _ frame: Frame,
+                                           sourceLocation: SourceLocation = #_sourceLocation) {
+        func level(_ column: String, _ row: Int) -> String {
+            switch frame.columns[column]! {
+            case let .numeric(v): return Levels.rName(v[row])
+            case let .factor(codes, levels): return levels[Int(codes[row])]
+            }
+        }
+        func number(_ column: String, _ row: Int) -> Double {
+            guard case let .numeric(v) = frame.columns[column]! else { return .nan }
+            return v[row]
+        }
+        #expect(design.fixedCoding.map(\.name) == design.fixedNames, sourceLocation: sourceLocation)
+        for (i, row) in design.usedRows.enumerated() {
+            let coded = design.fixedCoding.map { column -> Double in
+                if let categorical = column.categorical, level(categorical, Int(row)) != column.level { return 0 }
+                return column.numeric.reduce(1.0) { $0 * number($1, Int(row)) }
+            }
+            #expect(coded == Array(design.fixedRow(Int(design.cellOfRow[i]))), "row \(row)", sourceLocation: sourceLocation)
+        }
     }
 
     @Test func responsesAndTrials() throws {

@@ -24,6 +24,8 @@ import Variates
         var link: String? = "logit"
         /// Parameters left out of the store.
         var omitted: Set<String> = []
+        /// More fields of fit.json ("fixed_coding", "categorical_levels", "trials").
+        var extra: [String: Any] = [:]
 
         var names: [String] {
             (fixed + terms.map { "sd(\($0.name))" }
@@ -51,6 +53,7 @@ import Variates
                 "outcomes": (0..<chains).map { ["chain": $0 + 1, "draws": draws, "interrupted": false] },
             ]
             if let link { record["link"] = link }
+            record.merge(extra) { _, new in new }
             try JSONSerialization.data(withJSONObject: record).write(to: directory.appendingPathComponent("fit.json"))
             return directory.path
         }
@@ -144,6 +147,68 @@ import Variates
         // The same new level gets the same draws in every row that names it.
         #expect(scores[4] == scores[6])
         #expect(candidates.isNew.map { $0.filter { $0 }.count } == [2, 1, 5])
+    }
+
+    /// A fit of y ~ x * g with g categorical (levels p, q, r; p the
+    /// baseline) and successes out of the trials column n.
+    static var categoricalRun: Run {
+        var run = Run()
+        run.formula = "y ~ 1 + x + g + x:g + (1 | client) + (1 | stylist) + (1 | client:stylist)"
+        run.fixed = ["(Intercept)", "x", "gq", "gr", "x:gq", "x:gr"]
+        run.extra = [
+            "fixed_coding": [
+                ["name": "(Intercept)", "numeric": [String]()], ["name": "x", "numeric": ["x"]],
+                ["name": "gq", "numeric": [String](), "categorical": "g", "level": "q"],
+                ["name": "gr", "numeric": [String](), "categorical": "g", "level": "r"],
+                ["name": "x:gq", "numeric": ["x"], "categorical": "g", "level": "q"],
+                ["name": "x:gr", "numeric": ["x"], "categorical": "g", "level": "r"],
+            ] as [[String: Any]],
+            "categorical_levels": ["g": ["p", "q", "r"]],
+            "trials": "n",
+        ]
+        return run
+    }
+
+    @Test func categoricalCovariatesAreCodedAsTheFitCodedThem() throws {
+        let scoring = try Scoring(path: ScoringTests.categoricalRun.writeRandom())
+        #expect(scoring.covariates == ["x"] && scoring.categoricals == ["g"])
+        // The response and the trials column are allowed and echoed.
+        let candidates = try ScoringTests.candidates("""
+            client,stylist,x,g,n,y
+            a,s1,0.5,p,3,1
+            a,s2,-1,q,3,2
+            b,s1,2,r,1,0
+            b,s1,2,q,1,0
+            """, scoring)
+        let scores = try scoring.score(candidates, options: .init(threshold: 0.5))
+        let draws = try ScoringTests.pooled(scoring.run)
+        let rows: [(client: String, stylist: String, x: Double, g: String)] = [
+            ("a", "s1", 0.5, "p"), ("a", "s2", -1, "q"), ("b", "s1", 2, "r"), ("b", "s1", 2, "q"),
+        ]
+        for (i, row) in rows.enumerated() {
+            let mean = (0..<scoring.drawCount).map { t -> Double in
+                var eta = draws["(Intercept)"]![t] + row.x * draws["x"]![t]
+                if row.g != "p" { eta += draws["g" + row.g]![t] + row.x * draws["x:g" + row.g]![t] }
+                for (term, level) in [("client", row.client), ("stylist", row.stylist),
+                                      ("client:stylist", row.client + ":" + row.stylist)] {
+                    eta += draws["r(\(term))[\(level)]"]![t]
+                }
+                return ScoringTests.logistic(eta)
+            }.reduce(0, +) / Double(scoring.drawCount)
+            #expect(abs(scores[i].mean - mean) <= 1e-13, "row \(i): \(scores[i].mean) against \(mean)")
+        }
+        #expect(scoring.header(candidates, scores: scores).prefix(6) == ["client", "stylist", "x", "g", "n", "y"])
+
+        // A level the fit never saw has no coefficient: refused, naming line and column.
+        let unseen = try #require(ScoringTests.error("client,stylist,x,g\na,s1,1,p\na,s1,1,s\n", scoring))
+        #expect(unseen.line == 3 && unseen.column == "g" && unseen.message.contains("p, q, r"))
+        let absent = try #require(ScoringTests.error("client,stylist,x\na,s1,1\n", scoring))
+        #expect(absent.column == "g" && absent.message.contains("categorical"))
+
+        // A fit that predates "fixed_coding" cannot code g: a clear refusal.
+        var old = ScoringTests.categoricalRun
+        old.extra = [:]
+        #expect(throws: InputError.self) { try Scoring(path: old.writeRandom()) }
     }
 
     @Test func resultsDoNotDependOnChunksOrThreads() throws {

@@ -114,4 +114,48 @@ import Testing
             #expect(result.output.isEmpty && !result.error.contains("Fatal error"))
         }
     }
+    @Test func categoricalCovariatesAndTrialsColumnEndToEnd() throws {
+        // 30 clients × 5 stylists, successes y of n = 2 trials, a categorical
+        // tier per client (basic, gold, silver; "basic" the baseline).
+        var rows = ["client,stylist,tier,x1,n,y"]
+        for client in 1...30 {
+            for stylist in 1...5 {
+                let tier = ["basic", "gold", "silver"][client % 3]
+                rows.append("c\(client),s\(stylist),\(tier),\(Double((client * 7 + stylist) % 11) / 10),2,"
+                            + "\((client * 3 + stylist * 5) % 3 == 0 ? 0 : (client + stylist) % 2 + 1)")
+            }
+        }
+        let data = try ScoreCommandTests.write(rows.joined(separator: "\n") + "\n", "score-tier-data.csv")
+        let out = CommandTests.temporary("score-tier-run")
+        let fit = try CommandTests.run(["fit", data, "--formula", "y ~ x1 * tier + (1|client) + (1|stylist)",
+                                        "--trials", "n", "--out", out, "--chains", "1", "--warmup", "60",
+                                        "--draws", "60", "--seed", "2", "--quiet"])
+        #expect(fit.status == 0, "\(fit.error)")
+        let record = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: out + "/fit.json"))) as? [String: Any])
+        #expect(record["trials"] as? String == "n")
+        #expect((record["categorical_levels"] as? [String: [String]])?["tier"] == ["basic", "gold", "silver"])
+        #expect((record["fixed_coding"] as? [[String: Any]])?.count == (record["fixed"] as? [String])?.count)
+
+        let candidates = try ScoreCommandTests.write("""
+            client,stylist,tier,x1,n
+            c1,s1,gold,0.5,2
+            c1,s1,basic,0.5,2
+            c99,s2,silver,0,1
+            """, "score-tier-candidates.csv")
+        let scored = try CommandTests.run(["score", out, "--pairs", candidates])
+        #expect(scored.status == 0, "\(scored.error)")
+        let table = ScoreCommandTests.table(scored.output)
+        #expect(table.header.prefix(6) == ["client", "stylist", "tier", "x1", "n", "mean"] && table.rows.count == 3)
+        // The same pair under another tier gets another score.
+        #expect(table.rows.count == 3 && table.rows[0][5] != table.rows[1][5])
+
+        let unseen = try ScoreCommandTests.write("client,stylist,tier,x1\nc1,s1,gold,0\nc1,s1,platinum,0\n",
+                                                 "score-tier-bad.csv")
+        let refused = try CommandTests.run(["score", out, "--pairs", unseen])
+        #expect(refused.status == 2 && refused.error.contains("score-tier-bad.csv, line 3, column \"tier\"")
+                && refused.error.contains("basic, gold, silver"), "\(refused.error)")
+        #expect(refused.output.isEmpty)
+    }
 }
+

@@ -1,6 +1,25 @@
 import CGSL
 import Foundation
 
+/// How one fixed-effect column is computed from a row of data, as R's
+/// `model.matrix` codes it: the product of the `numeric` columns (1 for
+/// none), times, for a column of treatment contrasts or indicators, 1 when
+/// the row's `categorical` column has `level` and 0 otherwise. "x:groupb"
+/// is x·1{group = b}; "(Intercept)" is the empty product.
+public struct FixedColumn: Sendable, Equatable, Codable {
+    public let name: String
+    public let numeric: [String]
+    public let categorical: String?
+    public let level: String?
+
+    public init(name: String, numeric: [String], categorical: String? = nil, level: String? = nil) {
+        self.name = name
+        self.numeric = numeric
+        self.categorical = categorical
+        self.level = level
+    }
+}
+
 /// Everything a sampler needs to know about a model and its data, built once
 /// and checked once (the role of lme4's `glFormula`).
 ///
@@ -21,6 +40,14 @@ public struct Design: Sendable {
     /// Names of the fixed-effect columns, as R's `model.matrix` names them:
     /// "(Intercept)", "x", "groupb", "x:z".
     public let fixedNames: [String]
+    /// How each fixed-effect column (aligned with `fixedNames`) is computed
+    /// from a row of data, for coding new rows the same way (scoring).
+    public let fixedCoding: [FixedColumn]
+    /// The levels of each categorical column of the fixed part, in coding
+    /// order (the baseline of treatment contrasts first).
+    public let categoricalLevels: [String: [String]]
+    /// The column of trials (`--trials`), if the response is successes out of it.
+    public let trialsColumn: String?
     /// The fixed-effect matrix of the cells, row-major: `cellCount` rows of
     /// `fixedNames.count` numbers.
     public let fixed: [Double]
@@ -172,8 +199,10 @@ extension Design {
         // Fixed effects, per row.
         var names: [String] = []
         var fixedColumns: [[Double]] = []
+        var coding: [FixedColumn] = [], categoricalLevels: [String: [String]] = [:]
         if formula.hasIntercept {
             names.append("(Intercept)")
+            coding.append(FixedColumn(name: "(Intercept)", numeric: []))
             fixedColumns.append([Double](repeating: 1, count: keep.count))
         }
         var fullCodingUsed = formula.hasIntercept
@@ -183,6 +212,7 @@ extension Design {
                 switch columns[name]! {
                 case let .numeric(v) where options.levels[name] == nil:
                     names.append(name)
+                    coding.append(FixedColumn(name: name, numeric: [name]))
                     fixedColumns.append(keep.map { v[Int($0)] })
                 case .numeric, .factor:
                     // A categorical column, or a numeric one that --levels
@@ -204,8 +234,11 @@ extension Design {
                     // factor in full when there is no intercept).
                     let first = fullCodingUsed ? 1 : 0
                     fullCodingUsed = true
+                    categoricalLevels[name] = factor.levels
                     for level in first..<factor.levels.count {
                         names.append(name + factor.levels[level])
+                        coding.append(FixedColumn(name: names.last!, numeric: [], categorical: name,
+                                                  level: factor.levels[level]))
                         fixedColumns.append(factor.codes.map { $0 == Int32(level) ? 1 : 0 })
                     }
                 }
@@ -235,13 +268,17 @@ extension Design {
                                                  order: options.levels[categorical], source: source)
                     let rest = term.columns.filter { $0 != categorical }
                     let contrasts = formula.fixedTerms.contains { $0.columns == rest }
+                    categoricalLevels[categorical] = factor.levels
                     for level in (contrasts ? 1 : 0)..<factor.levels.count {
                         names.append(term.columns.map { $0 == categorical ? $0 + factor.levels[level] : $0 }
                             .joined(separator: ":"))
+                        coding.append(FixedColumn(name: names.last!, numeric: rest, categorical: categorical,
+                                                  level: factor.levels[level]))
                         fixedColumns.append(zip(factor.codes, product).map { $0 == Int32(level) ? $1 : 0 })
                     }
                 } else {
                     names.append(term.name)
+                    coding.append(FixedColumn(name: term.name, numeric: term.columns))
                     fixedColumns.append(product)
                 }
             }
@@ -311,6 +348,9 @@ extension Design {
         self.rowsRead = frame.rowCount
         self.rowsDropped = frame.rowCount - keep.count
         self.fixedNames = names
+        self.fixedCoding = coding
+        self.categoricalLevels = categoricalLevels
+        self.trialsColumn = options.trials
         self.fixed = fixed
         self.randomTerms = randomFactors.enumerated().map { k, pair in
             RandomEffect(name: pair.0.name, factors: pair.0.factors, levels: pair.1.levels,
@@ -462,7 +502,8 @@ extension Design {
     public func replacingSuccesses(_ successes: [Double]) -> Design {
         precondition(successes.count == cellCount, "one count per cell")
         return Design(formula: formula, source: source, rowsRead: rowsRead, rowsDropped: rowsDropped,
-                      fixedNames: fixedNames, fixed: fixed, randomTerms: randomTerms, successes: successes,
+                      fixedNames: fixedNames, fixedCoding: fixedCoding, categoricalLevels: categoricalLevels,
+                      trialsColumn: trialsColumn, fixed: fixed, randomTerms: randomTerms, successes: successes,
                       trials: trials, usedRows: usedRows, cellOfRow: cellOfRow,
                       logBinomialCoefficients: logBinomialCoefficients,
                       saturatedLogLikelihoods: saturatedLogLikelihoods)

@@ -20,6 +20,9 @@ extension Scoring {
         public let isNew: [[Bool]]
         /// Per covariate (`Scoring.covariates`), per row: its value.
         let covariateValues: [[Double]]
+        /// Per categorical column (`Scoring.categoricals`), per row: the
+        /// position of its level in `Scoring.categoricalLevels`.
+        let categoryCodes: [[Int]]
         /// Per term, per row: the store index of the level's effect, or −1
         /// for a new level.
         let effectIndices: [[Int]]
@@ -29,14 +32,16 @@ extension Scoring {
     ///
     /// Throws `InputError` naming the file (and line and column where there
     /// is one) for: a column that is not a grouping factor, covariate or
-    /// response of the model; a grouping factor or covariate the table lacks;
-    /// a missing value in a used column; a covariate that is not a finite
-    /// number; a seen level whose effect the draw store lacks (refit with
+    /// response (or trials column) of the model; a grouping factor or
+    /// covariate the table lacks; a missing value in a used column; a
+    /// covariate that is not a finite number; a level of a categorical
+    /// covariate the fit never saw (its coefficient is not estimated); a seen
+    /// level whose effect the draw store lacks (refit with
     /// `--save all`). An empty table is refused when it is read
     /// (`Frame.read`).
     public func candidates(_ frame: Frame) throws(InputError) -> Candidates {
         let source = frame.source
-        let needed = factors + covariates
+        let needed = factors + covariates + categoricals
         let known = Set(needed + responseColumns)
         if let unknown = frame.names.first(where: { !known.contains($0) }) {
             throw InputError(.unknownColumn, "not a column of the model (a candidate table has the grouping factors "
@@ -44,7 +49,8 @@ extension Scoring {
                              file: source, line: 1, column: unknown)
         }
         for name in needed where frame.columns[name] == nil {
-            let role = factors.contains(name) ? "a grouping factor" : "a covariate of the fixed effects"
+            let role = factors.contains(name) ? "a grouping factor"
+                : categoricals.contains(name) ? "a categorical covariate" : "a covariate of the fixed effects"
             throw InputError(.unknownColumn, "the model needs this column (\(role)), which the candidate table lacks "
                              + "(columns: \(frame.names.joined(separator: ", ")))", file: source, column: name)
         }
@@ -105,6 +111,36 @@ extension Scoring {
             }
         }
 
+        // Categorical covariates: a level of the fit's, by name (or by the
+        // name the design gives a level spelled as a number).
+        var categoryCodes: [[Int]] = []
+        for (c, name) in categoricals.enumerated() {
+            let position = Dictionary(categoricalLevels[c].enumerated().map { ($1, $0) },
+                                      uniquingKeysWith: { first, _ in first })
+            var codes: [Int] = []
+            codes.reserveCapacity(frame.rowCount)
+            switch frame.columns[name]! {
+            case let .numeric(v):
+                for row in 0..<frame.rowCount {
+                    guard !v[row].isNaN else { throw missing(frame, row, name) }
+                    guard let code = position[Levels.rName(v[row])] else {
+                        throw unknownLevel(Levels.rName(v[row]), frame, row, name, categoricalLevels[c])
+                    }
+                    codes.append(code)
+                }
+            case let .factor(rowCodes, levels):
+                let resolved = levels.map { position[$0] ?? position[Scoring.numericName($0)] }
+                for row in 0..<frame.rowCount {
+                    guard rowCodes[row] >= 0 else { throw missing(frame, row, name) }
+                    guard let code = resolved[Int(rowCodes[row])] else {
+                        throw unknownLevel(levels[Int(rowCodes[row])], frame, row, name, categoricalLevels[c])
+                    }
+                    codes.append(code)
+                }
+            }
+            categoryCodes.append(codes)
+        }
+
         // Levels of each term; seen ones resolved to their effects' draws.
         var levels: [[String]] = [], isNew: [[Bool]] = [], effectIndices: [[Int]] = []
         for (k, term) in terms.enumerated() {
@@ -152,7 +188,7 @@ extension Scoring {
             }
         }
         return Candidates(source: source, columns: frame.names, fields: fields, lines: frame.lines.map { Int($0) },
-                          levels: levels, isNew: isNew, covariateValues: covariateValues,
+                          levels: levels, isNew: isNew, covariateValues: covariateValues, categoryCodes: categoryCodes,
                           effectIndices: effectIndices)
     }
 
@@ -171,6 +207,13 @@ extension Scoring {
     static func numericName(_ text: String) -> String {
         if case let .value(x) = CSVField.number(text) { return Levels.rName(x) }
         return text
+    }
+
+    private func unknownLevel(_ level: String, _ frame: Frame, _ row: Int, _ column: String,
+                              _ levels: [String]) -> InputError {
+        InputError(.badOption, "the level \"\(level)\" was not in the fit's data, so the model has no coefficient "
+                   + "for it (the fit's levels: " + levels.joined(separator: ", ") + ")",
+                   file: frame.source, line: Int(frame.lines[row]), column: column)
     }
 
     private func missing(_ frame: Frame, _ row: Int, _ column: String) -> InputError {

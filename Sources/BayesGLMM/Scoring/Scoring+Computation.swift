@@ -180,8 +180,11 @@ extension Scoring {
                         throw InputError(.unsupported, "cannot make a random number generator: \(error)")
                     }
                 }
-                let covariates = fixedProducts.map { product in
-                    product.reduce(1.0) { $0 * candidates.covariateValues[$1][row] }
+                let covariates = zip(fixedProducts, fixedIndicators).map { product, indicator in
+                    if let indicator, candidates.categoryCodes[indicator.categorical][row] != indicator.level {
+                        return 0.0
+                    }
+                    return product.reduce(1.0) { $0 * candidates.covariateValues[$1][row] }
                 }
                 let effects = terms.indices.compactMap { k in
                     candidates.effectIndices[k][row] < 0 ? nil : slot[candidates.effectIndices[k][row]]!

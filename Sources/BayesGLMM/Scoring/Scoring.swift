@@ -7,6 +7,10 @@ import Foundation
 ///
 ///     ηᵢ⁽ᵗ⁾ = xᵢ′β⁽ᵗ⁾ + Σₖ uₖ⁽ᵗ⁾[levelₖ(i)]
 ///
+/// with xᵢ the row coded as the fit coded its data (fit.json's
+/// "fixed_coding": products of numeric columns, treatment contrasts of
+/// categorical ones against the fit's baseline level)
+///
 /// and the success probability pᵢ⁽ᵗ⁾ = F(ηᵢ⁽ᵗ⁾), F the inverse of the fit's
 /// link (`Link.probability`). The score of the row is the posterior
 /// predictive probability p̄ᵢ = (1/T) Σₜ pᵢ⁽ᵗ⁾ (the probability that one more
@@ -38,15 +42,24 @@ public struct Scoring: Sendable {
     public let factors: [String]
     /// The numeric columns of the fixed part the candidate table must have.
     public let covariates: [String]
-    /// The response column(s): allowed in a candidate table (echoed, ignored).
+    /// The categorical columns of the fixed part the candidate table must
+    /// have, and each one's levels in the fit (a candidate's level must be
+    /// one of them).
+    public let categoricals: [String]
+    public let categoricalLevels: [[String]]
+    /// The response column(s) and the trials column (`--trials`): allowed in
+    /// a candidate table (echoed, ignored).
     public let responseColumns: [String]
     /// The random terms in the fit's order, with the candidate columns each
     /// is made of (`client:stylist` → ["client", "stylist"]).
     public let terms: [(name: String, factors: [String])]
 
     /// Per fixed-effect name (`run.fixedNames`): the indices into
-    /// `covariates` whose product is that column ([] for the intercept).
+    /// `covariates` whose product is that column ([] for the intercept),
+    /// and for an indicator or contrast column the index into `categoricals`
+    /// and of the level in `categoricalLevels` it is 1 at.
     let fixedProducts: [[Int]]
+    let fixedIndicators: [(categorical: Int, level: Int)?]
     /// Store indices of the fixed effects and of sd(term) for every term.
     let fixedIndices: [Int]
     let standardDeviationIndices: [Int]
@@ -61,19 +74,21 @@ public struct Scoring: Sendable {
 
     /// Prepares a run for scoring. Throws `InputError` when fit.json names a
     /// link this version does not know, the formula no longer parses, a
-    /// fixed effect codes a categorical column (not supported by scoring
-    /// yet), or the store lacks the draws of a fixed effect or an SD.
+    /// fixed effect codes a categorical column in a fit that predates
+    /// fit.json's "fixed_coding", or the store lacks the draws of a fixed
+    /// effect or an SD.
     public init(run: RunDirectory) throws(InputError) {
         let recordPath = URL(fileURLWithPath: run.path).appendingPathComponent("fit.json").path
         self.run = run
-        self.link = try Scoring.readLink(recordPath)
+        let record = try Scoring.readRecord(recordPath)
+        self.link = record.link
         let formula: ModelFormula
         do { formula = try ModelFormula.parse(run.formula) } catch {
             throw InputError(.malformedCSV, "the recorded formula does not parse: \(error)", file: recordPath)
         }
         self.formula = formula
         switch formula.response {
-        case let .column(y): responseColumns = [y]
+        case let .column(y): responseColumns = [y] + (record.trials.map { [$0] } ?? [])
         case let .successesAndFailures(s, f): responseColumns = [s, f]
         }
 
@@ -91,26 +106,57 @@ public struct Scoring: Sendable {
         self.factors = factors
         self.terms = terms
 
-        // The fixed part: every column must be a product of numeric columns.
-        var covariates: [String] = []
-        var products: [[Int]] = []
-        for name in run.fixedNames {
-            if name == "(Intercept)" { products.append([]); continue }
-            guard let term = formula.fixedTerms.first(where: { $0.name == name }) else {
-                throw InputError(.unsupported, "the fixed effect \"\(name)\" codes a categorical column (treatment "
-                                 + "contrasts); scoring supports numeric covariates only so far", file: recordPath)
+        // The fixed part: each column a product of numeric columns, times a
+        // categorical column's indicator (fit.json's "fixed_coding"; fits
+        // that predate it had numeric products only, named by their terms).
+        var coding: [FixedColumn] = []
+        if let recorded = record.fixedCoding {
+            guard recorded.map(\.name) == run.fixedNames else {
+                throw InputError(.malformedCSV, "\"fixed_coding\" does not match \"fixed\"", file: recordPath)
             }
-            var product: [Int] = []
-            for column in term.columns {
-                if let k = covariates.firstIndex(of: column) { product.append(k) } else {
-                    covariates.append(column)
-                    product.append(covariates.count - 1)
+            coding = recorded
+        } else {
+            for name in run.fixedNames {
+                if name == "(Intercept)" { coding.append(FixedColumn(name: name, numeric: [])); continue }
+                guard let term = formula.fixedTerms.first(where: { $0.name == name }) else {
+                    throw InputError(.unsupported, "the fixed effect \"\(name)\" codes a categorical column, and "
+                                     + "this fit predates the record of its coding (\"fixed_coding\"); fit again to "
+                                     + "score it", file: recordPath)
                 }
+                coding.append(FixedColumn(name: name, numeric: term.columns))
             }
-            products.append(product)
+        }
+        var covariates: [String] = [], categoricals: [String] = [], categoricalLevels: [[String]] = []
+        var products: [[Int]] = [], indicators: [(categorical: Int, level: Int)?] = []
+        for column in coding {
+            products.append(column.numeric.map { name in
+                if let k = covariates.firstIndex(of: name) { return k }
+                covariates.append(name)
+                return covariates.count - 1
+            })
+            guard let categorical = column.categorical, let level = column.level else {
+                indicators.append(nil)
+                continue
+            }
+            if !categoricals.contains(categorical) {
+                guard let levels = record.categoricalLevels?[categorical] else {
+                    throw InputError(.malformedCSV, "\"categorical_levels\" lacks \(categorical)", file: recordPath)
+                }
+                categoricals.append(categorical)
+                categoricalLevels.append(levels)
+            }
+            let c = categoricals.firstIndex(of: categorical)!
+            guard let l = categoricalLevels[c].firstIndex(of: level) else {
+                throw InputError(.malformedCSV, "the level \(level) of \(column.name) is not among "
+                                 + "\"categorical_levels\" of \(categorical)", file: recordPath)
+            }
+            indicators.append((c, l))
         }
         self.covariates = covariates
+        self.categoricals = categoricals
+        self.categoricalLevels = categoricalLevels
         self.fixedProducts = products
+        self.fixedIndicators = indicators
 
         func index(_ name: String, group: String) throws(InputError) -> Int {
             guard let i = run.parameterIndex(name) else {
@@ -133,21 +179,46 @@ public struct Scoring: Sendable {
     /// Posterior draws per parameter: chains × completed draws per chain.
     public var drawCount: Int { run.store.chains * run.drawsPerChain }
 
-    /// fit.json's "link" (absent in fits that predate `--link`: logit).
-    static func readLink(_ path: String) throws(InputError) -> Link {
-        struct Record: Decodable { let link: String? }
-        let record: Record
+    /// What scoring reads of fit.json beyond `RunDirectory`: the link
+    /// (absent in fits that predate `--link`: logit), the coding of the
+    /// fixed columns and the levels of categorical ones (absent before
+    /// scoring supported them), and the trials column.
+    struct Record: Decodable {
+        var link: Link = .logit
+        var fixedCoding: [FixedColumn]?
+        var categoricalLevels: [String: [String]]?
+        var trials: String?
+
+        enum CodingKeys: String, CodingKey {
+            case link, trials
+            case fixedCoding = "fixed_coding"
+            case categoricalLevels = "categorical_levels"
+        }
+
+        init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            if let name = try container.decodeIfPresent(String.self, forKey: .link) {
+                guard let link = Link(rawValue: name) else {
+                    throw InputError(.unsupported, "unknown link \"\(name)\" (known: "
+                                     + Link.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+                }
+                self.link = link
+            }
+            fixedCoding = try container.decodeIfPresent([FixedColumn].self, forKey: .fixedCoding)
+            categoricalLevels = try container.decodeIfPresent([String: [String]].self, forKey: .categoricalLevels)
+            trials = try container.decodeIfPresent(String.self, forKey: .trials)
+        }
+    }
+
+    static func readRecord(_ path: String) throws(InputError) -> Record {
         do {
-            record = try JSONDecoder().decode(Record.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            return try JSONDecoder().decode(Record.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch let error as InputError {
+            throw InputError(error.kind, error.message, file: path)
         } catch {
-            throw InputError(.malformedCSV, "cannot read the field 'link': \(error.localizedDescription)", file: path)
+            throw InputError(.malformedCSV, "cannot read the scoring fields (link, fixed_coding, "
+                             + "categorical_levels, trials): \(error.localizedDescription)", file: path)
         }
-        guard let name = record.link else { return .logit }
-        guard let link = Link(rawValue: name) else {
-            throw InputError(.unsupported, "unknown link \"\(name)\" (known: "
-                             + Link.allCases.map(\.rawValue).joined(separator: ", ") + ")", file: path)
-        }
-        return link
     }
 
     /// The stream of the standard normals of a new level: the `Generator`
