@@ -10,8 +10,10 @@ struct ScoreCommand: ParsableCommand {
         discussion: """
             RUN_DIR is the --out directory of `bayesglmm fit`. CANDIDATES.csv
             has the model's grouping factors (e.g. client, stylist) and its
-            numeric covariates, one candidate per row (a response column is
-            allowed and ignored). For each row, over the posterior draws t:
+            covariates, one candidate per row; a categorical covariate by
+            level name, one of the levels the fit saw (the response and
+            --trials columns are allowed and ignored). For each row, over
+            the posterior draws t:
             p(t) = F(linear predictor at draw t), F the fit's inverse link;
             mean = the posterior predictive success probability (mean of
             p(t)), q5, q50, q95 its quantiles, p_exceeds = the fraction of
@@ -32,8 +34,10 @@ struct ScoreCommand: ParsableCommand {
             draw chosen at random (reproducible by --seed).
 
             Draws are read from RUN_DIR/draws.npy a chunk of rows at a time,
-            so memory stays near threads x (3 x rows-per-chunk) x draws x 16 bytes
-            at most (the draws of the effects a chunk needs, while read).
+            so the draws in memory stay below threads x (random terms x
+            rows-per-chunk + fixed effects + SDs) x draws x 8 bytes (the
+            draws of the parameters a chunk needs), plus, with --rank-by,
+            one group's p values.
             """)
 
     @Argument(help: ArgumentHelp("The output directory of `bayesglmm fit`.", valueName: "run-dir"))
