@@ -17,7 +17,7 @@ extension Scoring {
         /// kept together, so a chunk may hold more). Memory per thread is
         /// about the draws of the parameters a chunk needs (the fixed effects,
         /// the SDs and at most one effect per term and row), 8 bytes each,
-        /// twice while they are read, plus one rank-by group's p values.
+        /// plus one rank-by group's p values.
         public var rowsPerChunk: Int
         /// Threads working on chunks at once (results never depend on it).
         public var threads: Int
