@@ -17,9 +17,11 @@
 #   block printed nothing. Standard error (progress bars, timings, "wrote …"
 #   notes) is not shown, so that outputs depend only on the seeds; if a command
 #   fails, the runner prints its standard error and stops with status 1.
-# - Files the blocks leave in figures/ are copied to notebooks-md/figures/;
-#   their names must start with the notebook's number (01-…), and the old
-#   figures of that number are removed first.
+# - The figures (.svg, .png) the blocks leave in figures/ are copied to
+#   notebooks-md/figures/ (other files there, such as the CSV that `plot`
+#   writes beside each figure, are not kept); their names must start with the
+#   notebook's number (01-…), and the old figures of that number are removed
+#   first.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -101,7 +103,7 @@ run_notebook() {
     ' "$nb" >"$scratch/.notebook.md"
     mv "$scratch/.notebook.md" "$nb"
 
-    for f in "$scratch"/figures/*; do
+    for f in "$scratch"/figures/*.svg "$scratch"/figures/*.png; do
         [ -e "$f" ] || continue
         case $(basename "$f") in
             "$number"-*) ;;
@@ -110,7 +112,7 @@ run_notebook() {
         esac
     done
     rm -f "$(dirname "$nb")/figures/$number"-*
-    for f in "$scratch"/figures/*; do
+    for f in "$scratch"/figures/*.svg "$scratch"/figures/*.png; do
         [ -e "$f" ] || continue
         mkdir -p "$(dirname "$nb")/figures"
         cp "$f" "$(dirname "$nb")/figures/"
