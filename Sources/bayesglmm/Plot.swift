@@ -120,7 +120,8 @@ struct Plot: ParsableCommand {
                                  file: path)
             }
         }
-        print("wrote \(out) and \(csvPath)")
+        // On standard error, as every command reports what it wrote.
+        FileHandle.standardError.write(Data("wrote \(out) and \(csvPath)\n".utf8))
     }
 
     func draw() throws -> Figure {
