@@ -30,34 +30,14 @@ import Testing
         return p
     }
 
-    /// θ ~ prior.
+    /// θ ~ prior (`PriorPredictive.parameters`).
     static func prior(_ design: Design, _ priors: Priors, _ g: Generator) -> PolyaGammaGibbs.State {
-        let coefficients = design.fixedNames.map { name -> Double in
-            let p = priors.fixed(name)
-            return p.mean + p.standardDeviation * g.normal()
-        }
-        let sds = design.randomTerms.map { term -> Double in
-            guard case let .halfT(nu, scale) = priors.scale(term.name) else { fatalError("test uses half-t") }
-            let chi = g.gamma(shape: nu / 2, scale: 2) / nu
-            return abs(scale * g.normal() / chi.squareRoot())
-        }
-        let effects = design.randomTerms.enumerated().map { k, term in
-            (0..<term.levelCount).map { _ in sds[k] * g.normal() }
-        }
-        return PolyaGammaGibbs.State(coefficients: coefficients, effects: effects, standardDeviations: sds)
+        PriorPredictive.parameters(design, priors, using: g)
     }
 
-    /// y ~ p(y | θ): binomial successes per cell.
+    /// y ~ p(y | θ): binomial successes per cell (`PriorPredictive.successes`).
     static func data(_ design: Design, _ s: PolyaGammaGibbs.State, _ g: Generator) -> [Double] {
-        (0..<design.cellCount).map { i in
-            var psi = 0.0
-            for (j, x) in design.fixedRow(i).enumerated() { psi += x * s.coefficients[j] }
-            for (k, term) in design.randomTerms.enumerated() { psi += s.effects[k][Int(term.levelOfCell[i])] }
-            let p = 1 / (1 + exp(-psi))
-            var y = 0.0
-            for _ in 0..<Int(design.trials[i]) where g.uniform() < p { y += 1 }
-            return y
-        }
+        PriorPredictive.successes(design, coefficients: s.coefficients, effects: s.effects, using: g)
     }
 
     /// Test functions of (θ, y).

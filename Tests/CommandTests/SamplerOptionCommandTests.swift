@@ -56,8 +56,10 @@ import Testing
         }
     }
 
-    @Test func metropolisForLogitOnRequest() throws {
-        let run = try SamplerOptionCommandTests.fit("sampler-metropolis-logit", ["--sampler", "metropolis",
+    /// `--sampler metropolis` is honoured for any link: cloglog (where auto
+    /// would choose it too) and logit (where auto would choose Gibbs).
+    @Test func metropolisOnRequestForCloglogAndLogit() throws {
+        let run = try SamplerOptionCommandTests.fit("sampler-metropolis-cloglog", ["--sampler", "metropolis",
                                                                                "--link", "cloglog"])
         #expect(run.status == 0, "\(run.error)")
         #expect(run.record?["sampler"] as? String == "metropolis")

@@ -111,45 +111,20 @@ struct CalibrationModel: Sendable {
         ]
     }
 
-    /// θ ~ prior: β from its normal priors, σₖ ~ half-t(ν, A) as |A·z/√(χ²_ν/ν)|
-    /// or σₖ ~ exponential(λ) as E/λ with E a standard exponential,
-    /// uₖ ~ N(0, σₖ²).
+    /// θ ~ prior (`PriorPredictive.parameters`): β from its normal priors,
+    /// σₖ ~ half-t(ν, A) as |A·z/√(χ²_ν/ν)| or σₖ ~ exponential(λ) as E/λ
+    /// with E a standard exponential, uₖ ~ N(0, σₖ²).
     func drawPrior(_ g: Generator) -> (coefficients: [Double], effects: [[Double]], sds: [Double]) {
-        let coefficients = design.fixedNames.map { name -> Double in
-            let p = priors.fixed(name)
-            return p.mean + p.standardDeviation * g.normal()
-        }
-        let sds = design.randomTerms.map { term -> Double in
-            switch priors.scale(term.name) {
-            case let .halfT(nu, scale):
-                let chi = g.gamma(shape: nu / 2, scale: 2) / nu
-                return abs(scale * g.normal() / chi.squareRoot())
-            case let .exponential(rate):
-                return g.exponential() / rate
-            default:
-                fatalError("half-t and exponential priors only")
-            }
-        }
-        let effects = design.randomTerms.enumerated().map { k, term in
-            (0..<term.levelCount).map { _ in sds[k] * g.normal() }
-        }
-        return (coefficients, effects, sds)
+        let theta = PriorPredictive.parameters(design, priors, using: g)
+        return (theta.coefficients, theta.effects, theta.standardDeviations)
     }
 
     /// y ~ p(y | θ): binomial successes per cell, success probability
-    /// F(ψ) for the model's link. (The logit keeps the expression of the
-    /// earlier runs, so that their y, to the last bit, and ranks are
-    /// unchanged.)
+    /// F(ψ) for the model's link (`PriorPredictive.successes`, which keeps
+    /// the logit expression of the earlier runs, so that their y, to the
+    /// last bit, and ranks are unchanged).
     func drawData(coefficients: [Double], effects: [[Double]], _ g: Generator) -> [Double] {
-        (0..<design.cellCount).map { i in
-            var psi = 0.0
-            for (j, x) in design.fixedRow(i).enumerated() { psi += x * coefficients[j] }
-            for (k, term) in design.randomTerms.enumerated() { psi += effects[k][Int(term.levelOfCell[i])] }
-            let p = link == .logit ? 1 / (1 + exp(-psi)) : link.probability(psi)
-            var y = 0.0
-            for _ in 0..<Int(design.trials[i]) where g.uniform() < p { y += 1 }
-            return y
-        }
+        PriorPredictive.successes(design, link: link, coefficients: coefficients, effects: effects, using: g)
     }
 }
 
