@@ -133,6 +133,29 @@ enum FormulaTokenizer {
         return "`\(escaped)`"
     }
 
+    /// The name between the backquote at `start` and the next unescaped
+    /// backquote (`\` escapes the character after it), and the index just
+    /// past the closing backquote; nil when the backquote is not closed.
+    /// Shared by the formula and prior tokenizers.
+    static func backquotedName(_ characters: [Character], from start: Int) -> (name: String, end: Int)? {
+        var name = ""
+        var cursor = start + 1
+        while cursor < characters.count {
+            if characters[cursor] == "`" { return (name, cursor + 1) }
+            if characters[cursor] == "\\", cursor + 1 < characters.count { cursor += 1 }
+            name.append(characters[cursor])
+            cursor += 1
+        }
+        return nil
+    }
+
+    /// The index just past the run of name characters that starts at `start`.
+    static func nameEnd(_ characters: [Character], from start: Int) -> Int {
+        var cursor = start
+        while cursor < characters.count, isNameCharacter(characters[cursor]) { cursor += 1 }
+        return cursor
+    }
+
     static func tokens(of text: String) throws(FormulaError) -> [FormulaToken] {
         let characters = Array(text)
         var tokens: [FormulaToken] = []
@@ -170,21 +193,11 @@ enum FormulaTokenizer {
             case "^":
                 throw fail("powers ('^') are not supported; write the interactions out with ':' or '*'", at: index)
             case "`":
-                var name = ""
-                var cursor = index + 1
-                var closed = false
-                while cursor < characters.count {
-                    let next = characters[cursor]
-                    if next == "`" { closed = true; break }
-                    if next == "\\", cursor + 1 < characters.count {
-                        cursor += 1
-                    }
-                    name.append(characters[cursor])
-                    cursor += 1
+                guard let (name, end) = backquotedName(characters, from: index) else {
+                    throw fail("unclosed backquote", at: index)
                 }
-                guard closed else { throw fail("unclosed backquote", at: index) }
                 guard !name.isEmpty else { throw fail("empty backquoted name", at: index) }
-                add(.name(name), length: cursor + 1 - start)
+                add(.name(name), length: end - start)
             case _ where isDigit(character)
                 || (character == "." && index + 1 < characters.count && isDigit(characters[index + 1])):
                 var cursor = index
@@ -193,17 +206,14 @@ enum FormulaTokenizer {
                 }
                 add(.number(String(characters[index..<cursor])), length: cursor - start)
             case _ where character.isLetter || character == ".":
-                var cursor = index
-                while cursor < characters.count, isNameCharacter(characters[cursor]) { cursor += 1 }
+                let cursor = nameEnd(characters, from: index)
                 let name = String(characters[index..<cursor])
                 if name == "." {
                     throw fail("'.' (all other columns) is not supported; list the columns", at: index)
                 }
                 add(.name(name), length: cursor - start)
             case "_":
-                var cursor = index
-                while cursor < characters.count, isNameCharacter(characters[cursor]) { cursor += 1 }
-                let name = String(characters[index..<cursor])
+                let name = String(characters[index..<nameEnd(characters, from: index)])
                 throw fail("names cannot start with '_'; backquote the name: `\(name)`", at: index)
             default:
                 throw fail("unexpected character '\(character)'", at: index)

@@ -75,19 +75,11 @@ struct PriorToken: Equatable, Sendable {
             case "(": add(.openParenthesis)
             case ")": add(.closeParenthesis)
             case "`":
-                var name = ""
-                var cursor = index + 1
-                var closed = false
-                while cursor < characters.count {
-                    let next = characters[cursor]
-                    if next == "`" { closed = true; break }
-                    if next == "\\", cursor + 1 < characters.count { cursor += 1 }
-                    name.append(characters[cursor])
-                    cursor += 1
+                guard let (name, end) = FormulaTokenizer.backquotedName(characters, from: index) else {
+                    throw fail("unclosed backquote", at: index)
                 }
-                guard closed else { throw fail("unclosed backquote", at: index) }
                 guard !name.isEmpty else { throw fail("empty backquoted name", at: index) }
-                add(.name(name, quoted: true), length: cursor + 1 - start)
+                add(.name(name, quoted: true), length: end - start)
             case _ where isDigit(character)
                 || (character == "." && index + 1 < characters.count && isDigit(characters[index + 1])):
                 // R's decimal numbers: digits with at most one '.', then an
@@ -105,15 +97,14 @@ struct PriorToken: Equatable, Sendable {
                 }
                 // Letters run on ("1L", "2x", "0x1F") make the number malformed.
                 let numberEnd = cursor
-                while cursor < characters.count, isNameCharacter(characters[cursor]) { cursor += 1 }
+                cursor = FormulaTokenizer.nameEnd(characters, from: cursor)
                 let written = String(characters[index..<cursor])
                 guard cursor == numberEnd, let value = Double(written) else {
                     throw fail("malformed number '\(written)'", at: index)
                 }
                 add(.number(value, text: written), length: cursor - start)
             case _ where character.isLetter || character == "." || character == "_":
-                var cursor = index
-                while cursor < characters.count, isNameCharacter(characters[cursor]) { cursor += 1 }
+                let cursor = FormulaTokenizer.nameEnd(characters, from: index)
                 add(.name(String(characters[index..<cursor]), quoted: false), length: cursor - start)
             default:
                 throw fail("unexpected character '\(character)'", at: index)
