@@ -47,7 +47,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "Calibration",
-            dependencies: ["BayesGLMM", "Diagnostics"],
+            dependencies: ["BayesGLMM", "Diagnostics", "Drawing"],
             path: "Validation/sbc/Sources"
         ),
         .executableTarget(

@@ -209,7 +209,7 @@ struct Row {
     var pass: Bool { inside && p > 0.001 }
 }
 var rows: [Row] = []
-var panels: [Panel] = []
+var panels: [ECDFPanel] = []
 for (j, quantity) in quantities.enumerated() {
     let r = ranks.map { $0[j] }
     let test = chiSquareTest(ranks: r, kept: kept, bins: bins)
@@ -217,7 +217,7 @@ for (j, quantity) in quantities.enumerated() {
     let inside = difference.indices.allSatisfy { band.lower[$0] <= difference[$0] && difference[$0] <= band.upper[$0] }
     rows.append(Row(name: quantity.name, chiSquare: test.statistic, p: test.p, inside: inside,
                     maxDifference: difference.map(abs).max() ?? 0, counts: test.counts))
-    panels.append(Panel(title: "\(quantity.name), χ² p = \(fmt(test.p, 3))", z: band.z, difference: difference,
+    panels.append(ECDFPanel(title: "\(quantity.name), χ² p = \(fmt(test.p, 3))", z: band.z, difference: difference,
                         lower: band.lower, upper: band.upper, inside: inside))
 }
 
