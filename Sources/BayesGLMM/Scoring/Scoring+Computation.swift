@@ -119,10 +119,10 @@ extension Scoring {
         let results = ResultBuffer(count: candidates.count)
         let (chunkList, groupList, groupNameList) = (chunks, groups, groupNames)
         let threads = min(options.threads, max(chunks.count, 1))
-        DispatchQueue.concurrentPerform(iterations: threads) { worker in
-            var c = worker
-            while c < chunkList.count {
-                if results.failed { return }
+        // Each thread takes the next chunk not yet taken (chunks of new
+        // levels, sorted last, cost more than others).
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            while !results.failed, let c = results.claimChunk(below: chunkList.count) {
                 do {
                     try scoreChunk(groups: chunkList[c].map { groupList[$0] },
                                    names: options.rankBy == nil ? nil : chunkList[c].map { groupNameList[$0] },
@@ -134,7 +134,6 @@ extension Scoring {
                     results.fail(InputError(.unsupported, "\(error)"))
                     return
                 }
-                c += threads
             }
         }
         if let error = results.error { throw error }
@@ -270,11 +269,13 @@ extension Scoring {
     }
 }
 
-/// The scores as chunks finish them, on several threads: each row is written
-/// by the one thread that scores its chunk; the first error stops the rest.
+/// The scores as chunks finish them, on several threads: each chunk is
+/// claimed by one thread, each row written by the thread that scores its
+/// chunk; the first error stops the rest.
 private final class ResultBuffer: @unchecked Sendable {
     private let lock = NSLock()
     private var firstError: InputError?
+    private var claimed = 0
     private let buffer: UnsafeMutableBufferPointer<Scoring.Score?>
 
     init(count: Int) {
@@ -288,6 +289,14 @@ private final class ResultBuffer: @unchecked Sendable {
 
     var error: InputError? { lock.withLock { firstError } }
     var failed: Bool { error != nil }
+    /// The next chunk no thread has taken, or nil when all `count` are taken.
+    func claimChunk(below count: Int) -> Int? {
+        lock.withLock {
+            guard claimed < count else { return nil }
+            claimed += 1
+            return claimed - 1
+        }
+    }
     func fail(_ error: InputError) { lock.withLock { if firstError == nil { firstError = error } } }
     subscript(row: Int) -> Scoring.Score? { buffer[row] }
     func set(_ row: Int, _ score: Scoring.Score) { buffer[row] = score }
