@@ -153,7 +153,7 @@ struct Plot: ParsableCommand {
             }
             return try Figure.shrinkage(run, term: term, eb: report!, ebPath: eb!, counts: counts,
                                         maxLevels: maxLevels ?? 200)
-        case .sd: return try Figure.standardDeviations(run, eb: report)
+        case .sd: return try Figure.standardDeviations(run, eb: report, ebPath: eb ?? "--eb")
         case .calibration: fatalError("handled above")
         }
     }

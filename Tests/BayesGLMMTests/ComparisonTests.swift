@@ -72,7 +72,7 @@ import Testing
 
     /// Writes fit.json and draws.npy of a run with `chains` × `draws`.
     static func writeRun(status: String = "complete", chains: Int = 2, draws: Int = 10, made: [Int]? = nil,
-                         counts: Bool = true) throws -> String {
+                         counts: Bool = true, link: String? = nil) throws -> String {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("comparison-tests-\(getpid())-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -91,13 +91,14 @@ import Testing
             g["observations"] = [1, 4, 30]; g["successes"] = [1, 1, 10]
             gh["observations"] = [2, 33]; gh["successes"] = [0, 12]
         }
-        let record: [String: Any] = [
+        var record: [String: Any] = [
             "status": status, "formula": "y ~ 1 + (1 | g) + (1 | g:h)", "data": "d.csv", "rows_used": 35,
             "fixed": ["(Intercept)"], "random": [g, gh],
             "store": ["file": "draws.npy", "dtype": "<f8", "order": "C", "shape": [chains, draws, names.count],
                       "names": names] as [String: Any],
             "outcomes": made.enumerated().map { ["chain": $0 + 1, "draws": $1, "interrupted": $1 < draws] },
         ]
+        if let link { record["link"] = link }
         try JSONSerialization.data(withJSONObject: record).write(to: directory.appendingPathComponent("fit.json"))
         return directory.path
     }
@@ -288,6 +289,36 @@ import Testing
         })
         #expect(try stored.matrix(of: [], first: count).isEmpty)
         #expect(throws: InputError.self) { try stored.matrix(of: [1], first: draws + 1) }
+    }
+
+    /// A logit EB fit beside a probit run would compare numbers on two
+    /// scales: refused, naming the EB file, by compare and by the figures.
+    @Test func fitsOfDifferentLinksAreRefused() throws {
+        let probit = try RunDirectory.read(ComparisonTests.writeRun(link: "probit"))
+        #expect(probit.link == .probit)
+        let report = ComparisonTests.report()
+        #expect(report.linkName == "logit")
+        func expectRefused(_ what: String, _ attempt: () throws -> Void) {
+            do {
+                try attempt()
+                Issue.record("\(what): a probit run was set beside a logit EB fit")
+            } catch let error as InputError {
+                #expect(error.file == "eb.json" && error.message.contains("probit"), "\(what): \(error)")
+            } catch {
+                Issue.record("\(what): \(error)")
+            }
+        }
+        expectRefused("compare") { _ = try Comparison(eb: report, ebPath: "eb.json", run: probit) }
+        expectRefused("sd") { _ = try Figure.standardDeviations(probit, eb: report, ebPath: "eb.json") }
+        expectRefused("density") { _ = try Figure.density(probit, variable: "sd(g)", eb: report, ebPath: "eb.json") }
+        expectRefused("shrinkage") { _ = try Figure.shrinkage(probit, term: "g", eb: report, ebPath: "eb.json") }
+        // The same report said to be probit is accepted; a logit run (fit.json
+        // without "link") against a report without "link" too.
+        var probitReport = report
+        probitReport.link = "probit"
+        _ = try Comparison(eb: probitReport, ebPath: "eb.json", run: probit)
+        _ = try Comparison(eb: report, ebPath: "eb.json", run: RunDirectory.read(ComparisonTests.writeRun()))
+        #expect(throws: InputError.self) { try RunDirectory.read(ComparisonTests.writeRun(link: "loglog")) }
     }
 
     @Test func runWithoutCountsStillCompares() throws {

@@ -96,7 +96,8 @@ fit_case <- function(case, formula_text, data, data_rel, out_rel,
     singular = isSingular(fit),
     converged = length(conv_msgs) == 0L,
     messages = as.list(c(conv_msgs, warn_msgs)),
-    seconds = num(seconds)
+    seconds = num(seconds),
+    link = family(fit)$link
   )
   txt <- to_json(out)
   writeLines(txt, path(out_rel))

@@ -169,6 +169,7 @@ public struct Comparison: Sendable {
 
     /// Compares an EB fit with the draws of a run directory.
     public init(eb: EmpiricalBayesReport, ebPath: String, run: RunDirectory) throws(InputError) {
+        try eb.checkLink(of: run, path: ebPath)
         try self.init(eb: eb, ebPath: ebPath, formula: run.formula, fixedNames: run.fixedNames, terms: run.terms,
                       hasParameter: { run.parameterIndex($0) != nil }) { requests throws(InputError) in
             try PosteriorSummary.of(run.store, parameters: requests.compactMap { run.parameterIndex($0.parameter) },

@@ -29,6 +29,8 @@ public struct RunDirectory: Sendable {
     public let rowsUsed: Int
     public let fixedNames: [String]
     public let terms: [Term]
+    /// The link of the fit (fit.json "link"; logit for fits that predate it).
+    public let link: Link
     /// The names along the last axis of `store`.
     public let parameterNames: [String]
     public let store: StoredDraws
@@ -71,6 +73,7 @@ public struct RunDirectory: Sendable {
         let random: [Random]
         let store: Store
         let outcomes: [Outcome]
+        let link: String?
     }
 
     /// Reads and checks the directory. Throws `InputError` naming the
@@ -140,9 +143,17 @@ public struct RunDirectory: Sendable {
             notes.append("fit.json has no per-level counts (it was written before `compare` existed); "
                          + "observations and raw log-odds are not available. Fit again to get them.")
         }
+        var link = Link.logit
+        if let name = record.link {
+            guard let known = Link(rawValue: name) else {
+                throw InputError(.unsupported, "unknown link \"\(name)\" (known: "
+                                 + Link.allCases.map(\.rawValue).joined(separator: ", ") + ")", file: recordPath)
+            }
+            link = known
+        }
         return RunDirectory(path: path, status: record.status, formula: record.formula, data: record.data,
                             rowsUsed: record.rows_used, fixedNames: record.fixed,
-                            terms: terms, parameterNames: record.store.names, store: store,
+                            terms: terms, link: link, parameterNames: record.store.names, store: store,
                             drawsPerChain: drawsPerChain, notes: notes,
                             index: Dictionary(record.store.names.enumerated().map { ($1, $0) },
                                               uniquingKeysWith: { first, _ in first }))

@@ -290,7 +290,7 @@ public struct EmpiricalBayesFit: Sendable {
             log_likelihood: logLikelihood, aic: aic, bic: bic, deviance: deviance, singular: singular,
             // The schema's "converged" is glmer's: no convergence messages,
             // where glmer counts the boundary note as one.
-            converged: converged && messages.isEmpty, messages: messages, seconds: seconds)
+            converged: converged && messages.isEmpty, messages: messages, seconds: seconds, link: Link.logit.rawValue)
     }
 }
 

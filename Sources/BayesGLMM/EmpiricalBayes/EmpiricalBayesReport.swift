@@ -50,15 +50,35 @@ public struct EmpiricalBayesReport: Codable, Sendable, Equatable {
     public var converged: Bool
     public var messages: [String]
     public var seconds: Double
+    /// The link of the binomial family ("logit"); absent in reports written
+    /// before the field, all of which are logit fits (`bayesglmm eb` fits
+    /// the logit only, and fit_glmer.R fitted family = binomial).
+    public var link: String?
+
+    /// The link, "logit" when the report does not say.
+    public var linkName: String { link ?? Link.logit.rawValue }
 
     public init(program: String, case name: String, formula: String, data: String, rows_used: Int,
                 fixed: [Fixed], sd: [StandardDeviation], effects: [Effect], log_likelihood: Double,
                 aic: Double, bic: Double, deviance: Double, singular: Bool, converged: Bool,
-                messages: [String], seconds: Double) {
+                messages: [String], seconds: Double, link: String? = nil) {
         self.program = program; self.case = name; self.formula = formula; self.data = data
         self.rows_used = rows_used; self.fixed = fixed; self.sd = sd; self.effects = effects
         self.log_likelihood = log_likelihood; self.aic = aic; self.bic = bic; self.deviance = deviance
         self.singular = singular; self.converged = converged; self.messages = messages; self.seconds = seconds
+        self.link = link
+    }
+
+    /// Refuses to set this fit beside a run of another link: the effects and
+    /// SDs of a logit and a probit fit are on different scales (by a factor
+    /// of about 1.7), so every comparison of them would mislead.
+    public func checkLink(of run: RunDirectory, path: String) throws(InputError) {
+        guard linkName == run.link.rawValue else {
+            throw InputError(.unsupported, "the empirical-Bayes fit is of the \(linkName) link and the run of the "
+                             + "\(run.link.rawValue) link, whose effects and SDs are on another scale; compare fits "
+                             + "of one link (bayesglmm eb fits the logit link: fit the run with --link logit)",
+                             file: path)
+        }
     }
 
     /// Reads a report, naming the file and what is wrong with it.

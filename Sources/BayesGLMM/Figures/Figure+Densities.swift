@@ -18,6 +18,7 @@ extension Figure {
         let draws = try Figure.draws(run, [variable])[0]
         var estimate: Double?
         if let eb {
+            try eb.checkLink(of: run, path: ebPath)
             guard let value = Figure.estimate(eb, of: variable) else {
                 throw InputError(.badOption, "--eb: the empirical-Bayes fit has no estimate of \(variable)",
                                  file: ebPath)
@@ -62,8 +63,9 @@ extension Figure {
     ///
     /// The table is that of `density`, a row per grid point of every SD and
     /// a row per EB estimate.
-    public static func standardDeviations(_ run: RunDirectory, eb: EmpiricalBayesReport?) throws(InputError)
-        -> Figure {
+    public static func standardDeviations(_ run: RunDirectory, eb: EmpiricalBayesReport?, ebPath: String = "--eb")
+        throws(InputError) -> Figure {
+        try eb?.checkLink(of: run, path: ebPath)
         let names = run.terms.map { "sd(\($0.name))" }.filter { run.parameterIndex($0) != nil }
         guard !names.isEmpty else {
             throw InputError(.badOption, "--kind sd: the run has no draws of a standard deviation", file: run.path)

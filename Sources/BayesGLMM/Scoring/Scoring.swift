@@ -72,8 +72,8 @@ public struct Scoring: Sendable {
         try self.init(run: RunDirectory.read(path))
     }
 
-    /// Prepares a run for scoring. Throws `InputError` when fit.json names a
-    /// link this version does not know, the formula no longer parses, a
+    /// Prepares a run for scoring (its link is `RunDirectory.link`). Throws
+    /// `InputError` when the formula no longer parses, a
     /// fixed effect codes a categorical column in a fit that predates
     /// fit.json's "fixed_coding", or the store lacks the draws of a fixed
     /// effect or an SD.
@@ -81,7 +81,7 @@ public struct Scoring: Sendable {
         let recordPath = URL(fileURLWithPath: run.path).appendingPathComponent("fit.json").path
         self.run = run
         let record = try Scoring.readRecord(recordPath)
-        self.link = record.link
+        self.link = run.link
         let formula: ModelFormula
         do { formula = try ModelFormula.parse(run.formula) } catch {
             throw InputError(.malformedCSV, "the recorded formula does not parse: \(error)", file: recordPath)
@@ -179,44 +179,26 @@ public struct Scoring: Sendable {
     /// Posterior draws per parameter: chains × completed draws per chain.
     public var drawCount: Int { run.store.chains * run.drawsPerChain }
 
-    /// What scoring reads of fit.json beyond `RunDirectory`: the link
-    /// (absent in fits that predate `--link`: logit), the coding of the
-    /// fixed columns and the levels of categorical ones (absent before
+    /// What scoring reads of fit.json beyond `RunDirectory`: the coding of
+    /// the fixed columns and the levels of categorical ones (absent before
     /// scoring supported them), and the trials column.
     struct Record: Decodable {
-        var link: Link = .logit
         var fixedCoding: [FixedColumn]?
         var categoricalLevels: [String: [String]]?
         var trials: String?
 
         enum CodingKeys: String, CodingKey {
-            case link, trials
+            case trials
             case fixedCoding = "fixed_coding"
             case categoricalLevels = "categorical_levels"
-        }
-
-        init(from decoder: Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            if let name = try container.decodeIfPresent(String.self, forKey: .link) {
-                guard let link = Link(rawValue: name) else {
-                    throw InputError(.unsupported, "unknown link \"\(name)\" (known: "
-                                     + Link.allCases.map(\.rawValue).joined(separator: ", ") + ")")
-                }
-                self.link = link
-            }
-            fixedCoding = try container.decodeIfPresent([FixedColumn].self, forKey: .fixedCoding)
-            categoricalLevels = try container.decodeIfPresent([String: [String]].self, forKey: .categoricalLevels)
-            trials = try container.decodeIfPresent(String.self, forKey: .trials)
         }
     }
 
     static func readRecord(_ path: String) throws(InputError) -> Record {
         do {
             return try JSONDecoder().decode(Record.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-        } catch let error as InputError {
-            throw InputError(error.kind, error.message, file: path)
         } catch {
-            throw InputError(.malformedCSV, "cannot read the scoring fields (link, fixed_coding, "
+            throw InputError(.malformedCSV, "cannot read the scoring fields (fixed_coding, "
                              + "categorical_levels, trials): \(error.localizedDescription)", file: path)
         }
     }
