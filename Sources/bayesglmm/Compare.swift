@@ -10,7 +10,12 @@ struct Compare: ParsableCommand {
             RUN_DIR is the --out directory of `bayesglmm fit` (its fit.json and
             draws.npy are read; an interrupted fit's completed draws are used).
             EB.json is written by `bayesglmm eb` or by lme4's glmer through
-            Validation/lme4/fit_glmer.R, in one schema.
+            Validation/lme4/fit_glmer.R, in one schema. Or give lme4's random
+            effects as its users export them, --lme4 ranef.csv, written in R by
+              write.csv(as.data.frame(ranef(fit, condVar = TRUE)),
+                        "ranef.csv", row.names = FALSE)
+            (columns grpvar, term, grp, condval, condsd): the effects are
+            compared; the file has no SDs or fixed effects.
 
             For each standard deviation: the EB estimate, the posterior median
             and 90% interval, and P(sd < EB), the fraction of draws below the EB
@@ -36,7 +41,11 @@ struct Compare: ParsableCommand {
     var runDirectory: String
 
     @Option(help: ArgumentHelp("The empirical-Bayes fit (JSON).", valueName: "eb.json"))
-    var eb: String
+    var eb: String?
+
+    @Option(help: ArgumentHelp("lme4's random effects, as.data.frame(ranef(fit, condVar = TRUE)) written as CSV.",
+                               valueName: "ranef.csv"))
+    var lme4: String?
 
     @Option(help: "The output format: text (the report) or csv (the effects table).")
     var format: Format = .text
@@ -45,10 +54,23 @@ struct Compare: ParsableCommand {
         + "PREFIX-effects.csv and PREFIX-shrinkage.csv.", valueName: "prefix"))
     var out: String?
 
+    func validate() throws {
+        guard (eb == nil) != (lme4 == nil) else {
+            throw ValidationError("give the empirical-Bayes fit as --eb EB.json or as --lme4 RANEF.csv (one of them)")
+        }
+    }
+
     func run() throws {
-        let report = try EmpiricalBayesReport.read(path: eb)
         let directory = try RunDirectory.read(runDirectory)
-        let comparison = try Comparison(eb: report, ebPath: eb, run: directory)
+        let source = eb ?? lme4!
+        let report: EmpiricalBayesReport
+        if let eb {
+            report = try EmpiricalBayesReport.read(path: eb)
+        } else {
+            report = try EmpiricalBayesReport.fromRanef(Compare.ranefTable(source), formula: directory.formula,
+                                                        rowsUsed: directory.rowsUsed, link: directory.link)
+        }
+        let comparison = try Comparison(eb: report, ebPath: source, run: directory)
         if let out {
             for table in Comparison.Table.allCases {
                 let path = "\(out)-\(table.rawValue).csv"
@@ -63,7 +85,8 @@ struct Compare: ParsableCommand {
         switch format {
         case .text:
             let heading = [
-                "Empirical Bayes: \(report.program), \(eb) (\(report.formula); \(report.rows_used) rows)",
+                "Empirical Bayes: \(report.program), \(source) "
+                    + (lme4 == nil ? "(\(report.formula); \(report.rows_used) rows)" : "(effects only)"),
                 "Posterior:       \(runDirectory) (\(directory.formula); \(directory.rowsUsed) rows; "
                     + "\(directory.store.chains) chains x \(directory.drawsPerChain) draws, \(directory.status))",
             ]
@@ -73,6 +96,18 @@ struct Compare: ParsableCommand {
             if !comparison.notes.isEmpty {
                 FileHandle.standardError.write(Data(comparison.notes.map { "note: " + $0 + "\n" }.joined().utf8))
             }
+        }
+    }
+
+    /// The --lme4 table, read; a header without a name (write.csv's default
+    /// column of row names) gets the hint to write it without them.
+    static func ranefTable(_ path: String) throws -> Frame {
+        do {
+            return try Frame.read(csvFile: path)
+        } catch let error as InputError {
+            guard error.line == 1, error.column == nil, error.message.contains("no name") else { throw error }
+            throw InputError(error.kind, error.message + " (write the table with write.csv(..., row.names = FALSE))",
+                             file: error.file, line: error.line)
         }
     }
 }

@@ -116,4 +116,52 @@ import Testing
         let split = lines.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         return (split.first ?? [], Array(split.dropFirst()))
     }
+
+    /// The same glmer fit as lme4 users export it (Validation/lme4/ranef_csv.R:
+    /// as.data.frame(ranef(fit, condVar = TRUE)) by write.csv) gives the
+    /// effects table of fit_glmer.R's JSON, to write.csv's 15 digits.
+    @Test func lme4RanefTableGivesTheEffectsOfTheJSON() throws {
+        let run = try CompareCommandTests.run.get()
+        let ranef = CompareCommandTests.root.appendingPathComponent("Tests/BayesGLMMTests/Fixtures/eb/pairings-ranef.csv").path
+        let json = CommandTests.temporary("compare-json"), csv = CommandTests.temporary("compare-ranef")
+        let fromJSON = try CommandTests.run(["compare", run, "--eb", CompareCommandTests.glmer, "--out", json])
+        let fromRanef = try CommandTests.run(["compare", run, "--lme4", ranef, "--out", csv])
+        #expect(fromJSON.status == 0 && fromRanef.status == 0, "\(fromRanef.error)")
+        #expect(fromRanef.output.contains("lme4 ranef, \(ranef) (effects only)"))
+        #expect(fromRanef.output.contains("Shrinkage by number of observations")
+                && !fromRanef.output.contains("Standard deviations") && fromRanef.output.contains("effects only"))
+        let a = try CompareCommandTests.table(json + "-effects.csv"), b = try CompareCommandTests.table(csv + "-effects.csv")
+        #expect(a.header == b.header && a.rows.count == b.rows.count && a.rows.count > 0)
+        let mode = try #require(a.header.firstIndex(of: "eb_mode")), sd = try #require(a.header.firstIndex(of: "eb_sd"))
+        let ratio = try #require(a.header.firstIndex(of: "width_ratio"))
+        for (x, y) in zip(a.rows, b.rows) {
+            #expect(x[0] == y[0] && x[1] == y[1], "\(x) against \(y)")
+            for column in [mode, sd, ratio] {
+                let u = try #require(Double(x[column])), v = try #require(Double(y[column]))
+                #expect(abs(u - v) <= 1e-13 * max(abs(u), 1e-3), "\(x[0]) \(x[1]) \(a.header[column]): \(u) against \(v)")
+            }
+            // The posterior columns come from the same draws.
+            #expect(Array(x[2..<mode]) == Array(y[2..<mode]) && Array(x[(sd + 1)..<ratio]) == Array(y[(sd + 1)..<ratio]))
+        }
+
+        // One source, not both or neither; a ranef table of slopes is refused naming line and column.
+        let both = try CommandTests.run(["compare", run, "--eb", CompareCommandTests.glmer, "--lme4", ranef])
+        let neither = try CommandTests.run(["compare", run])
+        #expect(both.status == 2 && neither.status == 2 && both.error.contains("--lme4"))
+        let slopes = CommandTests.temporary("ranef-slopes.csv")
+        try "grpvar,term,grp,condval,condsd\nclient,(Intercept),1,0.1,0.2\nclient,x1,1,0.3,0.1\n"
+            .write(toFile: slopes, atomically: true, encoding: .utf8)
+        let refused = try CommandTests.run(["compare", run, "--lme4", slopes])
+        #expect(refused.status == 2 && refused.error.contains("line 3, column \"term\""), "\(refused.error)")
+        let noSD = CommandTests.temporary("ranef-nosd.csv")
+        try "grpvar,term,grp,condval\nclient,(Intercept),1,0.1\n".write(toFile: noSD, atomically: true, encoding: .utf8)
+        let noColumn = try CommandTests.run(["compare", run, "--lme4", noSD])
+        #expect(noColumn.status == 2 && noColumn.error.contains("condsd") && noColumn.error.contains("condVar = TRUE"))
+        let rowNames = CommandTests.temporary("ranef-rownames.csv")
+        try "\"\",\"grpvar\",\"term\",\"grp\",\"condval\",\"condsd\"\n\"1\",\"client\",\"(Intercept)\",\"1\",0.1,0.2\n"
+            .write(toFile: rowNames, atomically: true, encoding: .utf8)
+        let unnamed = try CommandTests.run(["compare", run, "--lme4", rowNames])
+        #expect(unnamed.status == 2 && unnamed.error.contains("row.names = FALSE"), "\(unnamed.error)")
+    }
 }
+

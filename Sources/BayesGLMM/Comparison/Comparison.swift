@@ -90,7 +90,10 @@ public struct Comparison: Sendable {
 
         // Standard deviations.
         let termNames = terms.map(\.name)
-        let ebTerms = eb.sd.map(\.term)
+        // The terms with an SD estimate, then those with effects only (an
+        // lme4 ranef table has no SDs).
+        var ebTerms = eb.sd.map(\.term)
+        for effect in eb.effects where !ebTerms.contains(effect.term) { ebTerms.append(effect.term) }
         let commonTerms = termNames.filter { ebTerms.contains($0) }
         let ebFixedNames = eb.fixed.map(\.name)
         let commonFixed = fixedNames.filter { ebFixedNames.contains($0) }
@@ -101,11 +104,16 @@ public struct Comparison: Sendable {
                              + "not a fit of the same model", file: ebPath)
         }
         Comparison.noteOneSided("random term", ours: termNames, theirs: ebTerms, notes: &notes)
-        Comparison.noteOneSided("fixed effect", ours: fixedNames, theirs: ebFixedNames, notes: &notes)
+        if eb.fixed.isEmpty && eb.sd.isEmpty {
+            notes.append("The empirical-Bayes source (\(eb.program), \(ebPath)) has effects only: no SDs or fixed "
+                         + "effects to compare.")
+        } else {
+            Comparison.noteOneSided("fixed effect", ours: fixedNames, theirs: ebFixedNames, notes: &notes)
+        }
 
         var sdRequests: [(term: String, eb: Double, request: Request)] = []
         for term in commonTerms {
-            let estimate = eb.sd.first { $0.term == term }!.estimate
+            guard let estimate = eb.sd.first(where: { $0.term == term })?.estimate else { continue }
             let parameter = "sd(\(term))"
             if hasParameter(parameter) {
                 sdRequests.append((term, estimate, Request(parameter: parameter, threshold: estimate)))
