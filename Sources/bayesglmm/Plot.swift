@@ -58,6 +58,10 @@ struct Plot: ParsableCommand {
                                valueName: "eb.json"))
     var eb: String?
 
+    @Option(help: ArgumentHelp("lme4's random effects, as.data.frame(ranef(fit, condVar = TRUE)) written as CSV "
+                               + "(shrinkage; as compare --lme4).", valueName: "ranef.csv"))
+    var lme4: String?
+
     @Option(help: ArgumentHelp("The data of the fit, to count observations per level (shrinkage).",
                                valueName: "data.csv"))
     var data: String?
@@ -82,6 +86,7 @@ struct Plot: ParsableCommand {
             ("--variables", variables != nil, [.trace, .rank, .density]),
             ("--term", term != nil, [.caterpillar, .shrinkage]),
             ("--eb", eb != nil, [.density, .shrinkage, .sd]),
+            ("--lme4", lme4 != nil, [.shrinkage]),
             ("--data", data != nil, [.shrinkage]),
             ("--scores", scores != nil, [.calibration]),
             ("--max-levels", maxLevels != nil, [.caterpillar, .shrinkage]),
@@ -97,9 +102,9 @@ struct Plot: ParsableCommand {
             if runDirectory == nil { throw ValidationError("--kind \(kind.rawValue) needs RUN_DIR, the --out directory "
                                                            + "of bayesglmm fit") }
         }
-        if kind == .shrinkage && eb == nil {
-            throw ValidationError("--kind shrinkage needs --eb EB.json (the empirical-Bayes fit to set beside the "
-                                  + "posterior)")
+        if kind == .shrinkage && (eb == nil) == (lme4 == nil) {
+            throw ValidationError("--kind shrinkage needs one of --eb EB.json and --lme4 RANEF.csv (the "
+                                  + "empirical-Bayes fit to set beside the posterior)")
         }
         if kind == .caterpillar || kind == .shrinkage, term == nil {
             throw ValidationError("--kind \(kind.rawValue) needs --term, the random term to show (e.g. --term client)")
@@ -151,7 +156,9 @@ struct Plot: ParsableCommand {
             if let data {
                 counts = try Figure.counts(of: Figure.term(run, term), dataPath: data, formula: run.formula)
             }
-            return try Figure.shrinkage(run, term: term, eb: report!, ebPath: eb!, counts: counts,
+            let source = try report ?? EmpiricalBayesReport.fromRanef(
+                Compare.ranefTable(lme4!), formula: run.formula, rowsUsed: run.rowsUsed, link: run.link)
+            return try Figure.shrinkage(run, term: term, eb: source, ebPath: eb ?? lme4!, counts: counts,
                                         maxLevels: maxLevels ?? 200)
         case .sd: return try Figure.standardDeviations(run, eb: report, ebPath: eb ?? "--eb")
         case .calibration: fatalError("handled above")

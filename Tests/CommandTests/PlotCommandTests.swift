@@ -92,4 +92,34 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: CommandTests.temporary("plot-bad.csv")), "\(arguments)")
         }
     }
+    /// Shrinkage beside lme4's ranef table (--lme4) is the figure beside the
+    /// same effects as an EB JSON: the EB fit's effects written as R's
+    /// as.data.frame(ranef(fit, condVar = TRUE)) give the same table.
+    @Test func shrinkageFromAnLme4RanefTableMatchesTheJSON() throws {
+        let (run, eb, _) = try PlotCommandTests.setup.get()
+        struct Report: Decodable {
+            struct Effect: Decodable { let term: String; let level: String; let mode: Double; let sd: Double }
+            let effects: [Effect]
+        }
+        let report = try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: eb)))
+        let ranef = CommandTests.temporary("plot-ranef.csv")
+        try (["\"grpvar\",\"term\",\"grp\",\"condval\",\"condsd\""] + report.effects.map {
+            "\"\($0.term)\",\"(Intercept)\",\"\($0.level)\",\($0.mode),\($0.sd)"
+        }).joined(separator: "\n").write(toFile: ranef, atomically: true, encoding: .utf8)
+        let a = CommandTests.temporary("plot-shrinkage-eb.svg"), b = CommandTests.temporary("plot-shrinkage-lme4.svg")
+        let fromJSON = try CommandTests.run(["plot", run, "--kind", "shrinkage", "--term", "client", "--eb", eb,
+                                             "--out", a])
+        let fromRanef = try CommandTests.run(["plot", run, "--kind", "shrinkage", "--term", "client", "--lme4", ranef,
+                                              "--out", b])
+        #expect(fromJSON.status == 0 && fromRanef.status == 0, "\(fromRanef.error)")
+        let tableA = try String(contentsOfFile: CommandTests.temporary("plot-shrinkage-eb.csv"), encoding: .utf8)
+        let tableB = try String(contentsOfFile: CommandTests.temporary("plot-shrinkage-lme4.csv"), encoding: .utf8)
+        #expect(tableA == tableB && tableA.split(separator: "\n").count > 2)
+        let both = try CommandTests.run(["plot", run, "--kind", "shrinkage", "--term", "client", "--eb", eb,
+                                         "--lme4", ranef, "--out", b])
+        let elsewhere = try CommandTests.run(["plot", run, "--kind", "sd", "--lme4", ranef, "--out", b])
+        #expect(both.status == 2 && both.error.contains("--lme4") && elsewhere.status == 2
+                && elsewhere.error.contains("--lme4 does not apply"), "\(both.error) \(elsewhere.error)")
+    }
 }
+
