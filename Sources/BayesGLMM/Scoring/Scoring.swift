@@ -28,9 +28,9 @@ import Foundation
 /// every row that names it, whatever the chunking, the number of threads or
 /// the other rows of the file.
 ///
-/// Draws are read from the memory-mapped draw store a chunk of candidate rows
-/// at a time (`Scoring+Computation.swift`), so memory is O(rows per chunk ×
-/// draws) per thread, never O(rows × draws).
+/// Draws are read from the draw store (positioned reads, `StoredDraws`) a
+/// chunk of candidate rows at a time (`Scoring+Computation.swift`), so memory
+/// is O(rows per chunk × draws) per thread, never O(rows × draws).
 public struct Scoring: Sendable {
     /// The fit being scored from.
     public let run: RunDirectory
