@@ -35,6 +35,63 @@ import Variates
         }
     }
 
+    /// The inverse links' slopes against central differences, and each link
+    /// against its inverse.
+    @Test(arguments: Link.allCases)
+    func linkInverseAndSlope(link: Link) {
+        for eta in [-6.0, -2, -0.5, 0, 0.3, 1.5, 3] {
+            let p = link.probability(eta)
+            // p carries a rounding error of half an ulp, which the inverse
+            // magnifies by dη/dp = 1/F′(η): large in a tail (cloglog at η = 3).
+            let conditioning = 2 * p.ulp / link.slope(eta)
+            #expect(abs(link.linearPredictor(probability: p) - eta) < 1e-12 + conditioning, "\(link) at \(eta)")
+            let h = 1e-5
+            let difference = (link.probability(eta + h) - link.probability(eta - h)) / (2 * h)
+            #expect(abs(link.slope(eta) - difference) < 1e-8 * max(1, difference), "\(link) slope at \(eta)")
+        }
+    }
+
+    /// A probit or cloglog chain starts from the logit EB fit carried over
+    /// at the overall rate p̄: intercept η̄′ + s(β₀ − logit p̄), the rest × s,
+    /// s = p̄(1 − p̄)/F′(η̄′); the prior start's intercept is centred at
+    /// F⁻¹(p̄). A logit start is the fit's own.
+    @Test func startsOfOtherLinksAreCarriedOverFromTheLogitFit() throws {
+        let design = try InitialValuesTests.design()
+        let fit = try EmpiricalBayesFit.fit(design)
+        let rate = InitialValues.overallRate(design)
+        #expect(InitialValues.fromLogit(fit, design: design, link: .logit).coefficients.enumerated().allSatisfy {
+            abs($1 - fit.coefficients[$0]) < 1e-12
+        })
+        for link in [Link.probit, .cloglog] {
+            let centre = link.linearPredictor(probability: rate)
+            let s = rate * (1 - rate) / link.slope(centre)
+            let carried = InitialValues.fromLogit(fit, design: design, link: link)
+            #expect(abs(carried.coefficients[0] - (centre + s * (fit.coefficients[0] - log(rate / (1 - rate))))) < 1e-12)
+            #expect(abs(carried.coefficients[1] - s * fit.coefficients[1]) < 1e-12)
+            #expect(zip(carried.standardDeviations, fit.standardDeviations).allSatisfy { abs($0 - s * $1) < 1e-12 })
+            #expect(abs(carried.modes[0][3] - s * fit.modes[0][3]) < 1e-12)
+            if link == .probit {
+                // Near p̄ = ½ the probit's scale is about 1/1.6 of the logit's (Amemiya 1981).
+                #expect(s > 0.55 && s < 0.65, "\(s) at p̄ = \(rate)")
+            }
+            // Started around the carried fit: the intercepts' mean is its intercept.
+            var kernel = MetropolisWithinGibbs(design: design, link: link)
+            kernel.initialValues = .around(fit)
+            let n = 2000
+            let intercepts = try (0..<n).map { c in
+                kernel.initialState(using: try Generator(seed: 11, chain: UInt64(c), stream: 0)).coefficients[0]
+            }
+            let mean = intercepts.reduce(0, +) / Double(n)
+            #expect(abs(mean - carried.coefficients[0]) < 4 * 2 * carried.standardErrors[0] / Double(n).squareRoot())
+            // The prior start: intercept F⁻¹(p̄) + N(0, 1).
+            kernel.initialValues = .prior
+            let priorMean = try (0..<n).map { c in
+                kernel.initialState(using: try Generator(seed: 12, chain: UInt64(c), stream: 0)).coefficients[0]
+            }.reduce(0, +) / Double(n)
+            #expect(abs(priorMean - centre) < 4 / Double(n).squareRoot(), "\(link): \(priorMean) against \(centre)")
+        }
+    }
+
     @Test func centredOnTheEmpiricalBayesFit() throws {
         let design = try InitialValuesTests.design()
         let fit = try EmpiricalBayesFit.fit(design)

@@ -67,20 +67,32 @@ public enum InitialValues: Sendable {
         }
     }
 
-    /// A start for `design` drawn with `generator`, as documented above.
-    func start(for design: Design, using generator: Generator) -> Start {
+    /// The overall success rate of the design, kept within [0.01, 0.99].
+    static func overallRate(_ design: Design) -> Double {
+        min(max(design.successes.reduce(0, +) / max(design.trials.reduce(0, +), 1), 0.01), 0.99)
+    }
+
+    /// A start for `design` drawn with `generator`, as documented above,
+    /// for a model with `link`. The prior start centres the intercept at
+    /// F⁻¹(overall rate) for the link. The EB fit is of the logit; for
+    /// another link its start is carried over by the first-order map that
+    /// agrees with it at the overall rate p̄ (`fromLogit`).
+    func start(for design: Design, link: Link = .logit, using generator: Generator) -> Start {
         switch self {
         case .prior:
-            let rate = min(max(design.successes.reduce(0, +) / max(design.trials.reduce(0, +), 1), 0.01), 0.99)
+            let rate = InitialValues.overallRate(design)
+            let centre = link == .logit ? log(rate / (1 - rate)) : link.linearPredictor(probability: rate)
             let coefficients = design.fixedNames.map { name in
-                (name == "(Intercept)" ? log(rate / (1 - rate)) : 0) + generator.normal()
+                (name == "(Intercept)" ? centre : 0) + generator.normal()
             }
             let sds = design.randomTerms.map { _ in 0.2 + 1.8 * generator.uniform() }
             let effects = design.randomTerms.enumerated().map { k, term in
                 (0..<term.levelCount).map { _ in sds[k] * generator.normal() }
             }
             return .init(coefficients: coefficients, effects: effects, standardDeviations: sds)
-        case let .around(fit):
+        case let .around(logitFit):
+            let fit = link == .logit ? logitFit
+                : InitialValues.fromLogit(logitFit, design: design, link: link)
             precondition(fit.coefficients.count == design.fixedCount
                          && fit.standardDeviations.count == design.randomTerms.count
                          && zip(fit.modes, design.randomTerms).allSatisfy { $0.count == $1.levelCount }
@@ -109,5 +121,29 @@ public enum InitialValues: Sendable {
             }
             return .init(coefficients: coefficients, effects: effects, standardDeviations: sds)
         }
+    }
+
+    /// A logit EB fit carried over to `link` for a start: with η̄ = logit(p̄)
+    /// and η̄′ = F⁻¹(p̄) at the overall rate p̄, and s = p̄(1 − p̄)/F′(η̄′) the
+    /// ratio of the two links' slopes there, a logit linear predictor η maps
+    /// to η̄′ + s(η − η̄), its first-order match at p̄. So the intercept
+    /// becomes η̄′ + s(β₀ − η̄), and every other coefficient, standard error,
+    /// SD, mode and conditional SD is multiplied by s (about 1/1.6 for the
+    /// probit at p̄ = ½, Amemiya 1981). A start only: the sampler corrects the
+    /// approximation in warm-up.
+    static func fromLogit(_ fit: EmpiricalBayesFit, design: Design, link: Link) -> EmpiricalBayesFit {
+        let rate = overallRate(design)
+        let logitCentre = log(rate / (1 - rate)), centre = link.linearPredictor(probability: rate)
+        let s = rate * (1 - rate) / link.slope(centre)
+        var carried = fit
+        carried.coefficients = fit.coefficients.indices.map { j in
+            design.fixedNames[j] == "(Intercept)" ? centre + s * (fit.coefficients[j] - logitCentre)
+                : s * fit.coefficients[j]
+        }
+        carried.standardErrors = fit.standardErrors.map { s * $0 }
+        carried.standardDeviations = fit.standardDeviations.map { s * $0 }
+        carried.modes = fit.modes.map { $0.map { s * $0 } }
+        carried.conditionalStandardDeviations = fit.conditionalStandardDeviations.map { $0.map { s * $0 } }
+        return carried
     }
 }

@@ -82,6 +82,28 @@ public enum Link: String, Sendable, Equatable, CaseIterable, CustomStringConvert
         }
     }
 
+    /// The link itself, F⁻¹(p), for 0 < p < 1: logit log(p/(1 − p)),
+    /// probit Φ⁻¹(p) (GSL), cloglog log(−log(1 − p)).
+    public func linearPredictor(probability p: Double) -> Double {
+        switch self {
+        case .logit: return log(p / (1 - p))
+        case .probit: return gsl_cdf_ugaussian_Pinv(p)
+        case .cloglog: return log(-log1p(-p))
+        }
+    }
+
+    /// The slope of the inverse link, F′(η): logit F(1 − F), probit φ(η),
+    /// cloglog exp(η − e^η).
+    public func slope(_ eta: Double) -> Double {
+        switch self {
+        case .logit:
+            let p = probability(eta)
+            return p * (1 - p)
+        case .probit: return exp(-eta * eta / 2) / (2 * Double.pi).squareRoot()
+        case .cloglog: return exp(eta - exp(eta))
+        }
+    }
+
     /// Fisher information per trial at p = ½, f(F⁻¹(½))²/(½·½) with f = F′:
     /// logit ¼, probit 2/π, cloglog (½ log 2)²·4 = (log 2)². Starting
     /// proposal scales use it as the curvature of a cell's log-likelihood.

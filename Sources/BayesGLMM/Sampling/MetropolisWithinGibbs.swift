@@ -177,7 +177,7 @@ public struct MetropolisWithinGibbs: SamplingKernel {
     /// prior's support (`InitialValues.Start.inside`), with the starting
     /// scales described above.
     public func initialState(using generator: Generator) -> State {
-        let start = initialValues.start(for: design, using: generator).inside(scalePriors)
+        let start = initialValues.start(for: design, link: link, using: generator).inside(scalePriors)
         let p = design.fixedCount
         let effectScales = design.randomTerms.indices.map { k in
             let precision = 1 / (start.standardDeviations[k] * start.standardDeviations[k])

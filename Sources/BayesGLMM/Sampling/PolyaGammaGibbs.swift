@@ -160,7 +160,7 @@ public struct PolyaGammaGibbs: SamplingKernel {
     /// (`ScalePrior.clamped`) and its effects scaled with it, keeping uₖ/σₖ:
     /// the slice steps must start where the density is positive.
     public func initialState(using generator: Generator) -> State {
-        let start = initialValues.start(for: design, using: generator).inside(scalePriors)
+        let start = initialValues.start(for: design, link: link, using: generator).inside(scalePriors)
         return State(coefficients: start.coefficients, effects: start.effects,
                      standardDeviations: start.standardDeviations)
     }
