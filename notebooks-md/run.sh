@@ -7,7 +7,9 @@
 # `bayesglmm` must be on PATH (`make notebooks` builds it in release mode and
 # puts it there). The rules:
 #
-# - Every block fenced as ```sh is run, in order, by one `sh -e` per notebook,
+# - Every block fenced as ```sh is run, in order, by one `sh -e` per notebook
+#   (bash -e -o pipefail where bash is installed, so that a command failing
+#   inside a pipeline, such as `bayesglmm score … | pretty`, stops the run too),
 #   so files and shell variables carry from one block to the next. The working
 #   directory is a fresh scratch directory with an empty figures/ folder.
 #   Blocks fenced any other way (```text, ```console) are left alone.
@@ -64,7 +66,8 @@ run_notebook() {
     ' "$nb" >"$scratch/.notebook.sh"
 
     echo "notebooks: running $nb" >&2
-    if ! (cd "$scratch" && sh -e .notebook.sh >.stdout 2>.stderr); then
+    if command -v bash >/dev/null; then shell="bash -e -o pipefail"; else shell="sh -e"; fi
+    if ! (cd "$scratch" && $shell .notebook.sh >.stdout 2>.stderr); then
         where=$(grep '^<<<notebook block' "$scratch/.stdout" | tail -n 1)
         echo "notebooks: $nb failed in ${where:-its first block}; standard error:" >&2
         tail -n 40 "$scratch/.stderr" >&2
