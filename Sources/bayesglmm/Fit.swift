@@ -1,5 +1,6 @@
 import ArgumentParser
 import BayesGLMM
+import Diagnostics
 import Foundation
 
 /// `bayesglmm fit`: the full posterior by the Gibbs sampler (Pólya–Gamma
@@ -16,7 +17,8 @@ struct Fit: ParsableCommand {
             every parameter to DIR/draws.npy (NumPy: np.load(path, mmap_mode="r"),
             shape chains x draws x parameters, names in fit.json), and
             DIR/fit.json describing the model, priors, levels, settings, seeds,
-            timings and status. The seed fixes every
+            timings and status, and DIR/summary.csv (the posterior summary
+            of the fixed effects and SDs). The seed fixes every
             draw, whatever the number of threads. Ctrl-C stops cleanly: the
             draws made so far are kept and fit.json says "interrupted".
 
@@ -264,6 +266,11 @@ struct Fit: ParsableCommand {
             try writers[outcome.chain].close()
         }
         try record.write(status: interrupted ? "interrupted" : "complete", outcomes: outcomes, seconds: seconds)
+        do {
+            try Fit.writeSummary(of: out)
+        } catch {
+            FileHandle.standardError.write(Data("note: summary.csv not written: \(error)\n".utf8))
+        }
         let kept = outcomes.map(\.draws).reduce(0, +)
         let message = interrupted
             ? "interrupted: kept \(kept) draws in \(out) (fit.json says \"interrupted\")"
@@ -271,6 +278,21 @@ struct Fit: ParsableCommand {
                      out, chains, draws, seconds, out)
         FileHandle.standardError.write(Data((message + "\n").utf8))
         if interrupted { throw ExitCode(130) }
+    }
+}
+
+extension Fit {
+    /// DIR/summary.csv: the posterior summary of the fixed effects and the
+    /// SDs over the completed draws, the table `bayesglmm summary DIR
+    /// --variables … --format csv` prints for them (the chain files and
+    /// draws.npy hold the same numbers).
+    static func writeSummary(of directory: String) throws {
+        let run = try RunDirectory.read(directory)
+        let names = (run.fixedNames + run.terms.map { "sd(\($0.name))" }).filter { run.parameterIndex($0) != nil }
+        let draws = try run.store.draws(of: names.map { run.parameterIndex($0)! }, first: run.drawsPerChain)
+        let summary = summarize(Array(zip(names, draws)).map { (name: $0.0, draws: $0.1) })
+        try Output.write(Data(summary.csv().utf8), to: URL(fileURLWithPath: directory)
+            .appendingPathComponent("summary.csv").path)
     }
 }
 

@@ -46,6 +46,11 @@ import Testing
         #expect((10 + headerLength) % 64 == 0)
         let values: [Double] = store[(10 + headerLength)...].withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
         #expect(values.count == 2 * 40 * names.count && !values.contains { $0.isNaN })
+        // summary.csv: the fixed effects and SDs, as `summary --format csv` prints them from the chain files.
+        let summary = try CommandTests.run(["summary", out, "--variables",
+                                            "(Intercept),sd(client),sd(stylist),sd(client:stylist)", "--format", "csv"])
+        #expect(summary.status == 0 && !summary.output.isEmpty)
+        #expect(try String(contentsOfFile: out + "/summary.csv", encoding: .utf8) == summary.output)
         #expect(values.contains { $0 != 0 })
         let csv = try String(contentsOfFile: out + "/chain-2.csv", encoding: .utf8).split(separator: "\n")
             .filter { !$0.hasPrefix("#") }
