@@ -67,8 +67,7 @@ struct Compare: ParsableCommand {
         if let eb {
             report = try EmpiricalBayesReport.read(path: eb)
         } else {
-            report = try EmpiricalBayesReport.fromRanef(Compare.ranefTable(source), formula: directory.formula,
-                                                        rowsUsed: directory.rowsUsed, link: directory.link)
+            report = try EmpiricalBayesReport.fromRanef(Frame.read(csvFile: source), beside: directory)
         }
         let comparison = try Comparison(eb: report, ebPath: source, run: directory)
         if let out {
@@ -96,18 +95,6 @@ struct Compare: ParsableCommand {
             if !comparison.notes.isEmpty {
                 FileHandle.standardError.write(Data(comparison.notes.map { "note: " + $0 + "\n" }.joined().utf8))
             }
-        }
-    }
-
-    /// The --lme4 table, read; a header without a name (write.csv's default
-    /// column of row names) gets the hint to write it without them.
-    static func ranefTable(_ path: String) throws -> Frame {
-        do {
-            return try Frame.read(csvFile: path)
-        } catch let error as InputError {
-            guard error.line == 1, error.column == nil, error.message.contains("no name") else { throw error }
-            throw InputError(error.kind, error.message + " (write the table with write.csv(..., row.names = FALSE))",
-                             file: error.file, line: error.line)
         }
     }
 }

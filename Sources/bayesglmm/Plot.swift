@@ -156,8 +156,7 @@ struct Plot: ParsableCommand {
             if let data {
                 counts = try Figure.counts(of: Figure.term(run, term), dataPath: data, formula: run.formula)
             }
-            let source = try report ?? EmpiricalBayesReport.fromRanef(
-                Compare.ranefTable(lme4!), formula: run.formula, rowsUsed: run.rowsUsed, link: run.link)
+            let source = try report ?? EmpiricalBayesReport.fromRanef(Frame.read(csvFile: lme4!), beside: run)
             return try Figure.shrinkage(run, term: term, eb: source, ebPath: eb ?? lme4!, counts: counts,
                                         maxLevels: maxLevels ?? 200)
         case .sd: return try Figure.standardDeviations(run, eb: report, ebPath: eb ?? "--eb")

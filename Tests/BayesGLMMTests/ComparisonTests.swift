@@ -321,6 +321,39 @@ import Testing
         #expect(throws: InputError.self) { try RunDirectory.read(ComparisonTests.writeRun(link: "loglog")) }
     }
 
+    /// lme4's ranef table read as effects only: levels by name (numeric
+    /// ones as R prints them), the run's formula and link; bad rows refused
+    /// naming line and column.
+    @Test func lme4RanefTableIsReadAsEffects() throws {
+        let run = try RunDirectory.read(ComparisonTests.writeRun())
+        func read(_ text: String) throws -> EmpiricalBayesReport {
+            try EmpiricalBayesReport.fromRanef(Frame.read(csvText: text, source: "ranef.csv"), beside: run)
+        }
+        let report = try read("""
+            "grpvar","term","grp","condval","condsd"
+            "g","(Intercept)","a",0.25,0.5
+            "g:h","(Intercept)","b:y",-0.125,0.75
+            """)
+        #expect(report.effects == [.init(term: "g", level: "a", mode: 0.25, sd: 0.5),
+                                   .init(term: "g:h", level: "b:y", mode: -0.125, sd: 0.75)])
+        #expect(report.sd.isEmpty && report.fixed.isEmpty && report.formula == run.formula && report.linkName == "logit")
+        let numeric = try read("grpvar,term,grp,condval,condsd\nid,(Intercept),7,0.1,0.2\nid,(Intercept),1e+05,0.1,0.2\n")
+        #expect(numeric.effects.map(\.level) == ["7", "1e+05"])
+        let comparison = try Comparison(eb: report, ebPath: "ranef.csv", run: run)
+        #expect(comparison.standardDeviations.isEmpty && comparison.effects.count == 2)
+        #expect(comparison.notes.contains { $0.contains("effects only") })
+
+        func refusal(_ text: String) -> InputError? {
+            do { _ = try read(text); return nil } catch let error as InputError { return error } catch { return nil }
+        }
+        let twice = refusal("grpvar,term,grp,condval,condsd\ng,(Intercept),a,0.1,0.2\ng,(Intercept),a,0.3,0.2\n")
+        #expect(twice?.line == 3 && twice?.column == "grp")
+        let negative = refusal("grpvar,term,grp,condval,condsd\ng,(Intercept),a,0.1,-0.2\n")
+        #expect(negative?.line == 2 && negative?.column == "condsd")
+        let text = refusal("grpvar,term,grp,condval,condsd\ng,(Intercept),a,big,0.2\n")
+        #expect(text?.line == 2 && text?.column == "condval")
+    }
+
     @Test func runWithoutCountsStillCompares() throws {
         let run = try RunDirectory.read(ComparisonTests.writeRun(counts: false))
         let comparison = try Comparison(eb: ComparisonTests.report(), ebPath: "eb.json", run: run)

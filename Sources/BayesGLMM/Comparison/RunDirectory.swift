@@ -31,6 +31,12 @@ public struct RunDirectory: Sendable {
     public let terms: [Term]
     /// The link of the fit (fit.json "link"; logit for fits that predate it).
     public let link: Link
+    /// How each fixed column was coded from the data, the levels of each
+    /// categorical column, and the trials column (fit.json "fixed_coding",
+    /// "categorical_levels", "trials"; nil in fits that predate them).
+    public let fixedCoding: [FixedColumn]?
+    public let categoricalLevels: [String: [String]]?
+    public let trialsColumn: String?
     /// The names along the last axis of `store`.
     public let parameterNames: [String]
     public let store: StoredDraws
@@ -74,6 +80,9 @@ public struct RunDirectory: Sendable {
         let store: Store
         let outcomes: [Outcome]
         let link: String?
+        let fixed_coding: [FixedColumn]?
+        let categorical_levels: [String: [String]]?
+        let trials: String?
     }
 
     /// Reads and checks the directory. Throws `InputError` naming the
@@ -153,7 +162,8 @@ public struct RunDirectory: Sendable {
         }
         return RunDirectory(path: path, status: record.status, formula: record.formula, data: record.data,
                             rowsUsed: record.rows_used, fixedNames: record.fixed,
-                            terms: terms, link: link, parameterNames: record.store.names, store: store,
+                            terms: terms, link: link, fixedCoding: record.fixed_coding,
+                            categoricalLevels: record.categorical_levels, trialsColumn: record.trials, parameterNames: record.store.names, store: store,
                             drawsPerChain: drawsPerChain, notes: notes,
                             index: Dictionary(record.store.names.enumerated().map { ($1, $0) },
                                               uniquingKeysWith: { first, _ in first }))

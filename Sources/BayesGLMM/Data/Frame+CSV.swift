@@ -273,7 +273,10 @@ struct CSVLoader {
         for (index, field) in fields.enumerated() {
             let name = field.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !name.isEmpty else {
-                throw InputError(.malformedCSV, "column \(index + 1) of the header has no name", file: source, line: line)
+                // R's write.csv puts its row names in an unnamed first column.
+                let hint = index == 0 ? " (R's write.csv writes row names there: write with row.names = FALSE)" : ""
+                throw InputError(.malformedCSV, "column \(index + 1) of the header has no name" + hint, file: source,
+                                 line: line)
             }
             guard seen.insert(name).inserted else {
                 throw InputError(.duplicateColumn, "the column name appears more than once", file: source, line: line, column: name)

@@ -9,16 +9,15 @@ extension EmpiricalBayesReport {
     /// grouping factor (the term, as `client:stylist`), `grp` the level,
     /// `condval` the conditional mode and `condsd` the conditional SD, for
     /// rows whose `term` is "(Intercept)". The SDs, the fixed effects and the
-    /// fit statistics are not in the file; the model is taken to be
-    /// `formula` on `rowsUsed` rows with `link` (the run's), which the file
-    /// cannot confirm.
+    /// fit statistics are not in the file; the model is taken to be the
+    /// run's (its formula, rows and link), which the file cannot confirm.
     ///
     /// Throws `InputError` naming the file, and the line and column where
     /// there is one, for: a missing column; a term other than "(Intercept)"
     /// (only random intercepts are modelled); a missing or non-numeric mode
     /// or SD, or a negative SD; a level listed twice for one term.
-    public static func fromRanef(_ frame: Frame, formula: String, rowsUsed: Int, link: Link)
-        throws(InputError) -> EmpiricalBayesReport {
+    public static func fromRanef(_ frame: Frame, beside run: RunDirectory) throws(InputError)
+        -> EmpiricalBayesReport {
         let source = frame.source
         for name in ["grpvar", "term", "grp", "condval", "condsd"] where frame.columns[name] == nil {
             throw InputError(.unknownColumn, "ranef.csv needs the columns grpvar, term, grp, condval and condsd of "
@@ -67,9 +66,9 @@ extension EmpiricalBayesReport {
             effects.append(Effect(term: term, level: level, mode: try number("condval", row), sd: sd))
         }
         return EmpiricalBayesReport(
-            program: "lme4 ranef", case: URL(fileURLWithPath: source).lastPathComponent, formula: formula,
-            data: "", rows_used: rowsUsed, fixed: [], sd: [], effects: effects, log_likelihood: .nan, aic: .nan,
+            program: "lme4 ranef", case: URL(fileURLWithPath: source).lastPathComponent, formula: run.formula,
+            data: "", rows_used: run.rowsUsed, fixed: [], sd: [], effects: effects, log_likelihood: .nan, aic: .nan,
             bic: .nan, deviance: .nan, singular: false, converged: true, messages: [], seconds: 0,
-            link: link.rawValue)
+            link: run.link.rawValue)
     }
 }

@@ -80,7 +80,6 @@ public struct Scoring: Sendable {
     public init(run: RunDirectory) throws(InputError) {
         let recordPath = URL(fileURLWithPath: run.path).appendingPathComponent("fit.json").path
         self.run = run
-        let record = try Scoring.readRecord(recordPath)
         self.link = run.link
         let formula: ModelFormula
         do { formula = try ModelFormula.parse(run.formula) } catch {
@@ -88,7 +87,7 @@ public struct Scoring: Sendable {
         }
         self.formula = formula
         switch formula.response {
-        case let .column(y): responseColumns = [y] + (record.trials.map { [$0] } ?? [])
+        case let .column(y): responseColumns = [y] + (run.trialsColumn.map { [$0] } ?? [])
         case let .successesAndFailures(s, f): responseColumns = [s, f]
         }
 
@@ -110,7 +109,7 @@ public struct Scoring: Sendable {
         // categorical column's indicator (fit.json's "fixed_coding"; fits
         // that predate it had numeric products only, named by their terms).
         var coding: [FixedColumn] = []
-        if let recorded = record.fixedCoding {
+        if let recorded = run.fixedCoding {
             guard recorded.map(\.name) == run.fixedNames else {
                 throw InputError(.malformedCSV, "\"fixed_coding\" does not match \"fixed\"", file: recordPath)
             }
@@ -139,7 +138,7 @@ public struct Scoring: Sendable {
                 continue
             }
             if !categoricals.contains(categorical) {
-                guard let levels = record.categoricalLevels?[categorical] else {
+                guard let levels = run.categoricalLevels?[categorical] else {
                     throw InputError(.malformedCSV, "\"categorical_levels\" lacks \(categorical)", file: recordPath)
                 }
                 categoricals.append(categorical)
@@ -178,30 +177,6 @@ public struct Scoring: Sendable {
 
     /// Posterior draws per parameter: chains × completed draws per chain.
     public var drawCount: Int { run.store.chains * run.drawsPerChain }
-
-    /// What scoring reads of fit.json beyond `RunDirectory`: the coding of
-    /// the fixed columns and the levels of categorical ones (absent before
-    /// scoring supported them), and the trials column.
-    struct Record: Decodable {
-        var fixedCoding: [FixedColumn]?
-        var categoricalLevels: [String: [String]]?
-        var trials: String?
-
-        enum CodingKeys: String, CodingKey {
-            case trials
-            case fixedCoding = "fixed_coding"
-            case categoricalLevels = "categorical_levels"
-        }
-    }
-
-    static func readRecord(_ path: String) throws(InputError) -> Record {
-        do {
-            return try JSONDecoder().decode(Record.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-        } catch {
-            throw InputError(.malformedCSV, "cannot read the scoring fields (fixed_coding, "
-                             + "categorical_levels, trials): \(error.localizedDescription)", file: path)
-        }
-    }
 
     /// The stream of the standard normals of a new level: the `Generator`
     /// stream (seed, chain: 1 + term index, stream: FNV-1a hash of the
