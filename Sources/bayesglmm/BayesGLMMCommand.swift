@@ -7,7 +7,8 @@ import Foundation
 /// subcommand is its own type.
 ///
 /// Exit status: 0 success, 2 bad usage or bad input (the message names the
-/// argument, file, line or column), 1 an internal failure.
+/// argument, file, line or column), 1 a numerical or internal failure (the
+/// message says what failed and what to try), 130 interrupted.
 @main
 struct BayesGLMMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,22 +31,26 @@ struct BayesGLMMCommand: ParsableCommand {
                       Compare.self, ScoreCommand.self, Plot.self]
     )
 
-    /// Runs the command, mapping failures to the documented exit statuses.
+    /// Runs the command, mapping failures to the documented exit statuses:
+    /// bad input 2, a numerical or internal failure 1, an interrupt 130.
     static func main() {
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch let error as InputError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            report(error.described(setting: error.setting.map(flag)))
             Foundation.exit(2)
         } catch let error as FormulaError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            report("\(error)")
             Foundation.exit(2)
+        } catch let error as PriorError {
+            report("--prior: \(error)")
+            Foundation.exit(2)
+        } catch let failure as NumericalFailure {
+            report(failure.described(naming: remedy))
+            Foundation.exit(1)
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)     // 130 after Ctrl-C
-        } catch let error as PriorError {
-            FileHandle.standardError.write(Data("error: --prior: \(error)\n".utf8))
-            Foundation.exit(2)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
@@ -56,6 +61,34 @@ struct BayesGLMMCommand: ParsableCommand {
             // Usage errors (ArgumentParser's 64) become 2; anything else is an
             // internal failure (1).
             Foundation.exit(code == .validationFailure || error is ValidationError ? 2 : (code.rawValue == 64 ? 2 : 1))
+        }
+    }
+
+    static func report(_ message: String) {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    }
+
+    /// The flag that sets a library setting: `draws` is `--draws`,
+    /// `rankBy` is `--rank-by`; the exceptions are listed.
+    static func flag(_ setting: String) -> String {
+        let exceptions = ["output": "--out", "start": "--init"]
+        if let flag = exceptions[setting] { return flag }
+        var kebab = ""
+        for character in setting {
+            if character.isUppercase { kebab += "-" + character.lowercased() } else { kebab.append(character) }
+        }
+        return "--" + kebab
+    }
+
+    /// A remedy of a numerical failure, with the flag that applies it.
+    static func remedy(_ remedy: NumericalFailure.Remedy) -> String {
+        switch remedy {
+        case .longerWarmup: "a longer warm-up (--warmup)"
+        case .anotherStart: "another start (--init prior or another --seed)"
+        case .strongerPrior: "a more informative prior (--prior)"
+        case .rescaledCovariates: "centred and scaled covariates"
+        case .simplerModel: "a simpler model (--formula)"
+        case .otherSampler: "the other sampler (--sampler)"
         }
     }
 }
