@@ -28,13 +28,16 @@ let package = Package(
             path: "Sources/CCHOLMOD",
             providers: [.apt(["libsuitesparse-dev"])]
         ),
+        // Linux calls Swift's Glibc module lacks (renameat2, for atomic
+        // replacement of run directories).
+        .systemLibrary(name: "CSystem", path: "Sources/CSystem"),
         .target(name: "Variates", dependencies: ["CGSL"]),
         .target(name: "Diagnostics", dependencies: ["CGSL"]),
         // SVG charts (scales, axes, marks); knows nothing of statistics.
         .target(name: "Drawing"),
         .target(
             name: "BayesGLMM",
-            dependencies: ["CGSL", "CCHOLMOD", "Variates", "Diagnostics", "Drawing", .product(name: "CSV", package: "CSV.swift")]
+            dependencies: ["CGSL", "CCHOLMOD", "CSystem", "Variates", "Diagnostics", "Drawing", .product(name: "CSV", package: "CSV.swift")]
         ),
         .executableTarget(
             name: "bayesglmm",

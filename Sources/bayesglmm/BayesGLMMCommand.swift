@@ -38,7 +38,9 @@ struct BayesGLMMCommand: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch let error as InputError {
-            report(error.described(setting: error.setting.map(flag)))
+            let advice = error.kind == .outputExists && error.setting == "output"
+                ? "; give another --out, or --force to replace it once the new fit is complete" : ""
+            report(error.described(setting: error.setting.map(flag)) + advice)
             Foundation.exit(2)
         } catch let error as FormulaError {
             report("\(error)")

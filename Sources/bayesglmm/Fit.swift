@@ -12,15 +12,32 @@ struct Fit: ParsableCommand {
         discussion: """
             Runs --chains chains of the sampler in parallel
             (one per core), each with --warmup discarded sweeps and --draws kept
-            ones, and streams the draws to DIR as CmdStan-style CSV files
+            ones, into the run directory DIR: CmdStan-style CSV files
             (DIR/chain-1.csv, …, the parameters --save selects), every draw of
-            every parameter to DIR/draws.npy (NumPy: np.load(path, mmap_mode="r"),
-            shape chains x draws x parameters, names in fit.json), and
+            every parameter in DIR/draws.npy (NumPy: np.load(path, mmap_mode="r"),
+            shape chains x draws x parameters, names in fit.json),
             DIR/fit.json describing the model, priors, levels, settings, seeds,
-            timings and status, and DIR/summary.csv (the posterior summary
-            of the fixed effects and SDs). The seed fixes every
-            draw, whatever the number of threads. Ctrl-C stops cleanly: the
-            draws made so far are kept and fit.json says "interrupted".
+            timings and how each chain ended, and DIR/summary.csv (the
+            posterior summary of the fixed effects and SDs). The seed fixes
+            every draw, whatever the number of threads.
+
+            Everything is checked before anything is written. The run is
+            written into DIR.partial-XXXXXX beside DIR and renamed to DIR when
+            it ends, so DIR never holds a half-written run. A DIR that holds a
+            run is replaced only with --force, and only once the new run is
+            complete; any other non-empty DIR is refused.
+
+            Ctrl-C (SIGINT) or SIGTERM stops cleanly: every running chain
+            finishes its sweep, chains not yet begun are recorded as not
+            started, every completed draw is kept, and fit.json says
+            "interrupted". Every reader (summary, score, plot, compare) reads
+            such a run and says which draws it used.
+
+            Exit status: 0 complete; 1 a numerical failure (a chain drew a
+            value that is not finite: the message names the chain, the
+            parameter and the sweep, and what to try) or a write that failed
+            (a full disk), the failed run kept in DIR.partial-XXXXXX; 2 bad
+            input or option; 130 interrupted.
 
             Priors (repeat --prior): sd ~ half_t(3, 0, 2.5) is the default for
             every standard deviation; e.g. --prior 'sd(client) ~ half_cauchy(0, 1)',
@@ -55,14 +72,27 @@ struct Fit: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Option(name: .shortAndLong, help: "The output directory (created if missing).")
+    @Option(name: .shortAndLong, help: ArgumentHelp(
+        "The run directory to write (made, with its parents, if missing).",
+        discussion: "It must not exist, or be empty, unless --force is given."))
     var out: String
 
-    @Option(help: "Number of chains.") var chains = 4
-    @Option(help: "Warm-up sweeps per chain (discarded).") var warmup = 1000
-    @Option(help: "Kept draws per chain.") var draws = 1000
-    @Option(help: "Keep every thin-th sweep.") var thin = 1
-    @Option(help: "The seed; the same seed gives the same draws.") var seed: UInt64 = 1
+    @Flag(help: ArgumentHelp(
+        "Replace the run already in --out, once the new fit is complete.",
+        discussion: "The earlier run stays whole until the new one completes; then the two are swapped "
+            + "atomically and the earlier one removed. A new fit that is interrupted or fails leaves it as it "
+            + "was. Only a run directory (one with a fit.json) is ever replaced."))
+    var force = false
+
+    @Option(parsing: .unconditional, help: "Number of chains.") var chains = 4
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "How many chains run at once (default: one per core).",
+        discussion: "As cmdstanr's parallel_chains; the draws are the same whatever it is."))
+    var parallelChains: Int?
+    @Option(parsing: .unconditional, help: "Warm-up sweeps per chain (discarded).") var warmup = 1000
+    @Option(parsing: .unconditional, help: "Kept draws per chain.") var draws = 1000
+    @Option(parsing: .unconditional, help: "Keep every thin-th sweep.") var thin = 1
+    @Option(parsing: .unconditional, help: "The seed; the same seed gives the same draws.") var seed: UInt64 = 1
     @Option(name: .customLong("prior"), help: "A prior, e.g. 'sd(client) ~ half_t(3, 0, 1)' (repeatable).")
     var priorSpecifications: [String] = []
     @Option(help: ArgumentHelp(
@@ -82,353 +112,97 @@ struct Fit: ParsableCommand {
     /// `--sampler`.
     enum SamplerChoice: String, ExpressibleByArgument, CaseIterable {
         case gibbs, metropolis, auto
+        var sampler: RunRequest.Sampler? { RunRequest.Sampler(rawValue: rawValue) }
     }
     /// `--link`.
     enum LinkChoice: String, ExpressibleByArgument, CaseIterable {
         case logit, probit, cloglog
         var link: Link { Link(rawValue: rawValue)! }
     }
-    /// The sampler `--sampler` and `--link` select: auto is Gibbs wherever
-    /// an augmentation exists (logit, probit), else Metropolis.
-    var resolvedSampler: SamplerChoice {
-        sampler == .auto ? (PolyaGammaGibbs.Augmentation(link: link.link) != nil ? .gibbs : .metropolis) : sampler
-    }
-
     /// `--init`.
     enum Initialization: String, ExpressibleByArgument, CaseIterable {
         case prior, eb
+        var start: RunRequest.Start { self == .eb ? .empiricalBayes : .prior }
     }
-    /// `--init` when not given.
-    static let defaultInitialization = Initialization.eb
+
+    /// `--save` as the library's groups.
+    func savedGroups() throws -> Set<RunRequest.Saved> {
+        var groups: Set<RunRequest.Saved> = []
+        for word in save.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard let group = RunRequest.Saved(rawValue: word) else {
+                throw ValidationError("--save takes fixed, sd, effects, interactions or all, got '\(word)'")
+            }
+            groups.insert(group)
+        }
+        return groups
+    }
 
     func validate() throws {
-        guard chains >= 1 && chains <= 256 else { throw ValidationError("--chains must be between 1 and 256, got \(chains)") }
-        guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more, got \(warmup)") }
-        guard draws >= 1 else { throw ValidationError("--draws must be at least 1, got \(draws)") }
-        guard thin >= 1 else { throw ValidationError("--thin must be at least 1, got \(thin)") }
-        let groups = save.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let known: Set<String> = ["fixed", "sd", "effects", "interactions", "all"]
-        if let bad = groups.first(where: { !known.contains($0) }) {
-            throw ValidationError("--save takes fixed, sd, effects, interactions or all, got '\(bad)'")
-        }
-        if sampler == .gibbs && PolyaGammaGibbs.Augmentation(link: link.link) == nil {
-            throw ValidationError("--sampler gibbs needs --link logit or probit (the Gibbs sampler has a data "
-                + "augmentation for those two only: Pólya–Gamma, Albert–Chib); use --sampler metropolis or auto "
-                + "for --link \(link.rawValue)")
-        }
+        _ = try savedGroups()
     }
 
     func run() throws {
-        // Ctrl-C: from here on, stop after the current sweep.
-        let stop = StopRequest()
-        signal(SIGINT, SIG_IGN)
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        interrupt.setEventHandler { stop.request() }
-        interrupt.resume()
-        defer { interrupt.cancel(); signal(SIGINT, SIG_DFL) }
-
+        // Everything is checked, and the EB start fitted, before anything is written.
         let design = try model.design()
-        let termNames = design.randomTerms.map(\.name)
-        let priors = try Priors(specifications: priorSpecifications, terms: termNames, fixed: design.fixedNames)
-        switch resolvedSampler {
-        case .metropolis:
-            try sample(design: design, priors: priors, stop: stop) { start in
-                var kernel = MetropolisWithinGibbs(design: design, priors: priors, link: link.link)
-                kernel.initialValues = start
-                return kernel
+        let priors = try Priors(specifications: priorSpecifications, terms: design.randomTerms.map(\.name),
+                                fixed: design.fixedNames)
+        let request = RunRequest(
+            design: design, priors: priors, link: link.link, sampler: sampler.sampler,
+            settings: ChainSettings(chains: chains, warmup: warmup, draws: draws, thin: thin, seed: seed,
+                                    parallelChains: parallelChains),
+            saved: try savedGroups(), start: initialization?.start, output: out, replacesExisting: force)
+        let prepared = try Run.prepare(request)
+        for note in prepared.notes { FileHandle.standardError.write(Data("warning: \(note)\n".utf8)) }
+        if !quiet, let eb = prepared.start.empiricalBayes {
+            let sds = design.randomTerms.map { term in
+                "\(term.name) " + ((eb.sd[term.name] ?? nil).map { String(format: "%.3g", $0) } ?? "NA")
             }
-        default:
-            // validate() has ruled out gibbs for a link without augmentation.
-            guard let augmentation = PolyaGammaGibbs.Augmentation(link: link.link) else {
-                throw ValidationError("--sampler gibbs: no augmentation for --link \(link.rawValue)")
-            }
-            try sample(design: design, priors: priors, stop: stop) { start in
-                var kernel = PolyaGammaGibbs(design: design, priors: priors, augmentation: augmentation)
-                kernel.initialValues = start
-                return kernel
-            }
-        }
-    }
-
-    /// Samples with the kernel `make` builds from a start, writing the
-    /// draws and fit.json.
-    func sample<K: SamplingKernel>(design: Design, priors: Priors, stop: StopRequest,
-                                   make: (InitialValues) -> K) throws {
-        // Which parameters to write.
-        let groups = Set(save.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        let all = groups.contains("all")
-        let names = make(.prior).parameterNames
-        let interactionTerms = Set(design.randomTerms.filter { $0.factors.count > 1 }.map(\.name))
-        let keep = names.indices.filter { i in
-            let name = names[i]
-            if all { return true }
-            if name.hasPrefix("sd(") { return groups.contains("sd") }
-            if name.hasPrefix("r(") {
-                let term = String(name.dropFirst(2).prefix { $0 != ")" })
-                return groups.contains(interactionTerms.contains(term) ? "interactions" : "effects")
-            }
-            return groups.contains("fixed")
+            FileHandle.standardError.write(Data(String(format: "EB fit for --init eb: %.2f s (sd: %@%@)\n",
+                eb.seconds, sds.joined(separator: ", "), eb.singular ? "; boundary fit" : "").utf8))
         }
 
-        // The output directory and its files.
-        let directory = URL(fileURLWithPath: out)
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw InputError(.badOption, "--out: cannot create the directory \(out): \(error.localizedDescription)")
+        // SIGINT (Ctrl-C) and SIGTERM (Slurm's time limit, kill): every
+        // running chain finishes its sweep, the run records how far each got.
+        let stop = StopRequest()
+        let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { stop.request() }
+            source.resume()
+            return source
         }
-        guard FileManager.default.isWritableFile(atPath: directory.path) else {
-            throw InputError(.badOption, "--out: the directory \(out) is not writable")
-        }
-        for file in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        where file.hasPrefix("chain-") && file.hasSuffix(".csv") {
-            try? FileManager.default.removeItem(at: directory.appendingPathComponent(file))
-        }
-        // Where chains start: with --init eb, the EB fit runs now.
-        let origin = try startingPoint(design)
-        let kernel = make(origin.values)
-        let settings = ChainSettings(chains: chains, warmup: warmup, draws: draws, thin: thin, seed: seed)
-        var method: [String: Any] = [
-            "sampler": resolvedSampler.rawValue, "link": link.rawValue,
-            "sampler_description": resolvedSampler == .metropolis
-                ? "adaptive random-walk Metropolis-within-Gibbs (exact likelihood; scales adapted in warm-up, then frozen)"
-                : link == .probit
-                ? "Albert–Chib Gibbs (truncated-normal augmentation; collapsed fixed effects and SDs, interweaving)"
-                : "Pólya–Gamma Gibbs (collapsed fixed effects and SDs, interweaving)",
-        ]
-        if resolvedSampler == .gibbs {
-            method["augmentation"] = link == .probit ? "albert_chib" : "polya_gamma"
-        }
-        let record = FitRecord(design: design, priors: priors, settings: settings, saved: keep.map { names[$0] },
-                               names: names, directory: directory,
-                               initialization: origin.record.merging(method) { current, _ in current })
-        try record.write(status: "running", outcomes: [], seconds: 0)
+        // A file-size limit makes a write fail (and the run fail cleanly) instead of killing the process.
+        signal(SIGXFSZ, SIG_IGN)
+        defer { for source in sources { source.cancel() } }
 
-        let comments = [
-            "BayesGLMM 0.1.0: " + (resolvedSampler == .metropolis
-                                   ? "Metropolis-within-Gibbs sampler, link = \(link.rawValue)"
-                                   : link == .probit ? "Albert–Chib Gibbs sampler, link = probit"
-                                   : "Pólya–Gamma Gibbs sampler"),
-            "model = \(design.formula)",
-            "data = \(design.source)",
-            "num_warmup = \(warmup)", "num_samples = \(draws)", "thin = \(thin)", "seed = \(seed)",
-            "init = \(origin.record["init"] as? String ?? "prior")",
-        ]
-        var writers: [CmdStanCSVWriter] = []
-        for c in 0..<chains {
-            writers.append(try CmdStanCSVWriter(path: directory.appendingPathComponent("chain-\(c + 1).csv").path,
-                                                comments: comments + ["chain = \(c + 1)"],
-                                                names: keep.map { names[$0] }))
-        }
-        let bytes = DrawStore.size(chains: chains, draws: draws, parameters: names.count)
-        let free = ((try? FileManager.default.attributesOfFileSystem(forPath: directory.path))?[.systemFreeSize]
-            as? NSNumber)?.doubleValue ?? .infinity
-        guard bytes * 1.1 + 1e8 < free else {
-            throw InputError(.badOption, String(format: "--draws: %d chains x %d draws of %d parameters need %.1f GB "
-                + "for draws.npy but %@ has %.1f GB free; keep fewer draws (--draws, --thin)",
-                chains, draws, names.count, bytes / 1e9, out, free / 1e9))
-        }
-        let store = try DrawStore(path: directory.appendingPathComponent("draws.npy").path,
-                                  chains: chains, draws: draws, parameters: names.count)
-        let sinks = WriterBox(writers, store: store, keep: keep, chains: chains)
-
-        let progress = SamplingProgress(chains: chains, sweepsPerChain: warmup + draws * thin)
+        let progress = SamplingProgress(chains: chains, sweepsPerChain: prepared.sweepsPerChain)
         let reporter = quiet ? nil : ProgressReporter(progress: progress)
         reporter?.start()
-        let clock = ContinuousClock()
-        let start = clock.now
-        let outcomes: [Chains.Outcome]
-        do {
-            outcomes = try Chains.stream(kernel, settings: settings, keep: Array(names.indices), stop: stop,
-                                         progress: progress) { c, values in
-                try sinks.write(c, values)
-            }
-        } catch {
-            // Never leave "running" behind: the files are incomplete.
-            reporter?.finish()
-            try? record.write(status: "failed", outcomes: [], seconds: 0)
-            throw error
-        }
-        store.close()
+        let result = try prepared.execute(stop: stop, progress: progress)
         reporter?.finish()
-        let elapsed = clock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        let interrupted = outcomes.contains { $0.interrupted }
-        for outcome in outcomes {
-            if !outcome.interrupted {
-                try writers[outcome.chain].comment([
-                    "",
-                    String(format: " Elapsed Time: %.3f seconds (Warm-up)", outcome.warmupSeconds),
-                    String(format: "               %.3f seconds (Sampling)", outcome.samplingSeconds),
-                    String(format: "               %.3f seconds (Total)", outcome.warmupSeconds + outcome.samplingSeconds),
-                ])
+        for note in result.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+        let place = result.directory
+        switch result.status {
+        case .complete:
+            let replaced = result.replacedPrevious ? " (replacing the earlier run)" : ""
+            FileHandle.standardError.write(Data(String(format: "wrote %@%@: %d chains x %d draws in %.1f s; next: "
+                + "bayesglmm summary %@\n", place, replaced, chains, draws, result.seconds, place).utf8))
+        case .interrupted:
+            let usable = result.manifest.usableDraws
+            FileHandle.standardError.write(Data((RunDirectory.describe(result.manifest, usable: usable)
+                + " The run is in \(place) (fit.json says \"interrupted\"; draws.npy keeps every completed draw).\n").utf8))
+            throw ExitCode(130)
+        default:
+            let message: String
+            switch result.failure?.error {
+            case let failure as NumericalFailure: message = failure.described(naming: BayesGLMMCommand.remedy)
+            case let error?: message = "\(error)"
+            case nil: message = result.manifest.failure ?? "the run failed"
             }
-            try writers[outcome.chain].close()
+            FileHandle.standardError.write(Data(("error: \(message)\nThe failed run is in \(place) (fit.json says "
+                + "\"failed\"; the completed draws of every chain are kept).\n").utf8))
+            throw ExitCode(1)
         }
-        try record.write(status: interrupted ? "interrupted" : "complete", outcomes: outcomes, seconds: seconds)
-        do {
-            try Fit.writeSummary(of: out)
-        } catch {
-            FileHandle.standardError.write(Data("note: summary.csv not written: \(error)\n".utf8))
-        }
-        let kept = outcomes.map(\.draws).reduce(0, +)
-        let message = interrupted
-            ? "interrupted: kept \(kept) draws in \(out) (fit.json says \"interrupted\")"
-            : String(format: "wrote %@: %d chains x %d draws in %.1f s; next: bayesglmm summary %@",
-                     out, chains, draws, seconds, out)
-        FileHandle.standardError.write(Data((message + "\n").utf8))
-        if interrupted { throw ExitCode(130) }
-    }
-}
-
-extension Fit {
-    /// DIR/summary.csv: the posterior summary of the fixed effects and the
-    /// SDs over the completed draws, the table `bayesglmm summary DIR
-    /// --variables … --format csv` prints for them (the chain files and
-    /// draws.npy hold the same numbers).
-    static func writeSummary(of directory: String) throws {
-        let run = try RunDirectory.read(directory)
-        let names = (run.fixedNames + run.terms.map { "sd(\($0.name))" }).filter { run.parameterIndex($0) != nil }
-        let draws = try run.store.draws(of: names.map { run.parameterIndex($0)! }, first: run.drawsPerChain)
-        let summary = summarize(Array(zip(names, draws)).map { (name: $0.0, draws: $0.1) })
-        try Output.write(Data(summary.csv().utf8), to: URL(fileURLWithPath: directory)
-            .appendingPathComponent("summary.csv").path)
-    }
-}
-
-extension Fit {
-    /// The chains' start and what fit.json says of it. With `--init eb` (the
-    /// default) the EB fit runs first, its time on standard error.
-    func startingPoint(_ design: Design) throws -> (values: InitialValues, record: [String: Any]) {
-        let choice = initialization ?? Fit.defaultInitialization
-        guard choice == .eb, !design.randomTerms.isEmpty else { return (.prior, ["init": "prior"]) }
-        // The EB fit is of the logit model: for another link only on request.
-        guard link == .logit || initialization == .eb else {
-            return (.prior, ["init": "prior", "init_note": "--link \(link.rawValue): the EB start is only on request"])
-        }
-        let clock = ContinuousClock()
-        let begin = clock.now
-        let fit: EmpiricalBayesFit
-        do {
-            fit = try EmpiricalBayesFit.fit(design)
-        } catch {
-            if initialization == .eb { throw error }
-            FileHandle.standardError.write(Data("warning: the EB fit for --init eb failed (\(error)); starting from the prior\n".utf8))
-            return (.prior, ["init": "prior", "init_note": "EB fit failed: \(error)"])
-        }
-        let elapsed = clock.now - begin
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        let terms = design.randomTerms.map(\.name)
-        let sds = terms.indices.map { String(format: "%.3g", fit.standardDeviations[$0]) }
-        if !quiet {
-            FileHandle.standardError.write(Data(String(format: "EB fit for --init eb: %.2f s (sd: %@%@)\n", seconds,
-                zip(terms, sds).map { "\($0) \($1)" }.joined(separator: ", "),
-                fit.singular ? "; boundary fit" : "").utf8))
-        }
-        // JSON has no NaN: a missing standard error is null.
-        func number(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
-        func table(_ names: [String], _ values: [Double]) -> [String: Any] {
-            Dictionary(uniqueKeysWithValues: zip(names, values.map(number)))
-        }
-        let eb: [String: Any] = [
-            "seconds": seconds,
-            "fixed": table(design.fixedNames, fit.coefficients),
-            "std_errors": table(design.fixedNames, fit.standardErrors),
-            "sd": table(terms, fit.standardDeviations),
-            "log_likelihood": number(fit.logLikelihood),
-            "converged": fit.converged,
-            "singular": fit.singular,
-        ]
-        return (.around(fit), ["init": "eb", "init_eb": eb])
-    }
-}
-
-/// The chains' writers, each used only by its own chain's thread: the CSV
-/// gets the saved parameters, the store every parameter.
-final class WriterBox: @unchecked Sendable {
-    let writers: [CmdStanCSVWriter]
-    let store: DrawStore
-    let keep: [Int]
-    var counts: [Int]
-    init(_ writers: [CmdStanCSVWriter], store: DrawStore, keep: [Int], chains: Int) {
-        self.writers = writers
-        self.store = store
-        self.keep = keep
-        counts = Array(repeating: 0, count: chains)
-    }
-    func write(_ chain: Int, _ values: [Double]) throws {
-        try writers[chain].write(keep.map { values[$0] })
-        try store.write(chain: chain, draw: counts[chain], values)
-        counts[chain] += 1
-    }
-}
-
-/// fit.json: what was fitted, how, and how it ended.
-struct FitRecord {
-    let design: Design
-    let priors: Priors
-    let settings: ChainSettings
-    let saved: [String]
-    let names: [String]
-    let directory: URL
-    /// "init" and, for an EB start, "init_eb" (the fit's estimates and
-    /// time); "sampler", "link", "sampler_description" and, for Gibbs,
-    /// "augmentation" (polya_gamma or albert_chib).
-    let initialization: [String: Any]
-
-    func write(status: String, outcomes: [Chains.Outcome], seconds: Double) throws {
-        let terms = design.randomTerms.map(\.name)
-        var object: [String: Any] = [
-            "program": "bayesglmm 0.1.0",
-            "status": status,
-            "formula": design.formula.description,
-            "formula_as_written": design.formula.text,
-            "data": design.source,
-            "rows_read": design.rowsRead, "rows_used": design.rowsUsed, "rows_dropped": design.rowsDropped,
-            "cells": design.cellCount,
-            "fixed": design.fixedNames,
-            // How to code new rows (`score`): each fixed column as a product
-            // of numeric columns times a categorical column's indicator.
-            "fixed_coding": design.fixedCoding.map { column -> [String: Any] in
-                var entry: [String: Any] = ["name": column.name, "numeric": column.numeric]
-                if let categorical = column.categorical, let level = column.level {
-                    entry["categorical"] = categorical
-                    entry["level"] = level
-                }
-                return entry
-            },
-            "categorical_levels": design.categoricalLevels,
-            // Trials and successes per level, aligned with "levels", for `compare`'s shrinkage table.
-            "random": LevelCounts.of(design).map {
-                ["term": $0.term, "levels": $0.levels, "observations": $0.observations,
-                 "successes": $0.successes] as [String: Any]
-            },
-            "priors": priors.describe(terms: terms, fixed: design.fixedNames),
-            "chains": settings.chains, "warmup": settings.warmup, "draws": settings.draws, "thin": settings.thin,
-            "seed": settings.seed,
-            "streams": (0..<settings.chains).map { ["chain": $0 + 1, "seed": settings.seed, "stream": 0] },
-            "files": (0..<settings.chains).map { "chain-\($0 + 1).csv" },
-            "saved_parameters": saved,
-            "store": [
-                "file": "draws.npy", "dtype": "<f8", "order": "C",
-                "shape": [settings.chains, settings.draws, names.count], "axes": ["chain", "draw", "parameter"],
-                "names": names, "missing": "0 (sparse) beyond outcomes[].draws for an interrupted chain",
-            ] as [String: Any],
-            "seconds": seconds,
-            "outcomes": outcomes.map {
-                var outcome: [String: Any] = [
-                    "chain": $0.chain + 1, "draws": $0.draws, "warmup_seconds": $0.warmupSeconds,
-                    "sampling_seconds": $0.samplingSeconds, "interrupted": $0.interrupted,
-                ]
-                // Mean acceptance per step after warm-up (Metropolis only).
-                if !$0.rates.isEmpty { outcome["acceptance"] = $0.rates }
-                return outcome
-            },
-        ]
-        if let trials = design.trialsColumn { object["trials"] = trials }
-        object.merge(initialization) { current, _ in current }
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-        try Output.write(data, to: directory.appendingPathComponent("fit.json").path)
     }
 }
 

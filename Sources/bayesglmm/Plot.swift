@@ -139,6 +139,7 @@ struct Plot: ParsableCommand {
             return try Figure.calibration(scores: Frame.read(csvFile: scores!), response: columns)
         }
         let run = try RunDirectory.read(runDirectory!)
+        for note in run.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
         let names = variables.map {
             $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         } ?? Figure.defaultVariables(run)

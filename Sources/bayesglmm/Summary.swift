@@ -66,7 +66,8 @@ struct SummaryCommand: ParsableCommand {
 
     func run() throws {
         var notes: [String] = []
-        let files = try SummaryCommand.chainFiles(paths, notes: &notes)
+        var limit: Int?
+        let files = try SummaryCommand.chainFiles(paths, notes: &notes, limit: &limit)
         let chains = try SummaryCommand.read(files)
         let first = chains[0]
         for chain in chains.dropFirst() where chain.names != first.names {
@@ -81,8 +82,8 @@ struct SummaryCommand: ParsableCommand {
             notes.append("Dropped the saved warm-up draws (\(counts) per chain).")
         }
         let lengths = chains.map(\.rows.count)
-        let iterations = lengths.min()!
-        if lengths.contains(where: { $0 != iterations }) {
+        let iterations = min(lengths.min()!, limit ?? .max)
+        if limit == nil && lengths.contains(where: { $0 != iterations }) {
             notes.append("The chains have different numbers of draws (\(SummaryCommand.list(lengths))); "
                          + "using the first \(iterations) of each.")
         }
@@ -110,11 +111,14 @@ struct SummaryCommand: ParsableCommand {
         }
     }
 
-    /// The chain files: every `chain-N.csv` of a single directory argument, in
-    /// order of N, or the files as given. A warning for a fit that did not
-    /// finish (its `fit.json` says `"status": "interrupted"`, `"running"` or `"failed"`)
-    /// is added to `notes`.
-    static func chainFiles(_ paths: [String], notes: inout [String]) throws(InputError) -> [String] {
+    /// The chain files: for a run directory, the chain files its fit.json
+    /// lists, in chain order — for an interrupted or failed run those of the
+    /// chains readers use (`RunManifest.usableDraws`), with a note saying
+    /// which; for another directory, every `chain-N.csv` in order of N;
+    /// else the files as given. Notes on the run go to `notes`, and the
+    /// draws per chain readers use of a run that did not complete to `limit`.
+    static func chainFiles(_ paths: [String], notes: inout [String], limit: inout Int?) throws(InputError)
+        -> [String] {
         var isDirectory: ObjCBool = false
         guard paths.count == 1, FileManager.default.fileExists(atPath: paths[0], isDirectory: &isDirectory),
               isDirectory.boolValue else {
@@ -126,12 +130,40 @@ struct SummaryCommand: ParsableCommand {
             }
             return paths
         }
-        let directory = paths[0]
+        let directory = URL(fileURLWithPath: paths[0])
+        let manifestPath = directory.appendingPathComponent(RunManifest.fileName).path
+        if FileManager.default.fileExists(atPath: manifestPath) {
+            do throws(InputError) {
+                let manifest = try RunManifest.read(manifestPath)
+                if let line = SummaryCommand.acceptance(manifest.outcomes) { notes.append(line) }
+                switch manifest.status {
+                case .complete where !manifest.outcomes.isEmpty:
+                    return manifest.outcomes.compactMap(\.file).map { directory.appendingPathComponent($0).path }
+                case .interrupted, .failed:
+                    let usable = manifest.usableDraws
+                    notes.append(RunDirectory.describe(manifest, usable: usable))
+                    let files = manifest.outcomes.filter { usable.chains.contains($0.chain - 1) }.compactMap(\.file)
+                    guard !files.isEmpty else {
+                        throw InputError(.emptyData, "no chain has a completed draw", file: manifestPath)
+                    }
+                    limit = usable.draws
+                    return files.map { directory.appendingPathComponent($0).path }
+                case .running, .notStarted:
+                    notes.append("Warning: the fit has not finished (fit.json says \"running\"); these are the "
+                                 + "draws written so far.")
+                default:
+                    break
+                }
+            } catch {
+                guard error.kind == .malformedCSV else { throw error }
+                notes.append("Note: \(error.description); reading the chain files as they are.")
+            }
+        }
         let entries: [String]
         do {
-            entries = try FileManager.default.contentsOfDirectory(atPath: directory)
+            entries = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         } catch {
-            throw InputError(.unreadableFile, "cannot list the directory", file: directory)
+            throw InputError(.unreadableFile, "cannot list the directory", file: directory.path)
         }
         let numbered = entries.compactMap { name -> (Int, String)? in
             guard name.hasPrefix("chain-"), name.hasSuffix(".csv"),
@@ -139,29 +171,16 @@ struct SummaryCommand: ParsableCommand {
             return (number, name)
         }.sorted { $0.0 < $1.0 }
         guard !numbered.isEmpty else {
-            throw InputError(.unreadableFile, "no chain-*.csv files in the directory", file: directory)
+            throw InputError(.unreadableFile, "no chain-*.csv files in the directory", file: directory.path)
         }
-        let directoryURL = URL(fileURLWithPath: directory)
-        let status = directoryURL.appendingPathComponent("fit.json")
-        if let data = try? Data(contentsOf: status),
-           let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-           let state = object["status"] as? String, state == "interrupted" || state == "running" || state == "failed" {
-            notes.append("Warning: the fit did not finish (fit.json says \"\(state)\"); "
-                         + "these are the draws written so far.")
-        }
-        if let data = try? Data(contentsOf: status),
-           let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-           let line = SummaryCommand.acceptance(object) {
-            notes.append(line)
-        }
-        return numbered.map { directoryURL.appendingPathComponent($0.1).path }
+        return numbered.map { directory.appendingPathComponent($0.1).path }
     }
 
     /// The Metropolis fallback's acceptance rates after warm-up, from
     /// fit.json's `outcomes[].acceptance`: per step, the mean over chains and
     /// the range, e.g. `fixed 0.26 (0.25–0.27)`; nil for a Gibbs fit.
-    static func acceptance(_ fit: [String: Any]) -> String? {
-        let rates = ((fit["outcomes"] as? [[String: Any]]) ?? []).compactMap { $0["acceptance"] as? [String: Double] }
+    static func acceptance(_ outcomes: [RunManifest.Chain]) -> String? {
+        let rates = outcomes.compactMap(\.acceptance)
         guard let first = rates.first, !first.isEmpty else { return nil }
         let steps = first.keys.sorted { a, b in
             // The fixed block first, then each term's effects and SD steps in name order.

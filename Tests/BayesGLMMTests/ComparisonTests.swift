@@ -84,7 +84,7 @@ import Testing
                 try store.write(chain: c, draw: d, names.indices.map { value(chain: c, draw: d, parameter: $0) })
             }
         }
-        store.close()
+        try store.synchronize()
         var g: [String: Any] = ["term": "g", "levels": ["a", "b", "c"]]
         var gh: [String: Any] = ["term": "g:h", "levels": ["a:x", "b:y"]]
         if counts {
@@ -256,7 +256,7 @@ import Testing
         #expect(message(mismatched)?.message.contains("does not match") == true)
 
         let running = try ComparisonTests.writeRun(status: "running")
-        #expect(message(running)?.message.contains("not finished") == true)
+        #expect(message(running)?.message.contains("did not finish") == true)
     }
 
     @Test func scatteredParametersAreReadInRunsExactly() throws {
@@ -270,7 +270,7 @@ import Testing
         for c in 0..<chains {
             for d in 0..<draws { try store.write(chain: c, draw: d, (0..<parameters).map { value(c, d, $0) }) }
         }
-        store.close()
+        try store.synchronize()
         let stored = try StoredDraws(path: path)
         let requests = [1499, 3, 700, 4, 3, 0, 1200, 520]
         let count = 5

@@ -44,7 +44,7 @@ import Variates
             for c in 0..<chains {
                 for d in 0..<draws { try store.write(chain: c, draw: d, names.map { value($0, c, d) }) }
             }
-            store.close()
+            try store.synchronize()
             var record: [String: Any] = [
                 "status": "complete", "formula": formula, "data": "d.csv", "rows_used": 100, "fixed": fixed,
                 "random": terms.map { ["term": $0.name, "levels": $0.levels] as [String: Any] },

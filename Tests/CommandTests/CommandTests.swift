@@ -31,6 +31,18 @@ import Testing
                       error: String(decoding: error, as: UTF8.self))
     }
 
+    /// Runs a tool (not bayesglmm) and returns its exit status.
+    static func runTool(_ path: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     static func temporary(_ name: String) -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bayesglmm-tests-\(getpid())")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -183,37 +183,68 @@ import Testing
         #expect(abs((objects[0]["mean"] as? Double ?? 0) - SummaryCommandTests.mean(draws)) <= 1e-12)
     }
 
+    /// A minimal run manifest (fit.json, layout 2) for chain files of
+    /// lp__, alpha and stuck: `outcomes` are JSON objects.
+    static func manifest(status: String, draws: Int, outcomes: [String]) -> String {
+        """
+        {"schema_version": 2, "program": "test", "status": "\(status)", "formula": "y ~ 1", "data": "d.csv",
+         "rows_used": 10, "fixed": ["(Intercept)"], "random": [],
+         "store": {"file": "draws.npy", "dtype": "<f8", "order": "C", "shape": [\(outcomes.count), \(draws), 3],
+                   "names": ["lp__", "alpha", "stuck"]},
+         "outcomes": [\(outcomes.joined(separator: ", "))]}
+        """
+    }
+
     @Test func unfinishedFitIsReported() throws {
-        for status in ["interrupted", "running"] {
-            let directory = try SummaryCommandTests.fitDirectory("unfinished-\(status)", count: 50)
-            try "{\"status\": \"\(status)\", \"chains\": 2}".write(toFile: directory + "/fit.json", atomically: true,
-                                                                  encoding: .utf8)
-            let result = try CommandTests.run(["summary", directory])
-            #expect(result.status == 0, "\(result.error)")
-            #expect(result.output.contains("Warning: the fit did not finish (fit.json says \"\(status)\")"))
-        }
-        let finished = try SummaryCommandTests.fitDirectory("finished", count: 50)
-        try "{\"status\": \"finished\"}".write(toFile: finished + "/fit.json", atomically: true, encoding: .utf8)
-        let result = try CommandTests.run(["summary", finished])
-        #expect(result.status == 0 && !result.output.contains("did not finish"))
+        // Still running (or its process died): the chain files as they are, with a warning.
+        let running = try SummaryCommandTests.fitDirectory("unfinished-running", count: 50)
+        try SummaryCommandTests.manifest(status: "running", draws: 50, outcomes: []).write(
+            toFile: running + "/fit.json", atomically: true, encoding: .utf8)
+        let result = try CommandTests.run(["summary", running])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains("Warning: the fit has not finished (fit.json says \"running\")"))
+
+        // Interrupted: chain 3 never began and has no file; chain 2 made 30 draws
+        // (its file has more rows here, as a file not yet cut would): the first 30 of chains 1 and 2.
+        let interrupted = try SummaryCommandTests.fitDirectory("unfinished-interrupted", count: 50)
+        try SummaryCommandTests.manifest(status: "interrupted", draws: 50, outcomes: [
+            #"{"chain": 1, "status": "interrupted", "draws": 50, "file": "chain-1.csv"}"#,
+            #"{"chain": 2, "status": "interrupted", "draws": 30, "file": "chain-2.csv"}"#,
+            #"{"chain": 3, "status": "not_started", "draws": 0}"#,
+        ]).write(toFile: interrupted + "/fit.json", atomically: true, encoding: .utf8)
+        let cut = try CommandTests.run(["summary", interrupted, "--format", "json"])
+        #expect(cut.status == 0, "\(cut.error)")
+        #expect(cut.error.contains("The fit was interrupted: chain 1 made 50, chain 2 made 30, chain 3 did not "
+                                   + "start; using chains 1 and 2, the first 30 draws of each (60 of 80 draws)."))
+        #expect(cut.error.contains("2 chains of 30 draws each"), "\(cut.error)")
+        let objects = try #require(try JSONSerialization.jsonObject(with: Data(cut.output.utf8)) as? [[String: Any]])
+        let draws = SummaryCommandTests.alpha(1, count: 30) + SummaryCommandTests.alpha(2, count: 30)
+        #expect(abs((objects[1]["mean"] as? Double ?? 0) - SummaryCommandTests.mean(draws)) <= 1e-12)
+
+        // A fit.json that is not a run's record: the chain files as they are, said so.
+        let other = try SummaryCommandTests.fitDirectory("not-a-record", count: 50)
+        try "{\"status\": \"finished\"}".write(toFile: other + "/fit.json", atomically: true, encoding: .utf8)
+        let plain = try CommandTests.run(["summary", other])
+        #expect(plain.status == 0 && !plain.output.contains("not finished"))
+        #expect(plain.output.contains("not a fit record") && plain.output.contains("reading the chain files as they are"))
     }
 
     // MARK: Bad input: exit status 2 and a message that says where
 
     @Test func metropolisAcceptanceFromFitRecord() throws {
         let directory = try SummaryCommandTests.fitDirectory("acceptance", count: 50)
-        try """
-            {"status": "complete", "outcomes": [
-              {"chain": 1, "acceptance": {"fixed": 0.25, "r(g)": 0.44, "sd(g)": 0.50}},
-              {"chain": 2, "acceptance": {"fixed": 0.27, "r(g)": 0.44, "sd(g)": 0.40}}]}
-            """.write(toFile: directory + "/fit.json", atomically: true, encoding: .utf8)
+        try SummaryCommandTests.manifest(status: "complete", draws: 50, outcomes: [
+            #"{"chain": 1, "draws": 50, "file": "chain-1.csv", "acceptance": {"fixed": 0.25, "r(g)": 0.44, "sd(g)": 0.50}}"#,
+            #"{"chain": 2, "draws": 50, "file": "chain-2.csv", "acceptance": {"fixed": 0.27, "r(g)": 0.44, "sd(g)": 0.40}}"#,
+        ]).write(toFile: directory + "/fit.json", atomically: true, encoding: .utf8)
         let result = try CommandTests.run(["summary", directory])
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output.contains(
             "Metropolis acceptance after warm-up (mean over 2 chains): fixed 0.26 (0.25–0.27), r(g) 0.44, sd(g) 0.45 (0.40–0.50)."))
         // A Gibbs fit's record has no acceptance, and no such line.
-        try "{\"status\": \"complete\", \"outcomes\": [{\"chain\": 1}]}".write(
-            toFile: directory + "/fit.json", atomically: true, encoding: .utf8)
+        try SummaryCommandTests.manifest(status: "complete", draws: 50, outcomes: [
+            #"{"chain": 1, "draws": 50, "file": "chain-1.csv"}"#, #"{"chain": 2, "draws": 50, "file": "chain-2.csv"}"#,
+        ]).write(toFile: directory + "/fit.json", atomically: true, encoding: .utf8)
         #expect(!(try CommandTests.run(["summary", directory])).output.contains("acceptance"))
     }
 

@@ -13,7 +13,7 @@ public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
         /// The response does not vary (all successes or all failures), so a
         /// maximum-likelihood fit does not exist.
         case noVariation
-        /// An output that exists and may not be replaced.
+        /// An output that holds a run, which is replaced only on request.
         case outputExists
     }
 
@@ -46,8 +46,8 @@ public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
     /// flag, say), before the place in the file.
     public func described(setting name: String?) -> String {
         var place: [String] = []
-        if let name { place.append(name) }
-        if let file { place.append(file) }
+        if let name, let file { place.append("\(name) \(file)") } else if let name { place.append(name) }
+        else if let file { place.append(file) }
         if let line { place.append("line \(line)") }
         if let column { place.append("column \"\(column)\"") }
         return place.isEmpty ? message : place.joined(separator: ", ") + ": " + message

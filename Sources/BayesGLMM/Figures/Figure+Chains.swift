@@ -18,14 +18,18 @@ extension Figure {
                 let values = Array(variable.chain(chain))
                 marks.append(.line(values.enumerated().map { Point(Double($0.offset + 1), $0.element) },
                                    Stroke(Palette.color(chain), width: 1, opacity: 0.75)))
-                rows += values.enumerated().map { [name, String(chain + 1), String($0.offset + 1)] + fields([$0.element]) }
+                rows += values.enumerated().map {
+                    [name, String(run.chainNumbers[chain]), String($0.offset + 1)] + fields([$0.element])
+                }
             }
             panels.append(Panel(title: name,
                                 x: Axis(LinearScale(lower: 1, upper: Double(max(variable.iterations, 2))),
                                         title: "iteration (after warm-up)"),
                                 y: Axis(LinearScale.covering(variable.values), title: "value"), marks: marks))
         }
-        let legend = (0..<run.store.chains).map { LegendEntry("chain \($0 + 1)", .line(Stroke(Palette.color($0)))) }
+        let legend = run.chainNumbers.enumerated().map {
+            LegendEntry("chain \($0.element)", .line(Stroke(Palette.color($0.offset))))
+        }
         return Figure(chart: Chart(title: "Trace plots", caption: "Draws of each variable by iteration, one line "
                                    + "per chain (\(drawsText(run))). Well-mixed chains overlap; a chain apart from "
                                    + "the others has not converged.",
@@ -77,12 +81,12 @@ extension Figure {
                     let count = counts[v][chain][bin]
                     marks.append(.rect(from: Point(low, 0), to: Point(high, Double(count)), fill: Palette.color(chain),
                                        opacity: 0.85))
-                    rows.append([name, String(chain + 1), String(bin + 1)] + fields([low, high]) + [String(count)]
+                    rows.append([name, String(run.chainNumbers[chain]), String(bin + 1)] + fields([low, high]) + [String(count)]
                                 + fields([expected]))
                 }
                 marks.append(.horizontalRule(expected, Stroke(Color.black, width: 1.2, dash: [5, 3])))
                 let lastRow = v == variables.count - 1
-                panels.append(Panel(title: "\(name), chain \(chain + 1)",
+                panels.append(Panel(title: "\(name), chain \(run.chainNumbers[chain])",
                                     x: Axis(xScale, title: lastRow ? "rank (all chains pooled)" : "", tickCount: 3,
                                             grid: false),
                                     y: Axis(yScale, title: chain == 0 ? "draws" : "", tickCount: 3), marks: marks))

@@ -83,9 +83,15 @@ public struct Figure: Sendable {
         return nil
     }
 
-    /// "4 chains × 1000 draws".
+    /// "4 chains × 1000 draws"; for a run that did not complete, which
+    /// chains: "chains 1 and 2 × 1000 draws of an interrupted run".
     static func drawsText(_ run: RunDirectory) -> String {
-        "\(run.store.chains) chain\(run.store.chains == 1 ? "" : "s") × \(run.drawsPerChain) draws"
+        let count = "\(run.store.chains) chain\(run.store.chains == 1 ? "" : "s") × \(run.drawsPerChain) draws"
+        guard run.manifest.status != .complete else { return count }
+        let numbers = run.chainNumbers.map(String.init)
+        let chains = numbers.count == 1 ? "chain \(numbers[0])"
+            : "chains " + numbers.dropLast().joined(separator: ", ") + " and " + numbers.last!
+        return "\(chains) × \(run.drawsPerChain) draws of \(run.manifest.status == .failed ? "a failed" : "an interrupted") run"
     }
 
     /// Indices of `count` items evenly spaced through 0..<total, first and

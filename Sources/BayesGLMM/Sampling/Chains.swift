@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Variates
 
 /// How many chains, how long, and from which seed.
@@ -8,12 +9,25 @@ public struct ChainSettings: Sendable, Equatable {
     public var draws = 1000
     public var thin = 1
     public var seed: UInt64 = 1
-    public init(chains: Int = 4, warmup: Int = 1000, draws: Int = 1000, thin: Int = 1, seed: UInt64 = 1) {
+    /// How many chains run at once (cmdstanr's `parallel_chains`); nil: one
+    /// per core. The draws do not depend on it.
+    public var parallelChains: Int?
+    public init(chains: Int = 4, warmup: Int = 1000, draws: Int = 1000, thin: Int = 1, seed: UInt64 = 1,
+                parallelChains: Int? = nil) {
         self.chains = chains
         self.warmup = warmup
         self.draws = draws
         self.thin = thin
         self.seed = seed
+        self.parallelChains = parallelChains
+    }
+
+    /// Sweeps per chain: the warm-up and `draws × thin` sampling sweeps.
+    /// Nil when the count does not fit in an `Int`.
+    public var sweepsPerChain: Int? {
+        let (sampling, overflow) = draws.multipliedReportingOverflow(by: thin)
+        let (total, overflowTotal) = warmup.addingReportingOverflow(sampling)
+        return overflow || overflowTotal ? nil : total
     }
 }
 
@@ -30,167 +44,257 @@ public struct ChainDraws: Sendable {
     }
 }
 
+/// Where one chain's kept draws go: made on the chain's own thread when the
+/// chain begins (`Chains.stream`), used only there, in order, and finished
+/// there when the chain ends.
+public protocol ChainSink {
+    /// One kept draw: the values of the kernel's parameters, all finite.
+    mutating func write(_ values: [Double]) throws
+    /// The chain has ended (`outcome` says how): write what is buffered and
+    /// close.
+    mutating func finish(_ outcome: Chains.Outcome) throws
+    /// How many draws are written in full (after a failed write, the
+    /// draws before it).
+    var written: Int { get }
+}
+
 /// Runs chains of a kernel, in parallel when asked. Chain c uses the stream
 /// (seed, chain: c, stream: 0), so the draws are the same whatever the number
 /// of threads.
+///
+/// The driver checks every sweep: a value that is not finite, or a step that
+/// reports a failure (`SamplingKernel.failure(of:)`), stops that chain as
+/// failed — its draws before are kept — and asks the others to stop.
 public enum Chains {
+    /// Runs the chains and keeps their draws in memory (the parameters
+    /// `keep` selects). Throws the first failure of any chain.
     public static func run<K: SamplingKernel>(_ kernel: K, settings: ChainSettings, parallel: Bool = true,
                                              keep: ((String) -> Bool)? = nil) throws -> ChainDraws {
         let names = kernel.parameterNames
         let kept = names.indices.filter { keep?(names[$0]) ?? true }
-        let box = ResultBox(count: settings.chains)
-        let failure = ErrorBox()
-        let work: @Sendable (Int) -> Void = { c in
-            do {
-                let generator = try Generator(seed: settings.seed, chain: UInt64(c), stream: 0)
-                var state = kernel.initialState(using: generator)
-                for _ in 0..<settings.warmup { state = kernel.step(state, using: generator).0 }
-                state = kernel.endWarmup(state)
-                var draws: [[Double]] = []
-                draws.reserveCapacity(settings.draws)
-                for iteration in 0..<(settings.draws * settings.thin) {
-                    state = kernel.step(state, using: generator).0
-                    if (iteration + 1) % settings.thin == 0 {
-                        let all = kernel.values(of: state)
-                        draws.append(kept.map { all[$0] })
-                    }
-                }
-                box.set(c, draws)
-            } catch {
-                failure.set(error)
-            }
+        let results = Collected(chains: settings.chains)
+        let outcomes = stream(kernel, settings: settings, parallel: parallel, stop: StopRequest(),
+                              progress: nil) { chain in
+            MemorySink(chain: chain, keep: kept, results: results)
         }
-        if parallel && settings.chains > 1 {
-            DispatchQueue.concurrentPerform(iterations: settings.chains, execute: work)
-        } else {
-            for c in 0..<settings.chains { work(c) }
+        if let failed = outcomes.first(where: { $0.failure != nil }), let failure = failed.failure {
+            throw failure.error
         }
-        if let error = failure.error { throw error }
-        return ChainDraws(names: kept.map { names[$0] }, values: box.values)
+        return ChainDraws(names: kept.map { names[$0] }, values: results.storage.withLock { $0 })
     }
-}
 
-/// Per-chain results written from concurrent chains.
-final class ResultBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var storage: [[[Double]]]
-    init(count: Int) { storage = Array(repeating: [], count: count) }
-    func set(_ i: Int, _ value: [[Double]]) { lock.lock(); storage[i] = value; lock.unlock() }
-    var values: [[[Double]]] { lock.lock(); defer { lock.unlock() }; return storage }
-}
+    /// Every chain's draws, each set once by its chain's sink.
+    private final class Collected: Sendable {
+        let storage: Mutex<[[[Double]]]>
+        init(chains: Int) { storage = Mutex(Array(repeating: [], count: chains)) }
+    }
 
-final class ErrorBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Error?
-    func set(_ e: Error) { lock.lock(); if stored == nil { stored = e }; lock.unlock() }
-    var error: Error? { lock.lock(); defer { lock.unlock() }; return stored }
+    /// Keeps one chain's draws in memory, handing them over when it ends.
+    private struct MemorySink: ChainSink {
+        let chain: Int
+        let keep: [Int]
+        let results: Collected
+        var draws: [[Double]] = []
+
+        var written: Int { draws.count }
+
+        mutating func write(_ values: [Double]) { draws.append(keep.map { values[$0] }) }
+
+        mutating func finish(_ outcome: Chains.Outcome) {
+            let made = draws
+            results.storage.withLock { $0[chain] = made }
+        }
+    }
 }
 
 /// A flag that a signal handler or another thread sets to ask running chains
 /// to stop after their current sweep.
-public final class StopRequest: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stopped = false
+public final class StopRequest: Sendable {
+    private let stopped = Atomic<Bool>(false)
     public init() {}
-    public func request() { lock.lock(); stopped = true; lock.unlock() }
-    public var isRequested: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
+    public func request() { stopped.store(true, ordering: .releasing) }
+    public var isRequested: Bool { stopped.load(ordering: .acquiring) }
 }
 
 /// Per-chain progress counters, read by a progress reporter.
-public final class SamplingProgress: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done: [Int]
+public final class SamplingProgress: Sendable {
+    private let done: Mutex<[Int]>
     public let total: Int
     public init(chains: Int, sweepsPerChain: Int) {
-        done = Array(repeating: 0, count: chains)
+        done = Mutex(Array(repeating: 0, count: chains))
         total = chains * sweepsPerChain
     }
-    public func set(chain: Int, sweeps: Int) { lock.lock(); done[chain] = sweeps; lock.unlock() }
-    public var completed: Int { lock.lock(); defer { lock.unlock() }; return done.reduce(0, +) }
+    public func set(chain: Int, sweeps: Int) { done.withLock { $0[chain] = sweeps } }
+    public var completed: Int { done.withLock { $0.reduce(0, +) } }
 }
 
 extension Chains {
-    /// How a streamed chain ended.
-    public struct Outcome: Sendable {
-        public var chain: Int
-        public var draws: Int
-        public var warmupSeconds: Double
-        public var samplingSeconds: Double
-        public var interrupted: Bool
-        /// The kernel's `rates` averaged over the sampling sweeps.
-        public var rates: [String: Double] = [:]
+    /// Why a chain stopped before its end: the sampler failed (a value that
+    /// is not finite, a factorisation that failed) or its draws could not be
+    /// written.
+    public struct Failure: Sendable {
+        public enum Cause: Sendable { case numerical, output }
+        public var cause: Cause
+        public var message: String
+        public var error: any Error
     }
 
-    /// Runs chains and hands every kept draw to `sink(chain, values)` as it is
-    /// made (each chain calls its sink from its own thread, in order). Stops
-    /// after the current sweep when `stop` is requested.
-    public static func stream<K: SamplingKernel>(
-        _ kernel: K, settings: ChainSettings, parallel: Bool = true, keep: [Int],
-        stop: StopRequest, progress: SamplingProgress?,
-        sink: @escaping @Sendable (Int, [Double]) throws -> Void
-    ) throws -> [Outcome] {
-        let outcomes = OutcomeBox(count: settings.chains)
-        let failure = ErrorBox()
+    /// How a chain ended.
+    public struct Outcome: Sendable {
+        /// 0-based.
+        public var chain: Int
+        public var status: RunManifest.Status
+        /// Kept draws written in full (`ChainSink.finish`).
+        public var draws: Int
+        /// Sweeps made, warm-up included.
+        public var sweeps: Int
+        public var warmupSeconds: Double
+        public var samplingSeconds: Double
+        /// The kernel's `rates` averaged over the sampling sweeps.
+        public var rates: [String: Double] = [:]
+        public var failure: Failure?
+
+        /// Version 1's flag: stopped before its end on request.
+        public var interrupted: Bool { status == .interrupted || status == .notStarted }
+    }
+
+    /// Runs the chains and hands every kept draw to the chain's sink as it
+    /// is made. `makeSink(c)` is called on chain c's thread when it begins
+    /// (not for a chain that never begins); the chain writes to it in order
+    /// and finishes it when it ends. When `stop` is requested, each running
+    /// chain stops after its current sweep and the chains not yet begun
+    /// never begin (`notStarted`). A chain that fails — a non-finite value,
+    /// a failed step, a sink that throws — requests `stop` for the others.
+    /// At most `settings.parallelChains` chains run at once (one per core
+    /// when nil; one when `parallel` is false), in order of their number.
+    public static func stream<K: SamplingKernel, Sink: ChainSink>(
+        _ kernel: K, settings: ChainSettings, parallel: Bool = true, stop: StopRequest,
+        progress: SamplingProgress?, makeSink: @escaping @Sendable (Int) throws -> Sink
+    ) -> [Outcome] {
+        let outcomes = Mutex<[Outcome?]>(Array(repeating: nil, count: settings.chains))
+        let names = kernel.parameterNames
         let work: @Sendable (Int) -> Void = { c in
-            do {
-                let generator = try Generator(seed: settings.seed, chain: UInt64(c), stream: 0)
-                var state = kernel.initialState(using: generator)
-                let clock = ContinuousClock()
-                var sweeps = 0
-                var outcome = Outcome(chain: c, draws: 0, warmupSeconds: 0, samplingSeconds: 0, interrupted: false)
-                let warmupStart = clock.now
-                for _ in 0..<settings.warmup {
-                    if stop.isRequested { outcome.interrupted = true; break }
-                    state = kernel.step(state, using: generator).0
-                    sweeps += 1
-                    progress?.set(chain: c, sweeps: sweeps)
-                }
-                outcome.warmupSeconds = Chains.seconds(clock.now - warmupStart)
-                state = kernel.endWarmup(state)
-                let samplingStart = clock.now
-                var rateSums: [String: Double] = [:]
-                if !outcome.interrupted {
-                    for iteration in 0..<(settings.draws * settings.thin) {
-                        if stop.isRequested { outcome.interrupted = true; break }
-                        let info: K.Info
-                        (state, info) = kernel.step(state, using: generator)
-                        sweeps += 1
-                        rateSums.merge(kernel.rates(of: info), uniquingKeysWith: +)
-                        progress?.set(chain: c, sweeps: sweeps)
-                        if (iteration + 1) % settings.thin == 0 {
-                            let all = kernel.values(of: state)
-                            try sink(c, keep.map { all[$0] })
-                            outcome.draws += 1
-                        }
-                    }
-                }
-                outcome.samplingSeconds = Chains.seconds(clock.now - samplingStart)
-                let samplingSweeps = Double(sweeps - settings.warmup)
-                if samplingSweeps > 0 { outcome.rates = rateSums.mapValues { $0 / samplingSweeps } }
-                outcomes.set(c, outcome)
-            } catch {
-                failure.set(error)
-                stop.request()
+            let outcome = runChain(c, kernel: kernel, names: names, settings: settings, stop: stop,
+                                   progress: progress, makeSink: makeSink)
+            if outcome.failure != nil { stop.request() }
+            outcomes.withLock { $0[c] = outcome }
+        }
+        let workers = parallel
+            ? max(1, min(settings.chains, settings.parallelChains ?? ProcessInfo.processInfo.activeProcessorCount))
+            : 1
+        // Each worker takes the next chain not yet taken.
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard c < settings.chains else { return }
+                work(c)
             }
         }
-        if parallel && settings.chains > 1 {
-            DispatchQueue.concurrentPerform(iterations: settings.chains, execute: work)
-        } else {
-            for c in 0..<settings.chains { work(c) }
+        return outcomes.withLock { $0.map { $0! } }
+    }
+
+    /// One chain, start to end, on the calling thread.
+    private static func runChain<K: SamplingKernel, Sink: ChainSink>(
+        _ c: Int, kernel: K, names: [String], settings: ChainSettings, stop: StopRequest,
+        progress: SamplingProgress?, makeSink: (Int) throws -> Sink
+    ) -> Outcome {
+        var outcome = Outcome(chain: c, status: .notStarted, draws: 0, sweeps: 0, warmupSeconds: 0,
+                              samplingSeconds: 0)
+        if stop.isRequested { return outcome }
+        var sink: Sink
+        let generator: Generator
+        do {
+            sink = try makeSink(c)
+            generator = try Generator(seed: settings.seed, chain: UInt64(c), stream: 0)
+        } catch {
+            outcome.status = .failed
+            outcome.failure = Failure(cause: .output, message: "\(error)", error: error)
+            return outcome
         }
-        if let error = failure.error { throw error }
-        return outcomes.values
+        let clock = ContinuousClock()
+        var made = 0
+        var rateSums: [String: Double] = [:]
+        var ended = RunManifest.Status.complete
+        var failure: Failure?
+        /// Checks a sweep; nil when it is fine.
+        func check(_ values: [Double], _ problem: String?, _ place: String) -> Failure? {
+            let what: String
+            if let problem {
+                what = problem
+            } else if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                what = "drew \(values[bad]) for \(names[bad])"
+            } else {
+                return nil
+            }
+            let numerical = NumericalFailure("chain \(c + 1) failed at \(place): \(what)",
+                                             remedies: [.longerWarmup, .anotherStart, .strongerPrior,
+                                                        .rescaledCovariates])
+            return Failure(cause: .numerical, message: numerical.message, error: numerical)
+        }
+
+        var state = kernel.initialState(using: generator)
+        let warmupStart = clock.now
+        failure = check(kernel.values(of: state), nil, "its start")
+        if failure == nil {
+            for sweep in 0..<settings.warmup {
+                if stop.isRequested { ended = .interrupted; break }
+                let info: K.Info
+                (state, info) = kernel.step(state, using: generator)
+                outcome.sweeps += 1
+                progress?.set(chain: c, sweeps: outcome.sweeps)
+                if let found = check(kernel.values(of: state), kernel.failure(of: info),
+                                     "warm-up sweep \(sweep + 1)") {
+                    failure = found
+                    break
+                }
+            }
+        }
+        outcome.warmupSeconds = seconds(clock.now - warmupStart)
+        state = kernel.endWarmup(state)
+        let samplingStart = clock.now
+        if failure == nil && ended == .complete {
+            for iteration in 0..<(settings.draws * settings.thin) {
+                if stop.isRequested { ended = .interrupted; break }
+                let info: K.Info
+                (state, info) = kernel.step(state, using: generator)
+                outcome.sweeps += 1
+                rateSums.merge(kernel.rates(of: info), uniquingKeysWith: +)
+                progress?.set(chain: c, sweeps: outcome.sweeps)
+                let values = kernel.values(of: state)
+                if let found = check(values, kernel.failure(of: info),
+                                     "sampling sweep \(iteration + 1) (after \(made) kept draws)") {
+                    failure = found
+                    break
+                }
+                if (iteration + 1) % settings.thin == 0 {
+                    do {
+                        try sink.write(values)
+                    } catch {
+                        failure = Failure(cause: .output, message: "\(error)", error: error)
+                        break
+                    }
+                    made += 1
+                }
+            }
+        }
+        outcome.samplingSeconds = seconds(clock.now - samplingStart)
+        let samplingSweeps = Double(outcome.sweeps - settings.warmup)
+        if samplingSweeps > 0 { outcome.rates = rateSums.mapValues { $0 / samplingSweeps } }
+        outcome.status = failure != nil ? .failed : ended
+        outcome.failure = failure
+        outcome.draws = made
+        do {
+            try sink.finish(outcome)
+        } catch {
+            outcome.status = .failed
+            outcome.failure = outcome.failure ?? Failure(cause: .output, message: "\(error)", error: error)
+        }
+        outcome.draws = min(made, sink.written)
+        return outcome
     }
 
     static func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
-}
-
-final class OutcomeBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var storage: [Chains.Outcome?]
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ value: Chains.Outcome) { lock.lock(); storage[i] = value; lock.unlock() }
-    var values: [Chains.Outcome] { lock.lock(); defer { lock.unlock() }; return storage.compactMap { $0 } }
 }

@@ -24,6 +24,10 @@ public protocol SamplingKernel: Sendable {
     /// Named per-sweep rates in a step's `Info` (acceptance, say), which the
     /// driver averages over each chain's sampling sweeps.
     func rates(of info: Info) -> [String: Double]
+    /// What failed in a step, if anything did (a factorisation that is not
+    /// positive definite, say), in the model's words; the driver stops the
+    /// chain there. Values that are not finite the driver finds itself.
+    func failure(of info: Info) -> String?
 }
 
 extension SamplingKernel {
@@ -31,6 +35,8 @@ extension SamplingKernel {
     public func endWarmup(_ state: State) -> State { state }
     /// No rates unless a kernel reports some.
     public func rates(of info: Info) -> [String: Double] { [:] }
+    /// No failures unless a kernel reports some.
+    public func failure(of info: Info) -> String? { nil }
 }
 
 extension Design {

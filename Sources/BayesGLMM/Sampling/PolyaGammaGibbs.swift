@@ -55,7 +55,11 @@ public struct PolyaGammaGibbs: SamplingKernel {
     public struct Info: Sendable {
         /// Log-density evaluations made by the slice steps of this sweep.
         public var sliceEvaluations: Int
+        /// What failed in the sweep, if anything did.
+        public var failure: String? = nil
     }
+
+    public func failure(of info: Info) -> String? { info.failure }
 
     /// The data augmentation that makes the likelihood Gaussian in the
     /// linear predictor ψ given the augmented variables: with (ωᵢ, κᵢ) per
@@ -168,6 +172,7 @@ public struct PolyaGammaGibbs: SamplingKernel {
     public func step(_ state: State, using generator: Generator) -> (State, Info) {
         var s = state
         var evaluations = 0
+        var failure: String?
         let n = design.cellCount, p = design.fixedCount, terms = design.randomTerms
         let x = design.fixed
 
@@ -211,7 +216,7 @@ public struct PolyaGammaGibbs: SamplingKernel {
             // Fixed effects only: β | ω directly.
             var xr = [Double](repeating: 0, count: p)
             for i in 0..<n { for a in 0..<p { xr[a] += x[i * p + a] * kappa[i] } }
-            s.coefficients = drawCoefficients(precision: xwx, linear: xr, using: generator)
+            s.coefficients = drawCoefficients(precision: xwx, linear: xr, using: generator, failure: &failure)
         }
 
         for k in 0..<terms.count {
@@ -243,7 +248,8 @@ public struct PolyaGammaGibbs: SamplingKernel {
                         for c in a..<p { q[a * p + c] -= sa * scaled[l * p + c] / d }
                     }
                 }
-                s.coefficients = drawCoefficients(precision: q, linear: b, using: generator)
+                s.coefficients = drawCoefficients(precision: q, linear: b, using: generator, failure: &failure,
+                                                  integratingOut: term.name)
             }
             // Per-level residual totals given β.
             var centred = total
@@ -327,7 +333,7 @@ public struct PolyaGammaGibbs: SamplingKernel {
             s.effects[k] = newEffects
             s.standardDeviations[k] = newSigma
         }
-        return (s, Info(sliceEvaluations: evaluations))
+        return (s, Info(sliceEvaluations: evaluations, failure: failure))
     }
 
     /// A slice step (Neal 2003) on t = log σ for the density
@@ -360,7 +366,14 @@ public struct PolyaGammaGibbs: SamplingKernel {
 
     /// A draw from N(Q⁻¹b, Q⁻¹) for the upper triangle of Q (row-major p×p)
     /// plus the prior: Q + diag(prior precision), b + prior precision × mean.
-    func drawCoefficients(precision upper: [Double], linear: [Double], using generator: Generator) -> [Double] {
+    ///
+    /// Q is positive definite in exact arithmetic (the prior's precision is);
+    /// should GSL's Cholesky factorisation still fail (weights that overflow,
+    /// a covariate on a scale of 1e150), the draw is NaN and `failure` says
+    /// which matrix failed, so that the driver stops the chain there rather
+    /// than sampling on from an unfactored matrix.
+    func drawCoefficients(precision upper: [Double], linear: [Double], using generator: Generator,
+                          failure: inout String?, integratingOut term: String? = nil) -> [Double] {
         let p = linear.count
         var q = upper
         var b = linear
@@ -377,8 +390,11 @@ public struct PolyaGammaGibbs: SamplingKernel {
                     var qm = gsl_matrix_view_array(qb.baseAddress, p, p)
                     var bv = gsl_vector_view_array(bb.baseAddress, p)
                     var rv = gsl_vector_view_array(rb.baseAddress, p)
-                    _ = gsl_linalg_cholesky_decomp1(&qm.matrix)
-                    _ = gsl_linalg_cholesky_solve(&qm.matrix, &bv.vector, &rv.vector)
+                    guard gsl_linalg_cholesky_decomp1(&qm.matrix) == 0,
+                          gsl_linalg_cholesky_solve(&qm.matrix, &bv.vector, &rv.vector) == 0 else {
+                        for a in 0..<p { rb[a] = .nan }
+                        return
+                    }
                     var z = (0..<p).map { _ in generator.normal() }
                     z.withUnsafeMutableBufferPointer { zb in
                         var zv = gsl_vector_view_array(zb.baseAddress, p)
@@ -388,6 +404,11 @@ public struct PolyaGammaGibbs: SamplingKernel {
                     }
                 }
             }
+        }
+        if result.contains(where: { !$0.isFinite }) && failure == nil {
+            failure = "the fixed effects' conditional precision matrix"
+                + (term.map { " (with the effects of \($0) integrated out)" } ?? "")
+                + " is not positive definite"
         }
         return result
     }

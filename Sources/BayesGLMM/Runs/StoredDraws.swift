@@ -9,7 +9,13 @@ import Foundation
 /// parameters in hand, and the process's resident memory says so.
 public struct StoredDraws: @unchecked Sendable {
     public let path: String
-    public let chains: Int
+    /// The chains read (`selecting(chains:)`; all the file's chains unless
+    /// narrowed).
+    public var chains: Int { chainIndices.count }
+    /// The chains in the file.
+    public let storedChains: Int
+    /// The file's chain of each chain read, 0-based.
+    public private(set) var chainIndices: [Int]
     public let draws: Int
     public let parameters: Int
     /// The open file (positioned reads only: shared safely between threads).
@@ -52,15 +58,31 @@ public struct StoredDraws: @unchecked Sendable {
             throw InputError(.malformedCSV, "the draws have \(fields.shape.count) dimensions; expected 3 "
                              + "(chains, draws, parameters)", file: path)
         }
-        chains = fields.shape[0]
+        storedChains = fields.shape[0]
+        chainIndices = Array(0..<storedChains)
         draws = fields.shape[1]
         parameters = fields.shape[2]
         dataOffset = headerStart + headerLength
-        let needed = dataOffset + chains * draws * parameters * 8
-        guard file.size >= needed else {
-            throw InputError(.malformedCSV, "truncated: \(file.size) bytes where the shape (\(chains), \(draws), "
-                             + "\(parameters)) needs \(needed)", file: path)
+        guard let bytes = DrawStore.size(chains: storedChains, draws: draws, parameters: parameters),
+              bytes <= Int.max - dataOffset else {
+            throw InputError(.malformedCSV, "the shape (\(storedChains), \(draws), \(parameters)) is larger than "
+                             + "any file", file: path)
         }
+        let needed = dataOffset + bytes
+        guard file.size >= needed else {
+            throw InputError(.malformedCSV, "truncated: \(file.size) bytes where the shape (\(storedChains), "
+                             + "\(draws), \(parameters)) needs \(needed)", file: path)
+        }
+    }
+
+    /// The same file, reading only the chains `indices` (0-based, in the
+    /// file), in that order: chain k of the result is the file's chain
+    /// `indices[k]`.
+    public func selecting(chains indices: [Int]) -> StoredDraws {
+        precondition(indices.allSatisfy { $0 >= 0 && $0 < storedChains }, "chain index out of range")
+        var narrowed = self
+        narrowed.chainIndices = indices
+        return narrowed
     }
 
     /// The header dictionary's entries, e.g.
@@ -131,7 +153,7 @@ public struct StoredDraws: @unchecked Sendable {
             row.withUnsafeMutableBytes { buffer in
                 for chain in 0..<chains {
                     for draw in 0..<count {
-                        let start = dataOffset + (chain * draws + draw) * self.parameters * 8
+                        let start = dataOffset + (chainIndices[chain] * draws + draw) * self.parameters * 8
                         let position = chain * count + draw
                         for run in runs {
                             do throws(InputError) {

@@ -1,0 +1,117 @@
+import Foundation
+
+/// Writes one chain's draws as CmdStan writes its output CSV: comment lines
+/// starting with `#` (the settings), a header of column names, one line per
+/// draw, and — only when the chain finished — a closing timing comment, so a
+/// file without it is recognisably incomplete. Readable by CmdStanPy, ArviZ's
+/// `from_cmdstan`, R's `posterior::read_cmdstan_csv` and `bayesglmm summary`.
+///
+/// Lines are buffered and written in blocks of 64 draws; numbers use Swift's
+/// shortest representation that reads back to the same double. The file
+/// never ends in a partial line: when a block cannot be written in full (a
+/// full disk), the file is cut back to the end of the last whole block and
+/// the failure thrown, so that `written` draws are exactly what it holds.
+/// A writer belongs to one thread (one chain).
+public final class CmdStanCSVWriter {
+    public let path: String
+    private let descriptor: Int32
+    private var buffer = ""
+    private var pending = 0
+    /// Bytes of the file that hold whole lines.
+    private var length = 0
+    /// Draws in the file (not counting those still buffered).
+    public private(set) var written = 0
+
+    public init(path: String, comments: [String], names: [String]) throws(WriteFailure) {
+        self.path = path
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw WriteFailure(path: path, action: "create the chain's CSV file") }
+        buffer = comments.map { "# " + $0 + "\n" }.joined() + names.joined(separator: ",") + "\n"
+        try flush()
+    }
+
+    deinit { Foundation.close(descriptor) }
+
+    /// Appends one draw.
+    public func write(_ values: [Double]) throws(WriteFailure) {
+        buffer += values.map { $0.isNaN ? "nan" : $0.isInfinite ? ($0 > 0 ? "inf" : "-inf") : "\($0)" }
+            .joined(separator: ",")
+        buffer += "\n"
+        pending += 1
+        if pending >= 64 { try flush() }
+    }
+
+    /// Appends comment lines (for example the closing timing block).
+    public func comment(_ lines: [String]) throws(WriteFailure) {
+        buffer += lines.map { "# " + $0 + "\n" }.joined()
+        try flush()
+    }
+
+    /// Writes what is buffered; on failure the file is cut back to its last
+    /// whole block and the buffered draws are dropped.
+    public func flush() throws(WriteFailure) {
+        guard !buffer.isEmpty else { return }
+        let bytes = Array(buffer.utf8)
+        var done = 0
+        while done < bytes.count {
+            let wrote = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress! + done, bytes.count - done,
+                                                       off_t(length + done)) }
+            if wrote > 0 { done += wrote; continue }
+            if wrote < 0 && errno == EINTR { continue }
+            let failure = WriteFailure(path: path, action: "write the chain's draws")
+            _ = ftruncate(descriptor, off_t(length))
+            buffer = ""
+            pending = 0
+            throw failure
+        }
+        length += bytes.count
+        written += pending
+        buffer = ""
+        pending = 0
+    }
+
+    /// Writes what is buffered and flushes the file to disk.
+    public func close() throws(WriteFailure) {
+        try flush()
+        guard fsync(descriptor) == 0 else { throw WriteFailure(path: path, action: "flush the chain's CSV file") }
+    }
+}
+
+extension CmdStanCSVWriter {
+    /// Cuts a chain's CSV file after its first `count` draws (lines that are
+    /// not comments, after the header), dropping the rest and any comments
+    /// after them.
+    public static func cut(path: String, toDraws count: Int) throws(WriteFailure) {
+        let descriptor = open(path, O_RDWR | O_CLOEXEC)
+        guard descriptor >= 0 else { throw WriteFailure(path: path, action: "open the chain's CSV file") }
+        defer { Foundation.close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var offset = 0
+        var atLineStart = true, isComment = false, sawHeader = false
+        var lines = 0
+        while true {
+            let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, $0.count, off_t(offset)) }
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else { return }     // fewer draws than `count`: nothing to cut
+            for k in 0..<got {
+                let byte = buffer[k]
+                if atLineStart { isComment = byte == UInt8(ascii: "#"); atLineStart = false }
+                guard byte == UInt8(ascii: "\n") else { continue }
+                atLineStart = true
+                guard !isComment else { continue }
+                if !sawHeader { sawHeader = true; if count == 0 { return try truncate(descriptor, offset + k + 1) } }
+                else {
+                    lines += 1
+                    if lines == count { return try truncate(descriptor, offset + k + 1) }
+                }
+            }
+            offset += got
+        }
+
+        func truncate(_ descriptor: Int32, _ length: Int) throws(WriteFailure) {
+            guard ftruncate(descriptor, off_t(length)) == 0, fsync(descriptor) == 0 else {
+                throw WriteFailure(path: path, action: "cut the chain's CSV file")
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+
+/// Every draw of every parameter in one NumPy `.npy` file: a little-endian
+/// float64 array of shape (chains, draws, parameters), C order, after NumPy's
+/// standard header (format version 1.0: the magic "\u{93}NUMPY", version
+/// bytes 1 0, a 2-byte header length, then the header dictionary padded with
+/// spaces and a newline so that the data start at a multiple of 64 bytes).
+///
+/// `numpy.load("draws.npy", mmap_mode="r")` maps it without reading it; the
+/// parameter names are in fit.json (`store.names`). The file has its full size
+/// from the start; chains write their own slices concurrently, by positioned
+/// writes (`pwrite`) of one shared descriptor at fixed offsets, so no two
+/// chains ever touch the same bytes. The file is sparse until written; when a
+/// run ends, `fillUnwritten(chain:after:)` sets every entry a chain did not
+/// write to NaN, so that an interrupted chain's missing draws never read as
+/// draws (fit.json records how many each chain made).
+public final class DrawStore: Sendable {
+    public let path: String
+    public let chains: Int
+    public let draws: Int
+    public let parameters: Int
+    let dataOffset: Int
+    private let descriptor: Int32
+
+    /// Creates the file with its header and its full size (sparse). Throws
+    /// `WriteFailure` when the file cannot be created or sized.
+    public init(path: String, chains: Int, draws: Int, parameters: Int) throws(WriteFailure) {
+        self.path = path
+        self.chains = chains
+        self.draws = draws
+        self.parameters = parameters
+        var dictionary = "{'descr': '<f8', 'fortran_order': False, 'shape': (\(chains), \(draws), \(parameters)), }"
+        let unpadded = 10 + dictionary.utf8.count + 1
+        dictionary += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var header = [0x93] + Array("NUMPY".utf8) + [1, 0]
+        let length = UInt16(dictionary.utf8.count)
+        header += [UInt8(length & 0xff), UInt8(length >> 8)] + Array(dictionary.utf8)
+        dataOffset = header.count
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw WriteFailure(path: path, action: "create the draw store") }
+        guard let bytes = DrawStore.size(chains: chains, draws: draws, parameters: parameters),
+              ftruncate(descriptor, off_t(dataOffset + bytes)) == 0 else {
+            let failure = WriteFailure(path: path, action: "size the draw store")
+            Foundation.close(descriptor)
+            throw failure
+        }
+        if let failure = header.withUnsafeBytes({ buffer in
+            DrawStore.write(descriptor, buffer.baseAddress!, count: buffer.count, at: 0, path: path,
+                            action: "write the draw store's header")
+        }) {
+            Foundation.close(descriptor)
+            throw failure
+        }
+    }
+
+    /// Bytes the draws of `chains` × `draws` × `parameters` doubles take, or
+    /// nil when that does not fit in an `Int`.
+    public static func size(chains: Int, draws: Int, parameters: Int) -> Int? {
+        let (a, o1) = chains.multipliedReportingOverflow(by: draws)
+        let (b, o2) = a.multipliedReportingOverflow(by: parameters)
+        let (c, o3) = b.multipliedReportingOverflow(by: 8)
+        return o1 || o2 || o3 ? nil : c
+    }
+
+    deinit { Foundation.close(descriptor) }
+
+    /// Writes draw `index` of `chain`. Chains may call this concurrently,
+    /// each for its own chain.
+    public func write(chain: Int, draw index: Int, _ values: [Double]) throws(WriteFailure) {
+        precondition(values.count == parameters && index < draws && chain < chains)
+        let offset = dataOffset + (chain * draws + index) * parameters * 8
+        if let failure = values.withUnsafeBytes({ buffer in
+            DrawStore.write(descriptor, buffer.baseAddress!, count: buffer.count, at: offset, path: path,
+                            action: "write a draw to the draw store")
+        }) { throw failure }
+    }
+
+    /// Sets draws `first ..< draws` of `chain` to NaN: the entries of draws
+    /// the chain never made.
+    public func fillUnwritten(chain: Int, after first: Int) throws(WriteFailure) {
+        guard first < draws else { return }
+        let start = dataOffset + (chain * draws + first) * parameters * 8
+        let total = (draws - first) * parameters * 8
+        let block = [Double](repeating: .nan, count: min(total / 8, 1 << 20))
+        var done = 0
+        while done < total {
+            let count = min(block.count * 8, total - done)
+            if let failure = block.withUnsafeBytes({ buffer in
+                DrawStore.write(descriptor, buffer.baseAddress!, count: count, at: start + done, path: path,
+                                action: "mark the draws not made as NaN in the draw store")
+            }) { throw failure }
+            done += count
+        }
+    }
+
+    /// Flushes the file to disk.
+    public func synchronize() throws(WriteFailure) {
+        guard fsync(descriptor) == 0 else { throw WriteFailure(path: path, action: "flush the draw store") }
+    }
+
+    /// Writes `count` bytes at `offset`, retrying short writes; the failure,
+    /// if any.
+    private static func write(_ descriptor: Int32, _ bytes: UnsafeRawPointer, count: Int, at offset: Int,
+                              path: String, action: String) -> WriteFailure? {
+        var done = 0
+        while done < count {
+            let wrote = pwrite(descriptor, bytes + done, count - done, off_t(offset + done))
+            if wrote > 0 { done += wrote; continue }
+            if wrote < 0 && errno == EINTR { continue }
+            return WriteFailure(path: path, action: action)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,303 @@
+import Diagnostics
+import Foundation
+import Variates
+
+/// A fit, checked whole and ready to run, and the driver that runs it into
+/// a run directory.
+///
+/// `prepare` checks everything before anything is written: the settings,
+/// the sampler for the link, the output (a directory that holds a run is
+/// replaced only on request, anything else non-empty never), the space its
+/// files need, the empirical-Bayes start and every chain's starting point.
+/// `execute` then writes the run into a temporary sibling of the output
+/// (`NAME.partial-XXXXXX`), runs the chains, records how each ended in the
+/// manifest, and renames the directory into place only when the manifest
+/// says what it holds:
+///
+/// - complete: into the output; a run already there (replacement asked
+///   for) is swapped out atomically (`renameat2(RENAME_EXCHANGE)`) and only
+///   then removed, so the output always holds one whole run;
+/// - interrupted: into the output if nothing is there, else it stays at the
+///   temporary path and the earlier run is untouched;
+/// - failed: it stays at the temporary path, for inspection; the output is
+///   untouched.
+///
+/// Interrupts (`StopRequest`) let each running chain finish its sweep; a
+/// chain that never began is recorded as not started. Every completed draw
+/// is kept in the draw store, whose other entries are set to NaN; the chain
+/// files of an interrupted run hold the draws readers use
+/// (`RunManifest.usableDraws`), so that ArviZ and `bayesglmm summary`
+/// read the same draws.
+public struct Run: Sendable {
+    /// What the manifest says of the start.
+    public struct StartRecord: Sendable {
+        /// "eb" or "prior".
+        public var kind: String
+        /// Why the start is not the one asked for, if it is not.
+        public var note: String?
+        public var empiricalBayes: RunManifest.EmpiricalBayesStart?
+    }
+
+    /// What is at the output path now.
+    public enum Existing: Sendable, Equatable {
+        case absent
+        case emptyDirectory
+        /// A run directory, with the status its manifest gives.
+        case run(RunManifest.Status)
+    }
+
+    public let request: RunRequest
+    public let initialValues: InitialValues
+    public let start: StartRecord
+    /// What the user should know before the run begins (a fallback start).
+    public let notes: [String]
+    /// The output path, without trailing slashes.
+    public let output: String
+    public let existing: Existing
+
+    /// Checks `request` whole (see the type's discussion), fitting the EB
+    /// start if there is one. Throws `InputError` for a bad setting or
+    /// output (naming the setting), `NumericalFailure` for an EB start or a
+    /// chain start that fails; writes nothing.
+    public static func prepare(_ request: RunRequest) throws -> Run {
+        try checkSettings(request)
+        let (output, existing) = try checkOutput(request.output, replacing: request.replacesExisting)
+        try checkSpace(request, output: output)
+        var notes: [String] = []
+        let (initialValues, start) = try startingPoint(request, notes: &notes)
+        switch request.resolvedSampler {
+        case .gibbs:
+            try checkStarts(try gibbsKernel(request, initialValues), settings: request.settings)
+        case .metropolis:
+            try checkStarts(metropolisKernel(request, initialValues), settings: request.settings)
+        }
+        return Run(request: request, initialValues: initialValues, start: start, notes: notes, output: output,
+                   existing: existing)
+    }
+
+    /// The sweeps of every chain, for a progress display.
+    public var sweepsPerChain: Int { request.settings.sweepsPerChain ?? 0 }
+}
+
+// MARK: - Checks
+
+extension Run {
+    static func checkSettings(_ request: RunRequest) throws(InputError) {
+        let settings = request.settings
+        guard (1...1024).contains(settings.chains) else {
+            throw InputError(.badOption, "the number of chains must be between 1 and 1024, got \(settings.chains)",
+                             setting: "chains")
+        }
+        if let parallel = settings.parallelChains, parallel < 1 {
+            throw InputError(.badOption, "the number of chains run at once must be at least 1, got \(parallel)",
+                             setting: "parallelChains")
+        }
+        guard settings.warmup >= 0 else {
+            throw InputError(.badOption, "the warm-up must be 0 or more sweeps, got \(settings.warmup)",
+                             setting: "warmup")
+        }
+        guard settings.draws >= 1 else {
+            throw InputError(.badOption, "the number of kept draws per chain must be at least 1, got \(settings.draws)",
+                             setting: "draws")
+        }
+        guard settings.thin >= 1 else {
+            throw InputError(.badOption, "the thinning interval must be at least 1, got \(settings.thin)",
+                             setting: "thin")
+        }
+        guard settings.sweepsPerChain != nil else {
+            throw InputError(.badOption, "\(settings.warmup) warm-up sweeps and \(settings.draws) draws thinned by "
+                             + "\(settings.thin) are more sweeps than can be counted", setting: "draws")
+        }
+        if request.sampler == .gibbs && PolyaGammaGibbs.Augmentation(link: request.link) == nil {
+            throw InputError(.badOption, "the Gibbs sampler has a data augmentation for the logit and probit links "
+                             + "only (Pólya–Gamma, Albert–Chib), not for the \(request.link.rawValue) link; the "
+                             + "Metropolis sampler takes any link", setting: "sampler")
+        }
+    }
+
+    /// The output path without trailing slashes, and what is there. Refuses
+    /// a path with no name, an existing file, a non-empty directory that is
+    /// not a run, a run when replacing was not asked for, a run another
+    /// process is writing, and a parent that cannot be written.
+    static func checkOutput(_ path: String, replacing: Bool) throws(InputError) -> (String, Existing) {
+        var output = path
+        while output.count > 1 && output.hasSuffix("/") { output.removeLast() }
+        let name = (output as NSString).lastPathComponent
+        guard !output.isEmpty, output != "/", name != ".", name != ".." else {
+            throw InputError(.badOption, "give the run directory a name of its own (got \"\(path)\")",
+                             setting: "output")
+        }
+        var status = stat()
+        guard lstat(output, &status) == 0 else {
+            guard errno == ENOENT || errno == ENOTDIR else {
+                throw InputError(.unreadableFile, "cannot look at the output: " + String(cString: strerror(errno)),
+                                 file: output, setting: "output")
+            }
+            try checkParent(of: output)
+            return (output, .absent)
+        }
+        guard status.st_mode & S_IFMT == S_IFDIR else {
+            let what = status.st_mode & S_IFMT == S_IFLNK ? "a symbolic link" : "a file"
+            throw InputError(.badOption, "is \(what), not a run directory; a fit writes a directory of its own",
+                             file: output, setting: "output")
+        }
+        let entries: [String]
+        do { entries = try FileManager.default.contentsOfDirectory(atPath: output) } catch {
+            throw InputError(.unreadableFile, "cannot list the output directory", file: output, setting: "output")
+        }
+        try checkParent(of: output)
+        if entries.isEmpty { return (output, .emptyDirectory) }
+        let manifestPath = (output as NSString).appendingPathComponent(RunManifest.fileName)
+        guard entries.contains(RunManifest.fileName), let manifest = try? RunManifest.read(manifestPath) else {
+            throw InputError(.badOption, "the directory is not empty and holds no run (no readable "
+                             + "\(RunManifest.fileName)); a fit writes a new directory or replaces a run, "
+                             + "never other files", file: output, setting: "output")
+        }
+        if manifest.status == .running, let writer = manifest.writer, writer.isAlive {
+            throw InputError(.badOption, "another fit (process \(writer.pid)) is writing this run",
+                             file: output, setting: "output")
+        }
+        guard replacing else {
+            throw InputError(.outputExists, "the directory holds a fit (\(manifest.shortDescription)); "
+                             + "a run is replaced only on request", file: output, setting: "output")
+        }
+        return (output, .run(manifest.status))
+    }
+
+    /// The nearest existing ancestor of `path` must be a writable directory.
+    static func checkParent(of path: String) throws(InputError) {
+        var ancestor = (path as NSString).deletingLastPathComponent
+        if ancestor.isEmpty { ancestor = "." }
+        var status = stat()
+        while lstat(ancestor, &status) != 0 {
+            let up = (ancestor as NSString).deletingLastPathComponent
+            ancestor = up.isEmpty ? "." : up
+        }
+        guard stat(ancestor, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
+            throw InputError(.badOption, "\(ancestor) is not a directory, so the run directory cannot be made",
+                             file: path, setting: "output")
+        }
+        guard access(ancestor, W_OK | X_OK) == 0 else {
+            throw InputError(.badOption, "the directory \(ancestor) is not writable", file: path, setting: "output")
+        }
+    }
+
+    /// The chain files and the draw store must fit in the space the output's
+    /// file system has free (with a margin), counted without overflow.
+    static func checkSpace(_ request: RunRequest, output: String) throws(InputError) {
+        let settings = request.settings
+        let parameters = request.parameterNames.count
+        let counts = "\(settings.chains) chain\(settings.chains == 1 ? "" : "s") × \(settings.draws) draws of "
+            + "\(parameters) parameters"
+        guard let store = DrawStore.size(chains: settings.chains, draws: settings.draws, parameters: parameters),
+              Double(store) < 0x1p62 else {
+            throw InputError(.badOption, "\(counts) are more values than a file can hold; keep fewer draws",
+                             setting: "draws")
+        }
+        // About 24 bytes a value in the CSV files, a line per draw.
+        let csv = Double(settings.chains) * Double(settings.draws) * Double(request.savedIndices.count) * 24
+        let need = Double(store) + csv + 64e6
+        var ancestor = output
+        var status = statvfs()
+        while statvfs(ancestor, &status) != 0 {
+            let up = (ancestor as NSString).deletingLastPathComponent
+            if up == ancestor || up.isEmpty { ancestor = "."; if statvfs(ancestor, &status) != 0 { return }; break }
+            ancestor = up
+        }
+        let free = Double(status.f_bavail) * Double(status.f_frsize)
+        guard need <= free else {
+            throw InputError(.badOption, "\(counts) need \(bytesText(need)) (the draw store and the chain "
+                             + "files) but the file system of \(ancestor) has \(bytesText(free)) free; keep fewer "
+                             + "draws or thin them", setting: "draws")
+        }
+    }
+
+    /// `1.2 GB`, `7136.0 GB`, `453.8 TB`.
+    static func bytesText(_ bytes: Double) -> String {
+        bytes >= 1e13 ? String(format: "%.1f TB", bytes / 1e12) : String(format: "%.1f GB", bytes / 1e9)
+    }
+
+    /// Where the chains start: around the EB fit when asked (or by default
+    /// for the logit link), else from the prior.
+    static func startingPoint(_ request: RunRequest, notes: inout [String]) throws
+        -> (InitialValues, StartRecord) {
+        let design = request.design
+        let choice = request.start ?? (request.link == .logit ? .empiricalBayes : .prior)
+        guard choice == .empiricalBayes else { return (.prior, StartRecord(kind: "prior")) }
+        guard !design.randomTerms.isEmpty else {
+            return (.prior, StartRecord(kind: "prior", note: "the model has no random terms: no EB fit to start from"))
+        }
+        let clock = ContinuousClock()
+        let begin = clock.now
+        let fit: EmpiricalBayesFit
+        do {
+            fit = try EmpiricalBayesFit.fit(design)
+        } catch {
+            if request.start == .empiricalBayes { throw error }
+            notes.append("the EB fit for the chains' start failed (\(error)); starting from the prior")
+            return (.prior, StartRecord(kind: "prior", note: "EB fit failed: \(error)"))
+        }
+        let seconds = Chains.seconds(clock.now - begin)
+        let terms = design.randomTerms.map(\.name)
+        func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
+        func table(_ names: [String], _ values: [Double]) -> [String: Double?] {
+            Dictionary(zip(names, values.map(finite)), uniquingKeysWith: { first, _ in first })
+        }
+        let record = RunManifest.EmpiricalBayesStart(
+            seconds: seconds, fixed: table(design.fixedNames, fit.coefficients),
+            stdErrors: table(design.fixedNames, fit.standardErrors), sd: table(terms, fit.standardDeviations),
+            logLikelihood: finite(fit.logLikelihood), converged: fit.converged, singular: fit.singular)
+        return (.around(fit), StartRecord(kind: "eb", empiricalBayes: record))
+    }
+
+    static func gibbsKernel(_ request: RunRequest, _ start: InitialValues) throws(InputError) -> PolyaGammaGibbs {
+        guard let augmentation = PolyaGammaGibbs.Augmentation(link: request.link) else {
+            throw InputError(.badOption, "no augmentation for the \(request.link.rawValue) link", setting: "sampler")
+        }
+        var kernel = PolyaGammaGibbs(design: request.design, priors: request.priors, augmentation: augmentation)
+        kernel.initialValues = start
+        return kernel
+    }
+
+    static func metropolisKernel(_ request: RunRequest, _ start: InitialValues) -> MetropolisWithinGibbs {
+        var kernel = MetropolisWithinGibbs(design: request.design, priors: request.priors, link: request.link)
+        kernel.initialValues = start
+        return kernel
+    }
+
+    /// Every chain's start, drawn as the chain will draw it (its own
+    /// stream), must be finite.
+    static func checkStarts<K: SamplingKernel>(_ kernel: K, settings: ChainSettings) throws {
+        let names = kernel.parameterNames
+        for chain in 0..<settings.chains {
+            let generator = try Generator(seed: settings.seed, chain: UInt64(chain), stream: 0)
+            let values = kernel.values(of: kernel.initialState(using: generator))
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw NumericalFailure("the start of chain \(chain + 1) has \(values[bad]) for \(names[bad])",
+                                       remedies: [.anotherStart, .rescaledCovariates])
+            }
+        }
+    }
+}
+
+extension RunManifest.Writer {
+    /// The process that wrote the manifest, here, is still running.
+    var isAlive: Bool {
+        host == ProcessInfo.processInfo.hostName && (kill(pid, 0) == 0 || errno == EPERM)
+    }
+
+    /// This process.
+    static var current: RunManifest.Writer {
+        RunManifest.Writer(pid: getpid(), host: ProcessInfo.processInfo.hostName)
+    }
+}
+
+extension RunManifest {
+    /// `complete, 4 chains × 1000 draws, finished 2026-12-06T10:00:00Z`.
+    var shortDescription: String {
+        var parts = [status.rawValue]
+        if let chains, let draws { parts.append("\(chains) chain\(chains == 1 ? "" : "s") × \(draws) draws") }
+        if let finished { parts.append("finished \(finished)") }
+        return parts.joined(separator: ", ")
+    }
+}
