@@ -56,7 +56,10 @@ struct Simulate: ParsableCommand {
     }
 
     func validate() throws {
-        do { try settings().validate() } catch let error as InputError { throw ValidationError(error.message) }
+        // A usage error (with the usage after it), the setting named by its flag.
+        do { try settings().validate() } catch let error as InputError {
+            throw ValidationError(error.described(naming: BayesGLMMCommand.flag))
+        }
     }
 
     func run() throws {
