@@ -118,12 +118,7 @@ struct Plot: ParsableCommand {
         // temporary file and renamed, so neither is ever left half-written.
         let svg = Data(figure.svg(naming: BayesGLMMCommand.flag).utf8), csv = Data(figure.csv.utf8)
         for (path, data) in [(csvPath, csv), (out, svg)] {
-            do {
-                try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-            } catch {
-                throw InputError(.unreadableFile, "--out: cannot write the file: \(error.localizedDescription)",
-                                 file: path)
-            }
+            try Output.write(data, to: path, setting: "output")
         }
         // On standard error, as every command reports what it wrote.
         FileHandle.standardError.write(Data("wrote \(out) and \(csvPath)\n".utf8))

@@ -42,6 +42,20 @@ import Testing
         }
     }
 
+    /// The commands' own errors name their settings as the library's do.
+    @Test func commandErrorsNameFlagsThroughTheSameMapping() throws {
+        let unwritable = try CommandTests.run(["simulate", "--clients", "5", "--out", "/nonexistent/dir/data.csv"])
+        #expect(unwritable.status == 2 && unwritable.error.contains(
+            "error: --out, /nonexistent/dir/data.csv: cannot write the file"), "\(unwritable.error)")
+        let truth = try CommandTests.run(["simulate", "--clients", "5", "--truth", "/nonexistent/dir/truth.json"])
+        #expect(truth.status == 2 && truth.error.contains("error: --truth, /nonexistent/dir/truth.json: cannot write"),
+                "\(truth.error)")
+        let (run, _, _) = try PlotCommandTests.setup.get()
+        let summary = try CommandTests.run(["summary", run, "--variables", "nothing"])
+        #expect(summary.status == 2 && summary.error.contains("error: --variables: no variable named \"nothing\""),
+                "\(summary.error)")
+    }
+
     @Test func figureErrorsAndCaptionsNameFlags() throws {
         let (run, _, _) = try PlotCommandTests.setup.get()
         let out = CommandTests.temporary("setting-plot.svg")
