@@ -38,9 +38,7 @@ struct BayesGLMMCommand: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch let error as InputError {
-            let advice = error.kind == .outputExists && error.setting == "output"
-                ? "; give another --out, or --force to replace it once the new fit is complete" : ""
-            report(error.described(setting: error.setting.map(flag)) + advice)
+            report(error.described(naming: flag))
             Foundation.exit(2)
         } catch let error as FormulaError {
             report("\(error)")
@@ -71,15 +69,25 @@ struct BayesGLMMCommand: ParsableCommand {
     }
 
     /// The flag that sets a library setting: `draws` is `--draws`,
-    /// `rankBy` is `--rank-by`; the exceptions are listed.
+    /// `rankBy` is `--rank-by`; the exceptions are listed (the library's
+    /// words for what the flags name: `missing` rows are dropped with `--na`,
+    /// the simulation's `intercept` and `coefficients` are `--alpha` and
+    /// `--beta`).
     static func flag(_ setting: String) -> String {
-        let exceptions = ["output": "--out", "start": "--init"]
+        let exceptions = ["output": "--out", "start": "--init", "missing": "--na",
+                          "intercept": "--alpha", "coefficients": "--beta"]
         if let flag = exceptions[setting] { return flag }
         var kebab = ""
         for character in setting {
             if character.isUppercase { kebab += "-" + character.lowercased() } else { kebab.append(character) }
         }
         return "--" + kebab
+    }
+
+    /// A setting as the user types it: its flag and the value suggested, if
+    /// any (`--na drop`, `--levels period=…`).
+    static func flag(_ setting: Setting) -> String {
+        flag(setting.name) + (setting.value.map { " " + $0 } ?? "")
     }
 
     /// A remedy of a numerical failure, with the flag that applies it.

@@ -72,13 +72,8 @@ struct Compare: ParsableCommand {
         let comparison = try Comparison(eb: report, ebPath: source, run: directory)
         if let out {
             for table in Comparison.Table.allCases {
-                let path = "\(out)-\(table.rawValue).csv"
-                do {
-                    try Data(comparison.csv(table).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-                } catch {
-                    throw InputError(.unreadableFile, "--out: cannot write the file: \(error.localizedDescription)",
-                                     file: path)
-                }
+                try Output.write(Data(comparison.csv(table).utf8), to: "\(out)-\(table.rawValue).csv",
+                                 setting: "output")
             }
         }
         switch format {

@@ -43,7 +43,7 @@ struct EmpiricalBayesCommand: ParsableCommand {
         let name = caseName ?? URL(fileURLWithPath: model.data).deletingPathExtension().lastPathComponent
         let report = fit.report(design: design, case: name, seconds: seconds)
         if let out {
-            try Output.write(try report.json(), to: out)
+            try Output.write(try report.json(), to: out, setting: "output")
         }
         print(EmpiricalBayesCommand.describe(report, design: design), terminator: "")
         // The time goes to standard error, as fit's does: standard output is

@@ -116,14 +116,9 @@ struct Plot: ParsableCommand {
         let csvPath = String(out.dropLast(".svg".count)) + ".csv"
         // Both files are made in memory first; each is written to a
         // temporary file and renamed, so neither is ever left half-written.
-        let svg = Data(figure.svg.utf8), csv = Data(figure.csv.utf8)
+        let svg = Data(figure.svg(naming: BayesGLMMCommand.flag).utf8), csv = Data(figure.csv.utf8)
         for (path, data) in [(csvPath, csv), (out, svg)] {
-            do {
-                try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-            } catch {
-                throw InputError(.unreadableFile, "--out: cannot write the file: \(error.localizedDescription)",
-                                 file: path)
-            }
+            try Output.write(data, to: path, setting: "output")
         }
         // On standard error, as every command reports what it wrote.
         FileHandle.standardError.write(Data("wrote \(out) and \(csvPath)\n".utf8))
@@ -158,9 +153,17 @@ struct Plot: ParsableCommand {
                 counts = try Figure.counts(of: Figure.term(run, term), dataPath: data, formula: run.formula)
             }
             let source = try report ?? EmpiricalBayesReport.fromRanef(Frame.read(csvFile: lme4!), beside: run)
-            return try Figure.shrinkage(run, term: term, eb: source, ebPath: eb ?? lme4!, counts: counts,
-                                        maxLevels: maxLevels ?? 200)
-        case .sd: return try Figure.standardDeviations(run, eb: report, ebPath: eb ?? "--eb")
+            do {
+                return try Figure.shrinkage(run, term: term, eb: source, ebPath: eb ?? lme4!, counts: counts,
+                                            maxLevels: maxLevels ?? 200)
+            } catch {
+                // The library's empirical-Bayes fit is lme4's here, given with --lme4.
+                guard error.setting == "eb", eb == nil else { throw error }
+                var renamed = error
+                renamed.setting = "lme4"
+                throw renamed
+            }
+        case .sd: return try Figure.standardDeviations(run, eb: report, ebPath: eb ?? "")
         case .calibration: fatalError("handled above")
         }
     }

@@ -81,12 +81,7 @@ struct ScoreCommand: ParsableCommand {
         let scores = try scoring.score(candidates, options: options)
         let csv = scoring.csv(candidates, scores: scores)
         if let out {
-            do {
-                try Data(csv.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
-            } catch {
-                throw InputError(.unreadableFile, "--out: cannot write the file: \(error.localizedDescription)",
-                                 file: out)
-            }
+            try Output.write(Data(csv.utf8), to: out, setting: "output")
             let fresh = (0..<scoring.terms.count).map { k in candidates.isNew[k].filter { $0 }.count }
             let counts = zip(scoring.terms.map(\.name), fresh).map { "\($1) new \($0)" }.joined(separator: ", ")
             FileHandle.standardError.write(Data(("wrote \(out): \(candidates.count) rows scored over "

@@ -56,7 +56,10 @@ struct Simulate: ParsableCommand {
     }
 
     func validate() throws {
-        do { try settings().validate() } catch let error as InputError { throw ValidationError(error.message) }
+        // A usage error (with the usage after it), the setting named by its flag.
+        do { try settings().validate() } catch let error as InputError {
+            throw ValidationError(error.described(naming: BayesGLMMCommand.flag))
+        }
     }
 
     func run() throws {
@@ -64,23 +67,26 @@ struct Simulate: ParsableCommand {
         let output = try simulation.run()
         let csv = simulation.csv(output)
         if let out {
-            try Output.write(Data(csv.utf8), to: out)
+            try Output.write(Data(csv.utf8), to: out, setting: "output")
         } else {
             FileHandle.standardOutput.write(Data(csv.utf8))
         }
-        if let truth { try Output.write(try simulation.truthJSON(output), to: truth) }
+        if let truth { try Output.write(try simulation.truthJSON(output), to: truth, setting: "truth") }
     }
 }
 
 /// Writing files whole: to a temporary file beside the target, then renamed,
 /// so that a failure never leaves a partial file that looks complete.
 enum Output {
-    static func write(_ data: Data, to path: String) throws {
+    /// Writes `data` to `path`; a failure is an `InputError` in `setting`,
+    /// the option that named the file, if any.
+    static func write(_ data: Data, to path: String, setting: String? = nil) throws {
         let url = URL(fileURLWithPath: path)
         do {
             try data.write(to: url, options: .atomic)
         } catch {
-            throw InputError(.unreadableFile, "cannot write the file: \(error.localizedDescription)", file: path)
+            throw InputError(.unreadableFile, "cannot write the file: \(error.localizedDescription)", file: path,
+                             setting: setting)
         }
     }
 }

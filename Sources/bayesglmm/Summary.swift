@@ -236,8 +236,9 @@ struct SummaryCommand: ParsableCommand {
                     return name == wanted || name.hasPrefix(wanted + "[") || name.hasPrefix(wanted + ".")
                 }
                 guard !hits.isEmpty else {
-                    throw InputError(.unknownColumn, "--variables: no variable named \"\(wanted)\""
-                                         + (match == nil ? "" : " that contains \"\(match!)\""))
+                    throw InputError(.unknownColumn, "no variable named \"\(wanted)\""
+                                         + (match == nil ? "" : " that contains \"\(match!)\""),
+                                     setting: "variables")
                 }
                 chosen += hits.filter { !chosen.contains($0) }
             }

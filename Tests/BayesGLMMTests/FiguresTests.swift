@@ -107,7 +107,7 @@ import Testing
         do {
             _ = try Figure.density(run, variable: "sd(nothing)", eb: nil)
             Issue.record("no error")
-        } catch { #expect(error.message.contains("--variables") && error.message.contains("sd(nothing)")) }
+        } catch { #expect(error.setting == "variables" && error.message.contains("sd(nothing)")) }
     }
 
     @Test func standardDeviationsShowEverySDWithItsEstimate() throws {
@@ -170,12 +170,12 @@ import Testing
                                                 chains: FiguresTests.chains, count: FiguresTests.draws)
             #expect(ComparisonTests.close(Double(row[7]), pooled.reduce(0, +) / Double(pooled.count)))
         }
-        // An EB fit without the term's effects is refused, naming --eb.
+        // An EB fit without the term's effects is refused, in the setting "eb".
         do {
             _ = try Figure.shrinkage(run, term: "g", eb: ComparisonTests.report(effects: []), ebPath: "eb.json")
             Issue.record("no error")
-        } catch { #expect(error.message.hasPrefix("--eb") && error.file == "eb.json") }
-        // A run without counts needs --data.
+        } catch { #expect(error.setting == "eb" && error.file == "eb.json") }
+        // A run without counts needs the data.
         let noCounts = try RunDirectory.read(ComparisonTests.writeRun(counts: false))
         #expect(throws: InputError.self) { try Figure.shrinkage(noCounts, term: "g", eb: report, ebPath: "eb.json") }
     }

@@ -467,13 +467,14 @@ import Variates
         var run = Run()
         run.omitted = ["sd(stylist)"]
         #expect { try Scoring(path: run.writeRandom()) } throws: { error in
-            "\(error)".contains("sd(stylist)") && "\(error)".contains("--save")
+            (error as? InputError)?.message.contains("sd(stylist)") == true
+                && (error as? InputError)?.advice?.settings.contains(Setting("save", value: "all")) == true
         }
         // Without a seen level's effect.
         run.omitted = ["r(client)[b]"]
         let partial = try Scoring(path: run.writeRandom())
         let error = try #require(ScoringTests.error("client,stylist,x\nb,s1,0\n", partial))
-        #expect(error.description.contains("r(client)[b]") && error.description.contains("--save all"))
+        #expect(error.description.contains("r(client)[b]") && error.advice?.settings == [Setting("save", value: "all")])
         // Numeric level names: "07" in the candidates is the fit's level "7".
         var numeric = Run()
         numeric.terms = [("client", ["7", "12"]), ("stylist", ["1", "2"]), ("client:stylist", ["7:1"])]

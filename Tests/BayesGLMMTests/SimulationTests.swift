@@ -62,9 +62,9 @@ import Testing
         #expect(throws: InputError.self) { try s.validate() }
         s = Simulation()
         s.stylistsPerClient = 1...500
-        #expect { try s.validate() } throws: { ($0 as? InputError)?.message.contains("--stylists-per-client") == true }
+        #expect { try s.validate() } throws: { ($0 as? InputError)?.setting == "stylistsPerClient" }
         s = Simulation()
         s.sdPair = -1
-        #expect { try s.validate() } throws: { ($0 as? InputError)?.message.contains("--sd-pair") == true }
+        #expect { try s.validate() } throws: { ($0 as? InputError)?.setting == "sdPair" }
     }
 }

@@ -46,7 +46,7 @@ public struct Design: Sendable {
     /// The levels of each categorical column of the fixed part, in coding
     /// order (the baseline of treatment contrasts first).
     public let categoricalLevels: [String: [String]]
-    /// The column of trials (`--trials`), if the response is successes out of it.
+    /// The column of trials (`DesignOptions.trials`), if the response is successes out of it.
     public let trialsColumn: String?
     /// The fixed-effect matrix of the cells, row-major: `cellCount` rows of
     /// `fixedNames.count` numbers.
@@ -148,8 +148,8 @@ extension Design {
         }
         if let trials = options.trials {
             guard case .column = formula.response else {
-                throw InputError(.badOption, "--trials cannot be combined with a cbind(successes, failures) response",
-                                 column: trials)
+                throw InputError(.badOption, "a column of trials cannot be combined with a cbind(successes, failures) "
+                                 + "response", column: trials, setting: "trials")
             }
             use(trials)
         }
@@ -158,7 +158,8 @@ extension Design {
         var columns: [String: Column] = [:]
         for name in used { columns[name] = try column(name) }
         for name in options.levels.keys where columns[name] == nil {
-            throw InputError(.badOption, "--levels names \"\(name)\", which the model does not use", column: name)
+            throw InputError(.badOption, "a level order is given for a column the model does not use",
+                             column: name, setting: "levels")
         }
 
         // Missing values.
@@ -182,9 +183,9 @@ extension Design {
         }
         if let firstMissing, options.missing == .fail {
             throw InputError(.missingValues,
-                             "missing value (\(frame.rowCount - keep.count) rows have one in a used column; "
-                                + "drop them with --na drop)",
-                             file: source, line: Int(frame.lines[firstMissing.row]), column: firstMissing.column)
+                             "missing value (\(frame.rowCount - keep.count) rows have one in a used column)",
+                             file: source, line: Int(frame.lines[firstMissing.row]), column: firstMissing.column,
+                             advice: "drop them with \(setting: "missing", value: DesignOptions.Missing.drop.rawValue)")
         }
         guard !keep.isEmpty else {
             throw InputError(.emptyData, frame.rowCount == 0 ? "the data have no rows"
@@ -215,17 +216,18 @@ extension Design {
                     coding.append(FixedColumn(name: name, numeric: [name]))
                     fixedColumns.append(keep.map { v[Int($0)] })
                 case .numeric, .factor:
-                    // A categorical column, or a numeric one that --levels
-                    // declares categorical (as R's factor(period)).
+                    // A categorical column, or a numeric one that a level
+                    // order declares categorical (as R's factor(period)).
                     // A column of numbers with a few words in it is a data
-                    // error, not a categorical variable (unless --levels says so).
+                    // error, not a categorical variable (unless a level order says so).
                     if options.levels[name] == nil, Design.mostlyNumeric(columns[name]!, rows: keep),
                        let (r, text) = Design.firstText(columns[name]!, rows: keep) {
                         throw InputError(.nonNumeric,
-                                         "expected a number, found \"\(text)\" (the column is otherwise numeric; "
-                                            + "fix the value or write NA, or give --levels \(name)=… to treat the "
-                                            + "column as categorical)",
-                                         file: source, line: Int(frame.lines[r]), column: name)
+                                         "expected a number, found \"\(text)\" (the column is otherwise numeric)",
+                                         file: source, line: Int(frame.lines[r]), column: name,
+                                         advice: "fix the value or write NA, or give "
+                                            + "\(setting: "levels", value: "\(name)=…") to treat the column as "
+                                            + "categorical")
                     }
                     let factor = try Factor.make(name, columns[name]!, rows: keep, order: options.levels[name],
                                                  source: source)
@@ -400,10 +402,9 @@ extension Design {
             switch columns[y]! {
             case let .numeric(v):
                 for r in rows where v[Int(r)] != 0 && v[Int(r)] != 1 {
-                    throw InputError(.notBinary,
-                                     "expected 0 or 1, found \(Levels.rName(v[Int(r)])) (for counts use "
-                                        + "cbind(successes, failures) or --trials)",
-                                     file: source, line: Int(frame.lines[Int(r)]), column: y)
+                    throw InputError(.notBinary, "expected 0 or 1, found \(Levels.rName(v[Int(r)]))",
+                                     file: source, line: Int(frame.lines[Int(r)]), column: y,
+                                     advice: "for counts use cbind(successes, failures) or \(setting: "trials")")
                 }
                 return (rows.map { v[Int($0)] }, [Double](repeating: 1, count: rows.count))
             case .factor:

@@ -5,7 +5,7 @@ import Foundation
 /// * A character column becomes a factor whose levels are its distinct values
 ///   sorted as R sorts strings in the C locale (`Sys.setlocale("LC_COLLATE",
 ///   "C")`): by their UTF-8 bytes, so "B" < "a". (R in an English locale sorts
-///   case-insensitively; `--levels` sets any order.)
+///   case-insensitively; `DesignOptions.levels` sets any order.)
 /// * A numeric column used as a grouping factor has its distinct values as
 ///   levels, in numeric order, named as R's `as.character` names them ("2",
 ///   "2.5", "1e+05").
@@ -63,8 +63,8 @@ struct Factor {
             if let order {
                 let rank = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
                 if let missing = present.first(where: { rank[levels[$0]] == nil }) {
-                    throw InputError(.badOption, "--levels for \(name) does not list the level \"\(levels[missing])\"",
-                                     file: source, column: name)
+                    throw InputError(.badOption, "the level order of \(name) does not list the level "
+                                     + "\"\(levels[missing])\"", file: source, column: name, setting: "levels")
                 }
                 present.sort { rank[levels[$0]]! < rank[levels[$1]]! }
             } else {
@@ -79,8 +79,8 @@ struct Factor {
             if let order {
                 let rank = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
                 if let missing = distinct.first(where: { rank[Levels.rName($0)] == nil }) {
-                    throw InputError(.badOption, "--levels for \(name) does not list the level \"\(Levels.rName(missing))\"",
-                                     file: source, column: name)
+                    throw InputError(.badOption, "the level order of \(name) does not list the level "
+                                     + "\"\(Levels.rName(missing))\"", file: source, column: name, setting: "levels")
                 }
                 distinct.sort { rank[Levels.rName($0)]! < rank[Levels.rName($1)]! }
             } else {

@@ -76,8 +76,8 @@ public struct EmpiricalBayesReport: Codable, Sendable, Equatable {
         guard linkName == run.link.rawValue else {
             throw InputError(.unsupported, "the empirical-Bayes fit is of the \(linkName) link and the run of the "
                              + "\(run.link.rawValue) link, whose effects and SDs are on another scale; compare fits "
-                             + "of one link (bayesglmm eb fits the logit link: fit the run with --link logit)",
-                             file: path)
+                             + "of one link", file: path,
+                             advice: "fit the run with \(setting: "link", value: linkName)")
         }
     }
 

@@ -3,8 +3,9 @@
 /// 1-based line, the column name, the setting, and what was expected.
 ///
 /// The library speaks of the model, the data and its own settings (`setting`
-/// names one, as "draws" or "output"); the command-line tool names the flag
-/// that sets it and exits with status 2.
+/// names one, as "draws" or "output"; `advice` may name others, as
+/// `Setting`s); the command-line tool names the flag that sets each and
+/// exits with status 2.
 public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {
         case unreadableFile, emptyData, malformedCSV, duplicateColumn, unknownColumn
@@ -28,28 +29,37 @@ public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The setting the problem is in, by its library name ("draws",
     /// "output", "prior"); a front end names it as its user sets it.
     public var setting: String?
+    /// What the user may do about it, after the message: "drop them with
+    /// \(setting: "missing", value: "drop")". Its settings are named apart
+    /// from its words, so that a front end names them as its user sets them.
+    public var advice: Wording?
 
     public init(_ kind: Kind, _ message: String, file: String? = nil, line: Int? = nil, column: String? = nil,
-                setting: String? = nil) {
+                setting: String? = nil, advice: Wording? = nil) {
         self.kind = kind
         self.message = message
         self.file = file
         self.line = line
         self.column = column
         self.setting = setting
+        self.advice = advice
     }
 
-    /// `data.csv, line 17, column "y": expected 0 or 1, found "2"`.
-    public var description: String { described(setting: setting.map { "the setting '\($0)'" }) }
+    /// `data.csv, line 17, column "y": expected 0 or 1, found "2"`, with the
+    /// settings in the library's words (`Setting.description`).
+    public var description: String { described(naming: \.description) }
 
-    /// The description with the setting named as `setting` (a front end's
-    /// flag, say), before the place in the file.
-    public func described(setting name: String?) -> String {
+    /// The description with every setting — the one the problem is in, which
+    /// comes before the place in the file, and those of the advice — named
+    /// by `name` (a front end's flag, say).
+    public func described(naming name: (Setting) -> String) -> String {
         var place: [String] = []
-        if let name, let file { place.append("\(name) \(file)") } else if let name { place.append(name) }
+        if let setting, let file { place.append(name(Setting(setting)) + " " + file) }
+        else if let setting { place.append(name(Setting(setting))) }
         else if let file { place.append(file) }
         if let line { place.append("line \(line)") }
         if let column { place.append("column \"\(column)\"") }
-        return place.isEmpty ? message : place.joined(separator: ", ") + ": " + message
+        let text = message + (advice.map { "; " + $0.rendered(naming: name) } ?? "")
+        return place.isEmpty ? text : place.joined(separator: ", ") + ": " + text
     }
 }

@@ -11,8 +11,8 @@ extension Figure {
     ///
     /// The table has a row per grid point (series "density": x, density)
     /// and, with an EB fit, one row for the estimate (series "eb": x, NA).
-    /// Throws `InputError` naming `--eb` when the EB fit has no estimate of
-    /// the parameter.
+    /// Throws `InputError` in the setting "eb" when the EB fit has no
+    /// estimate of the parameter.
     public static func density(_ run: RunDirectory, variable: String, eb: EmpiricalBayesReport?, ebPath: String = "")
         throws(InputError) -> Figure {
         let draws = try Figure.draws(run, [variable])[0]
@@ -20,8 +20,8 @@ extension Figure {
         if let eb {
             try eb.checkLink(of: run, path: ebPath)
             guard let value = Figure.estimate(eb, of: variable) else {
-                throw InputError(.badOption, "--eb: the empirical-Bayes fit has no estimate of \(variable)",
-                                 file: ebPath)
+                throw InputError(.badOption, "the empirical-Bayes fit has no estimate of \(variable)",
+                                 file: ebPath, setting: "eb")
             }
             estimate = value
         }
@@ -63,12 +63,13 @@ extension Figure {
     ///
     /// The table is that of `density`, a row per grid point of every SD and
     /// a row per EB estimate.
-    public static func standardDeviations(_ run: RunDirectory, eb: EmpiricalBayesReport?, ebPath: String = "--eb")
+    public static func standardDeviations(_ run: RunDirectory, eb: EmpiricalBayesReport?, ebPath: String = "")
         throws(InputError) -> Figure {
         try eb?.checkLink(of: run, path: ebPath)
         let names = run.terms.map { "sd(\($0.name))" }.filter { run.parameterIndex($0) != nil }
         guard !names.isEmpty else {
-            throw InputError(.badOption, "--kind sd: the run has no draws of a standard deviation", file: run.path)
+            throw InputError(.badOption, "the run has no draws of a standard deviation to draw", file: run.path,
+                             setting: "kind")
         }
         let draws = try Figure.draws(run, names)
         var marks: [Mark] = [], rows: [[String]] = [], legend: [LegendEntry] = [], xs: [Double] = []

@@ -26,8 +26,8 @@ extension Figure {
         let term = try Figure.term(run, name)
         let parameters = term.levels.map { "r(\(term.name))[\($0)]" }
         if let missing = parameters.first(where: { run.parameterIndex($0) == nil }) {
-            throw InputError(.unsupported, "the draw store has no draws of \(missing): refit with --save all to "
-                             + "plot the effects of \(term.name)", file: run.path)
+            throw InputError(.unsupported, "the draw store has no draws of \(missing)", file: run.path,
+                             advice: "refit with \(setting: "save", value: "all") to plot the effects of \(term.name)")
         }
         var intervals: [LevelInterval] = []
         let block = 512
@@ -67,17 +67,18 @@ extension Figure {
                           y: Axis(LinearScale(lower: 0.3, upper: Double(shown.count) + 0.7), title: term.name,
                                   ticks: ticks, grid: false),
                           marks: marks)
-        let subset = shown.count < order.count
-            ? " Showing \(shown.count) of \(order.count) levels, evenly spaced in the order of posterior mean "
-                + "(the lowest and highest included; --max-levels to change)."
-            : ""
+        let subset: Wording? = shown.count < order.count
+            ? "Showing \(shown.count) of \(order.count) levels, evenly spaced in the order of posterior mean "
+                + "(the lowest and highest included; \(setting: "maxLevels") to change)."
+            : nil
         return Figure(chart: Chart(title: "Effects of \(term.name)",
                                    caption: "Posterior mean (dot), 50% (thick) and 90% (thin) central intervals of "
-                                   + "each level's effect, sorted by posterior mean (\(drawsText(run)))." + subset,
+                                   + "each level's effect, sorted by posterior mean (\(drawsText(run))).",
                                    panels: [panel], panelWidth: 520, panelHeight: max(160, 13 * Double(shown.count)),
                                    legend: [LegendEntry("posterior mean", .point(Palette.vermillion)),
                                             LegendEntry("50% interval", .line(Stroke(Palette.blue, width: 4))),
                                             LegendEntry("90% interval", .line(Stroke(Palette.blue, width: 1.2)))]),
+                      note: subset,
                       header: ["term", "level", "rank", "observations", "mean", "q5", "q25", "q50", "q75", "q95"],
                       rows: rows)
     }

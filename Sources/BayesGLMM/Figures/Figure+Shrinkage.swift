@@ -28,11 +28,12 @@ extension Figure {
         var term = try Figure.term(run, name)
         if let counts { term = RunDirectory.Term(name: term.name, levels: term.levels, counts: counts) }
         guard term.counts != nil else {
-            throw InputError(.badOption, "fit.json has no per-level counts (a fit older than `compare`): give the "
-                             + "data with --data DATA.csv", file: run.path)
+            throw InputError(.badOption, "fit.json has no per-level counts (a fit older than `compare`)",
+                             file: run.path, advice: "give the data with \(setting: "data", value: "DATA.csv")")
         }
         guard eb.effects.contains(where: { $0.term == term.name }) else {
-            throw InputError(.badOption, "--eb: the empirical-Bayes fit has no effects of \(term.name)", file: ebPath)
+            throw InputError(.badOption, "the empirical-Bayes fit has no effects of \(term.name)", file: ebPath,
+                             setting: "eb")
         }
         let comparison = try Comparison(
             eb: eb, ebPath: ebPath, formula: run.formula, fixedNames: [], terms: [term],
@@ -42,8 +43,9 @@ extension Figure {
         }
         let effects = comparison.effects.filter { $0.term == term.name && $0.observations != nil }
         guard !effects.isEmpty else {
-            throw InputError(.badOption, "--eb: no level of \(term.name) is both in the empirical-Bayes fit and in "
-                             + "the run's draws (refit with --save all?)", file: ebPath)
+            throw InputError(.badOption, "no level of \(term.name) is both in the empirical-Bayes fit and in the "
+                             + "run's draws", file: ebPath, setting: "eb",
+                             advice: "refit with \(setting: "save", value: "all")?")
         }
         let order = effects.indices.sorted {
             effects[$0].observations! < effects[$1].observations!
@@ -77,20 +79,21 @@ extension Figure {
                           y: Axis(LinearScale.covering(ys, including: [0], padding: 0.03),
                                   title: "effect of \(term.name) (log-odds)"),
                           marks: marks)
-        let subset = shown.count < effects.count
-            ? " Showing \(shown.count) of \(effects.count) levels, evenly spaced in the order of observations "
-                + "(--max-levels to change)."
-            : ""
+        let subset: Wording? = shown.count < effects.count
+            ? "Showing \(shown.count) of \(effects.count) levels, evenly spaced in the order of observations "
+                + "(\(setting: "maxLevels") to change)."
+            : nil
         return Figure(chart: Chart(title: "Shrinkage of the effects of \(term.name)",
                                    caption: "Each level: raw log-odds (its empirical logit less the overall one, no "
                                    + "pooling) → empirical-Bayes mode (\(eb.program), SD fixed at its estimate) → "
                                    + "posterior mean (\(drawsText(run))), joined by a grey line. Levels with few "
                                    + "observations are pulled hardest towards 0. Positions spread by up to "
-                                   + "±0.06 decades so that equal counts do not overlap." + subset,
+                                   + "±0.06 decades so that equal counts do not overlap.",
                                    panels: [panel], panelWidth: 600, panelHeight: 340,
                                    legend: [LegendEntry("raw log-odds", .point(Palette.orange)),
                                             LegendEntry("empirical-Bayes mode", .point(Palette.bluishGreen)),
                                             LegendEntry("posterior mean", .point(Palette.blue))]),
+                      note: subset,
                       header: ["term", "level", "observations", "successes", "raw_log_odds", "eb_mode", "eb_sd",
                                "posterior_mean", "posterior_sd"],
                       rows: rows)
@@ -108,15 +111,16 @@ extension Figure {
         }
         let design = try Design(formula: formula, frame: Frame.read(csvFile: dataPath))
         guard let random = design.randomTerms.first(where: { $0.name == term.name }) else {
-            throw InputError(.badOption, "--data: the model on these data has no term \(term.name)", file: dataPath)
+            throw InputError(.badOption, "the model on these data has no term \(term.name)", file: dataPath,
+                             setting: "data")
         }
         let counted = LevelCounts(term: random, design: design)
         let position = Dictionary(counted.levels.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         var observations: [Int] = [], successes: [Int] = []
         for level in term.levels {
             guard let k = position[level] else {
-                throw InputError(.badOption, "--data: no level \(level) of \(term.name) in these data: are they "
-                                 + "the data of the fit?", file: dataPath)
+                throw InputError(.badOption, "no level \(level) of \(term.name) in these data: are they the data "
+                                 + "of the fit?", file: dataPath, setting: "data")
             }
             observations.append(counted.observations[k]); successes.append(counted.successes[k])
         }

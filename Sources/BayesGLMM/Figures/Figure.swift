@@ -13,16 +13,35 @@ public struct Figure: Sendable {
         case trace, rank, density, caterpillar, shrinkage, sd, calibration
     }
 
-    public let chart: Chart
+    /// The chart, its caption without `note`.
+    let drawing: Chart
+    /// The caption's last sentence when it names a setting (caterpillar's
+    /// "… (maxLevels) to change"), kept apart so that a front end names the
+    /// setting as its user sets it (`chart(naming:)`, `svg(naming:)`).
+    public let note: Wording?
     public let header: [String]
     public let rows: [[String]]
 
-    public init(chart: Chart, header: [String], rows: [[String]]) {
+    public init(chart: Chart, note: Wording? = nil, header: [String], rows: [[String]]) {
         precondition(rows.allSatisfy { $0.count == header.count }, "one field per column")
-        self.chart = chart; self.header = header; self.rows = rows
+        self.drawing = chart; self.note = note; self.header = header; self.rows = rows
+    }
+
+    /// The chart, the settings of its caption's note in the library's words.
+    public var chart: Chart { chart(naming: \.description) }
+
+    /// The chart, the settings of its caption's note named by `name`.
+    public func chart(naming name: (Setting) -> String) -> Chart {
+        guard let note else { return drawing }
+        var chart = drawing
+        chart.caption = [chart.caption, note.rendered(naming: name)].compactMap { $0 }.joined(separator: " ")
+        return chart
     }
 
     public var svg: String { chart.svg() }
+
+    /// The SVG, the settings of the caption's note named by `name`.
+    public func svg(naming name: (Setting) -> String) -> String { chart(naming: name).svg() }
     /// The table as RFC 4180 CSV; numbers in Swift's shortest form that
     /// reads back exactly, "NA" where a value is not available.
     public var csv: String { Comparison.csv(header: header, rows: rows) }
@@ -30,7 +49,7 @@ public struct Figure: Sendable {
     /// Numbers as CSV fields.
     static func fields(_ values: [Double?]) -> [String] { Comparison.fields(values) }
 
-    /// The variables a figure shows when `--variables` is not given: the
+    /// The variables a figure shows when none are given: the
     /// intercept (if the model has one) and the standard deviation of every
     /// random term.
     public static func defaultVariables(_ run: RunDirectory) -> [String] {
@@ -38,30 +57,32 @@ public struct Figure: Sendable {
     }
 
     /// The draws of the named parameters (all chains, the completed draws).
-    /// Throws `InputError` naming `--variables` for a name the run has no
-    /// draws of, listing some names it has.
+    /// Throws `InputError` in the setting "variables" for a name the run has
+    /// no draws of, listing some names it has.
     static func draws(_ run: RunDirectory, _ names: [String]) throws(InputError) -> [Draws] {
         var indices: [Int] = []
         for name in names {
             guard let index = run.parameterIndex(name) else {
                 let known = run.parameterNames.prefix(8).joined(separator: ", ")
                     + (run.parameterNames.count > 8 ? ", …" : "")
-                throw InputError(.badOption, "--variables: the run has no draws of \"\(name)\" "
-                                 + "(it has \(known))", file: run.path)
+                throw InputError(.badOption, "the run has no draws of \"\(name)\" (it has \(known))",
+                                 file: run.path, setting: "variables")
             }
             indices.append(index)
         }
-        guard !indices.isEmpty else { throw InputError(.badOption, "--variables: no variable given") }
+        guard !indices.isEmpty else { throw InputError(.badOption, "no variable given", setting: "variables") }
         return try run.store.draws(of: indices, first: run.drawsPerChain)
     }
 
-    /// The random term named `name`; throws naming `--term` and listing the terms.
+    /// The random term named `name`; throws in the setting "term", listing the terms.
     public static func term(_ run: RunDirectory, _ name: String?) throws(InputError) -> RunDirectory.Term {
         let names = run.terms.map(\.name).joined(separator: ", ")
-        guard let name else { throw InputError(.badOption, "--term: give the random term to show (one of \(names))") }
+        guard let name else {
+            throw InputError(.badOption, "give the random term to show (one of \(names))", setting: "term")
+        }
         guard let term = run.terms.first(where: { $0.name == name }) else {
-            throw InputError(.badOption, "--term: the fit has no random term \"\(name)\" (its terms: \(names))",
-                             file: run.path)
+            throw InputError(.badOption, "the fit has no random term \"\(name)\" (its terms: \(names))",
+                             file: run.path, setting: "term")
         }
         return term
     }

@@ -159,7 +159,9 @@ extension Run {
         }
         guard replacing else {
             throw InputError(.outputExists, "the directory holds a fit (\(manifest.shortDescription)); "
-                             + "a run is replaced only on request", file: output, setting: "output")
+                             + "a run is replaced only on request", file: output, setting: "output",
+                             advice: "give another \(setting: "output"), or \(setting: "force") to replace it once "
+                                 + "the new fit is complete")
         }
         return (output, .run(manifest.status))
     }
@@ -191,8 +193,8 @@ extension Run {
             + "\(parameters) parameters"
         guard let store = DrawStore.size(chains: settings.chains, draws: settings.draws, parameters: parameters),
               Double(store) < 0x1p62 else {
-            throw InputError(.badOption, "\(counts) are more values than a file can hold; keep fewer draws",
-                             setting: "draws")
+            throw InputError(.badOption, "\(counts) are more values than a file can hold", setting: "draws",
+                             advice: "keep fewer draws (\(setting: "draws"))")
         }
         // About 24 bytes a value in the CSV files, a line per draw.
         let csv = Double(settings.chains) * Double(settings.draws) * Double(request.savedIndices.count) * 24
@@ -207,8 +209,9 @@ extension Run {
         let free = Double(status.f_bavail) * Double(status.f_frsize)
         guard need <= free else {
             throw InputError(.badOption, "\(counts) need \(bytesText(need)) (the draw store and the chain "
-                             + "files) but the file system of \(ancestor) has \(bytesText(free)) free; keep fewer "
-                             + "draws or thin them", setting: "draws")
+                             + "files) but the file system of \(ancestor) has \(bytesText(free)) free",
+                             setting: "draws", advice: "keep fewer draws (\(setting: "draws")) or thin them "
+                                 + "(\(setting: "thin"))")
         }
     }
 

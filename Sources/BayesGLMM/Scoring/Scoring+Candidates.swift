@@ -36,8 +36,8 @@ extension Scoring {
     /// covariate the table lacks; a missing value in a used column; a
     /// covariate that is not a finite number; a level of a categorical
     /// covariate the fit never saw (its coefficient is not estimated); a seen
-    /// level whose effect the draw store lacks (refit with
-    /// `--save all`). An empty table is refused when it is read
+    /// level whose effect the draw store lacks (refit saving all draws). An
+    /// empty table is refused when it is read
     /// (`Frame.read`).
     public func candidates(_ frame: Frame) throws(InputError) -> Candidates {
         let source = frame.source
@@ -165,7 +165,8 @@ extension Scoring {
                 let parameter = "r(\(term.name))[\(run.terms[k].levels[position])]"
                 guard let index = run.parameterIndex(parameter) else {
                     throw InputError(.unsupported, "the draw store has no draws of \(parameter), the effect of "
-                                     + "a level in the candidates; refit with --save all", file: run.store.path)
+                                     + "a level in the candidates", file: run.store.path,
+                                     advice: "refit with \(setting: "save", value: "all")")
                 }
                 storeIndex[position] = index
                 termNew.append(false)

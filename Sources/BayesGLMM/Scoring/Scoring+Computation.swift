@@ -62,23 +62,25 @@ extension Scoring {
     /// model, a threshold outside [0, 1], or a draw store that cannot be read.
     public func score(_ candidates: Candidates, options: Options = Options()) throws(InputError) -> [Score] {
         guard options.threshold >= 0 && options.threshold <= 1 else {
-            throw InputError(.badOption, "--threshold must be a probability in [0, 1], got \(options.threshold)")
+            throw InputError(.badOption, "must be a probability in [0, 1], got \(options.threshold)",
+                             setting: "threshold")
         }
         guard options.rowsPerChunk >= 1, options.threads >= 1 else {
             throw InputError(.badOption, "rows per chunk and threads must be at least 1")
         }
         if options.thompson && options.rankBy == nil {
-            throw InputError(.badOption, "--thompson chooses one row per group: give --rank-by (e.g. --rank-by "
-                             + (factors.first ?? "client") + ")")
+            throw InputError(.badOption, "Thompson sampling chooses one row per group", setting: "thompson",
+                             advice: "give \(setting: "rankBy") "
+                                + "(e.g. \(setting: "rankBy", value: factors.first ?? "client"))")
         }
         // Groups of rows: by the rank-by column, else each row alone.
         var groups: [[Int]] = []
         var groupNames: [String] = []
         if let rankBy = options.rankBy {
             guard let k = terms.firstIndex(where: { $0.factors == [rankBy] }) else {
-                throw InputError(.badOption, "--rank-by \(rankBy): not a grouping factor of the model with a term of "
-                                 + "its own (the model's: " + terms.filter { $0.factors.count == 1 }.map(\.name)
-                                    .joined(separator: ", ") + ")")
+                throw InputError(.badOption, "\(rankBy) is not a grouping factor of the model with a term of its "
+                                 + "own (the model's: " + terms.filter { $0.factors.count == 1 }.map(\.name)
+                                    .joined(separator: ", ") + ")", setting: "rankBy")
             }
             var position: [String: Int] = [:]
             for row in 0..<candidates.count {

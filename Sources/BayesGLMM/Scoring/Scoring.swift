@@ -47,7 +47,7 @@ public struct Scoring: Sendable {
     /// one of them).
     public let categoricals: [String]
     public let categoricalLevels: [[String]]
-    /// The response column(s) and the trials column (`--trials`): allowed in
+    /// The response column(s) and the trials column (the setting `trials`): allowed in
     /// a candidate table (echoed, ignored).
     public let responseColumns: [String]
     /// The random terms in the fit's order, with the candidate columns each
@@ -159,8 +159,9 @@ public struct Scoring: Sendable {
 
         func index(_ name: String, group: String) throws(InputError) -> Int {
             guard let i = run.parameterIndex(name) else {
-                throw InputError(.unsupported, "the draw store has no draws of \(name); refit with --save all "
-                                 + "(or --save \(group))", file: run.store.path)
+                throw InputError(.unsupported, "the draw store has no draws of \(name)", file: run.store.path,
+                                 advice: "refit with \(setting: "save", value: "all") "
+                                    + "(or \(setting: "save", value: group))")
             }
             return i
         }

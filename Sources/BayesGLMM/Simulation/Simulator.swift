@@ -24,23 +24,25 @@ public struct Simulation: Sendable {
 
     public init() {}
 
-    /// Checks the settings; every problem names the option.
+    /// Checks the settings; every problem names the setting by the name of
+    /// its property ("stylistsPerClient").
     public func validate() throws(InputError) {
-        func bad(_ option: String, _ message: String) -> InputError { InputError(.badOption, "\(option): \(message)") }
-        guard clients >= 2 else { throw bad("--clients", "needs at least 2 clients, got \(clients)") }
-        guard stylists >= 2 else { throw bad("--stylists", "needs at least 2 stylists, got \(stylists)") }
+        func bad(_ setting: String, _ message: String) -> InputError {
+            InputError(.badOption, message, setting: setting)
+        }
+        guard clients >= 2 else { throw bad("clients", "needs at least 2 clients, got \(clients)") }
+        guard stylists >= 2 else { throw bad("stylists", "needs at least 2 stylists, got \(stylists)") }
         guard stylistsPerClient.lowerBound >= 1, stylistsPerClient.upperBound <= stylists else {
-            throw bad("--stylists-per-client", "must lie in 1…\(stylists) (the number of stylists)")
+            throw bad("stylistsPerClient", "must lie in 1…\(stylists) (the number of stylists)")
         }
         guard observationsPerPair.lowerBound >= 1 else {
-            throw bad("--observations-per-pair", "must be at least 1")
+            throw bad("observationsPerPair", "must be at least 1")
         }
-        for (name, sd) in [("--sd-client", sdClient), ("--sd-stylist", sdStylist), ("--sd-pair", sdPair)] {
+        for (name, sd) in [("sdClient", sdClient), ("sdStylist", sdStylist), ("sdPair", sdPair)] {
             guard sd.isFinite, sd >= 0 else { throw bad(name, "must be a finite number ≥ 0, got \(sd)") }
         }
-        guard intercept.isFinite, coefficients.allSatisfy(\.isFinite) else {
-            throw bad("--alpha/--beta", "must be finite numbers")
-        }
+        guard intercept.isFinite else { throw bad("intercept", "must be a finite number, got \(intercept)") }
+        guard coefficients.allSatisfy(\.isFinite) else { throw bad("coefficients", "must be finite numbers") }
     }
 
     /// The simulated data and the truth behind them.
