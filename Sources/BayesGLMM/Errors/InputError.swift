@@ -54,9 +54,8 @@ public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
     /// by `name` (a front end's flag, say).
     public func described(naming name: (Setting) -> String) -> String {
         var place: [String] = []
-        if let setting, let file { place.append(name(Setting(setting)) + " " + file) }
-        else if let setting { place.append(name(Setting(setting))) }
-        else if let file { place.append(file) }
+        if let setting { place.append(name(Setting(setting))) }
+        if let file { place.append(file) }
         if let line { place.append("line \(line)") }
         if let column { place.append("column \"\(column)\"") }
         let text = message + (advice.map { "; " + $0.rendered(naming: name) } ?? "")
