@@ -460,13 +460,18 @@ extension Design {
                              "the fixed-effect matrix has \(p) columns but only \(rows) distinct rows",
                              file: source)
         }
-        // Scale columns to unit length so that the tolerance is relative.
+        // Scale columns to unit length so that the tolerance is relative:
+        // by the largest entry first, so that the sum of squares of a column
+        // of large numbers (1e160) does not overflow and zero the column.
         var data = fixed
         for j in 0..<p {
-            var norm = 0.0
-            for i in 0..<rows { norm += data[i * p + j] * data[i * p + j] }
-            norm = norm.squareRoot()
-            if norm > 0 { for i in 0..<rows { data[i * p + j] /= norm } }
+            var largest = 0.0
+            for i in 0..<rows { largest = max(largest, abs(data[i * p + j])) }
+            guard largest > 0 else { continue }
+            var sum = 0.0
+            for i in 0..<rows { data[i * p + j] /= largest; sum += data[i * p + j] * data[i * p + j] }
+            let norm = sum.squareRoot()
+            for i in 0..<rows { data[i * p + j] /= norm }
         }
         var rank = 0
         var dependent: [String] = []

@@ -22,7 +22,9 @@ public struct DesignReport: Sendable {
                             number(Int(s)), number(Int(n)), 100 * s / n))
         lines.append("fixed:     \(d.fixedNames.isEmpty ? "(none)" : d.fixedNames.joined(separator: ", "))")
         lines.append("cells:     \(number(d.cellCount)) binomial cells (\(String(format: "%.2f", n / Double(d.cellCount))) trials per cell)")
-        if !d.randomTerms.isEmpty {
+        if d.randomTerms.isEmpty {
+            lines.append("random intercepts: none (a logistic regression without random effects)")
+        } else {
             lines.append("random intercepts:")
             let width = d.randomTerms.map(\.name.count).max()!
             for term in d.randomTerms {
