@@ -92,6 +92,22 @@ import Testing
         #expect(slopes.status == 2 && slopes.error.contains("not supported yet"))
     }
 
+    @Test func nonFiniteNumbersExitWithTwoNamingLineAndColumn() throws {
+        let data = CommandTests.temporary("nonfinite.csv")
+        try "y,client,x\n1,a,0.5\n0,b,1e309\n0,a,1\n1,b,-2\n".write(toFile: data, atomically: true, encoding: .utf8)
+        for command in ["describe", "eb"] {
+            let result = try CommandTests.run([command, data, "--formula", "y ~ x + (1|client)"])
+            #expect(result.status == 2, "\(command): \(result.error)")
+            #expect(result.error.contains("nonfinite.csv, line 3, column \"x\": expected a finite number, found Inf"),
+                    "\(command): \(result.error)")
+        }
+        let trials = CommandTests.temporary("nonfinite-trials.csv")
+        try "s,n,client\n1,2,a\n0,-Inf,b\n".write(toFile: trials, atomically: true, encoding: .utf8)
+        let counts = try CommandTests.run(["describe", trials, "--formula", "s ~ (1|client)", "--trials", "n"])
+        #expect(counts.status == 2 && counts.error.contains("line 3, column \"n\": expected a finite number, found -Inf"),
+                "\(counts.error)")
+    }
+
     @Test func helpAndVersion() throws {
         let help = try CommandTests.run(["--help"])
         #expect(help.status == 0 && help.output.contains("simulate") && help.output.contains("describe"))
