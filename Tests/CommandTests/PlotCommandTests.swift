@@ -92,6 +92,15 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: CommandTests.temporary("plot-bad.csv")), "\(arguments)")
         }
     }
+    /// A negative --max-levels reaches validation, which says what it must be.
+    @Test func negativeMaxLevelsReachesValidation() throws {
+        let result = try CommandTests.run(["plot", "/nonexistent/run", "--kind", "caterpillar", "--term", "client",
+                                           "--max-levels", "-3", "--out", CommandTests.temporary("plot-negative.svg")])
+        #expect(result.status == 2, "\(result.error)")
+        #expect(result.error.contains("--max-levels must be at least 1, got -3") && !result.error.contains("Missing value"),
+                "\(result.error)")
+    }
+
     /// --eb of another model than the run's is refused as compare refuses it,
     /// for every kind that reads it.
     @Test func empiricalBayesFitOfAnotherModelIsRefused() throws {
