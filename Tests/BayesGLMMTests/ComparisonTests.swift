@@ -395,6 +395,12 @@ import Testing
         #expect(negative?.line == 2 && negative?.column == "condsd")
         let text = refusal("grpvar,term,grp,condval,condsd\ng,(Intercept),a,big,0.2\n")
         #expect(text?.line == 2 && text?.column == "condval")
+        // Inf is a number that is not finite, not a missing value; NA is missing.
+        let infinite = refusal("grpvar,term,grp,condval,condsd\ng,(Intercept),a,0.1,0.2\ng,(Intercept),b,-Inf,0.2\n")
+        #expect(infinite?.kind == .notFinite && infinite?.line == 3 && infinite?.column == "condval")
+        #expect(infinite?.message == "expected a finite number, found -Inf")
+        let missing = refusal("grpvar,term,grp,condval,condsd\ng,(Intercept),a,0.1,NA\n")
+        #expect(missing?.kind == .missingValues && missing?.column == "condsd")
     }
 
     @Test func runWithoutCountsStillCompares() throws {

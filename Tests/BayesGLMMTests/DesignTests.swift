@@ -283,4 +283,11 @@ import Testing
         let scaled = rows.replacingOccurrences(of: ",0.5,", with: ",5e159,").replacingOccurrences(of: ",1.5,", with: ",1.5e160,")
         #expect(try refusal("y ~ x + (1|g)", scaled) == nil)
     }
+
+    /// describe's report of data whose counts are all 0 says so (it said "-nan%").
+    @Test func reportOfDataWithoutTrials() throws {
+        let frame = try Frame.read(csvText: "s,f,g\n0,0,a\n0,0,b\n", source: "d.csv")
+        let report = DesignReport(try Design(formula: ModelFormula.parse("cbind(s, f) ~ (1|g)"), frame: frame)).text
+        #expect(report.contains("response:  no trials (every count is 0)") && !report.contains("nan"), "\(report)")
+    }
 }

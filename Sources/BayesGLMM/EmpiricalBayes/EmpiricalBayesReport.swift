@@ -161,8 +161,12 @@ public struct EmpiricalBayesReport: Codable, Sendable, Equatable {
             throw InputError(.unreadableFile, "cannot read the empirical-Bayes fit: \(error.localizedDescription)",
                              file: path)
         }
+        // Numbers that are not finite as `json()` writes them (JSON has none).
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         do {
-            return try JSONDecoder().decode(EmpiricalBayesReport.self, from: data)
+            return try decoder.decode(EmpiricalBayesReport.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {
             throw InputError(.malformedCSV, "not an empirical-Bayes fit: no field '\(Self.path(context.codingPath + [key]))'",
                              file: path)
