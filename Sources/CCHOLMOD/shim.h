@@ -11,4 +11,5 @@ static inline int ccholmod_real(void) { return CHOLMOD_REAL; }
 static inline int ccholmod_solve_a(void) { return CHOLMOD_A; }
 static inline int ccholmod_ok(void) { return CHOLMOD_OK; }
 static inline int ccholmod_not_positive_definite(void) { return CHOLMOD_NOT_POSDEF; }
+static inline int ccholmod_out_of_memory(void) { return CHOLMOD_OUT_OF_MEMORY; }
 #endif

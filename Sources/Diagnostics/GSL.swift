@@ -1,8 +1,10 @@
 import CGSL
 
 /// The boundary with the GNU Scientific Library: its aborting error handler
-/// is switched off once, before the first call.
-enum GSL {
+/// is switched off once, before the first call. `betaQuantile` is shared
+/// with the package's other modules (the calibration figure's
+/// Clopper–Pearson intervals).
+package enum GSL {
     static func configure() { _ = handlerOff }
     private static let handlerOff: Void = { cgsl_error_handler_off() }()
 
@@ -21,7 +23,7 @@ enum GSL {
     /// I_x(a, b) = p is solved with GSL's own `gsl_cdf_beta_P` and
     /// `gsl_ran_beta_pdf` by Newton steps kept inside a shrinking bracket
     /// (bisection whenever a step would leave it), to the last bit.
-    static func betaQuantile(_ p: Double, _ a: Double, _ b: Double) -> Double {
+    package static func betaQuantile(_ p: Double, _ a: Double, _ b: Double) -> Double {
         configure()
         let x = gsl_cdf_beta_Pinv(p, a, b)
         if x.isFinite, x >= 0, x <= 1 { return x }

@@ -17,6 +17,10 @@ struct Compare: ParsableCommand {
             (columns grpvar, term, grp, condval, condsd): the effects are
             compared; the file has no SDs or fixed effects.
 
+            The EB fit must be of the run's model and data: another response,
+            other random terms or fixed effects, or another number of rows
+            is refused (exit status 2), naming both models.
+
             For each standard deviation: the EB estimate, the posterior median
             and 90% interval, and P(sd < EB), the fraction of draws below the EB
             estimate. For the fixed effects: EB estimate and standard error

@@ -35,6 +35,13 @@ struct EmpiricalBayesCommand: ParsableCommand {
 
     func run() throws {
         let design = try model.design()
+        guard !design.randomTerms.isEmpty else {
+            // The library refuses it too; here the message can name the command that fits it.
+            throw InputError(.unsupported, "'\(design.formula)' has no random-effect terms, and an empirical-Bayes "
+                             + "fit needs at least one (lme4's glmer: \"No random effects terms specified in "
+                             + "formula\"); for a logistic regression use 'bayesglmm fit' (Bayesian) or a GLM "
+                             + "(R's glm)", setting: "formula")
+        }
         let clock = ContinuousClock()
         let start = clock.now
         let fit = try EmpiricalBayesFit.fit(design)

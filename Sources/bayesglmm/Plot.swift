@@ -74,14 +74,16 @@ struct Plot: ParsableCommand {
                                valueName: "column"))
     var response: String = "y"
 
-    @Option(name: .customLong("max-levels"), help: ArgumentHelp(
+    // Takes the next word whatever it starts with, so that a negative value
+    // reaches validate() (NumericOptions).
+    @Option(name: .customLong("max-levels"), parsing: .unconditional, help: ArgumentHelp(
         "Levels shown at most (caterpillar 50, shrinkage 200 by default), evenly spaced in sorted order.",
         valueName: "n"))
     var maxLevels: Int?
 
     func validate() throws {
         guard out.hasSuffix(".svg") else { throw ValidationError("--out must name an .svg file, got '\(out)'") }
-        if let maxLevels, maxLevels < 1 { throw ValidationError("--max-levels must be at least 1") }
+        if let maxLevels, maxLevels < 1 { throw ValidationError("--max-levels must be at least 1, got \(maxLevels)") }
         let used: [(String, Bool, Set<Figure.Kind>)] = [
             ("--variables", variables != nil, [.trace, .rank, .density]),
             ("--term", term != nil, [.caterpillar, .shrinkage]),

@@ -46,7 +46,9 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The candidate rows (CSV).", valueName: "candidates.csv"))
     var pairs: String
 
-    @Option(help: "The threshold of p_exceeds = P(p > threshold).") var threshold = 0.5
+    // Numeric options take the next word whatever it starts with, so that a
+    // negative value reaches validate() (NumericOptions).
+    @Option(parsing: .unconditional, help: "The threshold of p_exceeds = P(p > threshold).") var threshold = 0.5
 
     @Option(name: .customLong("rank-by"), help: ArgumentHelp(
         "Rank candidates within each level of this grouping factor (e.g. client).", valueName: "factor"))
@@ -54,20 +56,23 @@ struct ScoreCommand: ParsableCommand {
 
     @Flag(help: "One Thompson-sampling choice per --rank-by group.") var thompson = false
 
-    @Option(help: "The seed of new levels' effects and of the Thompson draws.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "The seed of new levels' effects and of the Thompson draws.",
+            transform: NumericOptions.seed)
+    var seed: UInt64 = 1
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the table here instead of standard output.",
                                                    valueName: "scores.csv"))
     var out: String?
 
-    @Option(name: .customLong("rows-per-chunk"), help: "Candidate rows scored together (memory per thread).")
+    @Option(name: .customLong("rows-per-chunk"), parsing: .unconditional,
+            help: "Candidate rows scored together (memory per thread).")
     var rowsPerChunk = 2000
 
     func validate() throws {
         guard threshold >= 0 && threshold <= 1 else {
             throw ValidationError("--threshold must be in [0, 1], got \(threshold)")
         }
-        guard rowsPerChunk >= 1 else { throw ValidationError("--rows-per-chunk must be at least 1") }
+        guard rowsPerChunk >= 1 else { throw ValidationError("--rows-per-chunk must be at least 1, got \(rowsPerChunk)") }
         if thompson && rankBy == nil {
             throw ValidationError("--thompson makes one choice per group: give --rank-by too (e.g. --rank-by client)")
         }

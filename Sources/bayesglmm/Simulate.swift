@@ -17,17 +17,31 @@ struct Simulate: ParsableCommand {
             pair (about 28,000 rows and 5,000 pairs).
             """)
 
-    @Option(help: "Number of clients.") var clients = 2000
-    @Option(help: "Number of stylists.") var stylists = 100
-    @Option(help: "Stylists per client, as min-max (each client's are distinct).") var stylistsPerClient = "1-4"
-    @Option(help: "Observations per client-stylist pair, as min-max.") var observationsPerPair = "1-10"
-    @Option(help: "The intercept alpha (log-odds).") var alpha = -0.5
-    @Option(help: "Standard deviation of the client effects.") var sdClient = 0.8
-    @Option(help: "Standard deviation of the stylist effects.") var sdStylist = 0.4
-    @Option(help: "Standard deviation of the client:stylist effects.") var sdPair = 0.3
-    @Option(parsing: .upToNextOption, help: "Coefficients of standard-normal covariates x1, x2, ….")
+    // Numeric options take the next word whatever it starts with, so that
+    // `--alpha -1` is a value and `--clients -5` reaches validate()
+    // (NumericOptions).
+    @Option(parsing: .unconditional, help: "Number of clients.") var clients = 2000
+    @Option(parsing: .unconditional, help: "Number of stylists.") var stylists = 100
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Stylists per client, as min-max (each client's are distinct; default 1-4, at most the number of stylists).",
+        valueName: "min-max"))
+    var stylistsPerClient: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Observations per client-stylist pair, as min-max.",
+                                                        valueName: "min-max"))
+    var observationsPerPair = "1-10"
+    @Option(parsing: .unconditional, help: "The intercept alpha (log-odds).") var alpha = -0.5
+    @Option(parsing: .unconditional, help: "Standard deviation of the client effects.") var sdClient = 0.8
+    @Option(parsing: .unconditional, help: "Standard deviation of the stylist effects.") var sdStylist = 0.4
+    @Option(parsing: .unconditional, help: "Standard deviation of the client:stylist effects.") var sdPair = 0.3
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp(
+        "The coefficient of a standard-normal covariate: x1, then x2, … for each repeat (--beta 0.5 --beta -0.2)."))
     var beta: [Double] = []
-    @Option(help: "Seed: the same seed gives the same data on every machine.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Seed: the same seed gives the same data on every machine.",
+            transform: NumericOptions.seed)
+    var seed: UInt64 = 1
+    /// Words that belong to no option: a mistake, said in validate() (the
+    /// usual one is `--beta 0.5 0.2`, from when --beta took several values).
+    @Argument(help: .hidden) var unexpected: [String] = []
     @Option(help: "Write the data here instead of standard output.") var out: String?
     @Option(help: "Write the true parameters and effects (JSON) here.") var truth: String?
 
@@ -44,7 +58,9 @@ struct Simulate: ParsableCommand {
         var s = Simulation()
         s.clients = clients
         s.stylists = stylists
-        s.stylistsPerClient = try Simulate.range(stylistsPerClient, "--stylists-per-client")
+        // The default 1-4 shrinks to the number of stylists, which a client cannot exceed.
+        s.stylistsPerClient = try Simulate.range(stylistsPerClient ?? "1-\(min(4, max(stylists, 1)))",
+                                                 "--stylists-per-client")
         s.observationsPerPair = try Simulate.range(observationsPerPair, "--observations-per-pair")
         s.intercept = alpha
         s.sdClient = sdClient
@@ -56,6 +72,10 @@ struct Simulate: ParsableCommand {
     }
 
     func validate() throws {
+        if let word = unexpected.first {
+            throw ValidationError("unexpected argument '\(word)'" + (Double(word) == nil ? ""
+                : ": each coefficient takes its own --beta (--beta 0.5 --beta -0.2 for x1 and x2)"))
+        }
         // A usage error (with the usage after it), the setting named by its flag.
         do { try settings().validate() } catch let error as InputError {
             throw ValidationError(error.described(naming: BayesGLMMCommand.flag))

@@ -189,35 +189,78 @@ import Testing
 
     // MARK: Matching
 
-    @Test func termsAndLevelsOnOneSideAreNotedNotFatal() throws {
+    @Test func levelsOnOneSideAreNotedNotFatal() throws {
         let run = try RunDirectory.read(ComparisonTests.writeRun())
         let eb = ComparisonTests.report(
-            formula: "y ~ (1|g) + (1|k)", sd: [("g", 0.5), ("k", 0.2)],
-            effects: [("g", "a", 0.1, 0.4), ("g", "z", 0.2, 0.3), ("k", "1", 0, 1)], fixed: ["(Intercept)", "x"])
+            formula: "y ~ 1 + (1|g:h) + (1|g)",
+            effects: [("g", "a", 0.1, 0.4), ("g", "z", 0.2, 0.3), ("g:h", "a:x", 0, 1), ("g:h", "b:y", 0, 1)])
         let comparison = try Comparison(eb: eb, ebPath: "eb.json", run: run)
-        #expect(comparison.standardDeviations.map(\.term) == ["g"])
-        #expect(comparison.effects.map(\.level) == ["a"])
+        #expect(comparison.standardDeviations.map(\.term) == ["g", "g:h"])
+        #expect(comparison.effects.map(\.level) == ["a", "a:x", "b:y"])
         let notes = comparison.notes.joined(separator: "\n")
-        #expect(notes.contains("Only in the run: random term g:h"))
-        #expect(notes.contains("Only in the empirical-Bayes fit: random term k"))
-        #expect(notes.contains("Only in the empirical-Bayes fit: fixed effect x"))
         #expect(notes.contains("g: 2 levels only in the run (b, c)"))
         #expect(notes.contains("g: 1 level only in the empirical-Bayes fit (z)"))
+        // Another order of terms is the same model, written differently.
         #expect(notes.contains("The formulas differ"))
+        #expect(!notes.contains("Only in"))
     }
 
-    @Test func differentModelsAreRefusedNamingTheFile() throws {
+    @Test func differentModelsAreRefusedNamingBoth() throws {
         let run = try RunDirectory.read(ComparisonTests.writeRun())
-        #expect(throws: InputError.self) {
-            try Comparison(eb: ComparisonTests.report(formula: "r2 ~ (1|g)"), ebPath: "eb.json", run: run)
+        func refusal(_ eb: EmpiricalBayesReport) -> InputError? {
+            do { _ = try Comparison(eb: eb, ebPath: "other.json", run: run); return nil } catch { return error }
         }
+        // Random terms: one more, one fewer.
+        let terms = try #require(refusal(ComparisonTests.report(
+            formula: "y ~ (1|g) + (1|k)", sd: [("g", 0.5), ("k", 0.2)],
+            effects: [("g", "a", 0.1, 0.4), ("k", "1", 0, 1)])))
+        #expect(terms.file == "other.json" && terms.kind == .badOption)
+        #expect(terms.message.hasPrefix("the empirical-Bayes fit is not of the run's model and data: empirical "
+                                        + "Bayes 'y ~ (1|g) + (1|k)' (random terms g, k; fixed effects (Intercept); "
+                                        + "35 rows), the run 'y ~ 1 + (1 | g) + (1 | g:h)' (random terms g, g:h; "
+                                        + "fixed effects (Intercept); 35 rows): "), "\(terms.message)")
+        #expect(terms.message.contains("random terms only in the empirical-Bayes fit: k; random terms only in the run: g:h"))
+        // Fixed effects: a covariate the run does not have.
+        let fixed = try #require(refusal(ComparisonTests.report(formula: "y ~ x + (1|g) + (1|g:h)",
+                                                                fixed: ["(Intercept)", "x"])))
+        #expect(fixed.message.hasSuffix(": fixed effects only in the empirical-Bayes fit: x"), "\(fixed.message)")
+        // Another response; other data (rows used).
+        let response = try #require(refusal(ComparisonTests.report(formula: "r2 ~ (1|g) + (1|g:h)")))
+        #expect(response.message.hasSuffix(": the responses differ (r2 and y)"), "\(response.message)")
+        var otherData = ComparisonTests.report()
+        otherData.rows_used = 34
+        let rows = try #require(refusal(otherData))
+        #expect(rows.message.hasSuffix(": the numbers of rows used differ (34 and 35)"), "\(rows.message)")
+        // Nothing in common at all, through the comparison of given terms.
         do {
             _ = try Comparison(eb: ComparisonTests.report(formula: "y ~ (1|k)", sd: [("k", 1)], effects: [],
-                                                          fixed: ["x"]), ebPath: "other.json", run: run)
+                                                          fixed: ["x"]),
+                               ebPath: "other.json", formula: run.formula, fixedNames: run.fixedNames, terms: run.terms,
+                               hasParameter: { _ in true }) { _ throws(InputError) in [] }
             Issue.record("expected an error")
         } catch {
             #expect(error.file == "other.json" && error.message.contains("nothing in common"))
         }
+    }
+
+    @Test func effectsOnlyMayListFewerTermsButNoOthers() throws {
+        let run = try RunDirectory.read(ComparisonTests.writeRun())
+        // An lme4 ranef table of g alone: no SDs, fixed effects or rows.
+        let ranef = ComparisonTests.report(sd: [], effects: [("g", "a", 0.1, 0.4), ("g", "b", -0.2, 0.3)], fixed: [])
+        let comparison = try Comparison(eb: ranef, ebPath: "ranef.csv", run: run)
+        #expect(comparison.effects.map(\.level) == ["a", "b"])
+        #expect(comparison.notes.joined(separator: "\n").contains("Only in the run: random term g:h"))
+        let other = ComparisonTests.report(sd: [], effects: [("g", "a", 0.1, 0.4), ("k", "1", 0, 1)], fixed: [])
+        do {
+            _ = try Comparison(eb: other, ebPath: "ranef.csv", run: run)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.message.contains("'y ~ (1|g) + (1|g:h)' (random terms g, k), the run"), "\(error.message)")
+            #expect(error.message.hasSuffix(": random terms only in the empirical-Bayes fit: k"))
+        }
+        // lme4 names the interaction of (1|g/h) "h:g": the same term as the run's g:h.
+        let nested = ComparisonTests.report(sd: [("g", 0.5), ("h:g", 0.3)], effects: [("g", "a", 0.1, 0.4)])
+        #expect(throws: Never.self) { try Comparison(eb: nested, ebPath: "eb.json", run: run) }
     }
 
     @Test func interactionLevelsMatchLme4Names() throws {
@@ -352,6 +395,12 @@ import Testing
         #expect(negative?.line == 2 && negative?.column == "condsd")
         let text = refusal("grpvar,term,grp,condval,condsd\ng,(Intercept),a,big,0.2\n")
         #expect(text?.line == 2 && text?.column == "condval")
+        // Inf is a number that is not finite, not a missing value; NA is missing.
+        let infinite = refusal("grpvar,term,grp,condval,condsd\ng,(Intercept),a,0.1,0.2\ng,(Intercept),b,-Inf,0.2\n")
+        #expect(infinite?.kind == .notFinite && infinite?.line == 3 && infinite?.column == "condval")
+        #expect(infinite?.message == "expected a finite number, found -Inf")
+        let missing = refusal("grpvar,term,grp,condval,condsd\ng,(Intercept),a,0.1,NA\n")
+        #expect(missing?.kind == .missingValues && missing?.column == "condsd")
     }
 
     @Test func runWithoutCountsStillCompares() throws {

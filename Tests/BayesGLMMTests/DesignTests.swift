@@ -243,4 +243,51 @@ import Testing
         expectError(.badOption, DesignTests.formula("b", fixed: [["g"]]), f,
                     options: DesignOptions(levels: ["g": ["a"]]), contains: "does not list the level \"b\"")
     }
+
+    /// R reads Inf and 1e309 as numbers; a column used as numbers in the
+    /// model refuses them naming the line and column, wherever it is used.
+    @Test func nonFiniteNumbersAreRefusedWhereUsed() throws {
+        func refusal(_ formula: String, _ text: String, trials: String? = nil) throws -> InputError? {
+            let frame = try Frame.read(csvText: text, source: "d.csv"), model = try ModelFormula.parse(formula)
+            do {
+                _ = try Design(formula: model, frame: frame, options: DesignOptions(trials: trials))
+                return nil
+            } catch { return error }
+        }
+        let rows = "y,n,g,x,z,unused\n1,2,a,0.5,1,0\n0,3,b,1.5,2,0\n1,1,a,-1,3,0\n0,2,b,2,4,0\n"
+        #expect(try refusal("y ~ x + (1|g)", rows) == nil)
+        for (bad, shown) in [("Inf", "Inf"), ("-inf", "-Inf"), ("1e309", "Inf"), ("-1E+400", "-Inf")] {
+            let text = rows.replacingOccurrences(of: "1,1,a,-1,3", with: "1,1,a,\(bad),3")
+            let error = try #require(try refusal("y ~ x + (1|g)", text), "\(bad)")
+            #expect(error.kind == .notFinite && error.file == "d.csv" && error.line == 4 && error.column == "x")
+            #expect(error.message.hasPrefix("expected a finite number, found \(shown) "), "\(error)")
+            // In a product too, and not where the column is unused.
+            #expect(try refusal("y ~ x:z + (1|g)", text)?.column == "x")
+            #expect(try refusal("y ~ z + (1|g)", text) == nil)
+        }
+        // Trials and counts.
+        let trials = rows.replacingOccurrences(of: "0,3,b", with: "0,inf,b")
+        let trialsError = try #require(try refusal("y ~ (1|g)", trials, trials: "n"))
+        #expect(trialsError.kind == .notFinite && trialsError.line == 3 && trialsError.column == "n")
+        let counts = rows.replacingOccurrences(of: "0,3,b", with: "-Inf,3,b")
+        let countsError = try #require(try refusal("cbind(y, n) ~ (1|g)", counts))
+        #expect(countsError.kind == .notFinite && countsError.line == 3 && countsError.column == "y")
+        // A product of finite numbers that overflows.
+        let large = rows.replacingOccurrences(of: "1,2,a,0.5,1", with: "1,2,a,1e200,1e200")
+        let overflow = try #require(try refusal("y ~ x:z + (1|g)", large))
+        #expect(overflow.kind == .notFinite && overflow.line == 2 && overflow.message.contains("product x:z"))
+        // NaN stays a missing value, dropped as R's na.omit drops it.
+        let frame = try Frame.read(csvText: rows.replacingOccurrences(of: "0,3,b,1.5", with: "0,3,b,NaN"), source: "d.csv")
+        #expect(try Design(formula: ModelFormula.parse("y ~ x + (1|g)"), frame: frame).rowsDropped == 1)
+        // Large but finite columns are of full rank (the norm no longer overflows).
+        let scaled = rows.replacingOccurrences(of: ",0.5,", with: ",5e159,").replacingOccurrences(of: ",1.5,", with: ",1.5e160,")
+        #expect(try refusal("y ~ x + (1|g)", scaled) == nil)
+    }
+
+    /// describe's report of data whose counts are all 0 says so (it said "-nan%").
+    @Test func reportOfDataWithoutTrials() throws {
+        let frame = try Frame.read(csvText: "s,f,g\n0,0,a\n0,0,b\n", source: "d.csv")
+        let report = DesignReport(try Design(formula: ModelFormula.parse("cbind(s, f) ~ (1|g)"), frame: frame)).text
+        #expect(report.contains("response:  no trials (every count is 0)") && !report.contains("nan"), "\(report)")
+    }
 }

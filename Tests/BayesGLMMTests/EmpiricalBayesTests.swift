@@ -153,6 +153,21 @@ import Testing
         #expect(back == report)
     }
 
+    /// `json()` writes numbers that are not finite as strings ("NaN",
+    /// "Infinity"); `read` reads them back.
+    @Test func readsBackNumbersThatAreNotFinite() throws {
+        var report = try EmpiricalBayesReport.read(path: LaplaceTests.directory.appendingPathComponent("cbpp.json").path)
+        report.fixed[0].std_error = .nan
+        report.deviance = .infinity
+        report.aic = -.infinity
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("eb-nan-\(getpid()).json").path
+        try report.json().write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let back = try EmpiricalBayesReport.read(path: path)
+        #expect(back.fixed[0].std_error.isNaN && back.deviance == .infinity && back.aic == -.infinity)
+        #expect(back.fixed[1...] == report.fixed[1...] && back.effects == report.effects)
+    }
+
     @Test func namesTheFileAndTheMissingField() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("eb-bad-\(getpid()).json").path
         try Data(#"{"program": "x", "case": "c"}"#.utf8).write(to: URL(fileURLWithPath: path))

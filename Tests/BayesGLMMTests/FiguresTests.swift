@@ -208,6 +208,34 @@ import Testing
         } catch { #expect(error.line == 3 && error.column == "y") }
     }
 
+    /// Clopper–Pearson bounds where GSL's gsl_cdf_beta_Pinv gives up and
+    /// returns NaN (Beta(9500, 501) at 0.05): each bound is the exact
+    /// quantile, checked by the beta CDF at it, for binomial counts across
+    /// the range, the ends included.
+    @Test func calibrationIntervalsAreExactAtLargeCounts() throws {
+        cgsl_error_handler_off()   // GSL's default handler aborts where the inverse does not converge
+        #expect(gsl_cdf_beta_Pinv(0.05, 9500, 501).isNaN, "GSL now solves it: the case no longer tests the fallback")
+        let successes = [0, 1, 500, 2500, 5000, 7500, 9000, 9500, 9999, 10_000]
+        var text = "s,f,mean\n"
+        for (k, s) in successes.enumerated() { text += "\(s),\(10_000 - s),\(Double(k + 1) / 11)\n" }
+        let figure = try Figure.calibration(scores: Frame.read(csvText: text, source: "scores.csv"), response: ["s", "f"])
+        let rows = FiguresTests.table(figure).rows
+        #expect(rows.count == successes.count)
+        for (row, s) in zip(rows, successes) {
+            let lower = try #require(Double(row[8])), upper = try #require(Double(row[9]))
+            #expect(row[2] == "10000" && row[3] == "\(s)")
+            #expect(lower.isFinite && upper.isFinite && lower <= Double(s) / 10_000 && Double(s) / 10_000 <= upper,
+                    "\(s): [\(lower), \(upper)]")
+            // P(Beta(s, n − s + 1) ≤ lower) = 0.05 and P(Beta(s + 1, n − s) > upper) = 0.05.
+            if s == 0 { #expect(lower == 0) } else {
+                #expect(abs(gsl_cdf_beta_P(lower, Double(s), Double(10_001 - s)) - 0.05) < 1e-10, "\(s): \(lower)")
+            }
+            if s == 10_000 { #expect(upper == 1) } else {
+                #expect(abs(gsl_cdf_beta_Q(upper, Double(s + 1), Double(10_000 - s)) - 0.05) < 1e-10, "\(s): \(upper)")
+            }
+        }
+    }
+
     @Test func figuresAreTheSameEveryTime() throws {
         let run = try FiguresTests.run()
         let first = try Figure.rank(run, variables: ["sd(g)"]), second = try Figure.rank(run, variables: ["sd(g)"])

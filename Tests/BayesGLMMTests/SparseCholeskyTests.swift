@@ -192,7 +192,7 @@ import Testing
 
     @Test func notPositiveDefiniteThrows() throws {
         let cholesky = try SparseCholesky(size: 2, columnStarts: [0, 2, 3], rowIndices: [0, 1, 1])
-        #expect(throws: InputError.self) { try cholesky.factorize(values: [1, 2, 1]) }   // det = 1 − 4 < 0
-        #expect(throws: InputError.self) { try SparseCholesky(size: 2, columnStarts: [0, 1], rowIndices: [0]) }
+        #expect(throws: NumericalFailure.self) { try cholesky.factorize(values: [1, 2, 1]) }   // det = 1 − 4 < 0
+        #expect(throws: NumericalFailure.self) { try SparseCholesky(size: 2, columnStarts: [0, 1], rowIndices: [0]) }
     }
 }

@@ -104,6 +104,55 @@ import Testing
         #expect(slopes.status == 2 && slopes.error.contains("not supported yet"))
     }
 
+    @Test func nonFiniteNumbersExitWithTwoNamingLineAndColumn() throws {
+        let data = CommandTests.temporary("nonfinite.csv")
+        try "y,client,x\n1,a,0.5\n0,b,1e309\n0,a,1\n1,b,-2\n".write(toFile: data, atomically: true, encoding: .utf8)
+        for command in ["describe", "eb"] {
+            let result = try CommandTests.run([command, data, "--formula", "y ~ x + (1|client)"])
+            #expect(result.status == 2, "\(command): \(result.error)")
+            #expect(result.error.contains("nonfinite.csv, line 3, column \"x\": expected a finite number, found Inf"),
+                    "\(command): \(result.error)")
+        }
+        let trials = CommandTests.temporary("nonfinite-trials.csv")
+        try "s,n,client\n1,2,a\n0,-Inf,b\n".write(toFile: trials, atomically: true, encoding: .utf8)
+        let counts = try CommandTests.run(["describe", trials, "--formula", "s ~ (1|client)", "--trials", "n"])
+        #expect(counts.status == 2 && counts.error.contains("line 3, column \"n\": expected a finite number, found -Inf"),
+                "\(counts.error)")
+    }
+
+    /// A negative number after a numeric option is its value (ArgumentParser
+    /// would take it for an option: "Missing value for '--clients'"): valid
+    /// ones are used, invalid ones get a message saying what the value must be.
+    @Test func simulateTakesNegativeNumbersAsValues() throws {
+        let base = ["simulate", "--clients", "5", "--stylists", "3", "--seed", "2"]
+        let negative = try CommandTests.run(base + ["--alpha", "-1", "--beta", "-0.5", "--beta", "0.25"])
+        #expect(negative.status == 0, "\(negative.error)")
+        #expect(negative.output.hasPrefix("client,stylist,x1,x2,y\n"))
+        // --alpha=-1 was always accepted: the same data.
+        let equals = try CommandTests.run(base + ["--alpha=-1", "--beta=-0.5", "--beta=0.25"])
+        #expect(equals.status == 0 && equals.output == negative.output)
+        let refused: [([String], String)] = [
+            (["--clients", "-5"], "--clients: needs at least 2 clients, got -5"),
+            (["--stylists", "-3"], "--stylists: needs at least 2 stylists, got -3"),
+            (["--sd-client", "-1"], "--sd-client: must be a finite number ≥ 0, got -1.0"),
+            (["--sd-stylist", "-0.1"], "--sd-stylist: must be a finite number ≥ 0"),
+            (["--sd-pair", "-2"], "--sd-pair: must be a finite number ≥ 0"),
+            (["--seed", "-1"], "invalid for '--seed <seed>': a seed is a whole number from 0 to 18446744073709551615"),
+            (["--stylists-per-client", "-3"], "--stylists-per-client takes min-max with 1 ≤ min ≤ max, got '-3'"),
+            (["--observations-per-pair", "-2"], "--observations-per-pair takes min-max with 1 ≤ min ≤ max, got '-2'"),
+            (["--beta", "0.5", "0.2"], "unexpected argument '0.2': each coefficient takes its own --beta"),
+        ]
+        for (arguments, message) in refused {
+            let result = try CommandTests.run(base + arguments)
+            #expect(result.status == 2, "\(arguments): \(result.error)")
+            #expect(result.error.contains(message) && !result.error.contains("Missing value"),
+                    "\(arguments): \(result.error)")
+        }
+        // The default of 1-4 stylists per client fits fewer than four stylists.
+        let few = try CommandTests.run(["simulate", "--clients", "5", "--stylists", "2"])
+        #expect(few.status == 0, "\(few.error)")
+    }
+
     @Test func helpAndVersion() throws {
         let help = try CommandTests.run(["--help"])
         #expect(help.status == 0 && help.output.contains("simulate") && help.output.contains("describe"))

@@ -110,6 +110,50 @@ import Testing
         }
     }
 
+    /// glmer's fit of the pairings example changed by `change`, written to `name`.
+    static func changedGlmerFit(_ name: String, _ change: (inout [String: Any]) -> Void) throws -> String {
+        var object = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: glmer))) as? [String: Any])
+        change(&object)
+        let path = CommandTests.temporary(name)
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test func empiricalBayesFitOfAnotherModelIsRefusedNamingBoth() throws {
+        let run = try CompareCommandTests.run.get()
+        // glmer's fit without the pair term: another model of the same data.
+        let fewer = try CompareCommandTests.changedGlmerFit("compare-two-terms.json") { object in
+            object["formula"] = "y ~ (1|client) + (1|stylist)"
+            object["sd"] = (object["sd"] as! [[String: Any]]).filter { $0["term"] as? String != "client:stylist" }
+            object["effects"] = (object["effects"] as! [[String: Any]]).filter { $0["term"] as? String != "client:stylist" }
+        }
+        let terms = try CommandTests.run(["compare", run, "--eb", fewer])
+        #expect(terms.status == 2, "\(terms.error)")
+        let expected: String = "error: " + fewer + ": the empirical-Bayes fit is not of the run's model and data: "
+            + "empirical Bayes 'y ~ (1|client) + (1|stylist)' (random terms client, stylist; fixed effects "
+            + "(Intercept); 27037 rows), the run 'y ~ 1 + (1 | client) + (1 | stylist) + (1 | client:stylist)' "
+            + "(random terms client, stylist, client:stylist; fixed effects (Intercept); 27037 rows): "
+            + "random terms only in the run: client:stylist"
+        #expect(terms.error.contains(expected), "\(terms.error)")
+        #expect(terms.output.isEmpty)
+        // A fixed effect the run does not have, and other data.
+        let covariate = try CompareCommandTests.changedGlmerFit("compare-covariate.json") { object in
+            object["formula"] = "y ~ x1 + (1|client) + (1|stylist) + (1|client:stylist)"
+            object["fixed"] = (object["fixed"] as! [[String: Any]]) + [["name": "x1", "estimate": 0.4, "std_error": 0.1]]
+        }
+        let fixed = try CommandTests.run(["compare", run, "--eb", covariate, "--format", "csv"])
+        #expect(fixed.status == 2 && fixed.error.contains("fixed effects only in the empirical-Bayes fit: x1"),
+                "\(fixed.error)")
+        let rows = try CompareCommandTests.changedGlmerFit("compare-rows.json") { $0["rows_used"] = 20000 }
+        let data = try CommandTests.run(["compare", run, "--eb", rows])
+        #expect(data.status == 2 && data.error.contains("the numbers of rows used differ (20000 and 27037)"),
+                "\(data.error)")
+        // The unchanged fit is compared.
+        let same = try CompareCommandTests.changedGlmerFit("compare-same.json") { _ in }
+        #expect(try CommandTests.run(["compare", run, "--eb", same]).status == 0)
+    }
+
     /// A CSV file's header and rows (the tables have no quoted fields).
     static func table(_ path: String) throws -> (header: [String], rows: [[String]]) {
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")

@@ -56,4 +56,66 @@ import Testing
         #expect(unwritable.status == 2)
         #expect(unwritable.error.contains("/nonexistent/eb.json"))
     }
+
+    /// 40 rows: g of 5 levels, x from −1.9 to 2.0 (times `scale`), y from `y`.
+    static func data(_ name: String, scale: Double = 1, _ y: (Int, Double) -> Int) throws -> String {
+        var text = "g,x,y\n"
+        for i in 0..<40 {
+            let x = Double((i * 7) % 40 - 19) / 10
+            text += "g\(i % 5),\(x * scale),\(y(i, x))\n"
+        }
+        let path = CommandTests.temporary(name)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Outcomes that vary with x without separating it.
+    static func mixed(_ i: Int, _ x: Double) -> Int { (i * 3 + (x > 0 ? 1 : 0)) % 4 == 0 || i % 3 == 0 ? 1 : 0 }
+
+    @Test func numericalFailureExitsWithOneSayingWhatToTry() throws {
+        // Valid data, but x² overflows: the fixed effects' information is not finite.
+        let huge = try EmpiricalBayesCommandTests.data("eb-huge.csv", scale: 1e160, EmpiricalBayesCommandTests.mixed)
+        let result = try CommandTests.run(["eb", huge, "--formula", "y ~ x + (1|g)"])
+        #expect(result.status == 1, "\(result.error)")
+        #expect(result.error.hasPrefix("error: the empirical-Bayes (Laplace) fit failed: "))
+        #expect(result.error.contains("not finite; try centred and scaled covariates, a simpler model (--formula)"))
+        #expect(result.output.isEmpty)
+        // The same data scaled are fitted; bad input is still status 2.
+        let scaled = try EmpiricalBayesCommandTests.data("eb-scaled.csv", EmpiricalBayesCommandTests.mixed)
+        let fitted = try CommandTests.run(["eb", scaled, "--formula", "y ~ x + (1|g)"])
+        #expect(fitted.status == 0, "\(fitted.error)")
+        let unknown = try CommandTests.run(["eb", huge, "--formula", "y ~ z + (1|g)"])
+        #expect(unknown.status == 2 && unknown.error.contains("\"z\""))
+    }
+
+    @Test func modelWithoutRandomTermsIsRefused() throws {
+        let data = try EmpiricalBayesCommandTests.data("eb-glm.csv", EmpiricalBayesCommandTests.mixed)
+        let result = try CommandTests.run(["eb", data, "--formula", "y ~ x"])
+        #expect(result.status == 2, "\(result.error)")
+        #expect(result.error.contains("error: --formula: 'y ~ 1 + x' has no random-effect terms"))
+        #expect(result.error.contains("No random effects terms specified in formula"))
+        #expect(result.error.contains("'bayesglmm fit'") && result.error.contains("GLM"))
+        #expect(!result.error.contains("SparseCholesky"))
+        // describe shows the model as it is.
+        let described = try CommandTests.run(["describe", data, "--formula", "y ~ x"])
+        #expect(described.status == 0, "\(described.error)")
+        #expect(described.output.contains("random intercepts: none"))
+    }
+
+    @Test func responseWithoutVariationIsRefused() throws {
+        let ones = try EmpiricalBayesCommandTests.data("eb-ones.csv") { _, _ in 1 }
+        let result = try CommandTests.run(["eb", ones, "--formula", "y ~ x + (1|g)"])
+        #expect(result.status == 2, "\(result.error)")
+        #expect(result.error.contains("eb-ones.csv, column \"y\": the response y has no variation: all 40 trials are "
+                                      + "successes, so the maximum-likelihood (Laplace) fit does not exist"))
+        #expect(!result.error.contains("positive definite"))
+    }
+
+    @Test func separatingCovariateIsRefused() throws {
+        let separated = try EmpiricalBayesCommandTests.data("eb-separated.csv") { _, x in x > 0.5 ? 1 : 0 }
+        let result = try CommandTests.run(["eb", separated, "--formula", "y ~ x + (1|g)"])
+        #expect(result.status == 2, "\(result.error)")
+        #expect(result.error.contains("column \"x\": the fixed effect x separates the outcomes: every trial with "
+                                      + "x > 0.5 is a success and every trial with x < 0.5 a failure"))
+    }
 }

@@ -92,6 +92,36 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: CommandTests.temporary("plot-bad.csv")), "\(arguments)")
         }
     }
+    /// A negative --max-levels reaches validation, which says what it must be.
+    @Test func negativeMaxLevelsReachesValidation() throws {
+        let result = try CommandTests.run(["plot", "/nonexistent/run", "--kind", "caterpillar", "--term", "client",
+                                           "--max-levels", "-3", "--out", CommandTests.temporary("plot-negative.svg")])
+        #expect(result.status == 2, "\(result.error)")
+        #expect(result.error.contains("--max-levels must be at least 1, got -3") && !result.error.contains("Missing value"),
+                "\(result.error)")
+    }
+
+    /// --eb of another model than the run's is refused as compare refuses it,
+    /// for every kind that reads it.
+    @Test func empiricalBayesFitOfAnotherModelIsRefused() throws {
+        let (run, eb, _) = try PlotCommandTests.setup.get()
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: eb)))
+            as? [String: Any])
+        object["formula"] = "y ~ (1|client) + (1|stylist) + (1|client:stylist)"
+        object["fixed"] = (object["fixed"] as! [[String: Any]]).filter { $0["name"] as? String != "x1" }
+        let other = CommandTests.temporary("plot-eb-other.json")
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: other))
+        let out = CommandTests.temporary("plot-other.svg")
+        for extra in [["--kind", "sd"], ["--kind", "density", "--variables", "sd(client)"],
+                      ["--kind", "shrinkage", "--term", "client"]] {
+            let result = try CommandTests.run(["plot", run, "--eb", other, "--out", out] + extra)
+            #expect(result.status == 2, "\(extra): \(result.error)")
+            #expect(result.error.contains("\(other): the empirical-Bayes fit is not of the run's model and data")
+                    && result.error.contains("fixed effects only in the run: x1"), "\(extra): \(result.error)")
+            #expect(!FileManager.default.fileExists(atPath: out), "\(extra) wrote \(out)")
+        }
+    }
+
     /// Shrinkage beside lme4's ranef table (--lme4) is the figure beside the
     /// same effects as an EB JSON: the EB fit's effects written as R's
     /// as.data.frame(ranef(fit, condVar = TRUE)) give the same table.

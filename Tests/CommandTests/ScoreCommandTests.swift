@@ -88,6 +88,22 @@ import Testing
         #expect(try String(contentsOfFile: scoresPath, encoding: .utf8) == ranked.output)
     }
 
+    /// A negative number after a numeric option reaches validation, which
+    /// says what the value must be (before RUN_DIR is read).
+    @Test func negativeNumbersReachValidation() throws {
+        let cases: [([String], String)] = [
+            (["--threshold", "-0.5"], "--threshold must be in [0, 1], got -0.5"),
+            (["--rows-per-chunk", "-10"], "--rows-per-chunk must be at least 1, got -10"),
+            (["--seed", "-3"], "invalid for '--seed <seed>': a seed is a whole number from 0 to"),
+        ]
+        for (arguments, message) in cases {
+            let result = try CommandTests.run(["score", "/nonexistent/run", "--pairs", "c.csv"] + arguments)
+            #expect(result.status == 2, "\(arguments): \(result.error)")
+            #expect(result.error.contains(message) && !result.error.contains("Missing value"),
+                    "\(arguments): \(result.error)")
+        }
+    }
+
     @Test func badInputExitsWithTwoNamingTheFileLineAndColumn() throws {
         let run = try ScoreCommandTests.run.get()
         func score(_ text: String?, _ extra: [String] = []) throws -> CommandTests.Result {

@@ -175,20 +175,18 @@ public struct Comparison: Sendable {
         self.notes = notes
     }
 
-    /// Compares an EB fit with the draws of a run directory.
+    /// Compares an EB fit with the draws of a run directory. Throws
+    /// `InputError` naming `ebPath` for an EB fit of another link, model or
+    /// data (`EmpiricalBayesReport.checkComparable`).
     public init(eb: EmpiricalBayesReport, ebPath: String, run: RunDirectory) throws(InputError) {
-        try eb.checkLink(of: run, path: ebPath)
+        try eb.checkComparable(with: run, path: ebPath)
         try self.init(eb: eb, ebPath: ebPath, formula: run.formula, fixedNames: run.fixedNames, terms: run.terms,
                       hasParameter: { run.parameterIndex($0) != nil }) { requests throws(InputError) in
             try PosteriorSummary.of(run.store, parameters: requests.compactMap { run.parameterIndex($0.parameter) },
                                     thresholds: requests.map(\.threshold), first: run.drawsPerChain)
         }
-        var notes = run.notes + self.notes
-        if eb.rows_used != run.rowsUsed {
-            notes.insert("The fits used different numbers of rows (empirical Bayes \(eb.rows_used), "
-                         + "the run \(run.rowsUsed)): are they of the same data?", at: 0)
-        }
-        self = Comparison(standardDeviations: standardDeviations, fixed: fixed, effects: effects, notes: notes)
+        self = Comparison(standardDeviations: standardDeviations, fixed: fixed, effects: effects,
+                          notes: run.notes + self.notes)
     }
 
     public init(standardDeviations: [StandardDeviation], fixed: [Fixed], effects: [Effect], notes: [String]) {

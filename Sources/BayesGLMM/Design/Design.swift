@@ -123,7 +123,9 @@ extension Design {
     ///
     /// Throws `InputError` for: an unknown column; a response that is not 0/1
     /// (or successes that are not whole numbers in 0…trials); a non-numeric
-    /// column used as a number; missing values with `missing: .fail`; no rows
+    /// column used as a number; a number that is not finite (`Inf`, `1e309`)
+    /// in a column used as numbers, or a product of columns that overflows;
+    /// missing values with `missing: .fail`; no rows
     /// left; a grouping factor with a single level; interactions with
     /// categorical columns (not supported yet); a rank-deficient fixed-effect
     /// matrix (naming the columns that are combinations of the others).
@@ -212,6 +214,7 @@ extension Design {
                 let name = term.columns[0]
                 switch columns[name]! {
                 case let .numeric(v) where options.levels[name] == nil:
+                    try Design.checkFinite(v, name, rows: keep, frame: frame)
                     names.append(name)
                     coding.append(FixedColumn(name: name, numeric: [name]))
                     fixedColumns.append(keep.map { v[Int($0)] })
@@ -263,7 +266,15 @@ extension Design {
                         categorical = name
                         continue
                     }
+                    try Design.checkFinite(v, name, rows: keep, frame: frame)
                     for (i, r) in keep.enumerated() { product[i] *= v[Int(r)] }
+                }
+                // Finite factors can still overflow together.
+                if let i = product.firstIndex(where: { !$0.isFinite }) {
+                    throw InputError(.notFinite,
+                                     "the product \(term.name) is not finite here (its factors overflow double "
+                                        + "precision); rescale its columns",
+                                     file: source, line: Int(frame.lines[Int(keep[i])]))
                 }
                 if let categorical {
                     let factor = try Factor.make(categorical, columns[categorical]!, rows: keep,
@@ -380,7 +391,8 @@ extension Design {
             return v
         }
         func wholeNonNegative(_ v: [Double], _ name: String) throws(InputError) {
-            for r in rows where v[Int(r)] < 0 || v[Int(r)] != v[Int(r)].rounded() || !v[Int(r)].isFinite {
+            try Design.checkFinite(v, name, rows: rows, frame: frame)
+            for r in rows where v[Int(r)] < 0 || v[Int(r)] != v[Int(r)].rounded() {
                 throw InputError(v[Int(r)] < 0 ? .negativeCount : .notWholeNumber,
                                  "expected a whole number of at least 0, found \(Levels.rName(v[Int(r)]))",
                                  file: source, line: Int(frame.lines[Int(r)]), column: name)
@@ -431,6 +443,19 @@ extension Design {
         }
     }
 
+    /// Refuses a number that is not finite in a column used as numbers: R
+    /// reads `Inf` (and `1e309`, beyond double precision) as a number, but
+    /// a model matrix or a count with it is unusable. Missing values (`NA`,
+    /// `NaN`, empty) are dropped before this, as R's na.omit drops them.
+    static func checkFinite(_ v: [Double], _ name: String, rows: [Int32], frame: Frame) throws(InputError) {
+        for r in rows where !v[Int(r)].isFinite {
+            throw InputError(.notFinite,
+                             "expected a finite number, found \(Levels.rName(v[Int(r)])) (an infinite value, or one "
+                                + "beyond double precision such as 1e309)",
+                             file: frame.source, line: Int(frame.lines[Int(r)]), column: name)
+        }
+    }
+
     /// The first used row (frame index) of a factor column whose text is not a
     /// number, and that text.
     static func firstText(_ column: Column, rows: [Int32]) -> (Int, String)? {
@@ -461,13 +486,18 @@ extension Design {
                              "the fixed-effect matrix has \(p) columns but only \(rows) distinct rows",
                              file: source)
         }
-        // Scale columns to unit length so that the tolerance is relative.
+        // Scale columns to unit length so that the tolerance is relative:
+        // by the largest entry first, so that the sum of squares of a column
+        // of large numbers (1e160) does not overflow and zero the column.
         var data = fixed
         for j in 0..<p {
-            var norm = 0.0
-            for i in 0..<rows { norm += data[i * p + j] * data[i * p + j] }
-            norm = norm.squareRoot()
-            if norm > 0 { for i in 0..<rows { data[i * p + j] /= norm } }
+            var largest = 0.0
+            for i in 0..<rows { largest = max(largest, abs(data[i * p + j])) }
+            guard largest > 0 else { continue }
+            var sum = 0.0
+            for i in 0..<rows { data[i * p + j] /= largest; sum += data[i * p + j] * data[i * p + j] }
+            let norm = sum.squareRoot()
+            for i in 0..<rows { data[i * p + j] /= norm }
         }
         var rank = 0
         var dependent: [String] = []

@@ -18,11 +18,14 @@ public struct DesignReport: Sendable {
         if d.rowsDropped > 0 { rows += ", \(number(d.rowsDropped)) dropped (missing values in used columns)" }
         lines.append(rows)
         let s = d.successes.reduce(0, +), n = d.trials.reduce(0, +)
-        lines.append(String(format: "response:  %@ successes in %@ trials (%.1f%%)",
-                            number(Int(s)), number(Int(n)), 100 * s / n))
+        lines.append(n > 0 ? String(format: "response:  %@ successes in %@ trials (%.1f%%)",
+                                    number(Int(s)), number(Int(n)), 100 * s / n)
+                           : "response:  no trials (every count is 0)")
         lines.append("fixed:     \(d.fixedNames.isEmpty ? "(none)" : d.fixedNames.joined(separator: ", "))")
         lines.append("cells:     \(number(d.cellCount)) binomial cells (\(String(format: "%.2f", n / Double(d.cellCount))) trials per cell)")
-        if !d.randomTerms.isEmpty {
+        if d.randomTerms.isEmpty {
+            lines.append("random intercepts: none (a logistic regression without random effects)")
+        } else {
             lines.append("random intercepts:")
             let width = d.randomTerms.map(\.name.count).max()!
             for term in d.randomTerms {

@@ -64,7 +64,26 @@ public struct EmpiricalBayesFit: Sendable {
 
     /// Maximises the Laplace likelihood (both stages) and reports at the
     /// optimum.
-    public static func fit(_ design: Design) throws(InputError) -> EmpiricalBayesFit {
+    ///
+    /// Throws `InputError` for data and models that have no
+    /// maximum-likelihood fit, found before fitting (`check(_:)`): no random
+    /// terms, a response without variation, a fixed-effect column that
+    /// separates successes from failures. Throws `NumericalFailure`, saying
+    /// what failed and what may help, when the computation fails on data
+    /// that were accepted.
+    public static func fit(_ design: Design) throws -> EmpiricalBayesFit {
+        try check(design)
+        do {
+            return try maximize(design)
+        } catch let failure as NumericalFailure {
+            throw NumericalFailure("the empirical-Bayes (Laplace) fit failed: " + failure.message,
+                                   remedies: failure.remedies.isEmpty ? [.rescaledCovariates, .simplerModel]
+                                       : failure.remedies)
+        }
+    }
+
+    /// Both stages, the Newton polish and the report.
+    private static func maximize(_ design: Design) throws -> EmpiricalBayesFit {
         let laplace = try LaplaceApproximation(design: design)
         let p = design.fixedCount, k = design.randomTerms.count
         var evaluations = 0
@@ -75,7 +94,7 @@ public struct EmpiricalBayesFit: Sendable {
         var beta = [Double](repeating: 0, count: p)
         if let intercept = design.fixedNames.firstIndex(of: "(Intercept)") { beta[intercept] = log(rate / (1 - rate)) }
         let first = try QuasiNewton(gradientTolerance: 1, maximumIterations: 200, firstStep: 0.3, lineTolerance: 0.5).minimize(
-            { (theta: [Double]) throws(InputError) -> (value: Double, gradient: [Double]) in
+            { (theta: [Double]) throws -> (value: Double, gradient: [Double]) in
                 let result = try laplace.devianceAndGradient(coefficients: beta, standardDeviations: theta.map { abs($0) },
                                                              jointly: true)
                 beta = result.coefficients
@@ -97,8 +116,13 @@ public struct EmpiricalBayesFit: Sendable {
         // estimates within 1e-6 of the optimum.
         let scale = try devianceAndGradient(laplace, start, terms: k).value
         evaluations += 1
+        guard scale.isFinite else {
+            throw NumericalFailure("the first stage (the SDs, with the fixed effects found jointly with the effects) "
+                                   + "ended where the Laplace deviance is not finite ("
+                                   + LaplaceApproximation.describe(start.prefix(k).map { $0 }, design) + ")")
+        }
         let second = try QuasiNewton(gradientTolerance: 1e-8 * abs(scale)).minimize(
-            { (x: [Double]) throws(InputError) -> (value: Double, gradient: [Double]) in
+            { (x: [Double]) throws -> (value: Double, gradient: [Double]) in
                 try devianceAndGradient(laplace, x, terms: k)
             }, start: start)
         evaluations += second.evaluations
@@ -109,7 +133,7 @@ public struct EmpiricalBayesFit: Sendable {
             || (second.value.isFinite && second.gradient.allSatisfy { abs($0) < 100 * 1e-8 * abs(scale) })
         if !converged {
             let simplex = try NelderMead(tolerance: 1e-6, maximumRestarts: 2).minimize(
-                { (x: [Double]) throws(InputError) -> Double in
+                { (x: [Double]) throws -> Double in
                     // The deviance alone: Nelder–Mead has no use for the gradient.
                     -2 * (try laplace.logLikelihood(coefficients: Array(x[k...]), standardDeviations: x[..<k].map { abs($0) }))
                 },
@@ -140,6 +164,10 @@ public struct EmpiricalBayesFit: Sendable {
                 point = next
             }
         }
+        guard point.value.isFinite, optimum.allSatisfy(\.isFinite) else {
+            throw NumericalFailure("the optimiser of the second stage (SDs and fixed effects together) ended where "
+                                   + "the Laplace deviance is not finite")
+        }
         var result = try report(laplace, coefficients: Array(optimum[k...]),
                                 standardDeviations: optimum[..<k].map { abs($0) }, hessian: hessian)
         result.evaluations += evaluations
@@ -154,7 +182,7 @@ public struct EmpiricalBayesFit: Sendable {
     /// checking each quantity against glmer's at glmer's own estimates.
     /// `step` is the central-difference step of the Hessian.
     public static func evaluate(_ design: Design, coefficients: [Double], standardDeviations: [Double],
-                                step: Double = differenceStep) throws(InputError) -> EmpiricalBayesFit {
+                                step: Double = differenceStep) throws -> EmpiricalBayesFit {
         try report(LaplaceApproximation(design: design), coefficients: coefficients,
                    standardDeviations: standardDeviations, step: step)
     }
@@ -162,7 +190,7 @@ public struct EmpiricalBayesFit: Sendable {
     /// The deviance −2 log L at x = (θ, β), σ = |θ|, and its gradient over
     /// x (the sign of θ carried through).
     private static func devianceAndGradient(_ laplace: LaplaceApproximation, _ x: [Double], terms k: Int)
-        throws(InputError) -> (value: Double, gradient: [Double]) {
+        throws(NumericalFailure) -> (value: Double, gradient: [Double]) {
         let result = try laplace.devianceAndGradient(coefficients: Array(x[k...]),
                                                      standardDeviations: x[..<k].map { abs($0) })
         var gradient = result.gradient
@@ -173,7 +201,7 @@ public struct EmpiricalBayesFit: Sendable {
     /// The Hessian of the deviance at x by central differences of the exact
     /// gradient (symmetrised), 2(k + p) gradient evaluations.
     private static func curvature(_ laplace: LaplaceApproximation, at x: [Double], terms k: Int, step h: Double)
-        throws(InputError) -> [Double] {
+        throws(NumericalFailure) -> [Double] {
         let d = x.count
         var hessian = [Double](repeating: 0, count: d * d)
         for i in 0..<d {
@@ -191,7 +219,7 @@ public struct EmpiricalBayesFit: Sendable {
 
     private static func report(_ laplace: LaplaceApproximation, coefficients: [Double], standardDeviations theta: [Double],
                                step h: Double = differenceStep, hessian given: [Double]? = nil)
-        throws(InputError) -> EmpiricalBayesFit {
+        throws(NumericalFailure) -> EmpiricalBayesFit {
         let design = laplace.design
         let p = design.fixedCount, k = design.randomTerms.count
         let optimum = theta + coefficients

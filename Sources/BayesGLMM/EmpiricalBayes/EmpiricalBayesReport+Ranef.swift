@@ -14,8 +14,9 @@ extension EmpiricalBayesReport {
     ///
     /// Throws `InputError` naming the file, and the line and column where
     /// there is one, for: a missing column; a term other than "(Intercept)"
-    /// (only random intercepts are modelled); a missing or non-numeric mode
-    /// or SD, or a negative SD; a level listed twice for one term.
+    /// (only random intercepts are modelled); a missing, non-numeric or
+    /// infinite mode or SD, or a negative SD; a level listed twice for one
+    /// term.
     public static func fromRanef(_ frame: Frame, beside run: RunDirectory) throws(InputError)
         -> EmpiricalBayesReport {
         let source = frame.source
@@ -39,7 +40,11 @@ extension EmpiricalBayesReport {
                 throw InputError(.nonNumeric, "expected a number, found \"\(try text(column, row))\"", file: source,
                                  line: Int(frame.lines[row]), column: column)
             }
-            guard values[row].isFinite else { throw missing(column, row) }
+            guard !values[row].isNaN else { throw missing(column, row) }
+            guard values[row].isFinite else {
+                throw InputError(.notFinite, "expected a finite number, found \(Levels.rName(values[row]))",
+                                 file: source, line: Int(frame.lines[row]), column: column)
+            }
             return values[row]
         }
         func missing(_ column: String, _ row: Int) -> InputError {

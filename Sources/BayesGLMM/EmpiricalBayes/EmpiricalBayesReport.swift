@@ -81,6 +81,79 @@ public struct EmpiricalBayesReport: Codable, Sendable, Equatable {
         }
     }
 
+    /// Refuses to set this fit beside a run it cannot be compared with: a
+    /// run of another link (`checkLink`) or of another model or data
+    /// (`checkModel`). Every comparison of an EB fit with a run (`compare`,
+    /// the figures with `--eb`) checks this first.
+    public func checkComparable(with run: RunDirectory, path: String) throws(InputError) {
+        try checkLink(of: run, path: path)
+        try checkModel(formula: run.formula, terms: run.terms.map(\.name), fixed: run.fixedNames,
+                       rows: run.rowsUsed, path: path)
+    }
+
+    /// Refuses an EB fit of another model or other data than a run's —
+    /// whose SDs, coefficients and effects mean other things, so that
+    /// setting them side by side would mislead — naming both models and what
+    /// differs: the response (where both formulas can be read), the random
+    /// terms, the fixed-effect columns (by R's names, so another coding or
+    /// baseline differs too) or the number of rows used.
+    ///
+    /// A report with effects only (an lme4 `ranef` table, which has no SDs,
+    /// fixed effects or row count, and may list fewer terms) is refused only
+    /// for a term the run does not have. Formulas written differently for
+    /// the same model (`(1|a/b)` and `(1|a) + (1|a:b)`, another order of
+    /// terms) are the same model here.
+    public func checkModel(formula: String, terms: [String], fixed: [String], rows: Int,
+                           path: String) throws(InputError) {
+        var ebTerms = sd.map(\.term)
+        for effect in effects where !ebTerms.contains(effect.term) { ebTerms.append(effect.term) }
+        let effectsOnly = sd.isEmpty && self.fixed.isEmpty
+        var differences: [String] = []
+        if let theirs = try? ModelFormula.parse(self.formula), let ours = try? ModelFormula.parse(formula),
+           theirs.response != ours.response {
+            differences.append("the responses differ (\(Self.text(theirs.response)) and \(Self.text(ours.response)))")
+        }
+        func only(_ a: [String], _ b: [String], _ what: String, _ side: String, by key: (String) -> String = { $0 }) {
+            let keys = Set(b.map(key))
+            let names = a.filter { !keys.contains(key($0)) }
+            if !names.isEmpty { differences.append("\(what) only in \(side): " + Self.list(names)) }
+        }
+        // An interaction is the same term whatever the order of its factors:
+        // lme4 names (1|a/b)'s "b:a", the design "a:b".
+        let factors = { (term: String) in term.split(separator: ":").sorted().joined(separator: ":") }
+        only(ebTerms, terms, "random terms", "the empirical-Bayes fit", by: factors)
+        if !effectsOnly {
+            only(terms, ebTerms, "random terms", "the run", by: factors)
+            only(self.fixed.map(\.name), fixed, "fixed effects", "the empirical-Bayes fit")
+            only(fixed, self.fixed.map(\.name), "fixed effects", "the run")
+            if rows_used != rows { differences.append("the numbers of rows used differ (\(rows_used) and \(rows))") }
+        }
+        guard differences.isEmpty else {
+            func model(_ formula: String, _ terms: [String], _ fixed: [String]?, _ rows: Int?) -> String {
+                "'\(formula)' (random terms \(Self.list(terms))"
+                    + (fixed.map { "; fixed effects \(Self.list($0))" } ?? "") + (rows.map { "; \($0) rows" } ?? "") + ")"
+            }
+            throw InputError(.badOption, "the empirical-Bayes fit is not of the run's model and data: empirical Bayes "
+                             + model(self.formula, ebTerms, effectsOnly ? nil : self.fixed.map(\.name),
+                                     effectsOnly ? nil : rows_used)
+                             + ", the run " + model(formula, terms, fixed, rows) + ": "
+                             + differences.joined(separator: "; "), file: path)
+        }
+    }
+
+    /// A response as the formula writes it.
+    private static func text(_ response: ModelFormula.Response) -> String {
+        switch response {
+        case let .column(y): y
+        case let .successesAndFailures(s, f): "cbind(\(s), \(f))"
+        }
+    }
+
+    /// "a, b, c", at most eight names and "…", or "none".
+    private static func list(_ names: [String]) -> String {
+        names.isEmpty ? "none" : names.prefix(8).joined(separator: ", ") + (names.count > 8 ? ", …" : "")
+    }
+
     /// Reads a report, naming the file and what is wrong with it.
     public static func read(path: String) throws(InputError) -> EmpiricalBayesReport {
         let data: Data
@@ -88,8 +161,12 @@ public struct EmpiricalBayesReport: Codable, Sendable, Equatable {
             throw InputError(.unreadableFile, "cannot read the empirical-Bayes fit: \(error.localizedDescription)",
                              file: path)
         }
+        // Numbers that are not finite as `json()` writes them (JSON has none).
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         do {
-            return try JSONDecoder().decode(EmpiricalBayesReport.self, from: data)
+            return try decoder.decode(EmpiricalBayesReport.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {
             throw InputError(.malformedCSV, "not an empirical-Bayes fit: no field '\(Self.path(context.codingPath + [key]))'",
                              file: path)

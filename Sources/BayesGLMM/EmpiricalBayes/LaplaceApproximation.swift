@@ -50,7 +50,15 @@ public final class LaplaceApproximation {
     public private(set) var logDeterminant = 0.0
     public private(set) var iterations = 0
 
-    public init(design: Design) throws(InputError) {
+    /// The approximation's structures for `design`, the ordering of A
+    /// analysed once.
+    ///
+    /// Throws `InputError` for a model without random terms (there is no
+    /// integral to approximate: the model is a GLM, as lme4's glmer says
+    /// "No random effects terms specified in formula"), and
+    /// `NumericalFailure` should CHOLMOD fail to allocate or order A.
+    public init(design: Design) throws {
+        guard !design.randomTerms.isEmpty else { throw LaplaceApproximation.noRandomTerms(design) }
         self.design = design
         let terms = design.randomTerms
         var offsets: [Int] = []
@@ -101,7 +109,8 @@ public final class LaplaceApproximation {
 
     /// log L(β, σ) by the Laplace approximation, running PIRLS from the
     /// previous modes.
-    public func logLikelihood(coefficients beta: [Double], standardDeviations sigma: [Double]) throws(InputError) -> Double {
+    public func logLikelihood(coefficients beta: [Double], standardDeviations sigma: [Double])
+        throws(NumericalFailure) -> Double {
         try evaluate(coefficients: beta, standardDeviations: sigma, jointly: false).logLikelihood
     }
 
@@ -126,8 +135,13 @@ public final class LaplaceApproximation {
     /// does not fall, and stop when the Newton decrement gᵀH⁻¹g is below
     /// 1e-20 relative — a tighter stop than glmer's, so that finite
     /// differences of the result (standard errors) are not noise.
+    ///
+    /// Throws `NumericalFailure`, saying at which σ, should A or the fixed
+    /// effects' information not be positive definite (which, A being
+    /// I plus a positive semi-definite matrix, takes weights or SDs that are
+    /// not finite or a fixed-effect matrix beyond double precision).
     public func evaluate(coefficients start: [Double], standardDeviations sigma: [Double], jointly: Bool)
-        throws(InputError) -> Evaluation {
+        throws(NumericalFailure) -> Evaluation {
         let n = design.cellCount, p = design.fixedCount, terms = design.randomTerms
         var beta = start
         /// Xβ, or Xv for a step v.
@@ -196,7 +210,7 @@ public final class LaplaceApproximation {
                     for i in 0..<n { gradient[Int(index[i])] += s * residual[i] }
                 }
             }
-            try cholesky.factorize(values: values)
+            try factorize(values, sigma: sigma)
             var stepU: [Double], stepBeta = [Double](repeating: 0, count: p)
             var decrement: Double
             if jointly && p > 0 {
@@ -234,7 +248,7 @@ public final class LaplaceApproximation {
             }
         }
         // A at the mode, for its determinant.
-        if !factorIsCurrent { try cholesky.factorize(values: assemble(mu: current.mu, sigma: sigma).values) }
+        if !factorIsCurrent { try factorize(assemble(mu: current.mu, sigma: sigma).values, sigma: sigma) }
         logDeterminant = cholesky.logDeterminant
         modes = u
         return Evaluation(logLikelihood: current.value - 0.5 * logDeterminant, coefficients: beta,
@@ -271,7 +285,7 @@ public final class LaplaceApproximation {
     /// the fixed effects used are returned.
     public func devianceAndGradient(coefficients start: [Double], standardDeviations sigma: [Double],
                                     jointly: Bool = false)
-        throws(InputError) -> (deviance: Double, gradient: [Double], coefficients: [Double]) {
+        throws(NumericalFailure) -> (deviance: Double, gradient: [Double], coefficients: [Double]) {
         let evaluation = try evaluate(coefficients: start, standardDeviations: sigma, jointly: jointly)
         let value = evaluation.logLikelihood, beta = evaluation.coefficients
         let n = design.cellCount, p = design.fixedCount, k = design.randomTerms.count
@@ -392,7 +406,7 @@ public final class LaplaceApproximation {
     /// S = C − BᵀA⁻¹B on the current factor of A: y = S⁻¹(f − BᵀA⁻¹g),
     /// x = A⁻¹(g − By). Also returns S⁻¹ (row-major p × p).
     private func jointSolve(weight: [Double], sigma: [Double], _ g: [Double], _ f: [Double])
-        throws(InputError) -> (u: [Double], beta: [Double], covariance: [Double]) {
+        throws(NumericalFailure) -> (u: [Double], beta: [Double], covariance: [Double]) {
         let n = design.cellCount, p = design.fixedCount, x = design.fixed
         var b = [[Double]](repeating: [Double](repeating: 0, count: size), count: p)
         var c = [Double](repeating: 0, count: p * p)
@@ -412,12 +426,44 @@ public final class LaplaceApproximation {
             for l in 0..<p { schur[j * p + l] -= dot(b[j], aInverseB[l]) }
             reduced[j] -= dot(b[j], aInverseG)
         }
-        let covariance = try DenseSymmetric.inverse(schur, size: p)
+        let covariance: [Double]
+        do {
+            covariance = try DenseSymmetric.inverse(schur, size: p)
+        } catch {
+            throw NumericalFailure("PIRLS at \(LaplaceApproximation.describe(sigma, design)): the fixed effects' "
+                                   + "information given the SDs, XᵀWX − BᵀA⁻¹B: " + error.message,
+                                   remedies: [.rescaledCovariates, .simplerModel])
+        }
         var y = [Double](repeating: 0, count: p)
         for j in 0..<p { for l in 0..<p { y[j] += covariance[j * p + l] * reduced[l] } }
         var solution = aInverseG
         for j in 0..<p { for r in 0..<size { solution[r] -= aInverseB[j][r] * y[j] } }
         return (solution, y, covariance)
+    }
+
+    /// Factorises A with these values, saying at which σ should it fail.
+    private func factorize(_ values: [Double], sigma: [Double]) throws(NumericalFailure) {
+        do {
+            try cholesky.factorize(values: values)
+        } catch {
+            throw NumericalFailure("PIRLS at \(LaplaceApproximation.describe(sigma, design)): A = ΛᵀZᵀWZΛ + I: "
+                                   + error.message, remedies: error.remedies.isEmpty
+                                       ? [.rescaledCovariates, .simplerModel] : error.remedies)
+        }
+    }
+
+    /// "sd(client) = 0.72, sd(stylist) = 1e+30", for messages.
+    static func describe(_ sigma: [Double], _ design: Design) -> String {
+        zip(design.randomTerms, sigma).map { "sd(\($0.name)) = \(String(format: "%.4g", $1))" }
+            .joined(separator: ", ")
+    }
+
+    /// The refusal of a model without random terms.
+    static func noRandomTerms(_ design: Design) -> InputError {
+        InputError(.unsupported, "the model '\(design.formula)' has no random-effect terms, so there is no "
+                   + "empirical-Bayes (Laplace) fit of it (lme4's glmer: \"No random effects terms specified in "
+                   + "formula\"); it is a logistic regression: fit it by the Bayesian sampler, or as a GLM "
+                   + "(R's glm)", setting: "formula")
     }
 
     /// The values of A = ΛᵀZᵀWZΛ + I on the pattern, the working residuals

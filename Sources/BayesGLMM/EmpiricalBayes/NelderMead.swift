@@ -22,23 +22,32 @@ struct NelderMead {
 
     /// Context handed to GSL's callback.
     private final class Context {
-        let function: ([Double]) throws(InputError) -> Double
+        let function: ([Double]) throws -> Double
         var evaluations = 0
-        var failure: InputError?
-        init(_ function: @escaping ([Double]) throws(InputError) -> Double) { self.function = function }
+        var failure: (any Error)?
+        init(_ function: @escaping ([Double]) throws -> Double) { self.function = function }
     }
 
     /// Minimises `function` from `start` with initial simplex steps `step`.
-    /// A function that throws stops the search and the error is rethrown.
-    func minimize(_ function: @escaping ([Double]) throws(InputError) -> Double, start: [Double], step: [Double])
-        throws(InputError) -> Result {
+    /// A function that throws stops the search and the error is rethrown;
+    /// GSL's failure to allocate its workspace is a `NumericalFailure`.
+    func minimize(_ function: @escaping ([Double]) throws -> Double, start: [Double], step: [Double])
+        throws -> Result {
         let dimension = start.count
         precondition(dimension > 0 && step.count == dimension)
         let context = Context(function)
-        let minimizer = gsl_multimin_fminimizer_alloc(cgsl_multimin_nmsimplex2(), dimension)!
+        guard let minimizer = gsl_multimin_fminimizer_alloc(cgsl_multimin_nmsimplex2(), dimension) else {
+            throw NumericalFailure("GSL could not allocate the Nelder–Mead minimiser in \(dimension) dimensions")
+        }
         defer { gsl_multimin_fminimizer_free(minimizer) }
-        let x = gsl_vector_alloc(dimension)!, steps = gsl_vector_alloc(dimension)!
-        defer { gsl_vector_free(x); gsl_vector_free(steps) }
+        guard let x = gsl_vector_alloc(dimension) else {
+            throw NumericalFailure("GSL could not allocate a vector of \(dimension) numbers")
+        }
+        defer { gsl_vector_free(x) }
+        guard let steps = gsl_vector_alloc(dimension) else {
+            throw NumericalFailure("GSL could not allocate a vector of \(dimension) numbers")
+        }
+        defer { gsl_vector_free(steps) }
         var callback = gsl_multimin_function(
             f: { vector, parameters in
                 let context = Unmanaged<Context>.fromOpaque(parameters!).takeUnretainedValue()
@@ -49,7 +58,7 @@ struct NelderMead {
                     let value = try context.function(point)
                     return value.isNaN ? .infinity : value
                 } catch {
-                    context.failure = error as? InputError ?? InputError(.badOption, "\(error)")
+                    context.failure = error
                     return .infinity
                 }
             },
@@ -57,7 +66,7 @@ struct NelderMead {
             params: Unmanaged.passUnretained(context).toOpaque())
 
         var best = start, bestValue = Double.infinity, converged = false
-        try withExtendedLifetime(context) { () throws(InputError) in
+        try withExtendedLifetime(context) { () throws in
             for restart in 0...maximumRestarts {
                 for i in 0..<dimension {
                     gsl_vector_set(x, i, best[i])

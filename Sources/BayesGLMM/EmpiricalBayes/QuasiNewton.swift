@@ -19,14 +19,14 @@ struct QuasiNewton {
         var converged: Bool
     }
 
-    typealias Function = ([Double]) throws(InputError) -> (value: Double, gradient: [Double])
+    typealias Function = ([Double]) throws -> (value: Double, gradient: [Double])
 
     /// Context handed to GSL's callbacks, with the last evaluation cached:
     /// GSL asks for f and ∇f at the same point separately.
     private final class Context {
         let function: Function
         var evaluations = 0
-        var failure: InputError?
+        var failure: (any Error)?
         var point: [Double] = []
         var value = Double.nan
         var gradient: [Double] = []
@@ -42,7 +42,7 @@ struct QuasiNewton {
                 value = result.value.isNaN ? .infinity : result.value
                 gradient = result.gradient
             } catch {
-                failure = error as? InputError ?? InputError(.badOption, "\(error)")
+                failure = error
                 point = x
                 value = .infinity
                 gradient = [Double](repeating: 0, count: x.count)
@@ -50,13 +50,20 @@ struct QuasiNewton {
         }
     }
 
-    func minimize(_ function: @escaping Function, start: [Double]) throws(InputError) -> Result {
+    /// Minimises `function` from `start`. A function that throws stops the
+    /// search and the error is rethrown; GSL's failure to allocate its
+    /// workspace is a `NumericalFailure`.
+    func minimize(_ function: @escaping Function, start: [Double]) throws -> Result {
         let dimension = start.count
         precondition(dimension > 0)
         let context = Context(function)
-        let minimizer = gsl_multimin_fdfminimizer_alloc(cgsl_multimin_vector_bfgs2(), dimension)!
+        guard let minimizer = gsl_multimin_fdfminimizer_alloc(cgsl_multimin_vector_bfgs2(), dimension) else {
+            throw NumericalFailure("GSL could not allocate the BFGS minimiser in \(dimension) dimensions")
+        }
         defer { gsl_multimin_fdfminimizer_free(minimizer) }
-        let x = gsl_vector_alloc(dimension)!
+        guard let x = gsl_vector_alloc(dimension) else {
+            throw NumericalFailure("GSL could not allocate a vector of \(dimension) numbers")
+        }
         defer { gsl_vector_free(x) }
         for i in 0..<dimension { gsl_vector_set(x, i, start[i]) }
         func context(_ parameters: UnsafeMutableRawPointer?) -> Context {
@@ -82,7 +89,7 @@ struct QuasiNewton {
             n: dimension,
             params: Unmanaged.passUnretained(context).toOpaque())
         var converged = false
-        try withExtendedLifetime(context) { () throws(InputError) in
+        try withExtendedLifetime(context) { () throws in
             _ = gsl_multimin_fdfminimizer_set(minimizer, &callbacks, x, firstStep, lineTolerance)
             if let failure = context.failure { throw failure }
             for _ in 0..<maximumIterations {

@@ -21,9 +21,14 @@ public final class SparseCholesky {
     /// Analyses the pattern of the lower triangle (including the diagonal) of
     /// an n×n symmetric matrix in compressed-column form: column j's rows are
     /// `rowIndices[columnStarts[j] ..< columnStarts[j + 1]]`, sorted, all ≥ j.
-    public init(size n: Int, columnStarts: [Int32], rowIndices: [Int32]) throws(InputError) {
+    ///
+    /// Throws `NumericalFailure` when the pattern is inconsistent (a caller's
+    /// error: n < 1, or starts that do not match the rows) or CHOLMOD cannot
+    /// allocate or analyse the matrix.
+    public init(size n: Int, columnStarts: [Int32], rowIndices: [Int32]) throws(NumericalFailure) {
         guard n > 0, columnStarts.count == n + 1, Int(columnStarts[n]) == rowIndices.count else {
-            throw InputError(.badOption, "SparseCholesky: inconsistent compressed-column pattern")
+            throw NumericalFailure("the sparse Cholesky factorisation was given an inconsistent pattern "
+                                   + "(\(n) columns, \(columnStarts.count) column starts, \(rowIndices.count) entries)")
         }
         size = n
         entries = rowIndices.count
@@ -34,7 +39,8 @@ public final class SparseCholesky {
         guard let a = cholmod_allocate_sparse(n, n, rowIndices.count, 1, 1, -1, ccholmod_real(), common) else {
             cholmod_finish(common)
             common.deallocate()
-            throw InputError(.badOption, "SparseCholesky: CHOLMOD could not allocate the matrix")
+            throw NumericalFailure("CHOLMOD could not allocate a sparse \(n) × \(n) matrix with \(rowIndices.count) "
+                                   + "entries (out of memory?)", remedies: [.simplerModel])
         }
         matrix = a
         let p = a.pointee.p.assumingMemoryBound(to: Int32.self)
@@ -43,7 +49,9 @@ public final class SparseCholesky {
         for (k, v) in rowIndices.enumerated() { i[k] = v }
         factor = cholmod_analyze(a, common)
         guard factor != nil else {
-            throw InputError(.badOption, "SparseCholesky: CHOLMOD's analysis failed (status \(common.pointee.status))")
+            // deinit frees the matrix and the workspace.
+            throw NumericalFailure("CHOLMOD could not order the sparse \(n) × \(n) matrix for its factorisation "
+                                   + "(\(SparseCholesky.status(common)))", remedies: [.simplerModel])
         }
     }
 
@@ -56,16 +64,23 @@ public final class SparseCholesky {
     }
 
     /// Factorises the matrix with these values of the pattern's entries.
-    /// Throws if the matrix is not positive definite.
-    public func factorize(values: [Double]) throws(InputError) {
+    /// Throws `NumericalFailure` if the matrix is not positive definite
+    /// (saying at which column of the permuted matrix the factorisation
+    /// stopped) or CHOLMOD fails otherwise; the caller says which matrix it is.
+    public func factorize(values: [Double]) throws(NumericalFailure) {
         precondition(values.count == entries, "one value per pattern entry")
         let x = matrix.pointee.x.assumingMemoryBound(to: Double.self)
         for (k, v) in values.enumerated() { x[k] = v }
         cholmod_factorize(matrix, factor, common)
         guard common.pointee.status == ccholmod_ok() else {
-            throw InputError(.badOption, common.pointee.status == ccholmod_not_positive_definite()
-                             ? "SparseCholesky: the matrix is not positive definite"
-                             : "SparseCholesky: CHOLMOD's factorisation failed (status \(common.pointee.status))")
+            if common.pointee.status == ccholmod_not_positive_definite() {
+                let column = factor.map { Int($0.pointee.minor) } ?? 0
+                let finite = values.allSatisfy(\.isFinite)
+                throw NumericalFailure("the matrix is not positive definite (the factorisation stopped at column "
+                                       + "\(column + 1) of \(size)\(finite ? "" : "; some of its entries are not finite"))")
+            }
+            throw NumericalFailure("CHOLMOD's factorisation failed (\(SparseCholesky.status(common)))",
+                                   remedies: [.simplerModel])
         }
         // `logDeterminant` and `inverseDiagonal()` read a simplicial LLᵀ,
         // which the settings in `init` ask for; should CHOLMOD still return
@@ -74,10 +89,16 @@ public final class SparseCholesky {
         if let f = factor, f.pointee.is_ll == 0 || f.pointee.is_super != 0 {
             guard cholmod_change_factor(ccholmod_real(), 1, 0, 1, 1, f, common) != 0,
                   common.pointee.status == ccholmod_ok() else {
-                throw InputError(.badOption, "SparseCholesky: CHOLMOD could not convert the factor to simplicial LLᵀ "
-                                 + "(status \(common.pointee.status))")
+                throw NumericalFailure("CHOLMOD could not convert its factor to simplicial LLᵀ "
+                                       + "(\(SparseCholesky.status(common)))")
             }
         }
+    }
+
+    /// CHOLMOD's status, for messages: "status -2: out of memory".
+    private static func status(_ common: UnsafeMutablePointer<cholmod_common>) -> String {
+        let status = common.pointee.status
+        return "status \(status)" + (status == ccholmod_out_of_memory() ? ": out of memory" : "")
     }
 
     /// log det A = 2 Σⱼ log Lⱼⱼ (the ordering does not change it).

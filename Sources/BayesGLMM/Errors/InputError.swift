@@ -14,6 +14,13 @@ public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
         /// The response does not vary (all successes or all failures), so a
         /// maximum-likelihood fit does not exist.
         case noVariation
+        /// A fixed-effect column separates successes from failures (complete
+        /// or quasi-complete separation), so a maximum-likelihood fit does
+        /// not exist.
+        case separation
+        /// A number that is not finite (`Inf`, or a value beyond double
+        /// precision such as `1e309`) where a finite one is needed.
+        case notFinite
         /// An output that holds a run, which is replaced only on request.
         case outputExists
     }

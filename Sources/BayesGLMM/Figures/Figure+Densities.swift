@@ -18,7 +18,7 @@ extension Figure {
         let draws = try Figure.draws(run, [variable])[0]
         var estimate: Double?
         if let eb {
-            try eb.checkLink(of: run, path: ebPath)
+            try eb.checkComparable(with: run, path: ebPath)
             guard let value = Figure.estimate(eb, of: variable) else {
                 throw InputError(.badOption, "the empirical-Bayes fit has no estimate of \(variable)",
                                  file: ebPath, setting: "eb")
@@ -65,7 +65,7 @@ extension Figure {
     /// a row per EB estimate.
     public static func standardDeviations(_ run: RunDirectory, eb: EmpiricalBayesReport?, ebPath: String = "")
         throws(InputError) -> Figure {
-        try eb?.checkLink(of: run, path: ebPath)
+        try eb?.checkComparable(with: run, path: ebPath)
         let names = run.terms.map { "sd(\($0.name))" }.filter { run.parameterIndex($0) != nil }
         guard !names.isEmpty else {
             throw InputError(.badOption, "the run has no draws of a standard deviation to draw", file: run.path,

@@ -24,7 +24,7 @@ extension Figure {
     /// has no effects of the term, or no counts are available.
     public static func shrinkage(_ run: RunDirectory, term name: String?, eb: EmpiricalBayesReport, ebPath: String,
                                  counts: LevelCounts? = nil, maxLevels: Int = 200) throws(InputError) -> Figure {
-        try eb.checkLink(of: run, path: ebPath)
+        try eb.checkComparable(with: run, path: ebPath)
         var term = try Figure.term(run, name)
         if let counts { term = RunDirectory.Term(name: term.name, levels: term.levels, counts: counts) }
         guard term.counts != nil else {

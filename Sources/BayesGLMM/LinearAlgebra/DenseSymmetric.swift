@@ -22,9 +22,10 @@ enum DenseSymmetric {
     }
 
     /// M⁻¹ by the Cholesky factorisation M = LLᵀ
-    /// (gsl_linalg_cholesky_decomp1, gsl_linalg_cholesky_invert). Throws if
-    /// M is not positive definite.
-    static func inverse(_ m: [Double], size n: Int) throws(InputError) -> [Double] {
+    /// (gsl_linalg_cholesky_decomp1, gsl_linalg_cholesky_invert). Throws
+    /// `NumericalFailure` if M is not positive definite; the caller says
+    /// which matrix it is.
+    static func inverse(_ m: [Double], size n: Int) throws(NumericalFailure) -> [Double] {
         precondition(m.count == n * n)
         if n == 0 { return [] }
         var a = m
@@ -32,8 +33,13 @@ enum DenseSymmetric {
             let status = gsl_linalg_cholesky_decomp1(matrix)
             return status != 0 ? status : gsl_linalg_cholesky_invert(matrix)
         }
-        guard status == 0 else {
-            throw InputError(.rankDeficient, "the fixed effects' information matrix is not positive definite")
+        // GSL's factorisation does not see a NaN pivot (every comparison
+        // with NaN is false), so entries that are not finite are refused here.
+        guard m.allSatisfy(\.isFinite) else {
+            throw NumericalFailure("the \(n) × \(n) matrix has entries that are not finite")
+        }
+        guard status == 0, a.allSatisfy(\.isFinite) else {
+            throw NumericalFailure("the \(n) × \(n) matrix is not positive definite")
         }
         return a
     }
