@@ -34,7 +34,7 @@ import Testing
             (["--clients", "1"], "--clients: needs at least 2 clients, got 1"),
             (["--sd-pair=-1"], "--sd-pair: must be a finite number ≥ 0"),
             (["--alpha", "nan"], "--alpha: must be a finite number, got nan"),
-            (["--beta", "0.5", "inf"], "--beta: must be finite numbers"),
+            (["--beta", "0.5", "--beta", "inf"], "--beta: must be finite numbers"),
         ]
         for (arguments, mention) in cases {
             let result = try CommandTests.run(["simulate"] + arguments)
