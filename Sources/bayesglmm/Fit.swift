@@ -185,8 +185,9 @@ struct Fit: ParsableCommand {
         switch result.status {
         case .complete:
             let replaced = result.replacedPrevious ? " (replacing the earlier run)" : ""
-            FileHandle.standardError.write(Data(String(format: "wrote %@%@: %d chains x %d draws in %.1f s; next: "
-                + "bayesglmm summary %@\n", place, replaced, chains, draws, result.seconds, place).utf8))
+            FileHandle.standardError.write(Data(String(format: "wrote %@%@: %d chain%@ x %d draws in %.1f s; next: "
+                + "bayesglmm summary %@\n", place, replaced, chains, chains == 1 ? "" : "s", draws, result.seconds,
+                place).utf8))
         case .interrupted:
             let usable = result.manifest.usableDraws
             FileHandle.standardError.write(Data((RunDirectory.describe(result.manifest, usable: usable)

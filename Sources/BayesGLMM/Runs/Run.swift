@@ -228,6 +228,10 @@ extension Run {
         let choice = request.start ?? (request.link == .logit ? .empiricalBayes : .prior)
         guard choice == .empiricalBayes else { return (.prior, StartRecord(kind: "prior")) }
         guard !design.randomTerms.isEmpty else {
+            if request.start == .empiricalBayes {
+                throw InputError(.badOption, "the model has no random terms, so there is no empirical-Bayes fit to "
+                                 + "start from", setting: "start", advice: "start from the prior (\(setting: "start", value: "prior"))")
+            }
             return (.prior, StartRecord(kind: "prior", note: "the model has no random terms: no EB fit to start from"))
         }
         let clock = ContinuousClock()

@@ -399,8 +399,8 @@ public struct PolyaGammaGibbs: SamplingKernel {
                     z.withUnsafeMutableBufferPointer { zb in
                         var zv = gsl_vector_view_array(zb.baseAddress, p)
                         // Solve Lᵀ w = z: w ~ N(0, Q⁻¹).
-                        _ = gsl_blas_dtrsv(CblasLower, CblasTrans, CblasNonUnit, &qm.matrix, &zv.vector)
-                        for a in 0..<p { rb[a] += zb[a] }
+                        let solved = gsl_blas_dtrsv(CblasLower, CblasTrans, CblasNonUnit, &qm.matrix, &zv.vector)
+                        for a in 0..<p { rb[a] = solved == 0 ? rb[a] + zb[a] : .nan }
                     }
                 }
             }
