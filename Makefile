@@ -4,7 +4,7 @@
 SWIFT ?= swift
 APT_PACKAGES := libgsl-dev libsuitesparse-dev pkg-config
 
-.PHONY: deps test build release demo notebooks notebooks-check bench-variates bench-diagnostics bench-model clean
+.PHONY: deps test tsan build release demo notebooks notebooks-check bench-variates bench-diagnostics bench-model clean
 
 # Install the C libraries if any is missing (needs root, as on CI).
 deps:
@@ -46,14 +46,23 @@ release: deps
 # `bayesglmm simulate --seed 2026 --beta 0.5`: alpha = -0.5, beta = 0.5,
 # sd(client) = 0.8, sd(stylist) = 0.4, sd(client:stylist) = 0.3; every true
 # value is in examples/pairings-truth.json), fits it with 4 chains and prints
-# the posterior summary of the intercept, the coefficient and the SDs.
+# the posterior summary of the intercept, the coefficient and the SDs (the fit
+# replaces demo-fit/ from an earlier `make demo`: --force).
 DEMO_FORMULA := y ~ x1 + (1|client) + (1|stylist) + (1|client:stylist)
 demo: deps
 	$(SWIFT) build -c release --product bayesglmm
 	.build/release/bayesglmm describe examples/pairings.csv --formula '$(DEMO_FORMULA)'
-	.build/release/bayesglmm fit examples/pairings.csv --formula '$(DEMO_FORMULA)' --out demo-fit --seed 1
+	.build/release/bayesglmm fit examples/pairings.csv --formula '$(DEMO_FORMULA)' --out demo-fit --seed 1 --force
 	.build/release/bayesglmm summary demo-fit \
 	    --variables '(Intercept),x1,sd(client),sd(stylist),sd(client:stylist)'
+
+# ThreadSanitizer over the run driver and its writers: the library's tests of
+# Run and Chains, and the command tests that run an instrumented bayesglmm
+# (interrupts with more chains than threads, failed writes). A race stops the
+# instrumented process (halt_on_error) and so fails its test.
+tsan: deps
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" $(SWIFT) test --sanitize=thread --scratch-path .build-tsan \
+	    --filter 'RunTests|RunSafetyCommandTests|FitCommandTests'
 
 bench-model: deps
 	$(SWIFT) run -c release ModelBenchmarks --rows 1000000

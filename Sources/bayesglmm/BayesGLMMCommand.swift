@@ -23,8 +23,11 @@ struct BayesGLMMCommand: ParsableCommand {
             `bayesglmm describe DATA.csv --formula '…'` to see what a model
             makes of your data.
 
-            Exit status: 0 success, 2 bad usage or input, 1 internal failure,
-            130 when a fit is interrupted with Ctrl-C (its draws so far are kept).
+            Exit status: 0 success; 2 bad usage or input (the message names
+            the option, file, line or column); 1 a numerical failure (the
+            message says what failed and what to try) or an output that could
+            not be written; 130 when a fit is interrupted with Ctrl-C or
+            SIGTERM (its completed draws are kept).
             """,
         version: "0.1.0",
         subcommands: [Simulate.self, Describe.self, EmpiricalBayesCommand.self, Fit.self, SummaryCommand.self,
@@ -48,6 +51,9 @@ struct BayesGLMMCommand: ParsableCommand {
             Foundation.exit(2)
         } catch let failure as NumericalFailure {
             report(failure.described(naming: remedy))
+            Foundation.exit(1)
+        } catch let failure as WriteFailure {
+            report("\(failure)")
             Foundation.exit(1)
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)     // 130 after Ctrl-C
