@@ -83,3 +83,15 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (Fuzz/README.md): Fuzz/Targets/<Name>/<Name>.swift calls
+// one reader on libFuzzer's bytes. A normal build makes each a program that
+// replays the files it is given; `make fuzz` builds them with
+// `-sanitize=fuzzer,address -DFUZZING` and lets libFuzzer drive them.
+let fuzzTargets = ["FuzzCSV", "FuzzFormula", "FuzzPrior", "FuzzCmdStanCSV", "FuzzStoredDraws"]
+package.targets += [
+    .systemLibrary(name: "CLibFuzzer", path: "Fuzz/LibFuzzer"),
+    .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/Support"),
+] + fuzzTargets.map { name in
+    .executableTarget(name: name, dependencies: ["BayesGLMM", "FuzzSupport"], path: "Fuzz/Targets/\(name)")
+}
