@@ -56,11 +56,32 @@ public struct StoredDraws: @unchecked Sendable {
         draws = fields.shape[1]
         parameters = fields.shape[2]
         dataOffset = headerStart + headerLength
-        let needed = dataOffset + chains * draws * parameters * 8
+        // The header's sizes are the file's word: their product can exceed
+        // Int, and then no file is that large (Fuzz/Corpus/FuzzStoredDraws).
+        guard let needed = StoredDraws.bytesNeeded(offset: dataOffset, shape: fields.shape) else {
+            throw InputError(.malformedCSV, "the shape (\(chains), \(draws), \(parameters)) is too large for any file",
+                             file: path)
+        }
         guard file.size >= needed else {
             throw InputError(.malformedCSV, "truncated: \(file.size) bytes where the shape (\(chains), \(draws), "
                              + "\(parameters)) needs \(needed)", file: path)
         }
+    }
+
+    /// `offset` plus 8 bytes per element of `shape` (chains, draws,
+    /// parameters); nil when that, or chains × draws (which the reads use
+    /// even when there are no parameters), is beyond `Int`.
+    static func bytesNeeded(offset: Int, shape: [Int]) -> Int? {
+        var total = 8
+        for size in shape.reversed() {
+            let (product, overflow) = total.multipliedReportingOverflow(by: size)
+            guard !overflow else { return nil }
+            total = product
+        }
+        let (_, overflow) = shape[0].multipliedReportingOverflow(by: shape[1])
+        guard !overflow else { return nil }
+        let (needed, overflowed) = offset.addingReportingOverflow(total)
+        return overflowed ? nil : needed
     }
 
     /// The header dictionary's entries, e.g.
