@@ -47,8 +47,15 @@ done
 if [ -n "$failed" ]; then
     for target in $failed; do
         echo
-        echo "== $target: the end of $scratch/fuzz/$target/log"
-        grep -v -E '^#[0-9]+|^  0x|^Shadow|^  [A-Z][a-z].*: +[0-9a-f]' "$scratch/fuzz/$target/log" | tail -n 60
+        log=$scratch/fuzz/$target/log
+        echo "== $target: $log, from libFuzzer's or the sanitizer's report"
+        # The report starts "==PID==ERROR: ..." (crash, timeout, leak, OOM);
+        # without one (the program did not start), the end of the log.
+        if grep -q 'ERROR: ' "$log"; then
+            sed -n '/ERROR: /,$p' "$log" | grep -v -E '^  0x|^Shadow|^  [A-Z][a-z].*: +[0-9a-f]' | head -n 80
+        else
+            tail -n 20 "$log"
+        fi
     done
     exit 1
 fi
