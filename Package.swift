@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
         // GNU Scientific Library: random variates, special functions, FFT.
@@ -30,14 +31,15 @@ let package = Package(
         ),
         // Linux calls Swift's Glibc module lacks (renameat2, for atomic
         // replacement of run directories).
-        .systemLibrary(name: "CSystem", path: "Sources/CSystem"),
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
         .target(name: "Variates", dependencies: ["CGSL"]),
         .target(name: "Diagnostics", dependencies: ["CGSL"]),
         // SVG charts (scales, axes, marks); knows nothing of statistics.
         .target(name: "Drawing"),
         .target(
             name: "BayesGLMM",
-            dependencies: ["CGSL", "CCHOLMOD", "CSystem", "Variates", "Diagnostics", "Drawing", .product(name: "CSV", package: "CSV.swift")]
+            dependencies: ["CGSL", "CCHOLMOD", "CLinux", "Variates", "Diagnostics", "Drawing", .product(name: "CSV", package: "CSV.swift"),
+                           .product(name: "SystemPackage", package: "swift-system")]
         ),
         .executableTarget(
             name: "bayesglmm",
@@ -74,7 +76,8 @@ let package = Package(
         .testTarget(name: "DrawingTests", dependencies: ["Drawing", "SVGTestSupport"]),
         .testTarget(
             name: "BayesGLMMTests",
-            dependencies: ["BayesGLMM", "Diagnostics", "Drawing", "SVGTestSupport"],
+            dependencies: ["BayesGLMM", "Diagnostics", "Drawing", "SVGTestSupport",
+                           .product(name: "SystemPackage", package: "swift-system")],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "CommandTests", dependencies: ["bayesglmm", "SVGTestSupport"]),
@@ -86,3 +89,15 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (Fuzz/README.md): Fuzz/Targets/<Name>/<Name>.swift calls
+// one reader on libFuzzer's bytes. A normal build makes each a program that
+// replays the files it is given; `make fuzz` builds them with
+// `-sanitize=fuzzer,address -DFUZZING` and lets libFuzzer drive them.
+let fuzzTargets = ["FuzzCSV", "FuzzFormula", "FuzzPrior", "FuzzCmdStanCSV", "FuzzStoredDraws", "FuzzRunManifest"]
+package.targets += [
+    .systemLibrary(name: "CLibFuzzer", path: "Fuzz/LibFuzzer"),
+    .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/Support"),
+] + fuzzTargets.map { name in
+    .executableTarget(name: name, dependencies: ["BayesGLMM", "FuzzSupport"], path: "Fuzz/Targets/\(name)")
+}

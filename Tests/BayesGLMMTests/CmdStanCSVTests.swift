@@ -208,4 +208,13 @@ import Testing
         let twice = try error("# c\na,b,a\n1,2,3\n")
         #expect(twice?.kind == .duplicateColumn && twice?.line == 2 && twice?.column == "a")
     }
+
+    /// From fuzzing (Fuzz/Targets/FuzzCmdStanCSV): num_warmup = Int.max with
+    /// thin = 2 overflowed rounding the saved warm-up draws up (a trap). The
+    /// count is now ceil(Int.max / 2), and the file has no draws after it.
+    @Test func hugeSavedWarmupIsAnErrorNotATrap() throws {
+        let problem = try error("# save_warmup = 1\n# num_warmup = 9223372036854775807\n# thin = 2\nlp__\n1\n")
+        #expect(problem?.kind == .emptyData && problem?.line == 4)
+        #expect(problem?.message == "no draws after the 4611686018427387904 saved warm-up draws (save_warmup is on)")
+    }
 }

@@ -332,4 +332,53 @@ struct FormulaTests {
     func errorColumnsAreInRange(_ example: Invalid) {
         #expect(example.column >= 1 && example.column <= example.formula.count + 1)
     }
+
+    // MARK: - Inputs from fuzzing (Fuzz/Targets/FuzzFormula)
+
+    /// 2,000 nested parentheses overflowed the stack (the parser recurses
+    /// once per level); more than 100 levels are now refused at the 101st.
+    @Test func refusesParenthesesNestedTooDeep() {
+        let deep = "y ~ " + String(repeating: "(", count: 2000) + "x" + String(repeating: ")", count: 2000)
+        #expect(throws: FormulaError(message: "parentheses nested more than 100 deep", column: 105, formula: deep)) {
+            try ModelFormula.parse(deep)
+        }
+        let fine = "y ~ " + String(repeating: "(", count: 100) + "x" + String(repeating: ")", count: 100)
+        #expect(throws: Never.self) { try ModelFormula.parse(fine) }
+    }
+
+    /// A long run of signs is read in a loop, not by recursion, with the
+    /// meaning a short run has: each '-' removes what follows it from nothing.
+    @Test func longRunsOfSignsParse() throws {
+        let long = try ModelFormula.parse("y ~ " + String(repeating: "- + -", count: 10_000) + " x + z")
+        let short = try ModelFormula.parse("y ~ - - x + z")
+        #expect(short.fixedTerms.map(\.columns) == [["z"]])
+        #expect(long.fixedTerms == short.fixedTerms && long.hasIntercept == short.hasIntercept)
+    }
+
+    /// Each column crossed with '*' doubles the terms: 14 columns took 33 s
+    /// to expand to 16,383 terms. More than 1,000 fixed terms are refused at
+    /// the operator that makes them.
+    @Test func refusesFormulasThatExpandToTooManyTerms() throws {
+        let columns = (1...14).map { "x\($0)" }
+        let crossed = "y ~ " + columns.joined(separator: "*")
+        // x1*…*x10 has 1,023 terms: refused at the '*' before x10, column 4 + 9 × 3.
+        #expect(throws: FormulaError(message: "the formula expands to more than 1000 fixed-effect terms",
+                                     column: 31, formula: crossed)) {
+            try ModelFormula.parse(crossed)
+        }
+        let nine = try ModelFormula.parse("y ~ " + columns.prefix(9).joined(separator: "*"))
+        #expect(nine.fixedTerms.count == 511)
+    }
+
+    /// `(1 | g1/g2/…/g1000)` took minutes (each of its terms compared with
+    /// every other as a set); more than 100 random terms are refused.
+    @Test func refusesFormulasWithTooManyRandomTerms() throws {
+        let chain = "y ~ (1|" + (0..<1000).map { "a\($0)" }.joined(separator: "/") + ")"
+        let problem = #expect(throws: FormulaError.self) { try ModelFormula.parse(chain) }
+        #expect(problem?.message == "the formula has more than 100 random terms")
+        let sum = "y ~ " + (0..<101).map { "(1|g\($0))" }.joined(separator: " + ")
+        #expect(throws: FormulaError.self) { try ModelFormula.parse(sum) }
+        let hundred = try ModelFormula.parse("y ~ (1|" + (0..<100).map { "a\($0)" }.joined(separator: "/") + ")")
+        #expect(hundred.randomTerms.count == 100)
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 import Testing
 @testable import BayesGLMM
 
@@ -241,6 +242,16 @@ import Testing
         huge.settings.draws = 2_000_000_000
         let error = #expect(throws: InputError.self) { try Run.prepare(huge) }
         #expect(error?.message.hasPrefix("2 chains × 2000000000 draws of 5 parameters need ") == true)
+    }
+
+    @Test func oneLetterAndSlashedNamesAreOutputs() throws {
+        // Foundation's deletingLastPathComponent traps on "r" (Swift 6.3.1, Linux).
+        let bare = try Run.checkOutput("r", replacing: false)
+        #expect(bare.0 == "r" && bare.1 == .absent)
+        #expect(try Run.checkOutput("r/", replacing: false).0 == "r")
+        #expect(try Run.checkOutput("a//b/", replacing: false).0 == "a/b")
+        #expect(Run.existingAncestor(of: "no/such/dir") == ".")
+        #expect(Run.existingAncestor(of: "/no-such-dir/x") == "/")
     }
 
     @Test func runsTakeTheirPlaceByTheRules() throws {

@@ -231,15 +231,29 @@ enum FormulaTokenizer {
 struct FormulaTerms {
     /// Fixed terms, each a sorted list of variable numbers (order of first
     /// appearance), in order of appearance, without duplicates.
-    var fixed: [[Int]] = []
+    private(set) var fixed: [[Int]] = []
+    /// The terms of `fixed`, so that adding or removing one does not search
+    /// them all: `a*b*c*…` doubles the terms with each column.
+    private var fixedSet: Set<[Int]> = []
     /// Random terms in order of appearance, without duplicates.
     var random: [RandomTerm] = []
     /// Whether the last `1`, `0` or `- 1` in this part asks for an
     /// intercept; nil when it has none of them.
     var intercept: Bool?
 
+    init(fixed: [[Int]] = [], intercept: Bool? = nil) {
+        for term in fixed { add(fixed: term) }
+        self.intercept = intercept
+    }
+
     mutating func add(fixed term: [Int]) {
-        if !fixed.contains(term) { fixed.append(term) }
+        if fixedSet.insert(term).inserted { fixed.append(term) }
+    }
+
+    /// Removes the fixed terms of `other`.
+    mutating func remove(fixedTermsOf other: FormulaTerms) {
+        fixed.removeAll { other.fixedSet.contains($0) }
+        fixedSet.subtract(other.fixedSet)
     }
 
     mutating func add(random term: RandomTerm) {
@@ -255,12 +269,14 @@ struct FormulaTerms {
         return sum
     }
 
-    /// `left:right`: every term of `left` times every term of `right`.
-    static func interaction(_ left: FormulaTerms, _ right: FormulaTerms) -> FormulaTerms {
+    /// `left:right`: every term of `left` times every term of `right`; nil
+    /// as soon as that makes more than `limit` terms.
+    static func interaction(_ left: FormulaTerms, _ right: FormulaTerms, limit: Int) -> FormulaTerms? {
         var product = FormulaTerms()
         for a in left.fixed {
             for b in right.fixed {
                 product.add(fixed: Array(Set(a + b)).sorted())
+                if product.fixed.count > limit { return nil }
             }
         }
         return product
@@ -295,6 +311,22 @@ struct FormulaParser {
     var variables: [String] = []
     var variableNumbers: [String: Int] = [:]
 
+    /// The deepest nesting of parentheses accepted. The parser recurses once
+    /// per level, so a deeper nesting could exhaust the stack (2,000 levels
+    /// did, under AddressSanitizer); no model needs more than a few.
+    static let maximumDepth = 100
+
+    /// The most fixed terms a formula may expand to. Each column crossed
+    /// with `*` doubles the terms (`a*b*…*n` has 2^14 - 1), and expanding
+    /// them takes time and memory to match; no model this package fits has
+    /// anywhere near as many coefficients.
+    static let maximumFixedTerms = 1000
+
+    /// The most random terms a formula may have. `(1 | g1/g2/…/gn)` has n
+    /// terms of up to n factors each, and comparing them as sets costs n³;
+    /// 1,000 levels of nesting took minutes.
+    static let maximumRandomTerms = 100
+
     init(text: String) throws(FormulaError) {
         self.text = text
         self.characters = Array(text)
@@ -305,6 +337,10 @@ struct FormulaParser {
         for (index, token) in tokens.enumerated() {
             switch token.kind {
             case .openParenthesis:
+                guard open.count < FormulaParser.maximumDepth else {
+                    throw FormulaError(message: "parentheses nested more than \(FormulaParser.maximumDepth) deep",
+                                       column: token.column, formula: text)
+                }
                 open.append(index)
             case .closeParenthesis:
                 guard let opening = open.popLast() else {
@@ -523,6 +559,7 @@ struct FormulaParser {
             case .plus:
                 position += 1
                 terms = terms + (try parseSigned())
+                try checkSize(terms, at: operation)
             case .minus:
                 position += 1
                 terms = try removing(try parseSigned(), from: terms, at: operation)
@@ -533,20 +570,21 @@ struct FormulaParser {
         return terms
     }
 
-    /// A product with any number of unary `+` and `-` signs before it.
+    /// A product with any number of unary `+` and `-` signs before it. The
+    /// signs are read in a loop, not by recursion, so that a long run of
+    /// them cannot exhaust the stack; each `-` applies to what follows it,
+    /// the innermost first.
     mutating func parseSigned() throws(FormulaError) -> FormulaTerms {
-        guard !atLimit else { return try parseProduct() }
-        let sign = current
-        switch sign.kind {
-        case .plus:
+        var minuses: [FormulaToken] = []
+        while !atLimit, current.kind == .plus || current.kind == .minus {
+            if current.kind == .minus { minuses.append(current) }
             position += 1
-            return try parseSigned()
-        case .minus:
-            position += 1
-            return try removing(try parseSigned(), from: FormulaTerms(), at: sign)
-        default:
-            return try parseProduct()
         }
+        var terms = try parseProduct()
+        for sign in minuses.reversed() {
+            terms = try removing(terms, from: FormulaTerms(), at: sign)
+        }
+        return terms
     }
 
     /// `terms - removed`, as in R: removes fixed terms and flips `1` and `0`.
@@ -556,7 +594,7 @@ struct FormulaParser {
             throw error("random terms cannot be removed with '-'", at: operation)
         }
         var result = terms
-        result.fixed.removeAll { removed.fixed.contains($0) }
+        result.remove(fixedTermsOf: removed)
         if let intercept = removed.intercept { result.intercept = !intercept }
         return result
     }
@@ -568,14 +606,12 @@ struct FormulaParser {
             position += 1
             let right = try parseInteraction()
             try checkFixedOnly(terms, right, at: operation)
-            if operation.kind == .star {
-                // a*b = a + b + a:b
-                terms = terms + right + FormulaTerms.interaction(terms, right)
-            } else {
-                // a/b = a + a:b, where a is all of the left's variables.
-                let all = Array(Set(terms.fixed.joined())).sorted()
-                terms = terms + FormulaTerms.interaction(FormulaTerms(fixed: [all]), right)
-            }
+            // a*b = a + b + a:b; a/b = a + a:b, where a is all of the left's variables.
+            let left = operation.kind == .star
+                ? terms : FormulaTerms(fixed: [Array(Set(terms.fixed.joined())).sorted()])
+            let product = try interaction(left, right, at: operation)
+            terms = operation.kind == .star ? terms + right + product : terms + product
+            try checkSize(terms, at: operation)
         }
         return terms
     }
@@ -587,9 +623,33 @@ struct FormulaParser {
             position += 1
             let right = try parsePrimary()
             try checkFixedOnly(terms, right, at: operation)
-            terms = FormulaTerms.interaction(terms, right)
+            terms = try interaction(terms, right, at: operation)
         }
         return terms
+    }
+
+    /// `left:right`, refused when it has too many terms (`maximumFixedTerms`).
+    func interaction(_ left: FormulaTerms, _ right: FormulaTerms,
+                     at operation: FormulaToken) throws(FormulaError) -> FormulaTerms {
+        guard let product = FormulaTerms.interaction(left, right, limit: FormulaParser.maximumFixedTerms) else {
+            throw tooManyTerms(at: operation)
+        }
+        return product
+    }
+
+    /// Refuses `terms` when they are more than `maximumFixedTerms` fixed or
+    /// `maximumRandomTerms` random terms.
+    func checkSize(_ terms: FormulaTerms, at operation: FormulaToken) throws(FormulaError) {
+        if terms.fixed.count > FormulaParser.maximumFixedTerms { throw tooManyTerms(at: operation) }
+        if terms.random.count > FormulaParser.maximumRandomTerms { throw tooManyRandomTerms(at: operation) }
+    }
+
+    func tooManyRandomTerms(at token: FormulaToken) -> FormulaError {
+        error("the formula has more than \(FormulaParser.maximumRandomTerms) random terms", at: token)
+    }
+
+    func tooManyTerms(at operation: FormulaToken) -> FormulaError {
+        error("the formula expands to more than \(FormulaParser.maximumFixedTerms) fixed-effect terms", at: operation)
     }
 
     /// Operands of `:`, `*` and `/` must be fixed terms only.
@@ -725,6 +785,8 @@ struct FormulaParser {
                 position += 1
             case .slash:
                 expanded.append(factors)
+                // At least one more term follows the '/'.
+                if expanded.count >= FormulaParser.maximumRandomTerms { throw tooManyRandomTerms(at: current) }
                 position += 1
             default:
                 throw error("unexpected '\(current.spelling)' in a grouping factor; combine factors with ':' or '/'",

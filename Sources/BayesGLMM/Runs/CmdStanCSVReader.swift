@@ -177,7 +177,9 @@ public struct CmdStanCSV: Sendable, Equatable {
         guard let save = settings["save_warmup"]?.lowercased(), save == "1" || save == "true",
               let warmup = settings["num_warmup"].flatMap({ Int($0) }), warmup > 0 else { return 0 }
         let thin = max(settings["thin"].flatMap { Int($0) } ?? 1, 1)
-        return (warmup + thin - 1) / thin
+        // Rounded up without forming warmup + thin - 1, which overflows for
+        // num_warmup near Int.max.
+        return warmup / thin + (warmup % thin == 0 ? 0 : 1)
     }
 }
 

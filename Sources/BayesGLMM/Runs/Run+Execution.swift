@@ -1,6 +1,7 @@
-import CSystem
+import CLinux
 import Diagnostics
 import Foundation
+import SystemPackage
 import Variates
 
 /// How a run ended and where it is.
@@ -228,7 +229,7 @@ extension Run {
 extension Run {
     /// `NAME.partial-XXXXXX` beside `output`, its parents made first.
     static func makeTemporarySibling(of output: String) throws(WriteFailure) -> String {
-        let parent = (output as NSString).deletingLastPathComponent
+        let parent = FilePath(output).removingLastComponent().string
         if !parent.isEmpty {
             do { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) } catch {
                 throw WriteFailure(path: parent, action: "create the directory", reason: error.localizedDescription)
@@ -255,7 +256,7 @@ extension Run {
         guard status != .failed else { return (directory, false) }
         var info = stat()
         if lstat(output, &info) != 0 {
-            if csystem_rename_no_replace(directory, output) == 0 { return (output, false) }
+            if clinux_rename_no_replace(directory, output) == 0 { return (output, false) }
             if errno == EINVAL || errno == ENOSYS, lstat(output, &info) != 0, rename(directory, output) == 0 {
                 return (output, false)
             }
@@ -277,7 +278,7 @@ extension Run {
         guard (try? RunManifest.read((output as NSString).appendingPathComponent(RunManifest.fileName))) != nil else {
             return stay("\(output) no longer holds a run and is left as it is")
         }
-        if csystem_rename_exchange(directory, output) == 0 {
+        if clinux_rename_exchange(directory, output) == 0 {
             // The earlier run is now at `directory`.
             do { try FileManager.default.removeItem(atPath: directory) } catch {
                 notes.append("the earlier run is in \(directory): it could not be removed (\(error))")

@@ -1,5 +1,6 @@
 import Diagnostics
 import Foundation
+import SystemPackage
 import Variates
 
 /// A fit, checked whole and ready to run, and the driver that runs it into
@@ -120,10 +121,11 @@ extension Run {
     /// not a run, a run when replacing was not asked for, a run another
     /// process is writing, and a parent that cannot be written.
     static func checkOutput(_ path: String, replacing: Bool) throws(InputError) -> (String, Existing) {
-        var output = path
-        while output.count > 1 && output.hasSuffix("/") { output.removeLast() }
-        let name = (output as NSString).lastPathComponent
-        guard !output.isEmpty, output != "/", name != ".", name != ".." else {
+        // FilePath, not NSString: Foundation's deletingLastPathComponent
+        // traps on a one-letter name ("r") on Linux (Swift 6.3.1).
+        let output = FilePath(path).string
+        let name = FilePath(path).lastComponent?.string
+        guard !output.isEmpty, let name, name != ".", name != ".." else {
             throw InputError(.badOption, "give the run directory a name of its own (got \"\(path)\")",
                              setting: "output")
         }
@@ -168,13 +170,8 @@ extension Run {
 
     /// The nearest existing ancestor of `path` must be a writable directory.
     static func checkParent(of path: String) throws(InputError) {
-        var ancestor = (path as NSString).deletingLastPathComponent
-        if ancestor.isEmpty { ancestor = "." }
+        let ancestor = existingAncestor(of: FilePath(path).removingLastComponent())
         var status = stat()
-        while lstat(ancestor, &status) != 0 {
-            let up = (ancestor as NSString).deletingLastPathComponent
-            ancestor = up.isEmpty ? "." : up
-        }
         guard stat(ancestor, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
             throw InputError(.badOption, "\(ancestor) is not a directory, so the run directory cannot be made",
                              file: path, setting: "output")
@@ -199,13 +196,9 @@ extension Run {
         // About 24 bytes a value in the CSV files, a line per draw.
         let csv = Double(settings.chains) * Double(settings.draws) * Double(request.savedIndices.count) * 24
         let need = Double(store) + csv + 64e6
-        var ancestor = output
+        let ancestor = existingAncestor(of: FilePath(output))
         var status = statvfs()
-        while statvfs(ancestor, &status) != 0 {
-            let up = (ancestor as NSString).deletingLastPathComponent
-            if up == ancestor || up.isEmpty { ancestor = "."; if statvfs(ancestor, &status) != 0 { return }; break }
-            ancestor = up
-        }
+        guard statvfs(ancestor, &status) == 0 else { return }
         let free = Double(status.f_bavail) * Double(status.f_frsize)
         guard need <= free else {
             throw InputError(.badOption, "\(counts) need \(bytesText(need)) (the draw store and the chain "
@@ -213,6 +206,19 @@ extension Run {
                              setting: "draws", advice: "keep fewer draws (\(setting: "draws")) or thin them "
                                  + "(\(setting: "thin"))")
         }
+    }
+
+    /// The nearest of `path` and its ancestors that exists ("." for a
+    /// relative path none of whose ancestors exists).
+    static func existingAncestor(of path: FilePath) -> String {
+        var candidate = path
+        var status = stat()
+        while !candidate.isEmpty && lstat(candidate.string, &status) != 0 {
+            let up = candidate.removingLastComponent()
+            if up == candidate { break }
+            candidate = up
+        }
+        return candidate.isEmpty ? "." : candidate.string
     }
 
     /// `1.2 GB`, `7136.0 GB`, `453.8 TB`.

@@ -153,8 +153,8 @@ public struct RunDirectory: Sendable {
             default: "chain \(outcome.chain) made \(outcome.draws)"
             }
         }
-        let total = record.outcomes.filter { $0.ended != .failed }.map(\.draws).reduce(0, +)
-        let used = usable.chains.count * usable.draws
+        let total = record.outcomes.filter { $0.ended != .failed }.map(\.draws).reduce(0, &+)
+        let used = usable.chains.count &* usable.draws
         let list = usable.chains.map { String($0 + 1) }
         guard let last = list.last else { return "The fit \(how): " + chains.joined(separator: ", ") + "." }
         let named = list.count == 1 ? "chain " + last : "chains " + list.dropLast().joined(separator: ", ") + " and " + last

@@ -266,8 +266,11 @@ extension RunManifest {
             .filter { $0.chain >= 1 && $0.chain <= chainCount }
             .map { (chain: $0.chain - 1, draws: min($0.draws, perChain)) }
         let descending = lengths.map(\.draws).sorted(by: >)
+        // Totals in Double: a manifest's counts are its word, and their
+        // products may not fit in an Int.
         var best = (chains: 0, draws: 0)
-        for (k, length) in descending.enumerated() where (k + 1) * length >= best.chains * best.draws {
+        for (k, length) in descending.enumerated()
+        where Double(k + 1) * Double(length) >= Double(best.chains) * Double(best.draws) {
             best = (k + 1, length)
         }
         guard best.draws > 0 else { return ([], 0) }

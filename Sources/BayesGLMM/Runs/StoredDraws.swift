@@ -11,11 +11,11 @@ public struct StoredDraws: @unchecked Sendable {
     public let path: String
     /// The chains read (`selecting(chains:)`; all the file's chains unless
     /// narrowed).
-    public var chains: Int { chainIndices.count }
+    public var chains: Int { selection?.count ?? storedChains }
     /// The chains in the file.
     public let storedChains: Int
-    /// The file's chain of each chain read, 0-based.
-    public private(set) var chainIndices: [Int]
+    /// The file's chain of each chain read, 0-based; nil: every chain.
+    private var selection: [Int]?
     public let draws: Int
     public let parameters: Int
     /// The open file (positioned reads only: shared safely between threads).
@@ -59,16 +59,15 @@ public struct StoredDraws: @unchecked Sendable {
                              + "(chains, draws, parameters)", file: path)
         }
         storedChains = fields.shape[0]
-        chainIndices = Array(0..<storedChains)
         draws = fields.shape[1]
         parameters = fields.shape[2]
         dataOffset = headerStart + headerLength
-        guard let bytes = DrawStore.size(chains: storedChains, draws: draws, parameters: parameters),
-              bytes <= Int.max - dataOffset else {
-            throw InputError(.malformedCSV, "the shape (\(storedChains), \(draws), \(parameters)) is larger than "
+        // The header's sizes are the file's word: their product can exceed
+        // Int, and then no file is that large (Fuzz/Corpus/FuzzStoredDraws).
+        guard let needed = StoredDraws.bytesNeeded(offset: dataOffset, shape: fields.shape) else {
+            throw InputError(.malformedCSV, "the shape (\(storedChains), \(draws), \(parameters)) is too large for "
                              + "any file", file: path)
         }
-        let needed = dataOffset + bytes
         guard file.size >= needed else {
             throw InputError(.malformedCSV, "truncated: \(file.size) bytes where the shape (\(storedChains), "
                              + "\(draws), \(parameters)) needs \(needed)", file: path)
@@ -81,8 +80,24 @@ public struct StoredDraws: @unchecked Sendable {
     public func selecting(chains indices: [Int]) -> StoredDraws {
         precondition(indices.allSatisfy { $0 >= 0 && $0 < storedChains }, "chain index out of range")
         var narrowed = self
-        narrowed.chainIndices = indices
+        narrowed.selection = indices
         return narrowed
+    }
+
+    /// `offset` plus 8 bytes per element of `shape` (chains, draws,
+    /// parameters); nil when that, or chains × draws (which the reads use
+    /// even when there are no parameters), is beyond `Int`.
+    static func bytesNeeded(offset: Int, shape: [Int]) -> Int? {
+        var total = 8
+        for size in shape.reversed() {
+            let (product, overflow) = total.multipliedReportingOverflow(by: size)
+            guard !overflow else { return nil }
+            total = product
+        }
+        let (_, overflow) = shape[0].multipliedReportingOverflow(by: shape[1])
+        guard !overflow else { return nil }
+        let (needed, overflowed) = offset.addingReportingOverflow(total)
+        return overflowed ? nil : needed
     }
 
     /// The header dictionary's entries, e.g.
@@ -153,7 +168,7 @@ public struct StoredDraws: @unchecked Sendable {
             row.withUnsafeMutableBytes { buffer in
                 for chain in 0..<chains {
                     for draw in 0..<count {
-                        let start = dataOffset + (chainIndices[chain] * draws + draw) * self.parameters * 8
+                        let start = dataOffset + ((selection?[chain] ?? chain) * draws + draw) * self.parameters * 8
                         let position = chain * count + draw
                         for run in runs {
                             do throws(InputError) {
