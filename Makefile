@@ -20,9 +20,13 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# Every test, the notebooks' check, a short pass of each fuzzer (20 s) and
+# ThreadSanitizer over the run driver.
 test: deps
 	$(SWIFT) test
 	$(MAKE) notebooks-check
+	$(MAKE) fuzz-short
+	$(MAKE) tsan
 
 # The teaching notebooks (notebooks-md/): `notebooks` runs every ```sh block
 # with the release build of bayesglmm on PATH and rewrites the output blocks
