@@ -91,7 +91,9 @@ struct Fit: ParsableCommand {
     @Option(parsing: .unconditional, help: "Warm-up sweeps per chain (discarded).") var warmup = 1000
     @Option(parsing: .unconditional, help: "Kept draws per chain.") var draws = 1000
     @Option(parsing: .unconditional, help: "Keep every thin-th sweep.") var thin = 1
-    @Option(parsing: .unconditional, help: "The seed; the same seed gives the same draws.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "The seed; the same seed gives the same draws.",
+            transform: NumericOptions.seed)
+    var seed: UInt64 = 1
     @Option(name: .customLong("prior"), help: "A prior, e.g. 'sd(client) ~ half_t(3, 0, 1)' (repeatable).")
     var priorSpecifications: [String] = []
     @Option(help: ArgumentHelp(

@@ -1,9 +1,10 @@
 import Foundation
 
 /// A run directory as `Run` writes it, read back for every reader
-/// (summary, comparison, scoring, figures): `fit.json` (the model, the levels of every term with their
-/// counts, the names of the stored parameters, how the chains ended) and
-/// `draws.npy` (every draw of every parameter).
+/// (summary, comparison, scoring, figures): `fit.json` (`RunManifest`: the
+/// model, the levels of every term with their counts, the names of the
+/// stored parameters, how the chains ended) and `draws.npy` (every draw of
+/// every parameter), narrowed to the draws readers use.
 ///
 /// Parameter names are those of the sampler: the fixed-effect names,
 /// `sd(term)` and `r(term)[level]` for every level of every term.
