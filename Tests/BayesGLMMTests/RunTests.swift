@@ -86,11 +86,17 @@ import Testing
         #expect(close.chains == [0, 1, 2, 3] && close.draws == 500)
         let late = usable([(.complete, 1000), (.complete, 1000), (.interrupted, 37), (.interrupted, 35)])
         #expect(late.chains == [0, 1] && late.draws == 1000)
+        let uneven = usable([(.interrupted, 76), (.interrupted, 33)])
+        #expect(uneven.chains == [0, 1] && uneven.draws == 33)
+        let oneAtATime = usable([(.complete, 500), (.interrupted, 10), (.notStarted, 0)])
+        #expect(oneAtATime.chains == [0] && oneAtATime.draws == 500)
         let notStarted = usable([(.interrupted, 10), (.notStarted, 0), (.notStarted, 0)])
         #expect(notStarted.chains == [0] && notStarted.draws == 10)
-        // A failed chain's draws are not used; a tie takes more chains.
+        // A failed chain's draws are not used.
         let failed = usable([(.interrupted, 40), (.failed, 90), (.interrupted, 20)], status: .failed)
         #expect(failed.chains == [0, 2] && failed.draws == 20)
+        let third = usable([(.interrupted, 90), (.interrupted, 40), (.interrupted, 10)])
+        #expect(third.chains == [0, 1] && third.draws == 40)
         let none = usable([(.notStarted, 0), (.notStarted, 0)])
         #expect(none.chains.isEmpty && none.draws == 0)
         let complete = usable([], status: .complete)

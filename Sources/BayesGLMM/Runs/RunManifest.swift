@@ -249,14 +249,17 @@ public struct RunManifest: Codable, Sendable, Equatable {
 extension RunManifest {
     /// The draws every reader uses: the chains that ended complete or
     /// interrupted with at least one draw, each cut to the same number of
-    /// draws, chosen to use the most draws in all (k chains × the k-th
-    /// longest length, the larger k on a tie) — R-hat and ESS need chains
-    /// of one length. All chains in full for a complete run. Chains are
-    /// 0-based.
+    /// draws (R-hat and ESS need chains of one length). Taking the k longest
+    /// chains keeps k × (the k-th longest length) draws; the choice is the
+    /// largest k that keeps at least half as many draws as the best k does —
+    /// more chains for the diagnostics, unless that throws most draws away.
+    /// All chains in full for a complete run. Chains are 0-based.
     ///
     /// Four chains interrupted at 503, 501, 502 and 500 draws give all four
-    /// × 500; two complete chains of 1000 and two that began late and made
-    /// 37 and 35 give the two complete ones × 1000.
+    /// × 500; 76 and 33 give both × 33; two complete chains of 1000 and two
+    /// that began late and made 37 and 35 give the two complete ones × 1000;
+    /// a complete chain of 500 and one stopped at 10 (chains run one at a
+    /// time) give the first × 500.
     public var usableDraws: (chains: [Int], draws: Int) {
         let chainCount = store.shape.first ?? 0
         let perChain = store.shape.count == 3 ? store.shape[1] : 0
@@ -268,12 +271,10 @@ extension RunManifest {
         let descending = lengths.map(\.draws).sorted(by: >)
         // Totals in Double: a manifest's counts are its word, and their
         // products may not fit in an Int.
-        var best = (chains: 0, draws: 0)
-        for (k, length) in descending.enumerated()
-        where Double(k + 1) * Double(length) >= Double(best.chains) * Double(best.draws) {
-            best = (k + 1, length)
-        }
-        guard best.draws > 0 else { return ([], 0) }
-        return (lengths.filter { $0.draws >= best.draws }.map(\.chain).sorted(), best.draws)
+        let totals = descending.enumerated().map { Double($0.offset + 1) * Double($0.element) }
+        guard let most = totals.max(), most > 0,
+              let k = totals.lastIndex(where: { $0 >= most / 2 }) else { return ([], 0) }
+        let length = descending[k]
+        return (lengths.filter { $0.draws >= length }.map(\.chain).sorted(), length)
     }
 }
