@@ -72,7 +72,7 @@ public enum Chains {
                                              keep: ((String) -> Bool)? = nil) throws -> ChainDraws {
         let names = kernel.parameterNames
         let kept = names.indices.filter { keep?(names[$0]) ?? true }
-        let results = Collected(chains: settings.chains)
+        let results = Protected<[[[Double]]]>(Array(repeating: [], count: settings.chains))
         let outcomes = stream(kernel, settings: settings, parallel: parallel, stop: StopRequest(),
                               progress: nil) { chain in
             MemorySink(chain: chain, keep: kept, results: results)
@@ -80,20 +80,15 @@ public enum Chains {
         if let failed = outcomes.first(where: { $0.failure != nil }), let failure = failed.failure {
             throw failure.error
         }
-        return ChainDraws(names: kept.map { names[$0] }, values: results.storage.withLock { $0 })
-    }
-
-    /// Every chain's draws, each set once by its chain's sink.
-    private final class Collected: Sendable {
-        let storage: Mutex<[[[Double]]]>
-        init(chains: Int) { storage = Mutex(Array(repeating: [], count: chains)) }
+        return ChainDraws(names: kept.map { names[$0] }, values: results.withLock { $0 })
     }
 
     /// Keeps one chain's draws in memory, handing them over when it ends.
     private struct MemorySink: ChainSink {
         let chain: Int
         let keep: [Int]
-        let results: Collected
+        /// Every chain's draws, each set once by its chain's sink.
+        let results: Protected<[[[Double]]]>
         var draws: [[Double]] = []
 
         var written: Int { draws.count }
@@ -102,7 +97,7 @@ public enum Chains {
 
         mutating func finish(_ outcome: Chains.Outcome) {
             let made = draws
-            results.storage.withLock { $0[chain] = made }
+            results.withLock { $0[chain] = made }
         }
     }
 }
@@ -118,10 +113,10 @@ public final class StopRequest: Sendable {
 
 /// Per-chain progress counters, read by a progress reporter.
 public final class SamplingProgress: Sendable {
-    private let done: Mutex<[Int]>
+    private let done: Protected<[Int]>
     public let total: Int
     public init(chains: Int, sweepsPerChain: Int) {
-        done = Mutex(Array(repeating: 0, count: chains))
+        done = Protected(Array(repeating: 0, count: chains))
         total = chains * sweepsPerChain
     }
     public func set(chain: Int, sweeps: Int) { done.withLock { $0[chain] = sweeps } }
@@ -171,7 +166,7 @@ extension Chains {
         _ kernel: K, settings: ChainSettings, parallel: Bool = true, stop: StopRequest,
         progress: SamplingProgress?, makeSink: @escaping @Sendable (Int) throws -> Sink
     ) -> [Outcome] {
-        let outcomes = Mutex<[Outcome?]>(Array(repeating: nil, count: settings.chains))
+        let outcomes = Protected<[Outcome?]>(Array(repeating: nil, count: settings.chains))
         let names = kernel.parameterNames
         let work: @Sendable (Int) -> Void = { c in
             let outcome = runChain(c, kernel: kernel, names: names, settings: settings, stop: stop,
