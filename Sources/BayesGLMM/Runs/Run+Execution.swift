@@ -178,7 +178,8 @@ extension Run {
             }
         }
         Run.synchronizeDirectory(directory)
-        let placed = place(directory, status: status, notes: &notes)
+        // A directory whose record still says "running" does not take the output's place.
+        let placed = recorded ? place(directory, status: status, notes: &notes) : (path: directory, replaced: false)
         return RunResult(status: status, directory: placed.path, output: output, replacedPrevious: placed.replaced,
                          outcomes: outcomes, failure: failure, seconds: seconds, notes: notes, manifest: manifest)
     }

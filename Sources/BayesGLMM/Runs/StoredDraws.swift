@@ -88,15 +88,9 @@ public struct StoredDraws: @unchecked Sendable {
     /// parameters); nil when that, or chains × draws (which the reads use
     /// even when there are no parameters), is beyond `Int`.
     static func bytesNeeded(offset: Int, shape: [Int]) -> Int? {
-        var total = 8
-        for size in shape.reversed() {
-            let (product, overflow) = total.multipliedReportingOverflow(by: size)
-            guard !overflow else { return nil }
-            total = product
-        }
-        let (_, overflow) = shape[0].multipliedReportingOverflow(by: shape[1])
-        guard !overflow else { return nil }
-        let (needed, overflowed) = offset.addingReportingOverflow(total)
+        guard shape.count == 3, let bytes = DrawStore.size(chains: shape[0], draws: shape[1], parameters: shape[2])
+        else { return nil }
+        let (needed, overflowed) = offset.addingReportingOverflow(bytes)
         return overflowed ? nil : needed
     }
 
