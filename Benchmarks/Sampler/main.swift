@@ -3,7 +3,8 @@
 // (draws / bulk-ESS) of the intercept and each SD, plus peak memory.
 //
 //     swift run -c release SamplerBenchmarks [DATA.csv] [--formula F] [--chains 4]
-//         [--warmup 1000] [--draws 1000] [--seed 1] [--serial]
+//         [--warmup 1000] [--draws 1000] [--seed 1] [--serial] [--updates augmented|exact|both]
+//         [--moves levels,coefficients,centring,scales]
 import BayesGLMM
 import Diagnostics
 import Foundation
@@ -13,6 +14,8 @@ var formula = "y ~ x1 + (1|client) + (1|stylist) + (1|client:stylist)"
 var settings = ChainSettings(chains: 4, warmup: 1000, draws: 1000, seed: 1)
 var parallel = true
 var collapse = true, interweave = true
+var moves: ExactMoves?
+var updates: Updates?
 var arguments = Array(CommandLine.arguments.dropFirst())
 while !arguments.isEmpty {
     let a = arguments.removeFirst()
@@ -32,6 +35,20 @@ while !arguments.isEmpty {
     case "--serial": parallel = false
     case "--centred": collapse = false
     case "--no-interweaving": interweave = false
+    case "--updates":
+        let name = value()
+        guard let u = Updates(rawValue: name) else {
+            FileHandle.standardError.write(Data("SamplerBenchmarks: --updates: augmented, exact or both, not \(name)\n".utf8))
+            exit(2)
+        }
+        updates = u
+    case "--moves":
+        let names = value()
+        guard let m = ExactMoves(names: names) else {
+            FileHandle.standardError.write(Data("SamplerBenchmarks: --moves: unknown move in \(names)\n".utf8))
+            exit(2)
+        }
+        moves = m
     default: data = a
     }
 }
@@ -43,15 +60,21 @@ do {
     var kernel = PolyaGammaGibbs(design: design)
     kernel.collapsesScale = collapse
     kernel.interweaves = interweave
+    if let moves { kernel.exactMoves = moves }
+    if let updates { kernel.updates = updates }
     let watched = design.fixedNames + design.randomTerms.map { "sd(\($0.name))" }
     var draws: ChainDraws?
     let elapsed = try ContinuousClock().measure {
         draws = try Chains.run(kernel, settings: settings, parallel: parallel, keep: { watched.contains($0) })
     }
     let time = seconds(elapsed)
+    var cpu = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &cpu)
+    let cpuTime = Double(cpu.ru_utime.tv_sec) + Double(cpu.ru_utime.tv_usec) * 1e-6
+        + Double(cpu.ru_stime.tv_sec) + Double(cpu.ru_stime.tv_usec) * 1e-6
     let sweeps = Double(settings.chains * (settings.warmup + settings.draws))
     let threads = parallel ? min(settings.chains, ProcessInfo.processInfo.activeProcessorCount) : 1
-    print("data: \(data) — \(design.rowsUsed) rows, \(design.cellCount) cells; \(formula)")
+    print("data: \(data) — \(design.rowsUsed) rows, \(design.cellCount) cells; \(formula); updates: \(kernel.updates.rawValue)")
     print(String(format: "%d chains x (%d warm-up + %d draws), %@: %.1f s wall; %.2f s per 1,000 sweeps per chain",
                  settings.chains, settings.warmup, settings.draws, parallel ? "parallel" : "serial" as NSString,
                  time, time * Double(threads) / sweeps * 1000))
@@ -65,7 +88,8 @@ do {
                      standardDeviation(d) ?? .nan, rhat(d) ?? .nan, ess, ess / time,
                      Double(settings.chains * settings.draws) / ess))
     }
-    print(String(format: "minimum bulk-ESS %.0f, %.1f per second", minimum, minimum / time))
+    print(String(format: "minimum bulk-ESS %.0f, %.1f per second; CPU %.1f s, %.1f per CPU-second x threads",
+                 minimum, minimum / time, cpuTime, minimum / cpuTime * Double(threads)))
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     print(String(format: "peak memory: %.0f MiB", Double(usage.ru_maxrss) / 1024))

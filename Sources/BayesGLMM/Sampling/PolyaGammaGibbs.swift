@@ -57,6 +57,22 @@ public struct PolyaGammaGibbs: SamplingKernel {
         public var sliceEvaluations: Int
         /// What failed in the sweep, if anything did.
         public var failure: String? = nil
+        /// Proposals and acceptances of the exact moves (`exactMoves`).
+        public var exact = ExactMoveCounts()
+    }
+
+    /// The acceptance rates of the exact Metropolis–Hastings moves, when
+    /// they ran.
+    public func rates(of info: Info) -> [String: Double] {
+        var rates: [String: Double] = [:]
+        if info.exact.levelProposals > 0 {
+            rates["exact_levels_acceptance"] = Double(info.exact.levelAcceptances) / Double(info.exact.levelProposals)
+        }
+        if info.exact.coefficientProposals > 0 {
+            rates["exact_coefficients_acceptance"] =
+                Double(info.exact.coefficientAcceptances) / Double(info.exact.coefficientProposals)
+        }
+        return rates
     }
 
     public func failure(of info: Info) -> String? { info.failure }
@@ -109,6 +125,17 @@ public struct PolyaGammaGibbs: SamplingKernel {
     public var interweaves = true
     /// Where chains start (`initialState(using:)`).
     public var initialValues = InitialValues.prior
+    /// Which updates a sweep makes; by default `Updates.automatic`.
+    public var updates: Updates
+    /// The exact moves a sweep makes when `updates` has them (all four by
+    /// default; a subset is for measuring what each contributes).
+    public var exactMoves: ExactMoves = .all
+    /// The column of ones among the fixed effects (the intercept), if any.
+    let interceptIndex: Int?
+    /// (1 − 2p̄)/2 for the overall success rate p̄: how the intercept moves
+    /// with σ² when the exact scale move keeps the rate in place
+    /// (`ExactMoves.scales`).
+    let interceptDrift: Double
     /// κᵢ = yᵢ − nᵢ/2, constant under the Pólya–Gamma augmentation (under
     /// Albert–Chib κ is drawn every sweep instead).
     let kappa: [Double]
@@ -147,6 +174,12 @@ public struct PolyaGammaGibbs: SamplingKernel {
         priorMean = design.fixedNames.map { priors.fixed($0).mean }
         priorPrecision = design.fixedNames.map { 1 / pow(priors.fixed($0).standardDeviation, 2) }
         scalePriors = design.randomTerms.map { priors.scale($0.name) }
+        let n = design.cellCount, p = design.fixedCount
+        interceptIndex = (0..<p).first { j in (0..<n).allSatisfy { design.fixed[$0 * p + j] == 1 } }
+        let totalTrials = design.trials.reduce(0, +)
+        let rate = totalTrials > 0 ? design.successes.reduce(0, +) / totalTrials : 0.5
+        interceptDrift = (1 - 2 * rate) / 2
+        updates = Updates.automatic(successRate: rate, augmentation: augmentation)
     }
 
     public var parameterNames: [String] { design.parameterNames }
@@ -169,7 +202,27 @@ public struct PolyaGammaGibbs: SamplingKernel {
                      standardDeviations: start.standardDeviations)
     }
 
+    /// One sweep: the augmented updates (steps 1–3), the exact moves
+    /// (`ExactMoves`), or both, as `updates` says.
     public func step(_ state: State, using generator: Generator) -> (State, Info) {
+        switch updates {
+        case .augmented:
+            return augmentedStep(state, using: generator)
+        case .exact:
+            var counts = ExactMoveCounts(), evaluations = 0
+            let s = exactSweep(state, using: generator, counts: &counts, evaluations: &evaluations)
+            return (s, Info(sliceEvaluations: evaluations, exact: counts))
+        case .both:
+            var (s, info) = augmentedStep(state, using: generator)
+            guard info.failure == nil else { return (s, info) }
+            s = exactSweep(s, using: generator, counts: &info.exact, evaluations: &info.sliceEvaluations)
+            return (s, info)
+        }
+    }
+
+    /// Steps 1–3: the augmentation, then the collapsed blocks and the
+    /// interweaving, all given (ω, κ).
+    func augmentedStep(_ state: State, using generator: Generator) -> (State, Info) {
         var s = state
         var evaluations = 0
         var failure: String?
@@ -292,25 +345,11 @@ public struct PolyaGammaGibbs: SamplingKernel {
         // Standard deviations: centred, then non-centred (ASIS).
         for k in 0..<terms.count {
             let term = terms[k]
-            let levels = Double(term.levelCount)
             let squares = s.effects[k].reduce(0) { $0 + $1 * $1 }
             var sigma = s.standardDeviations[k]
             if !collapsesScale {
-            switch scalePriors[k] {
-            case let .halfT(nu, scale):
-                sigma = PolyaGammaGibbs.halfTCentred(sigma: sigma, nu: nu, scale: scale, levels: levels,
-                                                     squares: squares, using: generator)
-            case let .halfCauchy(scale):
-                sigma = PolyaGammaGibbs.halfTCentred(sigma: sigma, nu: 1, scale: scale, levels: levels,
-                                                     squares: squares, using: generator)
-            case let .inverseGamma(shape, scale):
-                sigma = (1 / generator.gamma(shape: shape + levels / 2, scale: 1 / (scale + squares / 2)))
-                    .squareRoot()
-            case .halfNormal, .uniform, .exponential, .lognormal:
-                sigma = PolyaGammaGibbs.sliceScale(
-                    from: sigma, prior: scalePriors[k], evaluations: &evaluations,
-                    logLikelihood: { v in -levels * log(v) - squares / (2 * v * v) }, using: generator)
-            }
+                sigma = centredScale(from: sigma, term: k, squares: squares, evaluations: &evaluations,
+                                     using: generator)
             }
             guard interweaves else { continue }
             // Non-centred: ψᵢ = rᵢ + σ ηᵢ.
@@ -353,6 +392,27 @@ public struct PolyaGammaGibbs: SamplingKernel {
             return logPrior + t + logLikelihood(v)
         }, using: generator)
         return exp(logSigma)
+    }
+
+    /// σₖ | uₖ, the centred update: conjugate for half-t, half-Cauchy and
+    /// inverse-gamma priors, a slice step on log σ for the others.
+    func centredScale(from sigma: Double, term k: Int, squares: Double, evaluations: inout Int,
+                      using generator: Generator) -> Double {
+        let levels = Double(design.randomTerms[k].levelCount)
+        switch scalePriors[k] {
+        case let .halfT(nu, scale):
+            return PolyaGammaGibbs.halfTCentred(sigma: sigma, nu: nu, scale: scale, levels: levels,
+                                                squares: squares, using: generator)
+        case let .halfCauchy(scale):
+            return PolyaGammaGibbs.halfTCentred(sigma: sigma, nu: 1, scale: scale, levels: levels,
+                                                squares: squares, using: generator)
+        case let .inverseGamma(shape, scale):
+            return (1 / generator.gamma(shape: shape + levels / 2, scale: 1 / (scale + squares / 2))).squareRoot()
+        case .halfNormal, .uniform, .exponential, .lognormal:
+            return PolyaGammaGibbs.sliceScale(
+                from: sigma, prior: scalePriors[k], evaluations: &evaluations,
+                logLikelihood: { v in -levels * log(v) - squares / (2 * v * v) }, using: generator)
+        }
     }
 
     /// σ | u for a half-t(ν, A) prior through the Wand et al. (2011) mixture:

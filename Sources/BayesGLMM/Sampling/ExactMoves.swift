@@ -1,0 +1,410 @@
+import CGSL
+import Foundation
+import Variates
+
+/// Updates of `PolyaGammaGibbs` on the exact binomial likelihood, which do
+/// not condition on the augmented ω.
+///
+/// Where successes are rare the augmented conditionals are far narrower
+/// than the marginals they sample (Johndrow, Smith, Pillai & Dunson 2019,
+/// "MCMC for imbalanced categorical data", JASA 114): a cell at ψ carries
+/// precision E ω = n·tanh(ψ/2)/(2ψ) given ω, but only the information
+/// n·F(ψ)(1 − F(ψ)) of its likelihood — 6.5 times less at ψ = −4.5 — so a
+/// sweep given ω moves each parameter by a fraction of its spread. Each
+/// move below leaves the posterior p(β, u, σ | y) invariant on its own:
+///
+/// - `coefficients`: β given the effects, by Metropolis–Hastings with the
+///   Newton proposal N(β + H⁻¹g, H⁻¹) built at the current point from the
+///   gradient g and the negative Hessian H = X'diag(information)X + prior
+///   precision of the exact conditional, the reverse proposal built at the
+///   proposed point (Gamerman 1997, "Sampling from the posterior
+///   distribution in generalized linear mixed models", Statistics and
+///   Computing 7; the simplified manifold MALA of Girolami & Calderhead 2011
+///   with step 1). Two passes over the cells.
+/// - `levels`: each effect uₖ[l] the same way, one level at a time, from
+///   Σᵢ ℓᵢ(oᵢ + u) − u²/(2σₖ²) over the level's cells. Two passes over the
+///   cells per term.
+/// - `centring`: for each term the shift (α + c, uₖ − c), which leaves
+///   every ψᵢ, and so the likelihood, unchanged: c is drawn from its exact
+///   conditional, Gaussian with precision 1/s₀² + Lₖ/σₖ² (the priors of the
+///   intercept and the Lₖ effects) — a Gibbs step along the translation
+///   group (Liu & Wu 1999, "Parameter expansion for data augmentation",
+///   JASA 94; Liu & Sabatti 2000). Needs an intercept (a column of ones).
+/// - `scales`: for each term, σₖ | uₖ (centred, `centredScale`), then σₖ
+///   moved with the effects and the intercept along a curve on which the
+///   likelihood changes little, by a slice step on t = log σ:
+///   - each level keeps its standardised place zₗ = (uₗ − mₗ(σ))·√Pₗ(σ) in
+///     the Gaussian approximation N(mₗ(σ), 1/Pₗ(σ)) of its conditional,
+///     Pₗ = Iₗ + 1/σ², mₗ = Sₗ/Pₗ, with Iₗ and Sₗ the information and score
+///     of the level's cells at uₗ = 0 (a level without data has Iₗ = 0 and
+///     moves as uₗ = σzₗ, the non-centred update of Yu & Meng 2011; a level
+///     its data pin down barely moves, the centred one); this is the
+///     partially non-centred move of Papaspiliopoulos, Roberts & Sköld
+///     (2007), as in `MetropolisWithinGibbs.jointStep`, but with Iₗ, Sₗ
+///     computed from quantities the move leaves fixed;
+///   - the intercept moves as α = a − dσ², d = (1 − 2p̄)/2 with p̄ the
+///     overall success rate, which keeps the mean of F(α + σz) in place to
+///     first order (∂/∂σ² E F(α + σz) = ½E F″, F″ = F′(1 − 2F)); for rare
+///     events this is E e^(α + σz) = e^(α + σ²/2).
+///   The target in (a, t, z) is the posterior times the Jacobian
+///   σ·Πₗ Pₗ(σ)^(−1/2): the slice sampler needs no proposal to be tuned.
+///   The information and score use α at a, so that every quantity the
+///   curve depends on is fixed by the move (the reverse move follows the
+///   same curve).
+///
+/// Measured on seed-shaped data (Validation/RESULTS.md, "Rare successes"):
+/// at a 1.6% success rate the four moves without the augmentation take the
+/// IAT of the intercept from about 100 sweeps to 2 and of every SD to 4 or
+/// less; at 40% the augmented sweep is faster per effective draw
+/// (`Updates.automatic`).
+public struct ExactMoves: OptionSet, Sendable, Hashable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    public static let levels = ExactMoves(rawValue: 1)
+    public static let coefficients = ExactMoves(rawValue: 2)
+    public static let centring = ExactMoves(rawValue: 4)
+    public static let scales = ExactMoves(rawValue: 8)
+    public static let all: ExactMoves = [.levels, .coefficients, .centring, .scales]
+
+    /// The names `levels`, `coefficients`, `centring`, `scales`, `all`,
+    /// `none`, comma-separated.
+    public init?(names: String) {
+        var moves: ExactMoves = []
+        for name in names.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            switch name {
+            case "levels": moves.insert(.levels)
+            case "coefficients": moves.insert(.coefficients)
+            case "centring", "centering": moves.insert(.centring)
+            case "scales": moves.insert(.scales)
+            case "all": moves.formUnion(.all)
+            case "none": break
+            default: return nil
+            }
+        }
+        self = moves
+    }
+}
+
+/// Which updates a `PolyaGammaGibbs` sweep makes.
+public enum Updates: String, Sendable, CaseIterable {
+    /// The augmentation and the updates given it (collapsed blocks,
+    /// interweaving): the sampler of `PolyaGammaGibbs`'s steps 1–3.
+    case augmented
+    /// The exact moves alone (`ExactMoves`), no augmentation.
+    case exact
+    /// Both, the augmented sweep first.
+    case both
+
+    /// `exact` when the augmentation is at least 1.5 times as precise as
+    /// the likelihood at the overall success rate p̄ (relative to the same
+    /// ratio at p̄ = ½), `augmented` otherwise. The ratio, per trial at
+    /// ψ = F⁻¹(p̄): for the logit E ω / (F(1 − F)) = tanh(ψ/2)/(2ψ·p̄(1 − p̄)),
+    /// 1 at p̄ = ½ and 1.5 at p̄ ≈ 0.15 or 0.85; for the probit (ω = 1 per
+    /// trial) Φ(1 − Φ)/φ², π/2 at p̄ = ½. Measured on seed-shaped data
+    /// (Validation/RESULTS.md, "Rare successes"), min bulk-ESS per
+    /// CPU-second, exact against augmented: 71 against 4 at p̄ = 0.016, 77
+    /// against 26 at 0.046, 54 against 30 at 0.095, 53 against 50 at 0.19,
+    /// 64 against 110 at 0.38.
+    public static func automatic(successRate rate: Double, augmentation: PolyaGammaGibbs.Augmentation) -> Updates {
+        guard rate > 0 && rate < 1 else { return .exact }
+        return imprecision(rate, augmentation) >= 1.5 * imprecision(0.5, augmentation) ? .exact : .augmented
+    }
+
+    /// Precision given the augmentation over the likelihood's information,
+    /// per trial at success probability p.
+    static func imprecision(_ p: Double, _ augmentation: PolyaGammaGibbs.Augmentation) -> Double {
+        switch augmentation {
+        case .polyaGamma:
+            let psi = log(p / (1 - p))
+            let omega = abs(psi) < 1e-8 ? 0.25 : tanh(psi / 2) / (2 * psi)
+            return omega / (p * (1 - p))
+        case .albertChib:
+            let psi = Link.probit.linearPredictor(probability: p)
+            let density = exp(-0.5 * psi * psi) / (2 * Double.pi).squareRoot()
+            return p * (1 - p) / (density * density)
+        }
+    }
+}
+
+/// Per-sweep counts of the exact moves: proposals made and accepted.
+public struct ExactMoveCounts: Sendable, Equatable {
+    public var levelProposals = 0
+    public var levelAcceptances = 0
+    public var coefficientProposals = 0
+    public var coefficientAcceptances = 0
+}
+
+extension PolyaGammaGibbs {
+    /// The exact moves of `exactMoves` applied to `state`, in the order
+    /// coefficients, levels (term by term), centring, scales.
+    func exactSweep(_ state: State, using generator: Generator, counts: inout ExactMoveCounts,
+                    evaluations: inout Int) -> State {
+        var s = state
+        let n = design.cellCount, p = design.fixedCount, terms = design.randomTerms
+        let x = design.fixed
+        // ψ = Xβ + Σₖ uₖ, kept current by every move.
+        var psi = [Double](repeating: 0, count: n)
+        for i in 0..<n { for j in 0..<p { psi[i] += x[i * p + j] * s.coefficients[j] } }
+        for (k, term) in terms.enumerated() {
+            let u = s.effects[k]
+            for i in 0..<n { psi[i] += u[Int(term.levelOfCell[i])] }
+        }
+
+        if exactMoves.contains(.coefficients) && p > 0 {
+            coefficientStep(&s, psi: &psi, using: generator, counts: &counts)
+        }
+        if exactMoves.contains(.levels) {
+            for k in 0..<terms.count { levelStep(&s, term: k, psi: &psi, using: generator, counts: &counts) }
+        }
+        if exactMoves.contains(.centring), let intercept = interceptIndex {
+            for k in 0..<terms.count { centringStep(&s, term: k, intercept: intercept, using: generator) }
+        }
+        if exactMoves.contains(.scales) {
+            for k in 0..<terms.count {
+                let squares = s.effects[k].reduce(0) { $0 + $1 * $1 }
+                let sigma = s.standardDeviations[k]
+                let centred = centredScale(from: sigma, term: k, squares: squares, evaluations: &evaluations,
+                                           using: generator)
+                s.standardDeviations[k] = centred
+                scaleStep(&s, term: k, psi: &psi, using: generator, evaluations: &evaluations)
+            }
+        }
+        return s
+    }
+
+    /// Log-likelihood, score and information of cell i at linear predictor
+    /// `eta`, for the kernel's link.
+    @inline(__always)
+    private func cell(_ i: Int, at eta: Double) -> (logLikelihood: Double, score: Double, information: Double) {
+        let y = successes[i], n = trials[i]
+        let ll = link.logLikelihood(successes: y, trials: n, linearPredictor: eta)
+        let (g, h) = link.scoreAndInformation(successes: y, trials: n, linearPredictor: eta)
+        return (ll, g, h)
+    }
+
+    /// uₖ[l] for every level l of term k: Newton-proposal Metropolis–Hastings
+    /// on the exact conditional Σᵢ ℓᵢ(oᵢ + u) − u²/(2σₖ²).
+    private func levelStep(_ s: inout State, term k: Int, psi: inout [Double], using generator: Generator,
+                           counts: inout ExactMoveCounts) {
+        let precision = 1 / (s.standardDeviations[k] * s.standardDeviations[k])
+        let offsets = memberOffsets[k], list = members[k]
+        for l in 0..<(offsets.count - 1) {
+            let u0 = s.effects[k][l]
+            // Log conditional, gradient and negative Hessian at u (cells at ψ − u0 + u).
+            func evaluate(_ u: Double) -> (Double, Double, Double) {
+                var value = -0.5 * precision * u * u, gradient = -precision * u, curvature = precision
+                for m in offsets[l]..<offsets[l + 1] {
+                    let i = Int(list[m])
+                    let c = cell(i, at: psi[i] - u0 + u)
+                    value += c.logLikelihood
+                    gradient += c.score
+                    curvature += c.information
+                }
+                return (value, gradient, curvature)
+            }
+            let (f0, g0, h0) = evaluate(u0)
+            let mean0 = u0 + g0 / h0
+            let u1 = mean0 + generator.normal() / h0.squareRoot()
+            let (f1, g1, h1) = evaluate(u1)
+            let mean1 = u1 + g1 / h1
+            // log q(u0 | u1) − log q(u1 | u0)
+            let reverse = 0.5 * log(h1) - 0.5 * h1 * (u0 - mean1) * (u0 - mean1)
+            let forward = 0.5 * log(h0) - 0.5 * h0 * (u1 - mean0) * (u1 - mean0)
+            let logRatio = f1 - f0 + reverse - forward
+            counts.levelProposals += 1
+            if logRatio.isFinite, log(generator.uniform()) < logRatio {
+                counts.levelAcceptances += 1
+                s.effects[k][l] = u1
+                for m in offsets[l]..<offsets[l + 1] { psi[Int(list[m])] += u1 - u0 }
+            }
+        }
+    }
+
+    /// β given the level effects and σ: Newton-proposal Metropolis–Hastings
+    /// on the exact conditional Σᵢ ℓᵢ(xᵢ'β + oᵢ) − ½(β − m)'S⁻¹(β − m).
+    private func coefficientStep(_ s: inout State, psi: inout [Double], using generator: Generator,
+                                 counts: inout ExactMoveCounts) {
+        let n = design.cellCount, p = design.fixedCount, x = design.fixed
+        let beta0 = s.coefficients
+        // The log conditional at β (ψ shifted by X(β − β0)), its gradient and
+        // the upper triangle of its negative Hessian.
+        func evaluate(_ beta: [Double]) -> (value: Double, gradient: [Double], curvature: [Double]) {
+            var value = 0.0
+            var gradient = [Double](repeating: 0, count: p)
+            var curvature = [Double](repeating: 0, count: p * p)
+            for a in 0..<p {
+                let d = beta[a] - priorMean[a]
+                value -= 0.5 * priorPrecision[a] * d * d
+                gradient[a] -= priorPrecision[a] * d
+                curvature[a * p + a] += priorPrecision[a]
+            }
+            for i in 0..<n where trials[i] > 0 {
+                var eta = psi[i]
+                for a in 0..<p { eta += x[i * p + a] * (beta[a] - beta0[a]) }
+                let c = cell(i, at: eta)
+                value += c.logLikelihood
+                for a in 0..<p {
+                    let xa = x[i * p + a]
+                    gradient[a] += c.score * xa
+                    let ha = c.information * xa
+                    for b in a..<p { curvature[a * p + b] += ha * x[i * p + b] }
+                }
+            }
+            return (value, gradient, curvature)
+        }
+        let at0 = evaluate(beta0)
+        guard let gaussian0 = NewtonGaussian(at: beta0, gradient: at0.gradient, curvature: at0.curvature) else {
+            return
+        }
+        let beta1 = gaussian0.draw(using: generator)
+        let at1 = evaluate(beta1)
+        counts.coefficientProposals += 1
+        guard let gaussian1 = NewtonGaussian(at: beta1, gradient: at1.gradient, curvature: at1.curvature) else {
+            return
+        }
+        let logRatio = at1.value - at0.value + gaussian1.logDensity(beta0) - gaussian0.logDensity(beta1)
+        if logRatio.isFinite, log(generator.uniform()) < logRatio {
+            counts.coefficientAcceptances += 1
+            s.coefficients = beta1
+            for i in 0..<n { for a in 0..<p { psi[i] += x[i * p + a] * (beta1[a] - beta0[a]) } }
+        }
+    }
+
+    /// (α + c, uₖ − c) with c from its exact Gaussian conditional.
+    private func centringStep(_ s: inout State, term k: Int, intercept j: Int, using generator: Generator) {
+        let sigma = s.standardDeviations[k]
+        let levels = Double(s.effects[k].count)
+        let alpha = s.coefficients[j]
+        let precision = priorPrecision[j] + levels / (sigma * sigma)
+        let total = s.effects[k].reduce(0, +)
+        let mean = (-priorPrecision[j] * (alpha - priorMean[j]) + total / (sigma * sigma)) / precision
+        let c = mean + generator.normal() / precision.squareRoot()
+        s.coefficients[j] = alpha + c
+        for l in s.effects[k].indices { s.effects[k][l] -= c }
+    }
+
+    /// σₖ with each uₖ[l] keeping its standardised place in a Gaussian
+    /// approximation of its conditional, and the intercept compensating.
+    private func scaleStep(_ s: inout State, term k: Int, psi: inout [Double], using generator: Generator,
+                           evaluations: inout Int) {
+        let n = design.cellCount
+        let levelOfCell = design.randomTerms[k].levelOfCell
+        let levels = s.effects[k].count
+        let sigma0 = s.standardDeviations[k]
+        let u0 = s.effects[k]
+        let intercept = interceptIndex
+        let compensate = intercept != nil
+        let alpha0 = intercept.map { s.coefficients[$0] } ?? 0
+        func shift(_ v: Double) -> Double { compensate ? -interceptDrift * v * v : 0 }
+        let anchor = alpha0 - shift(sigma0)      // a, fixed by the move
+        // rest: ψ without uₖ and without α when α compensates.
+        var rest = [Double](repeating: 0, count: n)
+        for i in 0..<n { rest[i] = psi[i] - u0[Int(levelOfCell[i])] - (compensate ? alpha0 : 0) }
+        // Each level's Gaussian approximation at u = 0 (α at the anchor):
+        // information I and score S, fixed during the move.
+        var information = [Double](repeating: 0, count: levels), score = information
+        for i in 0..<n where trials[i] > 0 {
+            let l = Int(levelOfCell[i])
+            let d = link.scoreAndInformation(successes: successes[i], trials: trials[i],
+                                             linearPredictor: rest[i] + (compensate ? anchor : 0))
+            score[l] += d.score
+            information[l] += d.information
+        }
+        // z = (u − m(σ))·√P(σ), P = I + 1/σ², m = S/P.
+        let precision0 = information.map { $0 + 1 / (sigma0 * sigma0) }
+        let z = (0..<levels).map { l in (u0[l] - score[l] / precision0[l]) * precision0[l].squareRoot() }
+        func effects(_ v: Double) -> [Double] {
+            (0..<levels).map { l in
+                let q = information[l] + 1 / (v * v)
+                return score[l] / q + z[l] / q.squareRoot()
+            }
+        }
+        let interceptPrior = intercept.map { (priorMean[$0], priorPrecision[$0]) }
+        let newSigma = PolyaGammaGibbs.sliceScale(
+            from: sigma0, prior: scalePriors[k], evaluations: &evaluations,
+            logLikelihood: { v in
+                let u = effects(v)
+                let alpha = anchor + shift(v)
+                var sum = 0.0
+                let tau = 1 / (v * v)
+                for l in 0..<levels {
+                    // N(u; 0, σ²) and the Jacobian |du/dz| = P^(−1/2).
+                    sum += -0.5 * u[l] * u[l] * tau - log(v) - 0.5 * log(information[l] + tau)
+                }
+                let offset = compensate ? alpha : 0
+                for i in 0..<n where trials[i] > 0 {
+                    sum += link.logLikelihood(successes: successes[i], trials: trials[i],
+                                              linearPredictor: rest[i] + u[Int(levelOfCell[i])] + offset)
+                }
+                if compensate, let (m, q) = interceptPrior {
+                    sum -= 0.5 * q * (alpha - m) * (alpha - m)
+                }
+                return sum
+            }, using: generator)
+        let u1 = effects(newSigma)
+        let alpha1 = anchor + shift(newSigma)
+        for i in 0..<n { psi[i] = rest[i] + u1[Int(levelOfCell[i])] + (compensate ? alpha1 : 0) }
+        if compensate, let j = intercept { s.coefficients[j] = alpha1 }
+        s.effects[k] = u1
+        s.standardDeviations[k] = newSigma
+    }
+}
+
+/// N(x + H⁻¹g, H⁻¹) for a point x, a gradient g and a positive-definite H
+/// (upper triangle, row-major): the Newton proposal of the exact moves.
+struct NewtonGaussian {
+    let mean: [Double]
+    /// The Cholesky factor L of H (lower triangle, row-major).
+    let factor: [Double]
+    let logDeterminant: Double
+
+    init?(at point: [Double], gradient: [Double], curvature upper: [Double]) {
+        let p = point.count
+        var h = upper
+        for a in 0..<p { for c in 0..<a { h[a * p + c] = h[c * p + a] } }
+        var g = gradient
+        var step = [Double](repeating: 0, count: p)
+        let ok = h.withUnsafeMutableBufferPointer { hb in
+            g.withUnsafeMutableBufferPointer { gb in
+                step.withUnsafeMutableBufferPointer { sb in
+                    var hm = gsl_matrix_view_array(hb.baseAddress, p, p)
+                    var gv = gsl_vector_view_array(gb.baseAddress, p)
+                    var sv = gsl_vector_view_array(sb.baseAddress, p)
+                    return gsl_linalg_cholesky_decomp1(&hm.matrix) == 0
+                        && gsl_linalg_cholesky_solve(&hm.matrix, &gv.vector, &sv.vector) == 0
+                }
+            }
+        }
+        guard ok, step.allSatisfy(\.isFinite) else { return nil }
+        mean = zip(point, step).map(+)
+        factor = h
+        logDeterminant = 2 * (0..<p).reduce(0) { $0 + log(h[$1 * p + $1]) }
+    }
+
+    /// mean + L⁻ᵀz, z standard normal: a draw from N(mean, H⁻¹).
+    func draw(using generator: Generator) -> [Double] {
+        let p = mean.count
+        var z = (0..<p).map { _ in generator.normal() }
+        // Back substitution Lᵀw = z.
+        for a in stride(from: p - 1, through: 0, by: -1) {
+            var v = z[a]
+            for c in (a + 1)..<p { v -= factor[c * p + a] * z[c] }
+            z[a] = v / factor[a * p + a]
+        }
+        return zip(mean, z).map(+)
+    }
+
+    /// log N(value; mean, H⁻¹) up to the constant −(p/2)log 2π.
+    func logDensity(_ value: [Double]) -> Double {
+        let p = mean.count
+        // ‖Lᵀ(value − mean)‖²
+        var quadratic = 0.0
+        for a in 0..<p {
+            var v = 0.0
+            for c in a..<p { v += factor[c * p + a] * (value[c] - mean[c]) }
+            quadratic += v * v
+        }
+        return 0.5 * logDeterminant - 0.5 * quadratic
+    }
+}
