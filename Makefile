@@ -84,7 +84,7 @@ bench-diagnostics: deps
 # one table, Validation/shapes/results-<date>.md (Validation/shapes/README.md).
 # The Python side goes into .venv-shapes (PyPI); R is needed only to re-export
 # guPrenat. BENCH_SHAPES_ARGS passes options, e.g. '--quick --rows verbagg'.
-# About an hour and a half on the 2-core machine; run it on a quiet one.
+# Roughly an hour on a quiet 2-core machine (2-3 h under load): run it on a quiet one.
 BENCH_SHAPES_ARGS ?=
 bench-shapes: deps
 	@[ -x /usr/bin/time ] || $(MAKE) deps APT_PACKAGES=time

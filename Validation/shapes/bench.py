@@ -312,7 +312,7 @@ def table(rows, records):
             cells = f"{fmt(r.get('rows'))} → {fmt(r.get('cells'))}" if r.get("cells") else fmt(r.get("rows"))
             if "min_ess_bulk" not in r:
                 lines.append(f"| {name} | {cells} | {fmt(r.get('mean_y'), 4)} | {LABEL[r['sampler']]} | "
-                             f"failed (exit {r.get('exit')}; {r.get('error', 'see the log')}) |" + " |" * 9)
+                             f"failed (exit {r.get('exit')}; {r.get('error', 'see the log')}) |" + " |" * 8)
                 continue
             ratio = "–"
             if r["sampler"] not in NUTS and best_s:
@@ -438,7 +438,7 @@ def main():
     md = table(rows, records)
     date = started.strftime("%Y-%m-%d")
     if args.results:
-        md_path = Path(args.results)
+        md_path = Path(args.results).resolve()
     elif default_settings:
         # The whole table, or the rows run (so that rows run one at a time do not overwrite each other).
         md_path = HERE / (f"results-{date}.md" if args.rows == "all" else f"results-{date}-{'+'.join(rows)}.md")
