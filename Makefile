@@ -5,6 +5,7 @@ SWIFT ?= swift
 APT_PACKAGES := libgsl-dev libsuitesparse-dev pkg-config
 
 .PHONY: deps test tsan build release demo notebooks notebooks-check bench-variates bench-diagnostics bench-model clean \
+	bench-shapes \
 	fuzz fuzz-short fuzz-build
 
 # Install the C libraries if any is missing (needs root, as on CI).
@@ -77,6 +78,19 @@ bench-variates: deps
 
 bench-diagnostics: deps
 	$(SWIFT) run -c release DiagnosticsBenchmarks
+
+# BayesGLMM against NumPyro NUTS and nutpie over design shapes (seed-shaped
+# data at mean y 0.4 to 0.005, a sparse nested design, VerbAgg, guPrenat):
+# one table, Validation/shapes/results-<date>.md (Validation/shapes/README.md).
+# The Python side goes into .venv-shapes (PyPI); R is needed only to re-export
+# guPrenat. BENCH_SHAPES_ARGS passes options, e.g. '--quick --rows verbagg'.
+# Roughly an hour on a quiet 2-core machine (2-3 h under load): run it on a quiet one.
+BENCH_SHAPES_ARGS ?=
+bench-shapes: deps
+	@[ -x /usr/bin/time ] || $(MAKE) deps APT_PACKAGES=time
+	$(SWIFT) build -c release --product bayesglmm
+	sh Validation/shapes/setup.sh
+	.venv-shapes/bin/python Validation/shapes/bench.py $(BENCH_SHAPES_ARGS)
 
 # libFuzzer (Fuzz/README.md): every Fuzz/Targets/NAME is built with
 # AddressSanitizer and libFuzzer's instrumentation in its own scratch path,
