@@ -3,7 +3,7 @@
 // (draws / bulk-ESS) of the intercept and each SD, plus peak memory.
 //
 //     swift run -c release SamplerBenchmarks [DATA.csv] [--formula F] [--chains 4]
-//         [--warmup 1000] [--draws 1000] [--seed 1] [--serial] [--updates augmented|exact|both]
+//         [--warmup 1000] [--draws 1000] [--seed 1] [--serial] [--updates augmented|exact]
 //         [--moves levels,coefficients,centring,scales]
 import BayesGLMM
 import Diagnostics
@@ -38,7 +38,7 @@ while !arguments.isEmpty {
     case "--updates":
         let name = value()
         guard let u = Updates(rawValue: name) else {
-            FileHandle.standardError.write(Data("SamplerBenchmarks: --updates: augmented, exact or both, not \(name)\n".utf8))
+            FileHandle.standardError.write(Data("SamplerBenchmarks: --updates: augmented or exact, not \(name)\n".utf8))
             exit(2)
         }
         updates = u

@@ -86,26 +86,24 @@ import Testing
         }
     }
 
-    /// Each move alone after the augmented sweep (which makes the chain
-    /// ergodic), and all four without it. With 13 test functions and 6
-    /// configurations, |z| < 4 for all 78 has probability 0.995 under a
-    /// correct kernel; dropping the Jacobian Πₗ Pₗ(σ)^(−1/2) of the scale
-    /// move, or the reverse proposal of a Newton step, fails it (measured:
-    /// |z| up to 9 and 12).
-    @Test(arguments: [("levels", Updates.both), ("coefficients", .both), ("centring", .both),
-                      ("scales", .both), ("all", .exact), ("all", .both)])
-    func gewekeEachMove(moves: String, updates: Updates) throws {
+    /// The exact moves without the centring and with it (levels,
+    /// coefficients and scales are each needed for the chain to reach every
+    /// parameter). With 11 test functions, |z| < 4 for all has probability
+    /// 0.9993 under a correct kernel; dropping the Jacobian Πₗ Pₗ(σ)^(−1/2)
+    /// of the scale move, or the reverse proposal of a Newton step, fails it.
+    @Test(arguments: ["levels,coefficients,scales", "all"])
+    func gewekeEachMove(moves: String) throws {
         let design = try ExactMovesTests.design()
         let priors = ExactMovesTests.priors()
         let exact = try #require(ExactMoves(names: moves))
         let scores = try ExactMovesTests.gewekeScores(design: design, priors: priors, seed: 2017) { d in
             var kernel = PolyaGammaGibbs(design: d, priors: priors)
-            kernel.updates = updates
+            kernel.updates = .exact
             kernel.exactMoves = exact
             return kernel
         }
         for (j, z) in scores.enumerated() {
-            #expect(z < 4, "\(moves) (\(updates)): test function \(j), |z| = \(z)")
+            #expect(z < 4, "\(moves): test function \(j), |z| = \(z)")
         }
     }
 

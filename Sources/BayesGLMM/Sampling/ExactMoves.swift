@@ -29,7 +29,12 @@ import Variates
 ///   conditional, Gaussian with precision 1/s₀² + Lₖ/σₖ² (the priors of the
 ///   intercept and the Lₖ effects) — a Gibbs step along the translation
 ///   group (Liu & Wu 1999, "Parameter expansion for data augmentation",
-///   JASA 94; Liu & Sabatti 2000). Needs an intercept (a column of ones).
+///   JASA 94; Liu & Sabatti 2000); needs an intercept (a column of ones).
+///   Then the same for each term nested in another (`Nesting`: mothers in
+///   clusters, pairs in clients): one shift per coarse level g,
+///   (u_coarse[g] + c, u_fine[m] − c for the fine levels m in g) — without
+///   it a cluster's effect and its mothers' crawl along the ridge their
+///   sum is fixed on.
 /// - `scales`: for each term, σₖ | uₖ (centred, `centredScale`), then σₖ
 ///   moved with the effects and the intercept along a curve on which the
 ///   likelihood changes little, by a slice step on t = log σ:
@@ -93,8 +98,6 @@ public enum Updates: String, Sendable, CaseIterable {
     case augmented
     /// The exact moves alone (`ExactMoves`), no augmentation.
     case exact
-    /// Both, the augmented sweep first.
-    case both
 
     /// `exact` when the augmentation is at least 1.5 times as precise as
     /// the likelihood at the overall success rate p̄ (relative to the same
@@ -124,6 +127,37 @@ public enum Updates: String, Sendable, CaseIterable {
             let density = exp(-0.5 * psi * psi) / (2 * Double.pi).squareRoot()
             return p * (1 - p) / (density * density)
         }
+    }
+}
+
+/// A term whose levels each lie inside one level of another term, over
+/// the cells: `parent[m]` is the coarse level of fine level m.
+struct Nesting: Sendable {
+    let fine: Int
+    let coarse: Int
+    let parent: [Int32]
+
+    /// Every nested pair of distinct terms of the design: the fine term has
+    /// more levels, and each of them lies in one coarse level (a term with
+    /// one level per cell is nested in every term with fewer levels).
+    static func all(in design: Design) -> [Nesting] {
+        let terms = design.randomTerms
+        var found: [Nesting] = []
+        for fine in terms.indices {
+            for coarse in terms.indices where coarse != fine {
+                var parent = [Int32](repeating: -1, count: terms[fine].levelCount)
+                var nested = true
+                for i in 0..<design.cellCount {
+                    let m = Int(terms[fine].levelOfCell[i]), g = terms[coarse].levelOfCell[i]
+                    if parent[m] == -1 { parent[m] = g } else if parent[m] != g { nested = false; break }
+                }
+                // A level with no cells (none here: levels come from the cells) stays outside every group.
+                if nested && !parent.contains(-1) && terms[coarse].levelCount < terms[fine].levelCount {
+                    found.append(Nesting(fine: fine, coarse: coarse, parent: parent))
+                }
+            }
+        }
+        return found
     }
 }
 
@@ -157,8 +191,11 @@ extension PolyaGammaGibbs {
         if exactMoves.contains(.levels) {
             for k in 0..<terms.count { levelStep(&s, term: k, psi: &psi, using: generator, counts: &counts) }
         }
-        if exactMoves.contains(.centring), let intercept = interceptIndex {
-            for k in 0..<terms.count { centringStep(&s, term: k, intercept: intercept, using: generator) }
+        if exactMoves.contains(.centring) {
+            if let intercept = interceptIndex {
+                for k in 0..<terms.count { centringStep(&s, term: k, intercept: intercept, using: generator) }
+            }
+            for nesting in nestings { nestedCentringStep(&s, nesting, using: generator) }
         }
         if exactMoves.contains(.scales) {
             for k in 0..<terms.count {
@@ -282,6 +319,29 @@ extension PolyaGammaGibbs {
         let c = mean + generator.normal() / precision.squareRoot()
         s.coefficients[j] = alpha + c
         for l in s.effects[k].indices { s.effects[k][l] -= c }
+    }
+
+    /// (u_coarse[g] + c_g, u_fine[m] − c_g for every fine level m inside g),
+    /// for each coarse level g, with c_g from its exact Gaussian
+    /// conditional (precision 1/σ_coarse² + n_g/σ_fine²): ψ is unchanged.
+    private func nestedCentringStep(_ s: inout State, _ nesting: Nesting, using generator: Generator) {
+        let fine = nesting.fine, coarse = nesting.coarse
+        let fineTau = 1 / (s.standardDeviations[fine] * s.standardDeviations[fine])
+        let coarseTau = 1 / (s.standardDeviations[coarse] * s.standardDeviations[coarse])
+        let groups = s.effects[coarse].count
+        var count = [Double](repeating: 0, count: groups), total = count
+        for (m, g) in nesting.parent.enumerated() {
+            count[Int(g)] += 1
+            total[Int(g)] += s.effects[fine][m]
+        }
+        var shift = [Double](repeating: 0, count: groups)
+        for g in 0..<groups {
+            let precision = coarseTau + count[g] * fineTau
+            let mean = (-coarseTau * s.effects[coarse][g] + fineTau * total[g]) / precision
+            shift[g] = mean + generator.normal() / precision.squareRoot()
+            s.effects[coarse][g] += shift[g]
+        }
+        for (m, g) in nesting.parent.enumerated() { s.effects[fine][m] -= shift[Int(g)] }
     }
 
     /// σₖ with each uₖ[l] keeping its standardised place in a Gaussian

@@ -127,11 +127,15 @@ public struct PolyaGammaGibbs: SamplingKernel {
     public var initialValues = InitialValues.prior
     /// Which updates a sweep makes; by default `Updates.automatic`.
     public var updates: Updates
-    /// The exact moves a sweep makes when `updates` has them (all four by
-    /// default; a subset is for measuring what each contributes).
+    /// The exact moves a sweep makes when `updates` is `.exact` (all four
+    /// by default; a subset is for measuring what each contributes).
     public var exactMoves: ExactMoves = .all
     /// The column of ones among the fixed effects (the intercept), if any.
     let interceptIndex: Int?
+    /// The pairs of terms whose fine levels each sit inside one coarse level
+    /// (mothers in clusters, client:stylist pairs in clients and in
+    /// stylists), for the centring move (`ExactMoves.centring`).
+    let nestings: [Nesting]
     /// (1 − 2p̄)/2 for the overall success rate p̄: how the intercept moves
     /// with σ² when the exact scale move keeps the rate in place
     /// (`ExactMoves.scales`).
@@ -179,6 +183,7 @@ public struct PolyaGammaGibbs: SamplingKernel {
         let totalTrials = design.trials.reduce(0, +)
         let rate = totalTrials > 0 ? design.successes.reduce(0, +) / totalTrials : 0.5
         interceptDrift = (1 - 2 * rate) / 2
+        nestings = Nesting.all(in: design)
         updates = Updates.automatic(successRate: rate, augmentation: augmentation)
     }
 
@@ -202,8 +207,8 @@ public struct PolyaGammaGibbs: SamplingKernel {
                      standardDeviations: start.standardDeviations)
     }
 
-    /// One sweep: the augmented updates (steps 1–3), the exact moves
-    /// (`ExactMoves`), or both, as `updates` says.
+    /// One sweep: the augmented updates (steps 1–3) or the exact moves
+    /// (`ExactMoves`), as `updates` says.
     public func step(_ state: State, using generator: Generator) -> (State, Info) {
         switch updates {
         case .augmented:
@@ -212,11 +217,6 @@ public struct PolyaGammaGibbs: SamplingKernel {
             var counts = ExactMoveCounts(), evaluations = 0
             let s = exactSweep(state, using: generator, counts: &counts, evaluations: &evaluations)
             return (s, Info(sliceEvaluations: evaluations, exact: counts))
-        case .both:
-            var (s, info) = augmentedStep(state, using: generator)
-            guard info.failure == nil else { return (s, info) }
-            s = exactSweep(s, using: generator, counts: &info.exact, evaluations: &info.sliceEvaluations)
-            return (s, info)
         }
     }
 
