@@ -2,19 +2,41 @@ import BayesGLMM
 import Foundation
 import Variates
 
-/// The crossed model of the calibration run: `clients` x `stylists`, every
-/// pair observed with 2 or 3 binary trials (3 when client + stylist is even),
-/// one covariate x ~ N(0, 1) per row, drawn once from stream (seed, 0, 1) and
-/// then held fixed; the formula
-/// `y ~ x + (1|client) + (1|stylist) + (1|client:stylist)` with `link`
-/// (logit by default, or probit).
+/// The model of a calibration run, by `Regime`:
+///
+/// - `crossed` (the default): `clients` x `stylists`, every pair observed
+///   with 2 or 3 binary trials (3 when client + stylist is even), one
+///   covariate x ~ N(0, 1) per row, drawn once from stream (seed, 0, 1) and
+///   then held fixed; the formula
+///   `y ~ x + (1|client) + (1|stylist) + (1|client:stylist)` with `link`
+///   (logit by default, or probit).
+/// - `rare`: the same formula and crossing, but one binomial cell per pair
+///   with 40 trials when client + stylist is even and 30 otherwise, x ~
+///   N(0, 1) per pair (fixed, stream (seed, 0, 1)), and the intercept's
+///   prior N(−5, 0.5²): mean y about 2% (successes are rare).
+/// - `nested`: `y ~ x + (1|cluster) + (1|mother)`, `clusters` clusters of
+///   4–6 mothers (4 + k mod 3 in cluster k), mother m of cluster k observed
+///   1 + (k + m) mod 3 times (binary), x ~ N(0, 1) per row (fixed); mothers
+///   are nested in clusters (each mother's label is its own), and sd(mother)
+///   has a large prior: half_t(3, 0, 2.5) or lognormal(log 2.5, 0.3).
 struct CalibrationModel: Sendable {
+    let regime: Regime
     let design: Design
     let priors: Priors
     /// The data are drawn through this link, and the sampler fits it.
     let link: Link
     /// The quantities ranked, with how to read them from (β, u, σ).
     let quantities: [Quantity]
+    let formula: String
+    /// One line each for the run's header: the design and the priors.
+    let designDescription: String
+    let priorDescription: String
+    /// The SD priors in a few words, for the figure's caption.
+    let sdDescription: String
+
+    enum Regime: String, Sendable {
+        case crossed, rare, nested
+    }
 
     struct Quantity: Sendable {
         enum Source: Sendable {
@@ -34,59 +56,154 @@ struct CalibrationModel: Sendable {
         }
     }
 
-    static let formula = "y ~ x + (1|client) + (1|stylist) + (1|client:stylist)"
+    static let crossedFormula = "y ~ x + (1|client) + (1|stylist) + (1|client:stylist)"
+    static let nestedFormula = "y ~ x + (1|cluster) + (1|mother)"
 
-    /// The prior on the three SDs: half_t(3, 0, 0.7) (conjugate for the
-    /// Gibbs sampler) or exponential(rate 1/0.7) (prior mean 0.7, median
-    /// 0.49 against the half-t's 0.54; Gibbs draws σ by its slice step).
+    /// The rare regime's intercept prior: N(−5, 0.5²).
+    static let rareIntercept = NormalPrior(mean: -5, standardDeviation: 0.5)
+    /// The rare regime's trials per pair: 40 when client + stylist is even,
+    /// 30 otherwise.
+    static func rareTrials(client c: Int, stylist s: Int) -> Int { (c + s) % 2 == 0 ? 40 : 30 }
+
+    /// The nested design's SD priors: sd(cluster) always half-t;
+    /// sd(mother) half-t (`halft`) or log-normal (`lognormal`).
+    static let clusterPrior = ScalePrior.halfT(degrees: 3, scale: 1)
+    static let motherHalfT = ScalePrior.halfT(degrees: 3, scale: 2.5)
+    static let motherLognormal = ScalePrior.lognormal(mu: log(2.5), sigma: 0.3)
+
+    /// The prior on the SDs. Crossed and rare regimes: half_t(3, 0, 0.7)
+    /// (conjugate for the Gibbs sampler) or exponential(rate 1/0.7) (prior
+    /// mean 0.7, median 0.49 against the half-t's 0.54; Gibbs draws σ by its
+    /// slice step) on all three. Nested regime: sd(cluster) ~ half_t(3, 0, 1)
+    /// and sd(mother) ~ half_t(3, 0, 2.5) (`halft`, the default prior of
+    /// `fit` on that SD) or lognormal(log 2.5, 0.3) (`lognormal`: 95% of
+    /// its mass in 1.4–4.5).
     enum SDPrior: String, Sendable {
-        case halft, exponential
+        case halft, exponential, lognormal
         static let exponentialRate = 1 / 0.7
+        /// The crossed and rare regimes' prior on every SD.
         var scalePrior: ScalePrior {
             switch self {
             case .halft: .halfT(degrees: 3, scale: 0.7)
             case .exponential: .exponential(rate: SDPrior.exponentialRate)
+            case .lognormal: fatalError("the lognormal SD prior is for the nested regime")
             }
         }
         var description: String {
             switch self {
             case .halft: "half_t(3, 0, 0.7)"
             case .exponential: "exponential(1/0.7 = \(String(format: "%.4f", SDPrior.exponentialRate)))"
+            case .lognormal: "lognormal(log 2.5, 0.3)"
             }
+        }
+        /// Whether `regime` takes this prior.
+        func applies(to regime: Regime) -> Bool {
+            regime == .nested ? self != .exponential : self != .lognormal
         }
     }
 
-    init(clients: Int, stylists: Int, seed: UInt64, sdPrior: SDPrior = .halft, link: Link = .logit) throws {
+    init(regime: Regime = .crossed, clients: Int, stylists: Int, clusters: Int = 10, seed: UInt64,
+         sdPrior: SDPrior = .halft, link: Link = .logit) throws {
+        precondition(sdPrior.applies(to: regime), "no \(sdPrior) SD prior in the \(regime) regime")
+        self.regime = regime
         self.link = link
         let g = try Generator(seed: seed, chain: 0, stream: 1)
-        var clientCodes: [Int32] = [], stylistCodes: [Int32] = [], x: [Double] = [], y: [Double] = []
-        for c in 0..<clients {
-            for s in 0..<stylists {
-                for r in 0..<((c + s) % 2 == 0 ? 3 : 2) {
-                    clientCodes.append(Int32(c))
-                    stylistCodes.append(Int32(s))
-                    x.append(g.normal())
-                    y.append(r == 0 ? 1 : 0)
-                }
-            }
-        }
-        let n = y.count
-        // Zero-padded level names so that R's (sorted) order is the numeric one.
-        let clientLevels = (0..<clients).map { String(format: "c%02d", $0) }
-        let stylistLevels = (0..<stylists).map { String(format: "s%02d", $0) }
-        let frame = Frame(
-            source: "<sbc>", names: ["y", "x", "client", "stylist"],
-            columns: ["y": .numeric(y), "x": .numeric(x),
-                      "client": .factor(codes: clientCodes, levels: clientLevels),
-                      "stylist": .factor(codes: stylistCodes, levels: stylistLevels)],
-            rowCount: n, lines: (0..<n).map { Int32($0 + 2) })
-        let design = try Design(formula: ModelFormula.parse(CalibrationModel.formula), frame: frame)
-        self.design = design
-
         var p = Priors()
         p.intercept = NormalPrior(mean: 0, standardDeviation: 1)
         p.coefficients = NormalPrior(mean: 0, standardDeviation: 1)
-        p.standardDeviations = sdPrior.scalePrior
+        let design: Design
+        switch regime {
+        case .crossed:
+            var clientCodes: [Int32] = [], stylistCodes: [Int32] = [], x: [Double] = [], y: [Double] = []
+            for c in 0..<clients {
+                for s in 0..<stylists {
+                    for r in 0..<((c + s) % 2 == 0 ? 3 : 2) {
+                        clientCodes.append(Int32(c))
+                        stylistCodes.append(Int32(s))
+                        x.append(g.normal())
+                        y.append(r == 0 ? 1 : 0)
+                    }
+                }
+            }
+            let n = y.count
+            let frame = Frame(
+                source: "<sbc>", names: ["y", "x", "client", "stylist"],
+                columns: ["y": .numeric(y), "x": .numeric(x),
+                          "client": .factor(codes: clientCodes, levels: CalibrationModel.clientLevels(clients)),
+                          "stylist": .factor(codes: stylistCodes, levels: CalibrationModel.stylistLevels(stylists))],
+                rowCount: n, lines: (0..<n).map { Int32($0 + 2) })
+            formula = CalibrationModel.crossedFormula
+            design = try Design(formula: ModelFormula.parse(formula), frame: frame)
+            p.standardDeviations = sdPrior.scalePrior
+            designDescription = "\(clients) clients x \(stylists) stylists, 2-3 binary trials per pair "
+                + "(\(design.rowsUsed) rows, \(design.cellCount) cells), x ~ N(0,1) per row, fixed"
+            priorDescription = "(Intercept), x ~ normal(0, 1); every sd ~ \(sdPrior.description)"
+            sdDescription = sdPrior.description
+        case .rare:
+            // One row per pair: y successes out of n trials (a binomial
+            // cell), x drawn per pair.
+            var clientCodes: [Int32] = [], stylistCodes: [Int32] = [], x: [Double] = [], y: [Double] = []
+            var trials: [Double] = []
+            for c in 0..<clients {
+                for s in 0..<stylists {
+                    clientCodes.append(Int32(c))
+                    stylistCodes.append(Int32(s))
+                    x.append(g.normal())
+                    y.append(0)
+                    trials.append(Double(CalibrationModel.rareTrials(client: c, stylist: s)))
+                }
+            }
+            let n = y.count
+            let frame = Frame(
+                source: "<sbc>", names: ["y", "n", "x", "client", "stylist"],
+                columns: ["y": .numeric(y), "n": .numeric(trials), "x": .numeric(x),
+                          "client": .factor(codes: clientCodes, levels: CalibrationModel.clientLevels(clients)),
+                          "stylist": .factor(codes: stylistCodes, levels: CalibrationModel.stylistLevels(stylists))],
+                rowCount: n, lines: (0..<n).map { Int32($0 + 2) })
+            formula = CalibrationModel.crossedFormula
+            design = try Design(formula: ModelFormula.parse(formula), frame: frame, options: DesignOptions(trials: "n"))
+            p.intercept = CalibrationModel.rareIntercept
+            p.standardDeviations = sdPrior.scalePrior
+            designDescription = "\(clients) clients x \(stylists) stylists, one binomial cell per pair, 40 trials "
+                + "when client + stylist is even and 30 otherwise (\(design.cellCount) cells, "
+                + "\(Int(design.trials.reduce(0, +))) trials), x ~ N(0,1) per pair, fixed"
+            priorDescription = "(Intercept) ~ normal(-5, 0.5); x ~ normal(0, 1); every sd ~ \(sdPrior.description)"
+            sdDescription = sdPrior.description
+        case .nested:
+            var clusterCodes: [Int32] = [], motherCodes: [Int32] = [], x: [Double] = [], y: [Double] = []
+            var clusterLevels: [String] = [], motherLevels: [String] = []
+            for k in 0..<clusters {
+                clusterLevels.append(String(format: "k%02d", k))
+                for m in 0..<(4 + k % 3) {
+                    motherLevels.append(String(format: "k%02dm%d", k, m))
+                    for _ in 0..<(1 + (k + m) % 3) {
+                        clusterCodes.append(Int32(k))
+                        motherCodes.append(Int32(motherLevels.count - 1))
+                        x.append(g.normal())
+                        y.append(0)
+                    }
+                }
+            }
+            let n = y.count
+            let frame = Frame(
+                source: "<sbc>", names: ["y", "x", "cluster", "mother"],
+                columns: ["y": .numeric(y), "x": .numeric(x),
+                          "cluster": .factor(codes: clusterCodes, levels: clusterLevels),
+                          "mother": .factor(codes: motherCodes, levels: motherLevels)],
+                rowCount: n, lines: (0..<n).map { Int32($0 + 2) })
+            formula = CalibrationModel.nestedFormula
+            design = try Design(formula: ModelFormula.parse(formula), frame: frame)
+            let motherPrior = sdPrior == .lognormal ? CalibrationModel.motherLognormal : CalibrationModel.motherHalfT
+            p.standardDeviation = ["cluster": CalibrationModel.clusterPrior, "mother": motherPrior]
+            designDescription = "\(clusters) clusters of 4-6 mothers (\(motherLevels.count) mothers), "
+                + "1-3 binary observations per mother (\(design.rowsUsed) rows, \(design.cellCount) cells), "
+                + "x ~ N(0,1) per row, fixed"
+            let motherText = sdPrior == .lognormal ? SDPrior.lognormal.description : motherPrior.description
+            priorDescription = "(Intercept), x ~ normal(0, 1); sd(cluster) ~ \(CalibrationModel.clusterPrior); "
+                + "sd(mother) ~ \(motherText)"
+            sdDescription = "sd(cluster) ~ \(CalibrationModel.clusterPrior), sd(mother) ~ \(motherText)"
+        }
+        self.design = design
         priors = p
 
         func coefficient(_ name: String) -> Quantity {
@@ -97,19 +214,33 @@ struct CalibrationModel: Sendable {
             guard let k = design.randomTerms.firstIndex(where: { $0.name == name }) else { fatalError("no term \(name)") }
             return k
         }
+        func sd(_ name: String) -> Quantity {
+            Quantity(name: "sd(\(name))", source: .standardDeviation(term(name)))
+        }
         func effect(_ name: String, _ level: String) -> Quantity {
             let k = term(name)
             guard let l = design.randomTerms[k].levels.firstIndex(of: level) else { fatalError("no level \(level)") }
             return Quantity(name: "r(\(name))[\(level)]", source: .effect(term: k, level: l))
         }
-        quantities = [
-            coefficient("(Intercept)"), coefficient("x"),
-            Quantity(name: "sd(client)", source: .standardDeviation(term("client"))),
-            Quantity(name: "sd(stylist)", source: .standardDeviation(term("stylist"))),
-            Quantity(name: "sd(client:stylist)", source: .standardDeviation(term("client:stylist"))),
-            effect("client", "c00"), effect("stylist", "s01"), effect("client:stylist", "c00:s00"),
-        ]
+        switch regime {
+        case .crossed, .rare:
+            quantities = [
+                coefficient("(Intercept)"), coefficient("x"), sd("client"), sd("stylist"), sd("client:stylist"),
+                effect("client", "c00"), effect("stylist", "s01"), effect("client:stylist", "c00:s00"),
+            ]
+        case .nested:
+            // Mothers k00m0, k00m1, k00m2 have 1, 2 and 3 observations.
+            quantities = [
+                coefficient("(Intercept)"), coefficient("x"), sd("cluster"), sd("mother"),
+                effect("cluster", "k00"), effect("mother", "k00m0"), effect("mother", "k00m1"),
+                effect("mother", "k00m2"),
+            ]
+        }
     }
+
+    /// Zero-padded level names, so that R's (sorted) order is the numeric one.
+    static func clientLevels(_ count: Int) -> [String] { (0..<count).map { String(format: "c%02d", $0) } }
+    static func stylistLevels(_ count: Int) -> [String] { (0..<count).map { String(format: "s%02d", $0) } }
 
     /// θ ~ prior (`PriorPredictive.parameters`): β from its normal priors,
     /// σₖ ~ half-t(ν, A) as |A·z/√(χ²_ν/ν)| or σₖ ~ exponential(λ) as E/λ
@@ -153,27 +284,32 @@ extension MetropolisWithinGibbs.State: CalibrationState {}
 /// overdispersed start, `endWarmup` (which freezes an adaptive kernel's
 /// tuning, as `Chains` does), then `kept` draws each `thin` sweeps apart.
 /// Returns the rank of each true value among the kept draws (ties broken
-/// uniformly at random) and, when asked, the kept draws themselves.
+/// uniformly at random), when asked the kept draws themselves, and the
+/// number of successes in the data set.
 func replicate(_ model: CalibrationModel, kernel choice: KernelChoice, seed: UInt64, replication: Int, warmup: Int,
-               thin: Int, kept: Int, keepDraws: Bool) throws -> (ranks: [Int], draws: [[Double]]) {
+               thin: Int, kept: Int, keepDraws: Bool) throws -> (ranks: [Int], draws: [[Double]], successes: Double) {
     let g = try Generator(seed: seed, chain: UInt64(replication), stream: 0)
     let truth = model.drawPrior(g)
     let y = model.drawData(coefficients: truth.coefficients, effects: truth.effects, g)
+    let successes = y.reduce(0, +)
     let design = model.design.replacingSuccesses(y)
     let q = model.quantities
     let trueValues = q.map { $0.value(coefficients: truth.coefficients, effects: truth.effects,
                                       standardDeviations: truth.sds) }
+    let result: (ranks: [Int], draws: [[Double]])
     switch choice {
     case .gibbs:
+        // The kernel's default configuration, as `fit` builds it.
         guard let augmentation = PolyaGammaGibbs.Augmentation(link: model.link) else {
             fatalError("the Gibbs kernel has no augmentation for the \(model.link) link")
         }
-        return rank(PolyaGammaGibbs(design: design, priors: model.priors, augmentation: augmentation), q, trueValues, g,
-                    warmup: warmup, thin: thin, kept: kept, keepDraws: keepDraws)
+        result = rank(PolyaGammaGibbs(design: design, priors: model.priors, augmentation: augmentation), q, trueValues,
+                      g, warmup: warmup, thin: thin, kept: kept, keepDraws: keepDraws)
     case .metropolis:
-        return rank(MetropolisWithinGibbs(design: design, priors: model.priors, link: model.link), q, trueValues, g,
-                    warmup: warmup, thin: thin, kept: kept, keepDraws: keepDraws)
+        result = rank(MetropolisWithinGibbs(design: design, priors: model.priors, link: model.link), q, trueValues, g,
+                      warmup: warmup, thin: thin, kept: kept, keepDraws: keepDraws)
     }
+    return (result.ranks, result.draws, successes)
 }
 
 private func rank<K: SamplingKernel>(_ kernel: K, _ q: [CalibrationModel.Quantity], _ trueValues: [Double],

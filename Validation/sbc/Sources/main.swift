@@ -1,13 +1,16 @@
 // Simulation-based calibration (Talts et al. 2018) of the Pólya–Gamma Gibbs
 // sampler (or, with --kernel metropolis, the Metropolis-within-Gibbs
 // fallback) on a crossed logistic mixed model, or with --link probit a
-// probit one (Gibbs: Albert–Chib augmentation); see Validation/sbc/README.md.
+// probit one (Gibbs: Albert–Chib augmentation); with --regime rare the same
+// model with rare successes (mean y about 2%, binomial cells), with --regime
+// nested a sparse nested design; see Validation/sbc/README.md.
 //
 //     swift build -c release --scratch-path .build-sbc --product Calibration
 //     nice -n 10 .build-sbc/release/Calibration [--replications 1000] [--seed 20261125]
 //         [--warmup 200] [--thin T] [--pilot 24] [--clients 8] [--stylists 5]
 //         [--band-simulations 10000] [--svg path] [--kernel gibbs|metropolis]
-//         [--sd-prior halft|exponential] [--link logit|probit] [--max-thin 64]
+//         [--sd-prior halft|exponential|lognormal] [--link logit|probit] [--max-thin 64]
+//         [--regime crossed|rare|nested] [--clusters 10]
 //
 // Each replication r draws θ from the prior and y | θ, runs the sampler from
 // its overdispersed start on stream (seed, chain: r, stream: 0) and ranks the
@@ -45,7 +48,14 @@ func choice<T: RawRepresentable>(_ name: String, _ fallback: T) -> T where T.Raw
     return value
 }
 let kernelChoice: KernelChoice = choice("kernel", .gibbs)
+let regime: CalibrationModel.Regime = choice("regime", .crossed)
 let sdPrior: CalibrationModel.SDPrior = choice("sd-prior", .halft)
+guard sdPrior.applies(to: regime) else {
+    FileHandle.standardError.write(("Calibration: --sd-prior takes "
+        + (regime == .nested ? "halft or lognormal" : "halft or exponential") + " with --regime \(regime.rawValue)\n")
+        .data(using: .utf8)!)
+    exit(2)
+}
 let link: Link = choice("link", .logit)
 guard link != .cloglog else {
     FileHandle.standardError.write("Calibration: --link takes logit or probit\n".data(using: .utf8)!)
@@ -65,16 +75,23 @@ let alpha = 0.05
 let pilotCount = option("pilot", 100)
 let bandSimulations = option("band-simulations", 10_000)
 let clients = option("clients", 8), stylists = option("stylists", 5)
+let clusters = option("clusters", 10)
 // sbc-ecdf.svg for the default run; sbc-ecdf-metropolis.svg, -mixed.svg
 // (Gibbs with the slice step for σ), -metropolis-exponential.svg otherwise;
-// with --link probit a -probit suffix (sbc-ecdf-probit.svg, …).
+// with --link probit a -probit suffix (sbc-ecdf-probit.svg, …). The rare
+// and nested regimes: sbc-ecdf-rare.svg and sbc-ecdf-nested.svg, then
+// -metropolis for that kernel, -exponential or -lognormal for a prior other
+// than the half-t, and -probit.
 let figureName: String = {
     let stem: String
-    switch (kernelChoice, sdPrior) {
-    case (.gibbs, .halft): stem = "sbc-ecdf"
-    case (.gibbs, .exponential): stem = "sbc-ecdf-mixed"
-    case (.metropolis, .halft): stem = "sbc-ecdf-metropolis"
-    case (.metropolis, .exponential): stem = "sbc-ecdf-metropolis-exponential"
+    switch (regime, kernelChoice, sdPrior) {
+    case (.crossed, .gibbs, .halft): stem = "sbc-ecdf"
+    case (.crossed, .gibbs, _): stem = "sbc-ecdf-mixed"
+    case (.crossed, .metropolis, .halft): stem = "sbc-ecdf-metropolis"
+    case (.crossed, .metropolis, _): stem = "sbc-ecdf-metropolis-exponential"
+    case (.rare, _, _), (.nested, _, _):
+        stem = "sbc-ecdf-\(regime.rawValue)" + (kernelChoice == .gibbs ? "" : "-\(kernelChoice.rawValue)")
+            + (sdPrior == .halft ? "" : "-\(sdPrior.rawValue)")
     }
     return stem + (link == .logit ? "" : "-\(link.rawValue)") + ".svg"
 }()
@@ -82,7 +99,8 @@ let figurePath = options["svg"] ?? URL(fileURLWithPath: #filePath).deletingLastP
     .deletingLastPathComponent().appendingPathComponent(figureName).path
 
 let started = Date()
-let model = try CalibrationModel(clients: clients, stylists: stylists, seed: seed, sdPrior: sdPrior, link: link)
+let model = try CalibrationModel(regime: regime, clients: clients, stylists: stylists, clusters: clusters, seed: seed,
+                                 sdPrior: sdPrior, link: link)
 let quantities = model.quantities
 let q = quantities.count
 
@@ -91,12 +109,12 @@ func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating
 func fmt(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", v) }
 
 print("Simulation-based calibration of \(kernelChoice.typeName)"
-      + (kernelChoice == .gibbs && sdPrior != .halft ? " (slice step for σ)" : "")
-      + (kernelChoice == .gibbs && link == .probit ? " (Albert–Chib augmentation)" : ""))
-print("  model      \(CalibrationModel.formula)" + (link == .logit ? "" : ", link \(link.rawValue)"))
-print("  design     \(clients) clients x \(stylists) stylists, 2-3 binary trials per pair "
-      + "(\(model.design.rowsUsed) rows, \(model.design.cellCount) cells), x ~ N(0,1) per row, fixed")
-print("  priors     (Intercept), x ~ normal(0, 1); every sd ~ \(sdPrior.description)")
+      + (kernelChoice == .gibbs && sdPrior == .exponential ? " (slice step for σ)" : "")
+      + (kernelChoice == .gibbs && link == .probit ? " (Albert–Chib augmentation)" : "")
+      + (regime == .rare ? ", rare-event regime" : regime == .nested ? ", sparse nested design" : ""))
+print("  model      \(model.formula)" + (link == .logit ? "" : ", link \(link.rawValue)"))
+print("  design     \(model.designDescription)")
+print("  priors     \(model.priorDescription)")
 print("  seed       \(seed); replication r uses Generator(seed: \(seed), chain: r, stream: 0)")
 
 /// Shared result storage: each replication writes only its own slots.
@@ -110,17 +128,20 @@ final class Slots<T>: @unchecked Sendable {
 
 /// Runs replications 0..<count in parallel.
 func run(_ model: CalibrationModel, kernel: KernelChoice, seed: UInt64, warmup: Int, kept: Int, count: Int, thin: Int,
-         keepDraws: Bool) -> (ranks: [[Int]], draws: [[[Double]]]) {
+         keepDraws: Bool) -> (ranks: [[Int]], draws: [[[Double]]], successes: [Double]) {
     let ranks = Slots(count: count, repeating: [Int]())
     let draws = Slots(count: count, repeating: [[Double]]())
+    let successes = Slots(count: count, repeating: 0.0)
     DispatchQueue.concurrentPerform(iterations: count) { r in
         let result = try! replicate(model, kernel: kernel, seed: seed, replication: r, warmup: warmup, thin: thin,
                                     kept: kept, keepDraws: keepDraws)
         ranks.pointer[r] = result.ranks
         draws.pointer[r] = result.draws
+        successes.pointer[r] = result.successes
     }
     return (Array(UnsafeBufferPointer(start: ranks.pointer, count: count)),
-            Array(UnsafeBufferPointer(start: draws.pointer, count: count)))
+            Array(UnsafeBufferPointer(start: draws.pointer, count: count)),
+            Array(UnsafeBufferPointer(start: successes.pointer, count: count)))
 }
 
 func median(_ v: [Double]) -> Double {
@@ -184,7 +205,7 @@ for (t, ess) in pilotLog {
     print("| \(t) | " + ess.map { fmt($0, 1) }.joined(separator: " | ") + " |")
 }
 if let last = pilotLog.last, options["thin"] == nil, !last.1.allSatisfy({ $0 >= essTarget * iidReference }) {
-    print(kernelChoice == .gibbs && sdPrior == .halft && link == .logit && maxThin == 64
+    print(regime == .crossed && kernelChoice == .gibbs && sdPrior == .halft && link == .logit && maxThin == 64
           ? "(thin capped at \(thin): from about thin 8 on the medians scatter around the independent-draw value)"
           : "(thin capped at \(thin) before every median reached the independent-draw value)")
 }
@@ -192,8 +213,32 @@ if let last = pilotLog.last, options["thin"] == nil, !last.1.allSatisfy({ $0 >= 
 // MARK: - The run
 
 let runStart = Date()
-let ranks = run(model, kernel: kernelChoice, seed: seed, warmup: warmup, kept: kept, count: replications, thin: thin, keepDraws: false).ranks
+let mainRun = run(model, kernel: kernelChoice, seed: seed, warmup: warmup, kept: kept, count: replications, thin: thin,
+                  keepDraws: false)
+let ranks = mainRun.ranks
 let runSeconds = Date().timeIntervalSince(runStart)
+
+// The rare and nested regimes: how rare the successes of the data sets were
+// (the default run's output stays as it was).
+if regime != .crossed {
+    let trials = model.design.trials.reduce(0, +)
+    let sorted = mainRun.successes.sorted()
+    func quantile(_ p: Double) -> Double { sorted[min(Int((p * Double(sorted.count - 1)).rounded()), sorted.count - 1)] }
+    let levels = [0, 0.05, 0.25, 0.5, 0.75, 0.95, 1]
+    print("")
+    print("Realised data over the \(replications) replications (\(Int(trials)) trials per data set):")
+    print("")
+    print("| | min | 5% | 25% | median | 75% | 95% | max | mean |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| successes | " + levels.map { fmt(quantile($0), 0) }.joined(separator: " | ")
+          + " | \(fmt(sorted.reduce(0, +) / Double(sorted.count), 1)) |")
+    print("| mean y | " + levels.map { fmt(quantile($0) / trials, 4) }.joined(separator: " | ")
+          + " | \(fmt(sorted.reduce(0, +) / Double(sorted.count) / trials, 4)) |")
+    print("")
+    print("Data sets with no success: \(sorted.filter { $0 == 0 }.count); with fewer than 10: "
+          + "\(sorted.filter { $0 < 10 }.count); mean y in [0.01, 0.03]: "
+          + "\(sorted.filter { $0 / trials >= 0.01 && $0 / trials <= 0.03 }.count)")
+}
 
 let bandGenerator = try Generator(seed: seed, chain: 0, stream: 2)
 let band = ECDFBand(sampleSize: replications, points: points, alpha: alpha, simulations: bandSimulations,
@@ -247,8 +292,12 @@ print("")
 print("Verdict: \(allPass ? "PASS" : "FAIL") — \(rows.filter(\.pass).count) of \(rows.count) quantities inside the "
       + "simultaneous 95% ECDF band with χ² p > 0.001")
 
-let caption = (kernelChoice == .gibbs && sdPrior == .halft && link == .logit ? ""
-               : "\(kernelChoice.rawValue), sd ~ \(sdPrior.description)" + (link == .logit ? "" : ", \(link.rawValue) link") + "; ")
+let regimeCaption = regime == .rare ? "rare-event regime (mean y about 2%), "
+    : regime == .nested ? "sparse nested design, " : ""
+let caption = (regime == .crossed && kernelChoice == .gibbs && sdPrior == .halft && link == .logit ? ""
+               : regimeCaption + "\(kernelChoice.rawValue), "
+                 + (regime == .nested ? model.sdDescription : "sd ~ \(sdPrior.description)")
+                 + (link == .logit ? "" : ", \(link.rawValue) link") + "; ")
     + "SBC, N = \(replications), L = \(kept), thin \(thin), warm-up \(warmup), seed \(seed): "
     + "F̂(z) − z of the fractional ranks (line) and the simultaneous 95% band (shaded; Säilynoja et al. 2022, γ = "
     + String(format: "%.4f", band.gamma) + ")"
