@@ -26,17 +26,44 @@ struct Fit: ParsableCommand {
             run is replaced only with --force, and only once the new run is
             complete; any other non-empty DIR is refused.
 
+            Sampling until it is good enough (--until-ess N): after the
+            warm-up and a first block of --draws draws, all chains go on in
+            blocks until every bulk-ESS of the intercept, the fixed effects
+            and the SDs is at least N and every R-hat of theirs at most 1.01
+            (rank-normalised, as summary computes them), or until --max-time
+            (seconds, or 90s, 5m, 1.5h; counted from the start of the chains)
+            or --max-draws per chain (default 10 times --draws, at least
+            10000) runs out. Each block aims 10% beyond the draws the ESS so
+            far asks for, at least a tenth more and at most double the draws.
+            fit.json says what stopped it (stopped_because: ess_reached,
+            time_limit or draw_limit), what was reached and the check after
+            each block; the run holds the draws made (a time limit that stops
+            a block keeps the draws every chain made). The blocks depend only
+            on the draws, so the same seed gives the same draws, those of a
+            fit with --draws set to the draws made; a run the time limit
+            stopped is reproducible up to where it stopped. The space for
+            --max-draws draws is checked before the run begins.
+
+            Every fit ends with a verdict on standard error: converged (no
+            chain failed, every bulk-ESS of the intercept, fixed effects and
+            SDs at least 400, every R-hat at most 1.01) or not, the weakest
+            parameter and what to try, e.g.
+              verdict: not converged — sd(client:stylist) has bulk-ESS 67 and
+              R-hat 1.04; try --until-ess 400 (or --draws 6000).
+
             Ctrl-C (SIGINT) or SIGTERM stops cleanly: every running chain
             finishes its sweep, chains not yet begun are recorded as not
-            started, every completed draw is kept, and fit.json says
-            "interrupted". Every reader (summary, score, plot, compare) reads
-            such a run and says which draws it used.
+            started, every completed draw is kept (within an --until-ess
+            block too), and fit.json says "interrupted". Every reader
+            (summary, score, plot, compare) reads such a run and says which
+            draws it used.
 
-            Exit status: 0 complete; 1 a numerical failure (a chain drew a
-            value that is not finite: the message names the chain, the
-            parameter and the sweep, and what to try) or a write that failed
-            (a full disk), the failed run kept in DIR.partial-XXXXXX; 2 bad
-            input or option; 130 interrupted.
+            Exit status: 0 complete (an --until-ess fit stopped by a limit
+            too: the verdict says whether it converged); 1 a numerical
+            failure (a chain drew a value that is not finite: the message
+            names the chain, the parameter and the sweep, and what to try)
+            or a write that failed (a full disk), the failed run kept in
+            DIR.partial-XXXXXX; 2 bad input or option; 130 interrupted.
 
             Priors (repeat --prior): sd ~ half_t(3, 0, 2.5) is the default for
             every standard deviation; e.g. --prior 'sd(client) ~ half_cauchy(0, 1)',
@@ -251,10 +278,8 @@ struct Fit: ParsableCommand {
         }
         var line = "--until-ess \(target): \(how) (\(manifest.draws ?? 0) draws per chain)"
         if let achieved = manifest.achieved {
-            line += ": min bulk-ESS " + (achieved.minBulkESS.map { String(format: "%.0f", $0) } ?? "NA")
-                + " (\(achieved.minBulkESSVariable ?? "")), max R-hat "
-                + (achieved.maxRhat.map { String(format: "%.3f", $0) } ?? "NA")
-                + " (\(achieved.maxRhatVariable ?? ""))"
+            line += ": min bulk-ESS \(Verdict.ess(achieved.minBulkESS)) (\(achieved.minBulkESSVariable ?? "")), "
+                + "max R-hat \(Verdict.rhat(achieved.maxRhat)) (\(achieved.maxRhatVariable ?? ""))"
         }
         return line + ".\n"
     }

@@ -129,12 +129,12 @@ extension Run {
         }
         // The chains stop on the user's request, and on the time limit of an until-ESS run.
         let chainStop = StopRequest(following: stop)
-        let schedule = untilESS.map {
-            BlockSchedule(rule: $0, limit: request.storedDraws, monitor: monitor!, chains: settings.chains,
-                          chainStop: chainStop)
-        }
         let clock = ContinuousClock()
         let begin = clock.now
+        let schedule = untilESS.map {
+            BlockSchedule(rule: $0, limit: request.storedDraws, monitor: monitor!, chains: settings.chains,
+                          chainStop: chainStop, begin: begin)
+        }
         let files = store
         var outcomes = Chains.stream(kernel, settings: settings, stop: chainStop, progress: progress,
                                      extend: schedule.map { schedule in { schedule.extend($0) } }) { chain in

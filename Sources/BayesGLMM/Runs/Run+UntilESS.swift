@@ -72,13 +72,16 @@ final class BlockSchedule {
     private(set) var reason: UntilESS.StopReason?
     private var timerSet = false
 
-    init(rule: UntilESS, limit: Int, monitor: DrawMonitor, chains: Int, chainStop: StopRequest) {
+    /// `begin`: when the chains began (of `ContinuousClock`), from which
+    /// the time limit counts.
+    init(rule: UntilESS, limit: Int, monitor: DrawMonitor, chains: Int, chainStop: StopRequest,
+         begin: ContinuousClock.Instant) {
         self.rule = rule
         self.limit = limit
         self.monitor = monitor
         self.chains = chains
         self.chainStop = chainStop
-        begin = clock.now
+        self.begin = begin
     }
 
     var elapsed: Double { Chains.seconds(clock.now - begin) }

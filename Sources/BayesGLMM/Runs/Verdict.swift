@@ -142,10 +142,10 @@ public struct Verdict: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `812`, or `NA`.
-    static func ess(_ value: Double?) -> String { value.map { String(format: "%.0f", $0) } ?? "NA" }
+    public static func ess(_ value: Double?) -> String { value.map { String(format: "%.0f", $0) } ?? "NA" }
 
     /// `1.003`, `1.04`, `1.00`: three decimals, trailing zeros dropped down to two.
-    static func rhat(_ value: Double?) -> String {
+    public static func rhat(_ value: Double?) -> String {
         guard let value else { return "NA" }
         guard value.isFinite else { return value > 0 ? "Inf" : "NA" }
         var text = String(format: "%.3f", value)
