@@ -291,6 +291,18 @@ import Testing
             #expect(try UntilESSTests.drawLines(result.directory + "/chain-\(chain + 1).csv").count == usable.draws)
         }
         #expect(try RunDirectory.read(result.directory).drawsPerChain == usable.draws)
+
+        // Interrupted before any draw: a store of no draws, which readers refuse as they do any such run.
+        let early = StopRequest()
+        early.request()
+        let none = try Run.prepare(UntilESSTests.request(folder + "/none", rule: UntilESS(target: 100)))
+            .execute(stop: early)
+        #expect(none.status == .interrupted && none.summary == nil)
+        #expect(none.manifest.store.shape == [2, 0, 5] && none.manifest.blocks == [])
+        #expect(try StoredDraws(path: none.directory + "/draws.npy").draws == 0)
+        #expect(throws: InputError.self) { try RunDirectory.read(none.directory) }
+        #expect(Verdict(none).description == "not converged — there are no draws to judge; fit again and let the "
+                + "chains run.")
     }
 
     @Test func prepareRefusesABadRequestNamingTheSetting() throws {
