@@ -46,7 +46,8 @@ public struct ChainDraws: Sendable {
 
 /// Where one chain's kept draws go: made on the chain's own thread when the
 /// chain begins (`Chains.stream`), used only there, in order, and finished
-/// there when the chain ends.
+/// there when the chain ends — or, when the chains go on in blocks, used by
+/// one thread at a time, each block's, and finished after the last block.
 public protocol ChainSink: SendableMetatype {
     /// One kept draw: the values of the kernel's parameters, all finite.
     mutating func write(_ values: [Double]) throws
