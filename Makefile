@@ -68,7 +68,7 @@ demo: deps
 # instrumented process (halt_on_error) and so fails its test.
 tsan: deps
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66" $(SWIFT) test --sanitize=thread --scratch-path .build-tsan \
-	    --filter 'RunTests|RunSafetyCommandTests|FitCommandTests'
+	    --filter 'RunTests|RunSafetyCommandTests|FitCommandTests|UntilESS'
 
 bench-model: deps
 	$(SWIFT) run -c release ModelBenchmarks --rows 1000000

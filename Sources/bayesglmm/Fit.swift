@@ -26,17 +26,44 @@ struct Fit: ParsableCommand {
             run is replaced only with --force, and only once the new run is
             complete; any other non-empty DIR is refused.
 
+            Sampling until it is good enough (--until-ess N): after the
+            warm-up and a first block of --draws draws, all chains go on in
+            blocks until every bulk-ESS of the intercept, the fixed effects
+            and the SDs is at least N and every R-hat of theirs at most 1.01
+            (rank-normalised, as summary computes them), or until --max-time
+            (seconds, or 90s, 5m, 1.5h; counted from the start of the chains)
+            or --max-draws per chain (default 10 times --draws, at least
+            10000) runs out. Each block aims 10% beyond the draws the ESS so
+            far asks for, at least a tenth more and at most double the draws.
+            fit.json says what stopped it (stopped_because: ess_reached,
+            time_limit or draw_limit), what was reached and the check after
+            each block; the run holds the draws made (a time limit that stops
+            a block keeps the draws every chain made). The blocks depend only
+            on the draws, so the same seed gives the same draws, those of a
+            fit with --draws set to the draws made; a run the time limit
+            stopped is reproducible up to where it stopped. The space for
+            --max-draws draws is checked before the run begins.
+
+            Every fit ends with a verdict on standard error: converged (no
+            chain failed, every bulk-ESS of the intercept, fixed effects and
+            SDs at least 400, every R-hat at most 1.01) or not, the weakest
+            parameter and what to try, e.g.
+              verdict: not converged — sd(client:stylist) has bulk-ESS 67 and
+              R-hat 1.04; try --until-ess 400 (or --draws 6000).
+
             Ctrl-C (SIGINT) or SIGTERM stops cleanly: every running chain
             finishes its sweep, chains not yet begun are recorded as not
-            started, every completed draw is kept, and fit.json says
-            "interrupted". Every reader (summary, score, plot, compare) reads
-            such a run and says which draws it used.
+            started, every completed draw is kept (within an --until-ess
+            block too), and fit.json says "interrupted". Every reader
+            (summary, score, plot, compare) reads such a run and says which
+            draws it used.
 
-            Exit status: 0 complete; 1 a numerical failure (a chain drew a
-            value that is not finite: the message names the chain, the
-            parameter and the sweep, and what to try) or a write that failed
-            (a full disk), the failed run kept in DIR.partial-XXXXXX; 2 bad
-            input or option; 130 interrupted.
+            Exit status: 0 complete (an --until-ess fit stopped by a limit
+            too: the verdict says whether it converged); 1 a numerical
+            failure (a chain drew a value that is not finite: the message
+            names the chain, the parameter and the sweep, and what to try)
+            or a write that failed (a full disk), the failed run kept in
+            DIR.partial-XXXXXX; 2 bad input or option; 130 interrupted.
 
             Priors (repeat --prior): sd ~ half_t(3, 0, 2.5) is the default for
             every standard deviation; e.g. --prior 'sd(client) ~ half_cauchy(0, 1)',
@@ -89,7 +116,8 @@ struct Fit: ParsableCommand {
         discussion: "As cmdstanr's parallel_chains; the draws are the same whatever it is."))
     var parallelChains: Int?
     @Option(parsing: .unconditional, help: "Warm-up sweeps per chain (discarded).") var warmup = 1000
-    @Option(parsing: .unconditional, help: "Kept draws per chain.") var draws = 1000
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Kept draws per chain (with --until-ess: the first block).")) var draws = 1000
     @Option(parsing: .unconditional, help: "Keep every thin-th sweep.") var thin = 1
     @Option(parsing: .unconditional, help: "The seed; the same seed gives the same draws.",
             transform: NumericOptions.seed)
@@ -109,6 +137,20 @@ struct Fit: ParsableCommand {
     var sampler = SamplerChoice.auto
     @Option(help: "The link: logit, probit or cloglog.") var link = LinkChoice.logit
     @Flag(help: "No progress on standard error.") var quiet = false
+    @Option(name: .customLong("until-ess"), parsing: .unconditional, help: ArgumentHelp(
+        "Sample on in blocks until every bulk-ESS of the intercept, fixed effects and SDs is at least this, and "
+            + "every R-hat at most 1.01.",
+        discussion: "The first block is --draws; see the discussion above.", valueName: "ess"))
+    var untilESS: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "With --until-ess: the time limit, in seconds or with a unit (90, 90s, 5m, 1.5h).",
+        discussion: "Counted from the start of the chains; the warm-up and the first block are always made.",
+        valueName: "time"), transform: NumericOptions.duration)
+    var maxTime: Double?
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "With --until-ess: kept draws per chain at most (default 10 times --draws, and at least 10000).",
+        valueName: "draws"))
+    var maxDraws: Int?
 
     /// `--sampler`.
     enum SamplerChoice: String, ExpressibleByArgument, CaseIterable {
@@ -140,6 +182,10 @@ struct Fit: ParsableCommand {
 
     func validate() throws {
         _ = try savedGroups()
+        if untilESS == nil {
+            if maxTime != nil { throw ValidationError("--max-time limits an --until-ess fit; give --until-ess N too") }
+            if maxDraws != nil { throw ValidationError("--max-draws limits an --until-ess fit; give --until-ess N too") }
+        }
     }
 
     func run() throws {
@@ -151,7 +197,8 @@ struct Fit: ParsableCommand {
             design: design, priors: priors, link: link.link, sampler: sampler.sampler,
             settings: ChainSettings(chains: chains, warmup: warmup, draws: draws, thin: thin, seed: seed,
                                     parallelChains: parallelChains),
-            saved: try savedGroups(), start: initialization?.start, output: out, replacesExisting: force)
+            saved: try savedGroups(), start: initialization?.start, output: out, replacesExisting: force,
+            untilESS: untilESS.map { UntilESS(target: $0, maxSeconds: maxTime, maxDraws: maxDraws) })
         let prepared = try Run.prepare(request)
         for note in prepared.notes { FileHandle.standardError.write(Data("warning: \(note)\n".utf8)) }
         if !quiet, let eb = prepared.start.empiricalBayes {
@@ -183,16 +230,21 @@ struct Fit: ParsableCommand {
         reporter?.finish()
         for note in result.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
         let place = result.directory
+        let verdict = "verdict: " + Verdict(result).text.rendered(naming: BayesGLMMCommand.flag) + "\n"
         switch result.status {
         case .complete:
             let replaced = result.replacedPrevious ? " (replacing the earlier run)" : ""
+            let made = result.manifest.draws ?? draws
+            if let line = Fit.untilESSLine(result.manifest) { FileHandle.standardError.write(Data(line.utf8)) }
             FileHandle.standardError.write(Data(String(format: "wrote %@%@: %d chain%@ x %d draws in %.1f s; next: "
-                + "bayesglmm summary %@\n", place, replaced, chains, chains == 1 ? "" : "s", draws, result.seconds,
+                + "bayesglmm summary %@\n", place, replaced, chains, chains == 1 ? "" : "s", made, result.seconds,
                 place).utf8))
+            FileHandle.standardError.write(Data(verdict.utf8))
         case .interrupted:
             let usable = result.manifest.usableDraws
             FileHandle.standardError.write(Data((RunDirectory.describe(result.manifest, usable: usable)
                 + " The run is in \(place) (fit.json says \"interrupted\"; draws.npy keeps every completed draw).\n").utf8))
+            FileHandle.standardError.write(Data(verdict.utf8))
             throw ExitCode(130)
         default:
             let message: String
@@ -203,7 +255,32 @@ struct Fit: ParsableCommand {
             }
             FileHandle.standardError.write(Data(("error: \(message)\nThe failed run is in \(place) (fit.json says "
                 + "\"failed\"; the completed draws of every chain are kept).\n").utf8))
+            FileHandle.standardError.write(Data(verdict.utf8))
             throw ExitCode(1)
         }
+    }
+
+    /// What ended an --until-ess fit, e.g. `--until-ess 400: reached after 3
+    /// blocks (2300 draws per chain): min bulk-ESS 412 (sd(client)), max
+    /// R-hat 1.004.`; nil for a fit of fixed length.
+    static func untilESSLine(_ manifest: RunManifest) -> String? {
+        guard let target = manifest.untilEss, let reason = manifest.stoppedBecause else { return nil }
+        let blocks = manifest.blocks?.count ?? 0
+        let how: String
+        switch reason {
+        case .essReached:
+            how = "reached after \(blocks) block\(blocks == 1 ? "" : "s")"
+        case .timeLimit:
+            how = "not reached: the time limit (--max-time " + String(format: "%g", manifest.maxTime ?? 0)
+                + " s) came first"
+        case .drawLimit:
+            how = "not reached: the draw limit (--max-draws \(manifest.maxDraws ?? 0)) came first"
+        }
+        var line = "--until-ess \(target): \(how) (\(manifest.draws ?? 0) draws per chain)"
+        if let achieved = manifest.achieved {
+            line += ": min bulk-ESS \(Verdict.ess(achieved.minBulkESS)) (\(achieved.minBulkESSVariable ?? "")), "
+                + "max R-hat \(Verdict.rhat(achieved.maxRhat)) (\(achieved.maxRhatVariable ?? ""))"
+        }
+        return line + ".\n"
     }
 }

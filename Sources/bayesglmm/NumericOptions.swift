@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// Numeric options and negative values.
 ///
@@ -18,5 +19,23 @@ enum NumericOptions {
             throw ValidationError("a seed is a whole number from 0 to \(UInt64.max)")
         }
         return value
+    }
+
+    /// A time limit in seconds: a positive number of seconds, or of
+    /// seconds, minutes or hours with the unit after it (`90`, `90s`, `5m`,
+    /// `1.5h`).
+    static func duration(_ text: String) throws -> Double {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+        var number = Substring(text.trimmingCharacters(in: .whitespaces))
+        var scale = 1.0
+        if let last = number.last, let unit = units[last] {
+            scale = unit
+            number = number.dropLast()
+        }
+        guard let value = Double(number), value.isFinite, value > 0, (value * scale).isFinite else {
+            throw ValidationError("a time limit is a positive number of seconds, or of minutes or hours with m or h "
+                                  + "(90, 90s, 5m, 1.5h)")
+        }
+        return value * scale
     }
 }

@@ -115,3 +115,77 @@ extension CmdStanCSVWriter {
         }
     }
 }
+
+extension CmdStanCSVWriter {
+    /// CmdStan's closing comment: the warm-up, sampling and total seconds.
+    static func timing(warmup: Double, sampling: Double) -> [String] {
+        [
+            "",
+            String(format: " Elapsed Time: %.3f seconds (Warm-up)", warmup),
+            String(format: "               %.3f seconds (Sampling)", sampling),
+            String(format: "               %.3f seconds (Total)", warmup + sampling),
+        ]
+    }
+
+    /// Appends comment lines to a closed chain file (one that ends in a
+    /// whole line).
+    public static func appendComments(path: String, _ lines: [String]) throws(WriteFailure) {
+        let descriptor = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard descriptor >= 0 else { throw WriteFailure(path: path, action: "open the chain's CSV file") }
+        defer { Foundation.close(descriptor) }
+        let bytes = Array(lines.map { "# " + $0 + "\n" }.joined().utf8)
+        var done = 0
+        while done < bytes.count {
+            let wrote = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress! + done, bytes.count - done) }
+            if wrote > 0 { done += wrote; continue }
+            if wrote < 0 && errno == EINTR { continue }
+            throw WriteFailure(path: path, action: "append to the chain's CSV file")
+        }
+        guard fsync(descriptor) == 0 else { throw WriteFailure(path: path, action: "flush the chain's CSV file") }
+    }
+
+    /// The comment `key = value` padded with spaces to `width` characters
+    /// of value, so that `setComment` can later write another value of up
+    /// to `width` characters in its place.
+    static func paddedComment(_ key: String, _ value: String, width: Int = 20) -> String {
+        "\(key) = " + value + String(repeating: " ", count: max(0, width - value.count))
+    }
+
+    /// Overwrites, in place, the value of the comment `key = …` among the
+    /// comments before the header, keeping the line's length: the new value
+    /// is padded with spaces (trailing spaces that readers strip) and must
+    /// fit in the old one's room (`paddedComment`). Used to say how many
+    /// draws a chain file of an `UntilESS` run holds once that is known.
+    public static func setComment(path: String, key: String, value: String) throws(WriteFailure) {
+        let descriptor = open(path, O_RDWR | O_CLOEXEC)
+        guard descriptor >= 0 else { throw WriteFailure(path: path, action: "open the chain's CSV file") }
+        defer { Foundation.close(descriptor) }
+        var head = [UInt8](repeating: 0, count: 1 << 16)
+        let got = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, $0.count, 0) }
+        guard got > 0 else { throw WriteFailure(path: path, action: "read the chain's CSV file") }
+        let text = String(decoding: head[0..<got], as: UTF8.self)
+        var offset = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let length = line.utf8.count
+            guard line.hasPrefix("#") else { break }      // the header: the comments before it are over
+            let prefix = "# \(key) = "
+            if line.hasPrefix(prefix) {
+                let room = length - prefix.utf8.count
+                guard value.utf8.count <= room else {
+                    throw WriteFailure(path: path, action: "write \(key) = \(value)",
+                                       reason: "the comment has room for \(room) characters")
+                }
+                let bytes = Array((value + String(repeating: " ", count: room - value.utf8.count)).utf8)
+                let wrote = bytes.withUnsafeBytes {
+                    pwrite(descriptor, $0.baseAddress!, bytes.count, off_t(offset + prefix.utf8.count))
+                }
+                guard wrote == bytes.count, fsync(descriptor) == 0 else {
+                    throw WriteFailure(path: path, action: "write \(key) = \(value)")
+                }
+                return
+            }
+            offset += length + 1
+        }
+        throw WriteFailure(path: path, action: "write \(key) = \(value)", reason: "no such comment")
+    }
+}

@@ -24,7 +24,13 @@ public final class DrawStore: Sendable {
 
     /// Creates the file with its header and its full size (sparse). Throws
     /// `WriteFailure` when the file cannot be created or sized.
-    public init(path: String, chains: Int, draws: Int, parameters: Int) throws(WriteFailure) {
+    public convenience init(path: String, chains: Int, draws: Int, parameters: Int) throws(WriteFailure) {
+        try self.init(file: path, path: path, chains: chains, draws: draws, parameters: parameters)
+    }
+
+    /// Creates the store in `file`, which will be renamed to `path` (the
+    /// name its messages use).
+    init(file: String, path: String, chains: Int, draws: Int, parameters: Int) throws(WriteFailure) {
         self.path = path
         self.chains = chains
         self.draws = draws
@@ -36,7 +42,7 @@ public final class DrawStore: Sendable {
         let length = UInt16(dictionary.utf8.count)
         header += [UInt8(length & 0xff), UInt8(length >> 8)] + Array(dictionary.utf8)
         dataOffset = header.count
-        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        descriptor = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw WriteFailure(path: path, action: "create the draw store") }
         guard let bytes = DrawStore.size(chains: chains, draws: draws, parameters: parameters),
               ftruncate(descriptor, off_t(dataOffset + bytes)) == 0 else {
@@ -90,6 +96,58 @@ public final class DrawStore: Sendable {
                                 action: "mark the draws not made as NaN in the draw store")
             }) { throw failure }
             done += count
+        }
+    }
+
+    /// The store cut to `newDraws` draws per chain, holding the first
+    /// `made[c]` draws of each chain c (at most `newDraws`; the rest of its
+    /// slice is left for `fillUnwritten`). The draws are copied into a new
+    /// file beside this one, which is flushed and then renamed over it, so
+    /// that a failure (a full disk) leaves this store as it was; this store
+    /// is not written to again. A run with room for more draws than it made
+    /// (`UntilESS`) ends with a store of the draws it made.
+    public func cut(toDraws newDraws: Int, made: [Int]) throws(WriteFailure) -> DrawStore {
+        precondition(newDraws <= draws && made.count == chains)
+        let temporary = path + ".cut-\(getpid())"
+        let reader = open(path, O_RDONLY | O_CLOEXEC)
+        guard reader >= 0 else { throw WriteFailure(path: path, action: "read the draw store") }
+        defer { Foundation.close(reader) }
+        do throws(WriteFailure) {
+            let copy = try DrawStore(file: temporary, path: path, chains: chains, draws: newDraws,
+                                     parameters: parameters)
+            let row = parameters * 8
+            var buffer = [UInt8](repeating: 0, count: max(row, min(1 << 22, max(1, newDraws) * row)))
+            for chain in 0..<chains {
+                let total = min(made[chain], newDraws) * row
+                let from = dataOffset + chain * draws * row
+                let to = copy.dataOffset + chain * newDraws * row
+                var done = 0
+                while done < total {
+                    let count = min(buffer.count, total - done)
+                    var got = 0
+                    while got < count {
+                        let read = buffer.withUnsafeMutableBytes {
+                            pread(reader, $0.baseAddress! + got, count - got, off_t(from + done + got))
+                        }
+                        if read > 0 { got += read; continue }
+                        if read < 0 && errno == EINTR { continue }
+                        throw WriteFailure(path: path, action: "read the draw store")
+                    }
+                    if let failure = buffer.withUnsafeBytes({ bytes in
+                        DrawStore.write(copy.descriptor, bytes.baseAddress!, count: count, at: to + done, path: path,
+                                        action: "copy the draws made to the cut draw store")
+                    }) { throw failure }
+                    done += count
+                }
+            }
+            try copy.synchronize()
+            guard rename(temporary, path) == 0 else {
+                throw WriteFailure(path: path, action: "put the cut draw store in place")
+            }
+            return copy
+        } catch {
+            unlink(temporary)
+            throw error
         }
     }
 

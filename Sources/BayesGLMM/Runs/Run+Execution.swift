@@ -23,6 +23,9 @@ public struct RunResult: Sendable {
     public let notes: [String]
     /// The manifest written last.
     public let manifest: RunManifest
+    /// The summary in summary.csv (the intercept, fixed effects and SDs over
+    /// the draws readers use); nil for a failed run or one without draws.
+    public let summary: Summary?
 
     /// The run is at the output asked for.
     public var isInPlace: Bool { directory == output }
@@ -64,16 +67,17 @@ extension Run {
             sampler: sampler.rawValue, samplerDescription: request.samplerDescription,
             augmentation: sampler == .gibbs ? (request.link == .probit ? "albert_chib" : "polya_gamma") : nil,
             link: request.link.rawValue, init: start.kind, initNote: start.note, initEb: start.empiricalBayes,
-            chains: settings.chains, warmup: settings.warmup, draws: settings.draws, thin: settings.thin,
+            chains: settings.chains, warmup: settings.warmup, draws: request.storedDraws, thin: settings.thin,
             seed: settings.seed,
             streams: (0..<settings.chains).map { RunManifest.Stream(chain: $0 + 1, seed: settings.seed, stream: 0) },
             files: (1...settings.chains).map(Run.chainFile), savedParameters: saved,
             store: RunManifest.Store(file: "draws.npy", dtype: "<f8", order: "C",
-                                     shape: [settings.chains, settings.draws, names.count],
+                                     shape: [settings.chains, request.storedDraws, names.count],
                                      axes: ["chain", "draw", "parameter"], names: names,
                                      missing: "NaN: the draws a chain did not make (outcomes[].draws says how many "
                                          + "it made)"),
-            seconds: nil, outcomes: [])
+            seconds: nil, outcomes: [], untilEss: request.untilESS?.target, maxTime: request.untilESS?.maxSeconds,
+            maxDraws: request.untilESS.map { _ in request.storedDraws })
     }
 
     /// `chain-3.csv` for the 1-based chain 3.
@@ -87,7 +91,7 @@ extension Run {
         var manifest = manifest(names: names)
         let directory = try Run.makeTemporarySibling(of: output)
         let settings = request.settings
-        let store: DrawStore
+        var store: DrawStore
         let reserve = (directory as NSString).appendingPathComponent(".space-reserve")
         do {
             let initial = try manifest.encoded()
@@ -95,38 +99,64 @@ extension Run {
             // Room for the final manifest and summary should the disk fill up.
             try AtomicFile.reserve(bytes: 2 * initial.count + (1 << 16), at: reserve)
             store = try DrawStore(path: (directory as NSString).appendingPathComponent("draws.npy"),
-                                  chains: settings.chains, draws: settings.draws, parameters: names.count)
+                                  chains: settings.chains, draws: request.storedDraws, parameters: names.count)
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw error
         }
 
+        // An until-ESS run's num_samples is known at the end: room is kept for it.
+        let untilESS = request.untilESS
         let comments = [
             request.programLine,
             "model = \(request.design.formula)",
             "data = \(request.design.source)",
-            "num_warmup = \(settings.warmup)", "num_samples = \(settings.draws)", "thin = \(settings.thin)",
-            "seed = \(settings.seed)", "init = \(start.kind)",
-        ]
+            "num_warmup = \(settings.warmup)",
+            untilESS == nil ? "num_samples = \(settings.draws)"
+                : CmdStanCSVWriter.paddedComment("num_samples", String(settings.draws)),
+            "thin = \(settings.thin)", "seed = \(settings.seed)", "init = \(start.kind)",
+        ] + (untilESS.map { rule in
+            ["until_ess = \(rule.target) (blocks of draws until every bulk-ESS of the intercept, fixed effects and "
+             + "SDs is at least \(rule.target) and every R-hat at most \(UntilESS.maximumRhat); first block "
+             + "\(settings.draws), at most \(request.storedDraws) draws"
+             + (rule.maxSeconds.map { String(format: ", at most %g s", $0) } ?? "") + ")"]
+        } ?? [])
         let saved = request.savedIndices
         let savedNames = saved.map { names[$0] }
+        let monitor = untilESS.map { _ in
+            DrawMonitor(indices: UntilESS.monitored(names, fixed: request.design.fixedNames), names: names,
+                        chains: settings.chains)
+        }
+        // The chains stop on the user's request, and on the time limit of an until-ESS run.
+        let chainStop = StopRequest(following: stop)
         let clock = ContinuousClock()
         let begin = clock.now
-        let outcomes = Chains.stream(kernel, settings: settings, stop: stop, progress: progress) { chain in
+        let schedule = untilESS.map {
+            BlockSchedule(rule: $0, limit: request.storedDraws, monitor: monitor!, chains: settings.chains,
+                          chainStop: chainStop, begin: begin)
+        }
+        let files = store
+        var outcomes = Chains.stream(kernel, settings: settings, stop: chainStop, progress: progress,
+                                     extend: schedule.map { schedule in { schedule.extend($0) } }) { chain in
             try ChainFiles(chain: chain, path: (directory as NSString).appendingPathComponent(Run.chainFile(chain + 1)),
                            comments: comments + ["chain = \(chain + 1)"], names: savedNames, saved: saved,
-                           store: store)
+                           store: files, monitor: monitor)
         }
         let seconds = Chains.seconds(clock.now - begin)
+        var notes: [String] = []
+        if let schedule {
+            settleBlocks(&outcomes, schedule: schedule, interrupted: stop.isRequested, directory: directory,
+                         store: &store, manifest: &manifest, notes: &notes)
+        }
         return finish(manifest: &manifest, directory: directory, store: store, reserve: reserve,
-                      outcomes: outcomes, seconds: seconds)
+                      outcomes: outcomes, seconds: seconds, notes: notes)
     }
 
     /// Records how the chains ended, makes the files say it, and moves the
     /// directory into place where the rules allow.
     private func finish(manifest: inout RunManifest, directory: String, store: DrawStore, reserve: String,
-                        outcomes: [Chains.Outcome], seconds: Double) -> RunResult {
-        var notes: [String] = []
+                        outcomes: [Chains.Outcome], seconds: Double, notes: [String]) -> RunResult {
+        var notes = notes
         let failure = outcomes.compactMap(\.failure).first { $0.cause == .numerical }
             ?? outcomes.compactMap(\.failure).first
         let status: RunManifest.Status = failure != nil ? .failed
@@ -144,13 +174,14 @@ extension Run {
                               acceptance: outcome.rates.isEmpty ? nil : outcome.rates)
         }
         if status != .complete { cutChainFiles(&manifest, directory: directory, notes: &notes) }
+        if request.untilESS != nil { recordDrawCounts(manifest, directory: directory, notes: &notes) }
         manifest.files = manifest.outcomes.compactMap(\.file)
         // The record first, in the room kept for it: a full disk must not
         // stop the record of what was done. Until the draws not made are
         // NaN, it says they are not.
         let manifestPath = (directory as NSString).appendingPathComponent(RunManifest.fileName)
         let missing = manifest.store.missing
-        let incomplete = outcomes.contains { $0.draws < request.settings.draws }
+        let incomplete = outcomes.contains { $0.draws < store.draws }
         if incomplete { manifest.store.missing = "unwritten: only the first outcomes[].draws of each chain are draws" }
         try? FileManager.default.removeItem(atPath: reserve)
         var recorded = true
@@ -172,8 +203,9 @@ extension Run {
         } else {
             try? store.synchronize()
         }
+        var summary: Summary?
         if status != .failed {
-            do { try Run.writeSummary(of: directory) } catch {
+            do { summary = try Run.writeSummary(of: directory) } catch {
                 notes.append("summary.csv not written: \(error)")
             }
         }
@@ -181,7 +213,8 @@ extension Run {
         // A directory whose record still says "running" does not take the output's place.
         let placed = recorded ? place(directory, status: status, notes: &notes) : (path: directory, replaced: false)
         return RunResult(status: status, directory: placed.path, output: output, replacedPrevious: placed.replaced,
-                         outcomes: outcomes, failure: failure, seconds: seconds, notes: notes, manifest: manifest)
+                         outcomes: outcomes, failure: failure, seconds: seconds, notes: notes, manifest: manifest,
+                         summary: summary)
     }
 
     /// After an interrupt or a failure: chain files of chains that made no
@@ -216,12 +249,14 @@ extension Run {
     /// DIR/summary.csv: the posterior summary of the fixed effects and the
     /// SDs over the draws readers use, the table `bayesglmm summary DIR
     /// --variables … --format csv` prints for them.
-    static func writeSummary(of directory: String) throws {
+    @discardableResult
+    static func writeSummary(of directory: String) throws -> Summary {
         let run = try RunDirectory.read(directory)
         let names = (run.fixedNames + run.terms.map { "sd(\($0.name))" }).filter { run.parameterIndex($0) != nil }
         let draws = try run.store.draws(of: names.map { run.parameterIndex($0)! }, first: run.drawsPerChain)
         let summary = summarize(Array(zip(names, draws)).map { (name: $0.0, draws: $0.1) })
         try AtomicFile.write(Data(summary.csv().utf8), to: (directory as NSString).appendingPathComponent("summary.csv"))
+        return summary
     }
 }
 
@@ -318,13 +353,16 @@ struct ChainFiles: ChainSink {
     let writer: CmdStanCSVWriter
     let store: DrawStore
     let saved: [Int]
+    /// Sees every draw written, for an until-ESS run's checks.
+    let monitor: DrawMonitor?
     private var stored = 0
 
-    init(chain: Int, path: String, comments: [String], names: [String], saved: [Int], store: DrawStore)
-        throws(WriteFailure) {
+    init(chain: Int, path: String, comments: [String], names: [String], saved: [Int], store: DrawStore,
+         monitor: DrawMonitor? = nil) throws(WriteFailure) {
         self.chain = chain
         self.saved = saved
         self.store = store
+        self.monitor = monitor
         writer = try CmdStanCSVWriter(path: path, comments: comments, names: names)
     }
 
@@ -334,16 +372,13 @@ struct ChainFiles: ChainSink {
         try store.write(chain: chain, draw: stored, values)
         stored += 1
         try writer.write(saved.map { values[$0] })
+        monitor?.record(chain: chain, values)
     }
 
     mutating func finish(_ outcome: Chains.Outcome) throws {
         if outcome.status == .complete {
-            try writer.comment([
-                "",
-                String(format: " Elapsed Time: %.3f seconds (Warm-up)", outcome.warmupSeconds),
-                String(format: "               %.3f seconds (Sampling)", outcome.samplingSeconds),
-                String(format: "               %.3f seconds (Total)", outcome.warmupSeconds + outcome.samplingSeconds),
-            ])
+            try writer.comment(CmdStanCSVWriter.timing(warmup: outcome.warmupSeconds,
+                                                       sampling: outcome.samplingSeconds))
         }
         try writer.close()
     }

@@ -109,10 +109,37 @@ extension Run {
             throw InputError(.badOption, "\(settings.warmup) warm-up sweeps and \(settings.draws) draws thinned by "
                              + "\(settings.thin) are more sweeps than can be counted", setting: "draws")
         }
+        if let rule = request.untilESS { try checkUntilESS(rule, settings: settings) }
         if request.sampler == .gibbs && PolyaGammaGibbs.Augmentation(link: request.link) == nil {
             throw InputError(.badOption, "the Gibbs sampler has a data augmentation for the logit and probit links "
                              + "only (Pólya–Gamma, Albert–Chib), not for the \(request.link.rawValue) link; the "
                              + "Metropolis sampler takes any link", setting: "sampler")
+        }
+    }
+
+    /// An until-ESS request: a target of at least 1, a time limit that is a
+    /// positive number of seconds, a draw limit no smaller than the first
+    /// block and whose sweeps can be counted.
+    static func checkUntilESS(_ rule: UntilESS, settings: ChainSettings) throws(InputError) {
+        guard rule.target >= 1 else {
+            throw InputError(.badOption, "the bulk-ESS to reach must be at least 1, got \(rule.target)",
+                             setting: "untilEss")
+        }
+        if let seconds = rule.maxSeconds, !(seconds > 0 && seconds.isFinite) {
+            throw InputError(.badOption, "the time limit must be a positive number of seconds, got \(seconds)",
+                             setting: "maxTime")
+        }
+        let limit = rule.drawLimit(firstBlock: settings.draws)
+        guard limit >= settings.draws else {
+            throw InputError(.badOption, "the draw limit (\(limit) per chain) is below the first block of "
+                             + "\(settings.draws) draws", setting: "maxDraws",
+                             advice: "allow at least as many draws as \(setting: "draws") keeps")
+        }
+        var longest = settings
+        longest.draws = limit
+        guard longest.sweepsPerChain != nil else {
+            throw InputError(.badOption, "\(settings.warmup) warm-up sweeps and \(limit) draws thinned by "
+                             + "\(settings.thin) are more sweeps than can be counted", setting: "maxDraws")
         }
     }
 
@@ -183,27 +210,35 @@ extension Run {
 
     /// The chain files and the draw store must fit in the space the output's
     /// file system has free (with a margin), counted without overflow.
+    ///
+    /// An until-ESS run needs room for its draw limit, twice over for the
+    /// draw store: at the end the draws made are copied into a store of
+    /// their size, which then replaces the one with room for the limit.
     static func checkSpace(_ request: RunRequest, output: String) throws(InputError) {
         let settings = request.settings
         let parameters = request.parameterNames.count
-        let counts = "\(settings.chains) chain\(settings.chains == 1 ? "" : "s") × \(settings.draws) draws of "
+        let draws = request.storedDraws
+        let limited = request.untilESS != nil
+        let setting = limited ? "maxDraws" : "draws"
+        let counts = "\(settings.chains) chain\(settings.chains == 1 ? "" : "s") × \(draws) draws of "
             + "\(parameters) parameters"
-        guard let store = DrawStore.size(chains: settings.chains, draws: settings.draws, parameters: parameters),
+        guard let store = DrawStore.size(chains: settings.chains, draws: draws, parameters: parameters),
               Double(store) < 0x1p62 else {
-            throw InputError(.badOption, "\(counts) are more values than a file can hold", setting: "draws",
-                             advice: "keep fewer draws (\(setting: "draws"))")
+            throw InputError(.badOption, "\(counts) are more values than a file can hold", setting: setting,
+                             advice: "keep fewer draws (\(setting: setting))")
         }
         // About 24 bytes a value in the CSV files, a line per draw.
-        let csv = Double(settings.chains) * Double(settings.draws) * Double(request.savedIndices.count) * 24
-        let need = Double(store) + csv + 64e6
+        let csv = Double(settings.chains) * Double(draws) * Double(request.savedIndices.count) * 24
+        let need = Double(store) * (limited ? 2 : 1) + csv + 64e6
         let ancestor = existingAncestor(of: FilePath(output))
         var status = statvfs()
         guard statvfs(ancestor, &status) == 0 else { return }
         let free = Double(status.f_bavail) * Double(status.f_frsize)
         guard need <= free else {
-            throw InputError(.badOption, "\(counts) need \(bytesText(need)) (the draw store and the chain "
+            throw InputError(.badOption, "\(counts) need \(bytesText(need)) (the draw store"
+                             + (limited ? " twice, to cut it to the draws made at the end," : "") + " and the chain "
                              + "files) but the file system of \(ancestor) has \(bytesText(free)) free",
-                             setting: "draws", advice: "keep fewer draws (\(setting: "draws")) or thin them "
+                             setting: setting, advice: "keep fewer draws (\(setting: setting)) or thin them "
                                  + "(\(setting: "thin"))")
         }
     }

@@ -188,6 +188,25 @@ public struct RunManifest: Codable, Sendable, Equatable {
     public var seconds: Double?
     public var outcomes: [Chain]
 
+    // `--until-ess` (`UntilESS`): the request and how it ended; absent for
+    // a fit of fixed length and in files written before it existed. For
+    // such a run `draws` and `store.shape` are the draws per chain made,
+    // and the chain files hold them (num_samples says how many).
+    /// The bulk-ESS asked for.
+    public var untilEss: Int?
+    /// The time limit in seconds, if any.
+    public var maxTime: Double?
+    /// The draw limit per chain.
+    public var maxDraws: Int?
+    /// Why sampling stopped; absent for a run that was interrupted or
+    /// failed before the rule decided.
+    public var stoppedBecause: UntilESS.StopReason?
+    /// The lowest bulk-ESS and highest R-hat of the intercept, fixed
+    /// effects and SDs over the draws kept.
+    public var achieved: ConvergenceCheck?
+    /// The check after each block, in order: what decided the next.
+    public var blocks: [ConvergenceCheck]?
+
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", program, status, failure, writer, started, finished
         case formula, formulaAsWritten = "formula_as_written", data, rowsRead = "rows_read", rowsUsed = "rows_used"
@@ -196,6 +215,8 @@ public struct RunManifest: Codable, Sendable, Equatable {
         case sampler, samplerDescription = "sampler_description", augmentation, link, `init`
         case initNote = "init_note", initEb = "init_eb", chains, warmup, draws, thin, seed, streams
         case files, savedParameters = "saved_parameters", store, seconds, outcomes
+        case untilEss = "until_ess", maxTime = "max_time", maxDraws = "max_draws", stoppedBecause = "stopped_because"
+        case achieved, blocks
     }
 
     /// The layout version of this manifest (1 for files that predate the field).

@@ -52,10 +52,15 @@ public struct RunRequest: Sendable {
     public var output: String
     /// Replace a run already in `output` (only once the new run is complete).
     public var replacesExisting: Bool
+    /// Sample in blocks until the slowest monitored parameter has the
+    /// bulk-ESS asked for and R-hat ≤ 1.01, or a limit is reached
+    /// (`UntilESS`); `settings.draws` is then the first block. Nil: exactly
+    /// `settings.draws` draws per chain.
+    public var untilESS: UntilESS?
 
     public init(design: Design, priors: Priors = Priors(), link: Link = .logit, sampler: Sampler? = nil,
                 settings: ChainSettings = ChainSettings(), saved: Set<Saved> = [.fixed, .sd, .effects],
-                start: Start? = nil, output: String, replacesExisting: Bool = false) {
+                start: Start? = nil, output: String, replacesExisting: Bool = false, untilESS: UntilESS? = nil) {
         self.design = design
         self.priors = priors
         self.link = link
@@ -65,7 +70,12 @@ public struct RunRequest: Sendable {
         self.start = start
         self.output = output
         self.replacesExisting = replacesExisting
+        self.untilESS = untilESS
     }
+
+    /// Kept draws per chain the draw store has room for: `settings.draws`,
+    /// or the draw limit of an `untilESS` run.
+    public var storedDraws: Int { untilESS?.drawLimit(firstBlock: settings.draws) ?? settings.draws }
 
     /// The sampler that runs: the one asked for, or Gibbs wherever the link
     /// has an augmentation (logit, probit) and Metropolis otherwise.

@@ -46,8 +46,9 @@ public struct ChainDraws: Sendable {
 
 /// Where one chain's kept draws go: made on the chain's own thread when the
 /// chain begins (`Chains.stream`), used only there, in order, and finished
-/// there when the chain ends.
-public protocol ChainSink {
+/// there when the chain ends — or, when the chains go on in blocks, used by
+/// one thread at a time, each block's, and finished after the last block.
+public protocol ChainSink: SendableMetatype {
     /// One kept draw: the values of the kernel's parameters, all finite.
     mutating func write(_ values: [Double]) throws
     /// The chain has ended (`outcome` says how): write what is buffered and
@@ -106,20 +107,44 @@ public enum Chains {
 /// to stop after their current sweep.
 public final class StopRequest: Sendable {
     private let stopped = Atomic<Bool>(false)
-    public init() {}
+    /// A request this one follows: when it stands, so does this one.
+    private let parent: StopRequest?
+    /// `DispatchTime` uptime in nanoseconds from which this request stands;
+    /// `UInt64.max` for none.
+    private let deadline = Atomic<UInt64>(.max)
+    public init() { parent = nil }
+    /// A request that stands whenever `parent` does (an interrupt), and also
+    /// on its own: a run's time limit asks the chains to stop without
+    /// saying that the user interrupted them.
+    public init(following parent: StopRequest) { self.parent = parent }
     public func request() { stopped.store(true, ordering: .releasing) }
-    public var isRequested: Bool { stopped.load(ordering: .acquiring) }
+    /// Stands from `seconds` from now on (a time limit).
+    public func request(after seconds: Double) {
+        let nanoseconds = seconds * 1e9
+        let now = DispatchTime.now().uptimeNanoseconds
+        deadline.store(nanoseconds >= Double(UInt64.max - now) ? .max - 1 : now + UInt64(max(0, nanoseconds)),
+                       ordering: .releasing)
+    }
+    public var isRequested: Bool {
+        if stopped.load(ordering: .acquiring) || parent?.isRequested == true { return true }
+        let due = deadline.load(ordering: .acquiring)
+        return due != .max && DispatchTime.now().uptimeNanoseconds >= due
+    }
 }
 
 /// Per-chain progress counters, read by a progress reporter.
 public final class SamplingProgress: Sendable {
     private let done: Protected<[Int]>
-    public let total: Int
+    private let sweepsPerChain: Atomic<Int>
     public init(chains: Int, sweepsPerChain: Int) {
         done = Protected(Array(repeating: 0, count: chains))
-        total = chains * sweepsPerChain
+        self.sweepsPerChain = Atomic(sweepsPerChain)
     }
+    /// Sweeps of all chains to make: grows when the driver extends the chains.
+    public var total: Int { done.withLock { $0.count } * sweepsPerChain.load(ordering: .relaxed) }
     public func set(chain: Int, sweeps: Int) { done.withLock { $0[chain] = sweeps } }
+    /// The chains now end after `sweeps` sweeps each (another block of draws).
+    public func extend(sweepsPerChain sweeps: Int) { sweepsPerChain.store(sweeps, ordering: .relaxed) }
     public var completed: Int { done.withLock { $0.reduce(0, +) } }
 }
 
@@ -162,56 +187,92 @@ extension Chains {
     /// a failed step, a sink that throws — requests `stop` for the others.
     /// At most `settings.parallelChains` chains run at once (one per core
     /// when nil; one when `parallel` is false), in order of their number.
+    ///
+    /// `extend`, when given, lengthens the chains block by block: once every
+    /// chain has made its `draws` kept draws (`settings.draws` first), none
+    /// has failed and no stop is requested, it is called on the calling
+    /// thread with `draws` and returns how many kept draws each chain makes
+    /// in all — more to go on with another block, `draws` or fewer to end.
+    /// Each chain then carries on from its state and its generator's stream,
+    /// so its draws are the ones a single longer block would have made. A
+    /// chain's sink is then used by one thread at a time (each block's
+    /// worker, in turn) and finished when the last block is over.
     public static func stream<K: SamplingKernel, Sink: ChainSink>(
         _ kernel: K, settings: ChainSettings, parallel: Bool = true, stop: StopRequest,
-        progress: SamplingProgress?, makeSink: @escaping @Sendable (Int) throws -> Sink
+        progress: SamplingProgress?, extend: ((Int) -> Int)? = nil,
+        makeSink: @escaping @Sendable (Int) throws -> Sink
     ) -> [Outcome] {
-        let outcomes = Protected<[Outcome?]>(Array(repeating: nil, count: settings.chains))
         let names = kernel.parameterNames
-        let work: @Sendable (Int) -> Void = { c in
-            let outcome = runChain(c, kernel: kernel, names: names, settings: settings, stop: stop,
-                                   progress: progress, makeSink: makeSink)
-            if outcome.failure != nil { stop.request() }
-            outcomes.withLock { $0[c] = outcome }
+        let chains = (0..<settings.chains).map {
+            ChainInProgress<K, Sink>(chain: $0, kernel: kernel, names: names, settings: settings)
         }
         let workers = parallel
             ? max(1, min(settings.chains, settings.parallelChains ?? ProcessInfo.processInfo.activeProcessorCount))
             : 1
-        // Each worker takes the next chain not yet taken.
-        let next = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while true {
-                let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                guard c < settings.chains else { return }
-                work(c)
+        /// Runs `work` on every chain, each worker taking the next chain not yet taken.
+        func each(_ work: @Sendable (ChainInProgress<K, Sink>) -> Void) {
+            let next = Atomic<Int>(0)
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while true {
+                    let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    guard c < chains.count else { return }
+                    work(chains[c])
+                    if chains[c].failure != nil || chains[c].outcome.failure != nil { stop.request() }
+                }
             }
         }
-        return outcomes.withLock { $0.map { $0! } }
+        let blocks = extend != nil
+        each { chain in
+            chain.begin(stop: stop, progress: progress, makeSink: makeSink)
+            chain.sample(upTo: settings.draws, stop: stop, progress: progress)
+            if !blocks { chain.end() }
+        }
+        if let extend {
+            var target = settings.draws
+            while !stop.isRequested && chains.allSatisfy({ $0.hasMade(target) }) {
+                let next = extend(target)
+                guard next > target else { break }
+                target = next
+                progress?.extend(sweepsPerChain: settings.warmup + next * settings.thin)
+                each { chain in chain.sample(upTo: next, stop: stop, progress: progress) }
+            }
+            each { chain in chain.end() }
+        }
+        return chains.map(\.outcome)
     }
 
-    /// One chain, start to end, on the calling thread.
-    private static func runChain<K: SamplingKernel, Sink: ChainSink>(
-        _ c: Int, kernel: K, names: [String], settings: ChainSettings, stop: StopRequest,
-        progress: SamplingProgress?, makeSink: (Int) throws -> Sink
-    ) -> Outcome {
-        var outcome = Outcome(chain: c, status: .notStarted, draws: 0, sweeps: 0, warmupSeconds: 0,
-                              samplingSeconds: 0)
-        if stop.isRequested { return outcome }
-        var sink: Sink
-        let generator: Generator
-        do {
-            sink = try makeSink(c)
-            generator = try Generator(seed: settings.seed, chain: UInt64(c), stream: 0)
-        } catch {
-            outcome.status = .failed
-            outcome.failure = Failure(cause: .output, message: "\(error)", error: error)
-            return outcome
-        }
-        let clock = ContinuousClock()
+    /// One chain between its blocks: its sink, generator and state, and
+    /// what it has done. Used by one thread at a time — the worker running
+    /// its block; `stream` hands it on between blocks, after every worker
+    /// of the block has returned.
+    private final class ChainInProgress<K: SamplingKernel, Sink: ChainSink>: @unchecked Sendable {
+        let kernel: K
+        let names: [String]
+        let settings: ChainSettings
+        var outcome: Outcome
+        var sink: Sink?
+        var generator: Generator?
+        var state: K.State?
+        /// Kept draws handed to the sink.
         var made = 0
+        /// Sampling sweeps made (after warm-up).
+        var iterations = 0
         var rateSums: [String: Double] = [:]
-        var ended = RunManifest.Status.complete
         var failure: Failure?
+        /// Stopped on request before its end.
+        var stopped = false
+
+        init(chain: Int, kernel: K, names: [String], settings: ChainSettings) {
+            self.kernel = kernel
+            self.names = names
+            self.settings = settings
+            outcome = Outcome(chain: chain, status: .notStarted, draws: 0, sweeps: 0, warmupSeconds: 0,
+                              samplingSeconds: 0)
+        }
+
+        /// Made `draws` kept draws, and may go on.
+        func hasMade(_ draws: Int) -> Bool { sink != nil && failure == nil && !stopped && made >= draws }
+
         /// Checks a sweep; nil when it is fine.
         func check(_ values: [Double], _ problem: String?, _ place: String) -> Failure? {
             let what: String
@@ -222,47 +283,73 @@ extension Chains {
             } else {
                 return nil
             }
-            let numerical = NumericalFailure("chain \(c + 1) failed at \(place): \(what)",
+            let numerical = NumericalFailure("chain \(outcome.chain + 1) failed at \(place): \(what)",
                                              remedies: [.longerWarmup, .anotherStart, .strongerPrior,
                                                         .rescaledCovariates])
             return Failure(cause: .numerical, message: numerical.message, error: numerical)
         }
 
-        var state = kernel.initialState(using: generator)
-        let warmupStart = clock.now
-        failure = check(kernel.values(of: state), nil, "its start")
-        if failure == nil {
-            for sweep in 0..<settings.warmup {
-                if stop.isRequested { ended = .interrupted; break }
-                let info: K.Info
-                (state, info) = kernel.step(state, using: generator)
-                outcome.sweeps += 1
-                progress?.set(chain: c, sweeps: outcome.sweeps)
-                if let found = check(kernel.values(of: state), kernel.failure(of: info),
-                                     "warm-up sweep \(sweep + 1)") {
-                    failure = found
-                    break
+        /// Makes the sink and the generator, the start and the warm-up; does
+        /// nothing when `stop` stands already (the chain never begins).
+        func begin(stop: StopRequest, progress: SamplingProgress?,
+                   makeSink: (Int) throws -> Sink) {
+            let c = outcome.chain
+            if stop.isRequested { return }
+            do {
+                sink = try makeSink(c)
+                generator = try Generator(seed: settings.seed, chain: UInt64(c), stream: 0)
+            } catch {
+                sink = nil
+                failure = Failure(cause: .output, message: "\(error)", error: error)
+                outcome.status = .failed
+                outcome.failure = failure
+                return
+            }
+            guard let generator else { return }
+            let clock = ContinuousClock()
+            var state = kernel.initialState(using: generator)
+            let warmupStart = clock.now
+            failure = check(kernel.values(of: state), nil, "its start")
+            if failure == nil {
+                for sweep in 0..<settings.warmup {
+                    if stop.isRequested { stopped = true; break }
+                    let info: K.Info
+                    (state, info) = kernel.step(state, using: generator)
+                    outcome.sweeps += 1
+                    progress?.set(chain: c, sweeps: outcome.sweeps)
+                    if let found = check(kernel.values(of: state), kernel.failure(of: info),
+                                         "warm-up sweep \(sweep + 1)") {
+                        failure = found
+                        break
+                    }
                 }
             }
+            outcome.warmupSeconds = seconds(clock.now - warmupStart)
+            self.state = kernel.endWarmup(state)
         }
-        outcome.warmupSeconds = seconds(clock.now - warmupStart)
-        state = kernel.endWarmup(state)
-        let samplingStart = clock.now
-        if failure == nil && ended == .complete {
-            for iteration in 0..<(settings.draws * settings.thin) {
-                if stop.isRequested { ended = .interrupted; break }
+
+        /// Samples until `target` kept draws are made, the chain fails, or
+        /// `stop` stands.
+        func sample(upTo target: Int, stop: StopRequest, progress: SamplingProgress?) {
+            guard var sink, let generator, var state, failure == nil, !stopped else { return }
+            let c = outcome.chain
+            let clock = ContinuousClock()
+            let samplingStart = clock.now
+            while made < target {
+                if stop.isRequested { stopped = true; break }
                 let info: K.Info
                 (state, info) = kernel.step(state, using: generator)
                 outcome.sweeps += 1
+                iterations += 1
                 rateSums.merge(kernel.rates(of: info), uniquingKeysWith: +)
                 progress?.set(chain: c, sweeps: outcome.sweeps)
                 let values = kernel.values(of: state)
                 if let found = check(values, kernel.failure(of: info),
-                                     "sampling sweep \(iteration + 1) (after \(made) kept draws)") {
+                                     "sampling sweep \(iterations) (after \(made) kept draws)") {
                     failure = found
                     break
                 }
-                if (iteration + 1) % settings.thin == 0 {
+                if iterations % settings.thin == 0 {
                     do {
                         try sink.write(values)
                     } catch {
@@ -272,21 +359,27 @@ extension Chains {
                     made += 1
                 }
             }
+            outcome.samplingSeconds += seconds(clock.now - samplingStart)
+            self.sink = sink
+            self.state = state
         }
-        outcome.samplingSeconds = seconds(clock.now - samplingStart)
-        let samplingSweeps = Double(outcome.sweeps - settings.warmup)
-        if samplingSweeps > 0 { outcome.rates = rateSums.mapValues { $0 / samplingSweeps } }
-        outcome.status = failure != nil ? .failed : ended
-        outcome.failure = failure
-        outcome.draws = made
-        do {
-            try sink.finish(outcome)
-        } catch {
-            outcome.status = .failed
-            outcome.failure = outcome.failure ?? Failure(cause: .output, message: "\(error)", error: error)
+
+        /// Records how the chain ended and finishes its sink.
+        func end() {
+            guard var sink else { return }     // never began, or no sink to finish
+            if iterations > 0 { outcome.rates = rateSums.mapValues { $0 / Double(iterations) } }
+            outcome.status = failure != nil ? .failed : stopped ? .interrupted : .complete
+            outcome.failure = failure
+            outcome.draws = made
+            do {
+                try sink.finish(outcome)
+            } catch {
+                outcome.status = .failed
+                outcome.failure = outcome.failure ?? Failure(cause: .output, message: "\(error)", error: error)
+            }
+            outcome.draws = min(made, sink.written)
+            self.sink = sink
         }
-        outcome.draws = min(made, sink.written)
-        return outcome
     }
 
     static func seconds(_ d: Duration) -> Double {

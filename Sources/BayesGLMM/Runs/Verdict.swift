@@ -1,0 +1,180 @@
+import Diagnostics
+import Foundation
+
+/// A fit's verdict in one line: converged or not, the weakest parameter,
+/// and what to try — what `fit` says last, so that nobody has to read the
+/// summary's warnings to know whether the draws can be used.
+///
+/// A fit has converged when no chain failed and, over the intercept, the
+/// fixed effects and the standard deviations (the rows of `summary.csv`),
+/// every bulk-ESS is at least `minimumBulkESS` and every R-hat at most
+/// `maximumRhat` — the thresholds at which `summary` warns, after Vehtari,
+/// Gelman, Simpson, Carpenter & Bürkner (2021). The weakest parameter is the
+/// one with the lowest bulk-ESS when an ESS falls short, else the one with
+/// the highest R-hat. The text names settings as `Setting`s, so that a front
+/// end names them as its user sets them (`--until-ess 400`).
+///
+///     converged — min bulk-ESS 812 (sd(stylist)), max R-hat 1.003.
+///     not converged — sd(client:stylist) has bulk-ESS 67 and R-hat 1.04; try
+///         untilEss = 400 (or draws = 6000).
+public struct Verdict: Sendable, Equatable, CustomStringConvertible {
+    /// Bulk-ESS every parameter needs.
+    public static let minimumBulkESS = 400.0
+    /// R-hat no parameter may exceed.
+    public static let maximumRhat = UntilESS.maximumRhat
+
+    /// What the verdict needs to know of the run besides its summary, to
+    /// say what to try.
+    public struct Context: Sendable, Equatable {
+        /// Kept draws per chain in the summary.
+        public var draws: Int
+        /// Warm-up sweeps per chain.
+        public var warmup: Int
+        /// The `--until-ess` request, if the fit had one.
+        public var untilESS: UntilESS?
+        /// Why it stopped sampling, if it was an `--until-ess` fit that ended.
+        public var stoppedBecause: UntilESS.StopReason?
+
+        public init(draws: Int, warmup: Int, untilESS: UntilESS? = nil, stoppedBecause: UntilESS.StopReason? = nil) {
+            self.draws = draws
+            self.warmup = warmup
+            self.untilESS = untilESS
+            self.stoppedBecause = stoppedBecause
+        }
+    }
+
+    public var converged: Bool
+    /// The lowest bulk-ESS and highest R-hat; nil when there was nothing to
+    /// summarise.
+    public var check: ConvergenceCheck?
+    /// The parameter the verdict names, if any.
+    public var weakest: String?
+    /// The verdict, without the word "verdict".
+    public var text: Wording
+
+    public var description: String { text.description }
+
+    /// The verdict on `summary` (the intercept, fixed effects and SDs over
+    /// the draws readers use; nil when there are none) with the 1-based
+    /// numbers of the chains that failed.
+    public init(summary: Summary?, failedChains: [Int] = [], chains: Int, context: Context) {
+        let check = summary.map { ConvergenceCheck(summary: $0, draws: context.draws, chains: chains) }
+        self.check = check
+        if let first = failedChains.first {
+            converged = false
+            let list = failedChains.map(String.init).joined(separator: ", ")
+            text = "not converged — chain\(failedChains.count == 1 ? "" : "s") \(list) failed; try what the error "
+                + "says for chain \(first), then fit again."
+            return
+        }
+        guard let summary, !summary.rows.isEmpty, let check else {
+            converged = false
+            text = "not converged — there are no draws to judge; fit again and let the chains run."
+            return
+        }
+        let essShort = check.minBulkESS.map { $0 < Verdict.minimumBulkESS } ?? true
+        let rhatHigh = check.maxRhat.map { $0 > Verdict.maximumRhat } ?? true
+        guard essShort || rhatHigh else {
+            converged = true
+            weakest = check.minBulkESSVariable
+            text = "converged — min bulk-ESS \(Verdict.ess(check.minBulkESS)) (\(check.minBulkESSVariable ?? "")), "
+                + "max R-hat \(Verdict.rhat(check.maxRhat))."
+            return
+        }
+        converged = false
+        let name = (essShort ? check.minBulkESSVariable : check.maxRhatVariable) ?? ""
+        weakest = name
+        let row = summary.rows.first { $0.variable == name }
+        let measures = essShort
+            ? "has \(Verdict.essPhrase(row?.essBulk)) and \(Verdict.rhatPhrase(row?.rhat))"
+            : "has \(Verdict.rhatPhrase(row?.rhat)) (\(Verdict.essPhrase(row?.essBulk)))"
+        text = "not converged — \(name) \(measures); "
+            + (essShort ? Verdict.moreDraws(ess: row?.essBulk, context: context)
+                        : Verdict.longerWarmup(context: context))
+    }
+
+    /// What to try when a bulk-ESS falls short.
+    static func moreDraws(ess: Double?, context: Context) -> Wording {
+        let draws = String(suggestedDraws(draws: context.draws, ess: ess))
+        let target = String(Int(minimumBulkESS))
+        guard let until = context.untilESS else {
+            return "try \(setting: "untilEss", value: target) (or \(setting: "draws", value: draws))."
+        }
+        switch context.stoppedBecause {
+        case .timeLimit?:
+            return "the time limit came first: try a longer \(setting: "maxTime")"
+                + (until.target < Int(minimumBulkESS) ? " with \(setting: "untilEss", value: target)." : ".")
+        case .drawLimit?:
+            return "the draw limit came first: try \(setting: "maxDraws", value: draws)"
+                + (until.target < Int(minimumBulkESS) ? " with \(setting: "untilEss", value: target)." : ".")
+        default:
+            return "try \(setting: "untilEss", value: target)."
+        }
+    }
+
+    /// What to try when an R-hat is too high but the ESS is not short: the
+    /// chains have not forgotten their starts, so a longer warm-up first.
+    static func longerWarmup(context: Context) -> Wording {
+        let warmup = String(max(2 * context.warmup, 1000))
+        let limited = context.stoppedBecause == .timeLimit || context.stoppedBecause == .drawLimit
+        if context.untilESS == nil {
+            return "try \(setting: "warmup", value: warmup) (or \(setting: "untilEss", value: "400"), which also "
+                + "waits for R-hat ≤ 1.01)."
+        }
+        return "try \(setting: "warmup", value: warmup)"
+            + (limited ? " (the \(context.stoppedBecause == .timeLimit ? "time" : "draw") limit came first)." : ".")
+    }
+
+    /// Draws per chain that would bring a bulk-ESS of `ess` after `draws`
+    /// to `minimumBulkESS` (ESS grows in proportion to the draws), rounded
+    /// up to two significant digits; four times the draws when the ESS is
+    /// not available.
+    public static func suggestedDraws(draws: Int, ess: Double?) -> Int {
+        let wanted: Double
+        if let ess, ess > 0 {
+            wanted = max(Double(draws) * minimumBulkESS / ess, Double(draws) + 1)
+        } else {
+            wanted = 4 * Double(max(draws, 1))
+        }
+        guard wanted < 1e15 else { return Int(1e15) }
+        let unit = pow(10, max(0, floor(log10(wanted)) - 1))
+        return Int((wanted / unit).rounded(.up) * unit)
+    }
+
+    /// `812`, or `NA`.
+    public static func ess(_ value: Double?) -> String { value.map { String(format: "%.0f", $0) } ?? "NA" }
+
+    /// `1.003`, `1.04`, `1.00`: three decimals, trailing zeros dropped down to two.
+    public static func rhat(_ value: Double?) -> String {
+        guard let value else { return "NA" }
+        guard value.isFinite else { return value > 0 ? "Inf" : "NA" }
+        var text = String(format: "%.3f", value)
+        if text.hasSuffix("0") { text.removeLast() }
+        return text
+    }
+
+    static func essPhrase(_ value: Double?) -> String {
+        value.map { "bulk-ESS " + ess($0) } ?? "no bulk-ESS (too few draws)"
+    }
+
+    static func rhatPhrase(_ value: Double?) -> String {
+        value.map { "R-hat " + rhat($0) } ?? "no R-hat (too few draws)"
+    }
+}
+
+extension Verdict {
+    /// The verdict on a run that has ended: its summary (nil for a failed
+    /// run or one without draws), the chains that failed, and the run's
+    /// `--until-ess` request and outcome from its manifest.
+    public init(_ result: RunResult) {
+        let manifest = result.manifest
+        let usable = manifest.usableDraws
+        let failed = manifest.outcomes.filter { $0.ended == .failed }.map(\.chain)
+        let untilESS = manifest.untilEss.map {
+            UntilESS(target: $0, maxSeconds: manifest.maxTime, maxDraws: manifest.maxDraws)
+        }
+        self.init(summary: result.summary, failedChains: failed, chains: usable.chains.count,
+                  context: Context(draws: usable.draws, warmup: manifest.warmup ?? 0, untilESS: untilESS,
+                                   stoppedBecause: manifest.stoppedBecause))
+    }
+}
