@@ -93,6 +93,17 @@ struct Fit: ParsableCommand {
             starts from the prior unless --init eb is given (the EB fit is of
             the logit model).
 
+            Updates of the Gibbs sampler (--updates): augmented draws every
+            parameter given the augmentation; exact moves them on the exact
+            likelihood instead (Newton-proposal Metropolis-Hastings for the
+            effects and fixed effects, centring shifts, and slice steps for
+            each SD that move the effects and the intercept with it), which
+            keeps the chains moving where successes (or failures) are rare,
+            where the augmented conditionals are far narrower than the
+            posterior. auto (the default) takes exact when the overall
+            success rate is below about 15% or above 85%, augmented otherwise
+            (Validation/RESULTS.md, "Rare successes", has the measurements).
+
             Then: bayesglmm summary DIR
             """)
 
@@ -136,6 +147,8 @@ struct Fit: ParsableCommand {
     @Option(help: "The sampler: gibbs, metropolis or auto (gibbs for logit and probit, metropolis for cloglog).")
     var sampler = SamplerChoice.auto
     @Option(help: "The link: logit, probit or cloglog.") var link = LinkChoice.logit
+    @Option(help: "The Gibbs sampler's updates: augmented, exact or auto (exact where successes or failures are rare).")
+    var updates = UpdatesChoice.auto
     @Flag(help: "No progress on standard error.") var quiet = false
     @Option(name: .customLong("until-ess"), parsing: .unconditional, help: ArgumentHelp(
         "Sample on in blocks until every bulk-ESS of the intercept, fixed effects and SDs is at least this, and "
@@ -156,6 +169,11 @@ struct Fit: ParsableCommand {
     enum SamplerChoice: String, ExpressibleByArgument, CaseIterable {
         case gibbs, metropolis, auto
         var sampler: RunRequest.Sampler? { RunRequest.Sampler(rawValue: rawValue) }
+    }
+    /// `--updates`.
+    enum UpdatesChoice: String, ExpressibleByArgument, CaseIterable {
+        case augmented, exact, auto
+        var updates: Updates? { Updates(rawValue: rawValue) }
     }
     /// `--link`.
     enum LinkChoice: String, ExpressibleByArgument, CaseIterable {
@@ -182,6 +200,9 @@ struct Fit: ParsableCommand {
 
     func validate() throws {
         _ = try savedGroups()
+        if updates != .auto && (sampler == .metropolis || (sampler == .auto && link == .cloglog)) {
+            throw ValidationError("--updates chooses the Gibbs sampler's updates; the \(link == .cloglog && sampler == .auto ? "cloglog link is sampled by the Metropolis sampler" : "Metropolis sampler has none")")
+        }
         if untilESS == nil {
             if maxTime != nil { throw ValidationError("--max-time limits an --until-ess fit; give --until-ess N too") }
             if maxDraws != nil { throw ValidationError("--max-draws limits an --until-ess fit; give --until-ess N too") }
@@ -198,7 +219,8 @@ struct Fit: ParsableCommand {
             settings: ChainSettings(chains: chains, warmup: warmup, draws: draws, thin: thin, seed: seed,
                                     parallelChains: parallelChains),
             saved: try savedGroups(), start: initialization?.start, output: out, replacesExisting: force,
-            untilESS: untilESS.map { UntilESS(target: $0, maxSeconds: maxTime, maxDraws: maxDraws) })
+            untilESS: untilESS.map { UntilESS(target: $0, maxSeconds: maxTime, maxDraws: maxDraws) },
+            updates: updates.updates)
         let prepared = try Run.prepare(request)
         for note in prepared.notes { FileHandle.standardError.write(Data("warning: \(note)\n".utf8)) }
         if !quiet, let eb = prepared.start.empiricalBayes {

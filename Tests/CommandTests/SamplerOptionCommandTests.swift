@@ -23,6 +23,27 @@ import Testing
         #expect(outcomes.allSatisfy { $0["acceptance"] == nil })
     }
 
+    /// `--updates exact`: the Gibbs sampler on the exact likelihood, said in
+    /// fit.json with the Metropolis–Hastings moves' acceptance; the
+    /// Metropolis sampler has no updates to choose.
+    @Test func exactUpdates() throws {
+        let run = try SamplerOptionCommandTests.fit("updates-exact", ["--updates", "exact"])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.record?["updates"] as? String == "exact")
+        #expect(run.record?["augmentation"] == nil)
+        let outcomes = try #require(run.record?["outcomes"] as? [[String: Any]])
+        for outcome in outcomes {
+            let acceptance = try #require(outcome["acceptance"] as? [String: Double])
+            #expect(Set(acceptance.keys) == ["exact_levels_acceptance", "exact_coefficients_acceptance"])
+            #expect(acceptance.values.allSatisfy { (0.5...1).contains($0) })
+        }
+        let auto = try SamplerOptionCommandTests.fit("updates-auto", [])
+        #expect(auto.record?["updates"] as? String == "augmented")
+        let refused = try SamplerOptionCommandTests.fit("updates-metropolis", ["--updates", "exact", "--sampler",
+                                                                              "metropolis"])
+        #expect(refused.status == 2 && refused.error.contains("--updates"), "\(refused.error)")
+    }
+
     @Test func autoIsAlbertChibGibbsForProbit() throws {
         let run = try SamplerOptionCommandTests.fit("sampler-auto-probit", ["--link", "probit"])
         #expect(run.status == 0, "\(run.error)")

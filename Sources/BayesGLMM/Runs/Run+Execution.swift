@@ -65,7 +65,9 @@ extension Run {
             },
             priors: request.priors.describe(terms: terms, fixed: design.fixedNames),
             sampler: sampler.rawValue, samplerDescription: request.samplerDescription,
-            augmentation: sampler == .gibbs ? (request.link == .probit ? "albert_chib" : "polya_gamma") : nil,
+            augmentation: sampler == .gibbs && request.resolvedUpdates == .augmented
+                ? (request.link == .probit ? "albert_chib" : "polya_gamma") : nil,
+            updates: request.resolvedUpdates?.rawValue,
             link: request.link.rawValue, init: start.kind, initNote: start.note, initEb: start.empiricalBayes,
             chains: settings.chains, warmup: settings.warmup, draws: request.storedDraws, thin: settings.thin,
             seed: settings.seed,

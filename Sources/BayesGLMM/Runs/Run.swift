@@ -304,6 +304,7 @@ extension Run {
         }
         var kernel = PolyaGammaGibbs(design: request.design, priors: request.priors, augmentation: augmentation)
         kernel.initialValues = start
+        if let updates = request.updates { kernel.updates = updates }
         return kernel
     }
 

@@ -169,7 +169,13 @@ public struct RunManifest: Codable, Sendable, Equatable {
     // How it was sampled.
     public var sampler: String?
     public var samplerDescription: String?
+    /// The augmentation the Gibbs sampler used; absent for the Metropolis
+    /// sampler and for the exact moves.
     public var augmentation: String?
+    /// The Gibbs sampler's updates, `augmented` or `exact` (`Updates`);
+    /// absent for the Metropolis sampler and in files written before it
+    /// existed (which are `augmented`).
+    public var updates: String?
     public var link: String?
     public var `init`: String?
     public var initNote: String?
@@ -212,7 +218,7 @@ public struct RunManifest: Codable, Sendable, Equatable {
         case formula, formulaAsWritten = "formula_as_written", data, rowsRead = "rows_read", rowsUsed = "rows_used"
         case rowsDropped = "rows_dropped", cells, trials, fixed, fixedCoding = "fixed_coding"
         case categoricalLevels = "categorical_levels", random, priors
-        case sampler, samplerDescription = "sampler_description", augmentation, link, `init`
+        case sampler, samplerDescription = "sampler_description", augmentation, updates, link, `init`
         case initNote = "init_note", initEb = "init_eb", chains, warmup, draws, thin, seed, streams
         case files, savedParameters = "saved_parameters", store, seconds, outcomes
         case untilEss = "until_ess", maxTime = "max_time", maxDraws = "max_draws", stoppedBecause = "stopped_because"

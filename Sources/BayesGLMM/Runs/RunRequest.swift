@@ -42,6 +42,9 @@ public struct RunRequest: Sendable {
     public var link: Link
     /// Nil: Gibbs where the link has an augmentation, else Metropolis.
     public var sampler: Sampler?
+    /// The Gibbs sampler's updates; nil: `Updates.automatic` from the
+    /// overall success rate.
+    public var updates: Updates?
     public var settings: ChainSettings
     public var saved: Set<Saved>
     /// Nil: around the EB fit for the logit link, falling back to the prior
@@ -60,7 +63,8 @@ public struct RunRequest: Sendable {
 
     public init(design: Design, priors: Priors = Priors(), link: Link = .logit, sampler: Sampler? = nil,
                 settings: ChainSettings = ChainSettings(), saved: Set<Saved> = [.fixed, .sd, .effects],
-                start: Start? = nil, output: String, replacesExisting: Bool = false, untilESS: UntilESS? = nil) {
+                start: Start? = nil, output: String, replacesExisting: Bool = false, untilESS: UntilESS? = nil,
+                updates: Updates? = nil) {
         self.design = design
         self.priors = priors
         self.link = link
@@ -71,6 +75,7 @@ public struct RunRequest: Sendable {
         self.output = output
         self.replacesExisting = replacesExisting
         self.untilESS = untilESS
+        self.updates = updates
     }
 
     /// Kept draws per chain the draw store has room for: `settings.draws`,
@@ -107,11 +112,21 @@ public struct RunRequest: Sendable {
         switch (resolvedSampler, link) {
         case (.metropolis, _):
             "adaptive random-walk Metropolis-within-Gibbs (exact likelihood; scales adapted in warm-up, then frozen)"
+        case (.gibbs, _) where resolvedUpdates == .exact:
+            "Gibbs with exact-likelihood moves (Newton-proposal Metropolis–Hastings for the effects and fixed effects, "
+                + "centring, partially non-centred slice steps for the SDs; no augmentation)"
         case (.gibbs, .probit):
             "Albert–Chib Gibbs (truncated-normal augmentation; collapsed fixed effects and SDs, interweaving)"
         case (.gibbs, _):
             "Pólya–Gamma Gibbs (collapsed fixed effects and SDs, interweaving)"
         }
+    }
+
+    /// The Gibbs sampler's updates: those asked for, or the automatic
+    /// choice for the data (nil for the Metropolis sampler).
+    public var resolvedUpdates: Updates? {
+        guard resolvedSampler == .gibbs, let augmentation = PolyaGammaGibbs.Augmentation(link: link) else { return nil }
+        return updates ?? PolyaGammaGibbs(design: design, priors: priors, augmentation: augmentation).updates
     }
 
     /// The first comment of each chain file, CmdStan's place for the program.
