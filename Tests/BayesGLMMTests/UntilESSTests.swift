@@ -395,6 +395,12 @@ import Testing
         #expect(!notYet.converged && notYet.weakest == "sd(client:stylist)")
         #expect(UntilESSTests.line(notYet) == "not converged — sd(client:stylist) has bulk-ESS 67 and R-hat 1.04; "
                 + "try --until-ess 400 (or --draws 6000).")
+        // After the augmented updates, a slow SD points to the exact moves too; not after the exact ones.
+        let augmented = Verdict(summary: slow, chains: 4, context: .init(draws: 1000, warmup: 1000, updates: .augmented))
+        #expect(UntilESSTests.line(augmented) == "not converged — sd(client:stylist) has bulk-ESS 67 and R-hat 1.04; "
+                + "try --until-ess 400 (or --draws 6000). The exact moves may mix better for it: try --updates exact.")
+        let exact = Verdict(summary: slow, chains: 4, context: .init(draws: 1000, warmup: 1000, updates: .exact))
+        #expect(UntilESSTests.line(exact) == UntilESSTests.line(notYet))
         // After --until-ess, the limit that came first.
         let drawLimit = Verdict(summary: slow, chains: 4, context: .init(
             draws: 1000, warmup: 1000, untilESS: UntilESS(target: 400, maxDraws: 1000), stoppedBecause: .drawLimit))

@@ -75,8 +75,8 @@ ROWS = {
                      groups=[{"term": "mom", "columns": ["mom"]}, {"term": "cluster", "columns": ["cluster"]}],
                      about="mlmRev's guPrenat"),
 }
-SAMPLERS = ["bayesglmm", "until-ess", "numpyro", "nutpie"]
-LABEL = {"bayesglmm": "BayesGLMM", "until-ess": "BayesGLMM --until-ess 400", "numpyro": "NumPyro NUTS",
+SAMPLERS = ["bayesglmm", "until-ess", "exact", "numpyro", "nutpie"]
+LABEL = {"bayesglmm": "BayesGLMM", "until-ess": "BayesGLMM --until-ess 400", "exact": "BayesGLMM --updates exact", "numpyro": "NumPyro NUTS",
          "nutpie": "nutpie"}
 NUTS = ("numpyro", "nutpie")
 
@@ -190,10 +190,10 @@ def help_has(binary, flag):
     return flag in text
 
 
-def fit_bayesglmm(name, row, data, levels, args, until_ess):
+def fit_bayesglmm(name, row, data, levels, args, until_ess, kind="bayesglmm", extra=()):
     import numpy as np
 
-    kind = "until-ess" if until_ess else "bayesglmm"
+    kind = "until-ess" if until_ess else kind
     run_dir = OUT / "runs" / name / kind
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     cmd = [args.binary, "fit", str(data), "--formula", formula(row), "--out", str(run_dir), "--force", "--quiet",
@@ -204,6 +204,7 @@ def fit_bayesglmm(name, row, data, levels, args, until_ess):
             cmd += ["--max-time", str(args.until_ess_max_time)]
     else:
         cmd += ["--draws", str(args.draws)]
+    cmd += list(extra)
     for f in row["fixed"]:
         if f["column"] in levels:
             cmd += ["--levels", f"{f['column']}=" + ",".join(levels[f["column"]])]
@@ -333,7 +334,7 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", default="all", help=f"comma-separated, from: {', '.join(ROWS)} (default all)")
     parser.add_argument("--samplers", default="all",
-                        help="comma-separated, from: bayesglmm, until-ess, numpyro, nutpie (default all; until-ess "
+                        help="comma-separated, from: bayesglmm, until-ess, exact (fit --updates exact), numpyro, nutpie (default all; until-ess "
                              "only when `bayesglmm fit --help` offers --until-ess)")
     parser.add_argument("--quick", action="store_true", help="2 chains x (200 warm-up + 200 draws): a smoke test")
     parser.add_argument("--chains", type=int)
@@ -411,6 +412,9 @@ def main():
                   end=" ", flush=True)
             if sampler in NUTS:
                 result = fit_nuts(sampler, name, row, data, levels, args)
+            elif sampler == "exact":
+                result = fit_bayesglmm(name, row, data, levels, args, until_ess=False, kind="exact",
+                                       extra=["--updates", "exact"])
             else:
                 result = fit_bayesglmm(name, row, data, levels, args, until_ess=(sampler == "until-ess"))
             result.update(row=name, sampler=sampler, data=str(Path(data).relative_to(ROOT)), formula=formula(row),

@@ -34,12 +34,19 @@ public struct Verdict: Sendable, Equatable, CustomStringConvertible {
         public var untilESS: UntilESS?
         /// Why it stopped sampling, if it was an `--until-ess` fit that ended.
         public var stoppedBecause: UntilESS.StopReason?
+        /// The Gibbs sampler's updates, if it ran: after the augmented ones
+        /// a slow SD is worth trying with the exact moves (on guPrenat,
+        /// where most mothers are separated, they take the IAT of sd(mom)
+        /// from about 100 sweeps to 30).
+        public var updates: Updates?
 
-        public init(draws: Int, warmup: Int, untilESS: UntilESS? = nil, stoppedBecause: UntilESS.StopReason? = nil) {
+        public init(draws: Int, warmup: Int, untilESS: UntilESS? = nil, stoppedBecause: UntilESS.StopReason? = nil,
+                    updates: Updates? = nil) {
             self.draws = draws
             self.warmup = warmup
             self.untilESS = untilESS
             self.stoppedBecause = stoppedBecause
+            self.updates = updates
         }
     }
 
@@ -91,6 +98,9 @@ public struct Verdict: Sendable, Equatable, CustomStringConvertible {
         text = "not converged — \(name) \(measures); "
             + (essShort ? Verdict.moreDraws(ess: row?.essBulk, context: context)
                         : Verdict.longerWarmup(context: context))
+        if context.updates == .augmented && name.hasPrefix("sd(") {
+            text = text + " The exact moves may mix better for it: try \(setting: "updates", value: "exact")."
+        }
     }
 
     /// What to try when a bulk-ESS falls short.
@@ -175,6 +185,7 @@ extension Verdict {
         }
         self.init(summary: result.summary, failedChains: failed, chains: usable.chains.count,
                   context: Context(draws: usable.draws, warmup: manifest.warmup ?? 0, untilESS: untilESS,
-                                   stoppedBecause: manifest.stoppedBecause))
+                                   stoppedBecause: manifest.stoppedBecause,
+                                   updates: manifest.updates.flatMap(Updates.init(rawValue:))))
     }
 }

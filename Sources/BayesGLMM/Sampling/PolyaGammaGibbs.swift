@@ -127,9 +127,9 @@ public struct PolyaGammaGibbs: SamplingKernel {
     public var initialValues = InitialValues.prior
     /// Which updates a sweep makes; by default `Updates.automatic`.
     public var updates: Updates
-    /// The exact moves a sweep makes when `updates` is `.exact` (all four
-    /// by default; a subset is for measuring what each contributes).
-    public var exactMoves: ExactMoves = .all
+    /// The exact moves a sweep makes when `updates` is `.exact` (`standard`
+    /// by default; other sets are for measuring what each contributes).
+    public var exactMoves: ExactMoves = .standard
     /// The column of ones among the fixed effects (the intercept), if any.
     let interceptIndex: Int?
     /// The pairs of terms whose fine levels each sit inside one coarse level
