@@ -126,7 +126,7 @@ public struct RunRequest: Sendable {
     /// choice for the data (nil for the Metropolis sampler).
     public var resolvedUpdates: Updates? {
         guard resolvedSampler == .gibbs, let augmentation = PolyaGammaGibbs.Augmentation(link: link) else { return nil }
-        return updates ?? PolyaGammaGibbs(design: design, priors: priors, augmentation: augmentation).updates
+        return updates ?? Updates.automatic(for: design, augmentation: augmentation)
     }
 
     /// The first comment of each chain file, CmdStan's place for the program.

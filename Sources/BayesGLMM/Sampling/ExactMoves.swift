@@ -24,12 +24,12 @@ import Variates
 /// - `levels`: each effect uₖ[l] the same way, one level at a time, from
 ///   Σᵢ ℓᵢ(oᵢ + u) − u²/(2σₖ²) over the level's cells. Two passes over the
 ///   cells per term.
-/// - `centring`: for each term the shift (α + c, uₖ − c), which leaves
-///   every ψᵢ, and so the likelihood, unchanged: c is drawn from its exact
-///   conditional, Gaussian with precision 1/s₀² + Lₖ/σₖ² (the priors of the
-///   intercept and the Lₖ effects) — a Gibbs step along the translation
-///   group (Liu & Wu 1999, "Parameter expansion for data augmentation",
-///   JASA 94; Liu & Sabatti 2000); needs an intercept (a column of ones).
+/// - `centring`: for each term and each column of X constant within its
+///   levels (the intercept, a level's own covariates) the shift
+///   (β_j + c, uₖ[l] − c·x_{lj}), which leaves every ψᵢ, and so the
+///   likelihood, unchanged, c drawn from its exact conditional
+///   (`Translation`, as `MetropolisWithinGibbs` makes it; Liu & Wu 1999,
+///   Liu & Sabatti 2000).
 ///   Then the same for each term nested in another (`Nesting`: mothers in
 ///   clusters, pairs in clients): one shift per coarse level g,
 ///   (u_coarse[g] + c, u_fine[m] − c for the fine levels m in g) — without
@@ -106,6 +106,14 @@ public struct ExactMoves: OptionSet, Sendable, Hashable {
     }
 }
 
+extension Design {
+    /// Σy/Σn over the cells (½ without trials).
+    var successRate: Double {
+        let total = trials.reduce(0, +)
+        return total > 0 ? successes.reduce(0, +) / total : 0.5
+    }
+}
+
 /// Which updates a `PolyaGammaGibbs` sweep makes.
 public enum Updates: String, Sendable, CaseIterable {
     /// The augmentation and the updates given it (collapsed blocks,
@@ -124,6 +132,12 @@ public enum Updates: String, Sendable, CaseIterable {
     /// CPU-second, exact against augmented: 71 against 4 at p̄ = 0.016, 77
     /// against 26 at 0.046, 54 against 30 at 0.095, 53 against 50 at 0.19,
     /// 64 against 110 at 0.38.
+    /// `automatic(successRate:augmentation:)` at the design's overall
+    /// success rate.
+    public static func automatic(for design: Design, augmentation: PolyaGammaGibbs.Augmentation) -> Updates {
+        automatic(successRate: design.successRate, augmentation: augmentation)
+    }
+
     public static func automatic(successRate rate: Double, augmentation: PolyaGammaGibbs.Augmentation) -> Updates {
         guard rate > 0 && rate < 1 else { return .exact }
         return imprecision(rate, augmentation) >= 1.5 * imprecision(0.5, augmentation) ? .exact : .augmented
@@ -207,8 +221,12 @@ extension PolyaGammaGibbs {
             for k in 0..<terms.count { levelStep(&s, term: k, psi: &psi, using: generator, counts: &counts) }
         }
         if exactMoves.contains(.centring) {
-            if let intercept = interceptIndex {
-                for k in 0..<terms.count { centringStep(&s, term: k, intercept: intercept, using: generator) }
+            for k in 0..<terms.count {
+                for move in translations[k] {
+                    move.apply(coefficients: &s.coefficients, effects: &s.effects[k],
+                               standardDeviation: s.standardDeviations[k], priorMean: priorMean[move.column],
+                               priorPrecision: priorPrecision[move.column], using: generator)
+                }
             }
             for nesting in nestings { nestedCentringStep(&s, nesting, using: generator) }
         }
@@ -324,19 +342,6 @@ extension PolyaGammaGibbs {
             s.coefficients = beta1
             for i in 0..<n { for a in 0..<p { psi[i] += x[i * p + a] * (beta1[a] - beta0[a]) } }
         }
-    }
-
-    /// (α + c, uₖ − c) with c from its exact Gaussian conditional.
-    private func centringStep(_ s: inout State, term k: Int, intercept j: Int, using generator: Generator) {
-        let sigma = s.standardDeviations[k]
-        let levels = Double(s.effects[k].count)
-        let alpha = s.coefficients[j]
-        let precision = priorPrecision[j] + levels / (sigma * sigma)
-        let total = s.effects[k].reduce(0, +)
-        let mean = (-priorPrecision[j] * (alpha - priorMean[j]) + total / (sigma * sigma)) / precision
-        let c = mean + generator.normal() / precision.squareRoot()
-        s.coefficients[j] = alpha + c
-        for l in s.effects[k].indices { s.effects[k][l] -= c }
     }
 
     /// (u_coarse[g] + c_g, u_fine[m] − c_g for every fine level m inside g),

@@ -22,7 +22,7 @@ import Variates
 ///    j of X that is constant within each level of the term (the intercept;
 ///    a level's own covariates, like VerbAgg's Anger within a person or
 ///    btype within an item), β_j and the term's effects are moved together
-///    by an exact draw (`translate`) that leaves η unchanged.
+///    by an exact draw (`Translation`) that leaves η unchanged.
 /// 3. For each term, log σₖ = t by a random walk t' = t + gₖz (centred:
 ///    the target is p(σ)·σ·N(uₖ | 0, σ²I), the σ from the change of
 ///    variable to t), then, when `jointScaleSteps`, again with the effects
@@ -124,10 +124,9 @@ public struct MetropolisWithinGibbs: SamplingKernel {
     let initialShape: [Double]
     /// Trials per term and level.
     let levelTrials: [[Double]]
-    /// Per term: the columns j of X that are constant within each of its
-    /// levels, with the level's value x_{lj} — the directions of the
-    /// translation steps.
-    let translations: [[(column: Int, values: [Double])]]
+    /// Per term: the translation steps (`Translation`), one per column of
+    /// X constant within each of its levels.
+    let translations: [[Translation]]
 
     public init(design: Design, priors: Priors = Priors(), link: Link = .logit) {
         self.design = design
@@ -148,18 +147,7 @@ public struct MetropolisWithinGibbs: SamplingKernel {
         }
         let covariance = (try? DenseSymmetric.inverse(q, size: p)) ?? MetropolisWithinGibbs.identity(p)
         initialShape = DenseSymmetric.choleskyFactor(covariance, size: p) ?? MetropolisWithinGibbs.identity(p)
-        translations = design.randomTerms.map { term in
-            (0..<p).compactMap { j -> (column: Int, values: [Double])? in
-                var values = [Double?](repeating: nil, count: term.levelCount)
-                for i in 0..<design.cellCount {
-                    let l = Int(term.levelOfCell[i])
-                    if let v = values[l], v != x[i * p + j] { return nil }
-                    values[l] = x[i * p + j]
-                }
-                let level = values.map { $0 ?? 0 }
-                return level.contains { $0 != 0 } ? (j, level) : nil
-            }
-        }
+        translations = design.randomTerms.map { Translation.all(in: design, term: $0) }
         levelTrials = design.randomTerms.map { term in
             var total = [Double](repeating: 0, count: term.levelCount)
             for (i, l) in term.levelOfCell.enumerated() { total[Int(l)] += design.trials[i] }
@@ -305,7 +293,11 @@ public struct MetropolisWithinGibbs: SamplingKernel {
             }
             for l in 0..<levels where accepted[l] { s.effects[k][l] = proposal[l] }
             info.effectAcceptance.append(levels > 0 ? Double(count) / Double(levels) : 0)
-            for (j, values) in translations[k] { translate(&s, term: k, column: j, values: values, using: generator) }
+            for move in translations[k] {
+                move.apply(coefficients: &s.coefficients, effects: &s.effects[k],
+                           standardDeviation: s.standardDeviations[k], priorMean: priorMean[move.column],
+                           priorPrecision: priorPrecision[move.column], using: generator)
+            }
         }
 
         // 3. Each term's log σ: centred, then jointly with its effects.
@@ -424,29 +416,6 @@ public struct MetropolisWithinGibbs: SamplingKernel {
                 * (MetropolisWithinGibbs.probability(ratio) - MetropolisWithinGibbs.univariateTarget)
         }
         return accepted
-    }
-
-    /// A fixed effect and term k's effects moved together, β_j + c and
-    /// uₖₗ − c·x_{lj}, where x_{lj} is column j's value on level l (constant
-    /// there): η does not change, so c's conditional is that of the priors
-    /// alone, N(μ, 1/P) with P = 1/s_j² + Σₗx_{lj}²/σₖ² and
-    /// μ = (Σₗx_{lj}uₖₗ/σₖ² − (β_j − m_j)/s_j²)/P, drawn exactly. This is Liu
-    /// & Sabatti's (2000) generalised Gibbs step on a translation group
-    /// (Lebesgue measure its Haar measure, unit Jacobian), and does for this
-    /// kernel what the collapsed (β, uₖ) block does for the Gibbs sampler:
-    /// without it β_j, moving given the effects, crawls along the ridge
-    /// β_j x_{lj} + uₖₗ = const — the intercept against every term, and on
-    /// VerbAgg the uncentred Anger (11–40) against the people's effects,
-    /// where the intercept's bulk ESS was 21 in 4,000 draws.
-    func translate(_ s: inout State, term k: Int, column j: Int, values: [Double], using generator: Generator) {
-        let precision = 1 / (s.standardDeviations[k] * s.standardDeviations[k])
-        var squares = 0.0, cross = 0.0
-        for (l, v) in values.enumerated() { squares += v * v; cross += v * s.effects[k][l] }
-        let total = priorPrecision[j] + squares * precision
-        let mean = (precision * cross - priorPrecision[j] * (s.coefficients[j] - priorMean[j])) / total
-        let c = mean + generator.normal() / total.squareRoot()
-        s.coefficients[j] += c
-        for l in values.indices { s.effects[k][l] -= c * values[l] }
     }
 
     /// Adds β to the running moments (Welford) and, after

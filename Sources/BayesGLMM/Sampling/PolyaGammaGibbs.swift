@@ -29,6 +29,10 @@ import Variates
 ///    and uₖ = σₖηₖ. The non-centred step moves σ when its terms are weakly
 ///    identified (few observations per level), where the centred one sticks.
 ///
+/// With `updates` `.exact` (the automatic choice where successes or
+/// failures are rare, `Updates.automatic`) a sweep makes the moves on the
+/// exact likelihood of `ExactMoves` instead of steps 1–3.
+///
 /// Which σ updates are conjugate and which fall back to a slice step
 /// (`SliceSampler`, on log σ, with the prior's log density −∞ outside its
 /// support):
@@ -132,6 +136,8 @@ public struct PolyaGammaGibbs: SamplingKernel {
     public var exactMoves: ExactMoves = .standard
     /// The column of ones among the fixed effects (the intercept), if any.
     let interceptIndex: Int?
+    /// Per term, the translation steps of the centring move (`Translation`).
+    let translations: [[Translation]]
     /// The pairs of terms whose fine levels each sit inside one coarse level
     /// (mothers in clusters, client:stylist pairs in clients and in
     /// stylists), for the centring move (`ExactMoves.centring`).
@@ -180,11 +186,10 @@ public struct PolyaGammaGibbs: SamplingKernel {
         scalePriors = design.randomTerms.map { priors.scale($0.name) }
         let n = design.cellCount, p = design.fixedCount
         interceptIndex = (0..<p).first { j in (0..<n).allSatisfy { design.fixed[$0 * p + j] == 1 } }
-        let totalTrials = design.trials.reduce(0, +)
-        let rate = totalTrials > 0 ? design.successes.reduce(0, +) / totalTrials : 0.5
-        interceptDrift = (1 - 2 * rate) / 2
+        interceptDrift = (1 - 2 * design.successRate) / 2
         nestings = Nesting.all(in: design)
-        updates = Updates.automatic(successRate: rate, augmentation: augmentation)
+        translations = design.randomTerms.map { Translation.all(in: design, term: $0) }
+        updates = Updates.automatic(for: design, augmentation: augmentation)
     }
 
     public var parameterNames: [String] { design.parameterNames }
