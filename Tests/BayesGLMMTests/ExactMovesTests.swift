@@ -91,17 +91,18 @@ import Testing
         }
     }
 
-    /// The exact moves without the centring, with it (`standard`) and with
-    /// the attenuating scale step too (`all`) (levels,
+    /// The exact moves without the centring, the dilation alone, all but
+    /// the attenuation (`standard`) and with the attenuating scale step too
+    /// (`all`) (levels,
     /// coefficients and scales are each needed for the chain to reach every
     /// parameter). With 11 test functions, |z| < 4 for all has probability
     /// 0.997 under a correct kernel (for `all`, over seeds 1–3 at intercept means 0 and
     /// −3 the largest of 66 was 3.6); dropping the attenuating step's Jacobian
-    /// g(σ)^p gives |z| up to 18. (Dropping the levels' reverse proposal
+    /// g(σ)^p gives |z| up to 18, dropping the dilation's λ^(p + K) up to 86. (Dropping the levels' reverse proposal
     /// density, a small asymmetry where the conditionals are near Gaussian,
     /// was not detected: the Newton steps' correctness rests on
     /// `newtonGaussian` and the agreement with Stan.)
-    @Test(arguments: ["levels,coefficients,scales", "standard", "all"])
+    @Test(arguments: ["levels,coefficients,scales", "dilation", "standard", "all"])
     func gewekeEachMove(moves: String) throws {
         let design = try ExactMovesTests.design()
         let priors = ExactMovesTests.priors()
@@ -115,6 +116,24 @@ import Testing
         for (j, z) in scores.enumerated() {
             #expect(z < 4, "\(moves): test function \(j), |z| = \(z)")
         }
+    }
+
+    /// The augmented sweep with its step 4 (nested centring and dilation)
+    /// and with the attenuation too, on a design with pairs nested in
+    /// clients (`Nesting`), so that the nested centring runs.
+    @Test(arguments: ["standard", "all"])
+    func gewekeAugmentedNested(moves: String) throws {
+        let design = try ExactMovesTests.design(formula: "y ~ x + (1|client) + (1|client:stylist)")
+        let priors = ExactMovesTests.priors()
+        let exact = try #require(ExactMoves(names: moves))
+        let scores = try ExactMovesTests.gewekeScores(design: design, priors: priors, seed: 2031) { d in
+            var kernel = PolyaGammaGibbs(design: d, priors: priors)
+            kernel.updates = .augmented
+            kernel.exactMoves = exact
+            #expect(!kernel.nestings.isEmpty)
+            return kernel
+        }
+        for (j, z) in scores.enumerated() { #expect(z < 4, "\(moves): test function \(j), |z| = \(z)") }
     }
 
     /// The rare-event regime, exact moves alone: for the logit the
@@ -179,6 +198,7 @@ import Testing
         #expect(ExactMoves(names: "levels,scales") == [.levels, .scales])
         #expect(ExactMoves(names: "all") == .all && ExactMoves.all.contains(.attenuation))
         #expect(ExactMoves(names: "standard") == .standard && !ExactMoves.standard.contains(.attenuation))
+        #expect(ExactMoves.standard.contains(.dilation) && ExactMoves(names: "dilation") == .dilation)
         #expect(ExactMoves(names: "none") == [])
         #expect(ExactMoves(names: "levels,sideways") == nil)
     }

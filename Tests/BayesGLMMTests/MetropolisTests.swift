@@ -102,6 +102,24 @@ import Variates
         }
     }
 
+    /// `Link.logLikelihoodScoreAndInformation` (the logit's shares one exp
+    /// and one log1p) equals the separate evaluations, also far into the tails.
+    @Test(arguments: Link.allCases)
+    func fusedEvaluationMatchesSeparate(_ link: Link) {
+        // Equal, or within 1e-12 relative (−∞ where the cloglog's failures are impossible).
+        func close(_ a: Double, _ b: Double) -> Bool { a == b || abs(a - b) <= 1e-12 * max(1, abs(b)) }
+        for eta in [-800.0, -40, -7.3, -2, -0.5, 0, 0.25, 3, 41, 750] {
+            for (y, n) in [(0.0, 1.0), (1.0, 1.0), (2.0, 5.0), (3.0, 3.0)] {
+                let fused = link.logLikelihoodScoreAndInformation(successes: y, trials: n, linearPredictor: eta)
+                let l = link.logLikelihood(successes: y, trials: n, linearPredictor: eta)
+                let (g, h) = link.scoreAndInformation(successes: y, trials: n, linearPredictor: eta)
+                #expect(close(fused.logLikelihood, l), "\(link) y=\(y) n=\(n) η=\(eta)")
+                #expect(close(fused.score, g), "\(link) y=\(y) n=\(n) η=\(eta)")
+                #expect(close(fused.information, h), "\(link) y=\(y) n=\(n) η=\(eta)")
+            }
+        }
+    }
+
     // MARK: The kernel
 
     /// Mean, its MCSE and R-hat of one parameter's draws.

@@ -56,6 +56,15 @@ import Variates
 ///   The information and score use α at a, so that every quantity the
 ///   curve depends on is fixed by the move (the reverse move follows the
 ///   same curve).
+/// - `dilation`: every coefficient, effect and SD scaled by one λ = eᵗ
+///   (`dilationStep`), t by Metropolis–Hastings with a Newton proposal on
+///   π(λθ)·λ^(p + K) (the effects' priors cancel their own Jacobian; Liu &
+///   Wu 1999, "Parameter expansion for data augmentation", JASA 94). Where
+///   levels are nearly separated (guPrenat's mothers: most have all
+///   successes or none) the data fix the signs of ψ but hardly its scale,
+///   and the overall size of every effect and SD wanders together; one
+///   pass over the cells per proposal. In the augmented sweep it follows
+///   the nested centring, which also runs there.
 /// - `attenuation` (not in `standard`, the default): after the scale
 ///   steps, σₖ non-centred with every fixed effect scaled by g(σ)/g(σ₀),
 ///   g(σ) = √(1 + c²Σσ²) (`attenuatingScaleStep`): where most levels are
@@ -79,14 +88,16 @@ public struct ExactMoves: OptionSet, Sendable, Hashable {
     public static let scales = ExactMoves(rawValue: 8)
     /// σₖ with the fixed effects scaled with it (`attenuatingScaleStep`).
     public static let attenuation = ExactMoves(rawValue: 16)
+    /// Every coefficient, effect and SD scaled together (`dilationStep`).
+    public static let dilation = ExactMoves(rawValue: 32)
     /// What `PolyaGammaGibbs` makes by default: all but `attenuation`,
     /// which costs a third more per sweep on the seed-shaped rare-event
-    /// data for no gain there.
-    public static let standard: ExactMoves = [.levels, .coefficients, .centring, .scales]
+    /// data for no gain there (and little once `dilation` runs).
+    public static let standard: ExactMoves = [.levels, .coefficients, .centring, .scales, .dilation]
     public static let all: ExactMoves = [.standard, .attenuation]
 
     /// The names `levels`, `coefficients`, `centring`, `scales`,
-    /// `attenuation`, `standard`, `all`, `none`, comma-separated.
+    /// `dilation`, `attenuation`, `standard`, `all`, `none`, comma-separated.
     public init?(names: String) {
         var moves: ExactMoves = []
         for name in names.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
@@ -96,6 +107,7 @@ public struct ExactMoves: OptionSet, Sendable, Hashable {
             case "centring", "centering": moves.insert(.centring)
             case "scales": moves.insert(.scales)
             case "attenuation": moves.insert(.attenuation)
+            case "dilation": moves.insert(.dilation)
             case "standard": moves.formUnion(.standard)
             case "all": moves.formUnion(.all)
             case "none": break
@@ -196,11 +208,13 @@ public struct ExactMoveCounts: Sendable, Equatable {
     public var levelAcceptances = 0
     public var coefficientProposals = 0
     public var coefficientAcceptances = 0
+    public var dilationProposals = 0
+    public var dilationAcceptances = 0
 }
 
 extension PolyaGammaGibbs {
     /// The exact moves of `exactMoves` applied to `state`, in the order
-    /// coefficients, levels (term by term), centring, scales.
+    /// coefficients, levels (term by term), centring, scales, dilation.
     func exactSweep(_ state: State, using generator: Generator, counts: inout ExactMoveCounts,
                     evaluations: inout Int) -> State {
         var s = state
@@ -243,17 +257,18 @@ extension PolyaGammaGibbs {
                 }
             }
         }
+        if exactMoves.contains(.dilation) {
+            dilationStep(&s, psi: &psi, using: generator, counts: &counts)
+        }
         return s
     }
 
     /// Log-likelihood, score and information of cell i at linear predictor
     /// `eta`, for the kernel's link.
     @inline(__always)
-    private func cell(_ i: Int, at eta: Double) -> (logLikelihood: Double, score: Double, information: Double) {
+    func cell(_ i: Int, at eta: Double) -> (logLikelihood: Double, score: Double, information: Double) {
         let y = successes[i], n = trials[i]
-        let ll = link.logLikelihood(successes: y, trials: n, linearPredictor: eta)
-        let (g, h) = link.scoreAndInformation(successes: y, trials: n, linearPredictor: eta)
-        return (ll, g, h)
+        return link.logLikelihoodScoreAndInformation(successes: y, trials: n, linearPredictor: eta)
     }
 
     /// uₖ[l] for every level l of term k: Newton-proposal Metropolis–Hastings
@@ -347,7 +362,7 @@ extension PolyaGammaGibbs {
     /// (u_coarse[g] + c_g, u_fine[m] − c_g for every fine level m inside g),
     /// for each coarse level g, with c_g from its exact Gaussian
     /// conditional (precision 1/σ_coarse² + n_g/σ_fine²): ψ is unchanged.
-    private func nestedCentringStep(_ s: inout State, _ nesting: Nesting, using generator: Generator) {
+    func nestedCentringStep(_ s: inout State, _ nesting: Nesting, using generator: Generator) {
         let fine = nesting.fine, coarse = nesting.coarse
         let fineTau = 1 / (s.standardDeviations[fine] * s.standardDeviations[fine])
         let coarseTau = 1 / (s.standardDeviations[coarse] * s.standardDeviations[coarse])
@@ -440,7 +455,7 @@ extension PolyaGammaGibbs {
     /// stays in place while σ moves. A slice step on t = log σ in the
     /// coordinates (b = β/g(σ), t, η), whose Jacobian is σ·g(σ)^p (σ^L of
     /// the effects cancels their prior).
-    private func attenuatingScaleStep(_ s: inout State, term k: Int, psi: inout [Double], using generator: Generator,
+    func attenuatingScaleStep(_ s: inout State, term k: Int, psi: inout [Double], using generator: Generator,
                               evaluations: inout Int) {
         let n = design.cellCount, p = design.fixedCount, x = design.fixed
         let levelOfCell = design.randomTerms[k].levelOfCell
@@ -534,5 +549,69 @@ struct NewtonGaussian {
             quadratic += v * v
         }
         return 0.5 * logDeterminant - 0.5 * quadratic
+    }
+}
+
+extension PolyaGammaGibbs {
+    /// Every coefficient, effect and SD scaled by one λ = eᵗ (the
+    /// `dilation` move): Metropolis–Hastings on t with the Newton proposal
+    /// N(g/h, 1/h) from t = 0 and its reverse, for the density
+    /// π(λθ)·λ^d (Liu & Wu 1999), in which each effect's prior N(u; 0, σ²)
+    /// cancels its own Jacobian, leaving λ^(p + K).
+    func dilationStep(_ s: inout State, psi: inout [Double], using generator: Generator,
+                      counts: inout ExactMoveCounts) {
+        let n = design.cellCount, p = design.fixedCount, terms = design.randomTerms.count
+        let beta = s.coefficients, sigma = s.standardDeviations, psi0 = psi
+        let dimension = Double(p + terms)
+        // log target, its derivative and a positive curvature at t.
+        func evaluate(_ t: Double) -> (value: Double, gradient: Double, curvature: Double) {
+            let lambda = exp(t)
+            var value = dimension * t, gradient = dimension, curvature = 0.0
+            for k in 0..<terms {
+                let prior = scalePriors[k]
+                let centre = prior.logDensity(standardDeviation: lambda * sigma[k])
+                guard centre > -.infinity else { return (-.infinity, 0, 1) }
+                // The prior's t-derivatives by central differences.
+                let e = 1e-4
+                let up = prior.logDensity(standardDeviation: lambda * sigma[k] * exp(e))
+                let down = prior.logDensity(standardDeviation: lambda * sigma[k] * exp(-e))
+                value += centre
+                if up > -.infinity && down > -.infinity {
+                    gradient += (up - down) / (2 * e)
+                    curvature += max(0, -(up - 2 * centre + down) / (e * e))
+                }
+            }
+            for a in 0..<p {
+                let b = lambda * beta[a]
+                let d = b - priorMean[a]
+                value -= 0.5 * priorPrecision[a] * d * d
+                gradient -= priorPrecision[a] * d * b
+                curvature += priorPrecision[a] * b * b
+            }
+            for i in 0..<n where trials[i] > 0 {
+                let eta = lambda * psi0[i]
+                let c = cell(i, at: lambda * psi0[i])
+                value += c.logLikelihood
+                gradient += c.score * eta
+                curvature += c.information * eta * eta
+            }
+            return (value, gradient, max(curvature, 1e-8))
+        }
+        let (f0, g0, h0) = evaluate(0)
+        let mean0 = g0 / h0
+        let t1 = mean0 + generator.normal() / h0.squareRoot()
+        let (f1, g1, h1) = evaluate(t1)
+        let mean1 = t1 + g1 / h1
+        let reverse = 0.5 * log(h1) - 0.5 * h1 * mean1 * mean1
+        let forward = 0.5 * log(h0) - 0.5 * h0 * (t1 - mean0) * (t1 - mean0)
+        let logRatio = f1 - f0 + reverse - forward
+        counts.dilationProposals += 1
+        guard logRatio.isFinite, log(generator.uniform()) < logRatio else { return }
+        counts.dilationAcceptances += 1
+        let lambda = exp(t1)
+        s.coefficients = beta.map { $0 * lambda }
+        s.standardDeviations = sigma.map { $0 * lambda }
+        s.effects = s.effects.map { $0.map { $0 * lambda } }
+        for i in 0..<n { psi[i] = psi0[i] * lambda }
     }
 }

@@ -33,4 +33,23 @@ extension Link {
             return (y * r - (n - y) * m, n * m * r)
         }
     }
+
+    /// The log-likelihood with its score and information, sharing the
+    /// costly parts: for the logit one exp and one log1p, from
+    /// e = exp(−|η|): softplus(±η) = max(±η, 0) + log1p(e), and
+    /// F(η) = 1/(1 + e) for η ≥ 0, e/(1 + e) below.
+    @inline(__always)
+    public func logLikelihoodScoreAndInformation(successes y: Double, trials n: Double, linearPredictor eta: Double)
+        -> (logLikelihood: Double, score: Double, information: Double) {
+        switch self {
+        case .logit:
+            let e = exp(-abs(eta))
+            let shared = log1p(e)
+            let p = eta >= 0 ? 1 / (1 + e) : e / (1 + e)
+            return (-y * (max(-eta, 0) + shared) - (n - y) * (max(eta, 0) + shared), y - n * p, n * p * (1 - p))
+        case .probit, .cloglog:
+            let (g, h) = scoreAndInformation(successes: y, trials: n, linearPredictor: eta)
+            return (logLikelihood(successes: y, trials: n, linearPredictor: eta), g, h)
+        }
+    }
 }
