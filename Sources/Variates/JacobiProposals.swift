@@ -81,7 +81,8 @@ struct TruncatedInverseGaussianBelow: Sendable {
 /// proposal of the alternate sampler.
 ///
 /// In the scaled variable y = λx on [s, ∞), s = λt: for h ≤ 1 propose
-/// y = s + E and accept with probability (y/s)^(h−1); for h > 1 propose
+/// y = s + E and accept with probability (y/s)^(h−1) (for h < 1 and s < 1
+/// a two-piece envelope instead, `smallShapeNearZero`); for h > 1 propose
 /// y = s + E/β with Dagpunar's (1978) optimal rate
 /// β = (s − h + √((s − h)² + 4s)) / (2s) < 1 and accept with probability
 /// (y/m)^(h−1) e^(−(1−β)(y − m)), m = max(s, (h − 1)/(1 − β)) the maximiser.
@@ -110,10 +111,36 @@ struct TruncatedGammaAbove: Sendable {
     func sample(using generator: Generator) -> Double {
         let hm1 = shape - 1
         if hm1 == 0 { return (s + generator.exponential()) / rate }
+        if hm1 < 0 && s < 1 { return smallShapeNearZero(using: generator) / rate }
         while true {
             let y = s + generator.exponential() / beta
             let logAccept = hm1 * log(y / m) - (1 - beta) * (y - m)
             if log(generator.uniformPositive()) <= logAccept { return y / rate }
+        }
+    }
+
+    /// y for h < 1 and s < 1, where (y/s)^(h−1) with y = s + E accepts
+    /// about s^(1−h) of its proposals (never, in effect, for s → 0): the
+    /// envelope y^(h−1)e^(−s) on [s, 1) and e^(−y) on [1, ∞), chosen in
+    /// proportion to their masses e^(−s)(1 − s^h)/h and e^(−1); on [s, 1)
+    /// y by inversion of y^(h−1), accepted with probability e^(−(y − s)), on
+    /// [1, ∞) y = 1 + E, accepted with probability y^(h−1). Each accepts
+    /// at least e^(−1) of its proposals.
+    private func smallShapeNearZero(using generator: Generator) -> Double {
+        let h = shape
+        let logS = log(s)
+        let lowMass = -expm1(h * logS)    // 1 − s^h
+        let left = exp(-s) * lowMass / h, right = exp(-1.0)
+        while true {
+            if generator.uniform() * (left + right) < left {
+                // s^h + U(1 − s^h) = 1 − (1 − U)(1 − s^h), then its 1/h-th power.
+                let y = exp(log1p(-generator.uniformPositive() * lowMass) / h)
+                let value = max(y, s)
+                if generator.uniform() <= exp(-(value - s)) { return value }
+            } else {
+                let y = 1 + generator.exponential()
+                if log(generator.uniformPositive()) <= (h - 1) * log(y) { return y }
+            }
         }
     }
 }

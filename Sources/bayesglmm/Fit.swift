@@ -103,6 +103,9 @@ struct Fit: ParsableCommand {
             posterior. auto (the default) takes exact when the overall
             success rate is below about 15% or above 85%, augmented otherwise
             (Validation/RESULTS.md, "Rare successes", has the measurements).
+            calibrated adds to the augmented sweep a calibrated-augmentation
+            update of the fixed effects (Duan, Johndrow & Dunson 2018; logit
+            only), the published remedy, kept for comparison.
 
             Then: bayesglmm summary DIR
             """)
@@ -147,7 +150,7 @@ struct Fit: ParsableCommand {
     @Option(help: "The sampler: gibbs, metropolis or auto (gibbs for logit and probit, metropolis for cloglog).")
     var sampler = SamplerChoice.auto
     @Option(help: "The link: logit, probit or cloglog.") var link = LinkChoice.logit
-    @Option(help: "The Gibbs sampler's updates: augmented, exact or auto (exact where successes or failures are rare).")
+    @Option(help: "The Gibbs sampler's updates: augmented, exact, calibrated (for comparison) or auto (exact where successes or failures are rare).")
     var updates = UpdatesChoice.auto
     @Flag(help: "No progress on standard error.") var quiet = false
     @Option(name: .customLong("until-ess"), parsing: .unconditional, help: ArgumentHelp(
@@ -172,7 +175,7 @@ struct Fit: ParsableCommand {
     }
     /// `--updates`.
     enum UpdatesChoice: String, ExpressibleByArgument, CaseIterable {
-        case augmented, exact, auto
+        case augmented, exact, calibrated, auto
         var updates: Updates? { Updates(rawValue: rawValue) }
     }
     /// `--link`.
@@ -202,6 +205,9 @@ struct Fit: ParsableCommand {
         _ = try savedGroups()
         if updates != .auto && (sampler == .metropolis || (sampler == .auto && link == .cloglog)) {
             throw ValidationError("--updates chooses the Gibbs sampler's updates; the \(link == .cloglog && sampler == .auto ? "cloglog link is sampled by the Metropolis sampler" : "Metropolis sampler has none")")
+        }
+        if updates == .calibrated && link != .logit {
+            throw ValidationError("--updates calibrated calibrates the Pólya–Gamma augmentation of the logit; use --link logit")
         }
         if untilESS == nil {
             if maxTime != nil { throw ValidationError("--max-time limits an --until-ess fit; give --until-ess N too") }

@@ -65,7 +65,7 @@ extension Run {
             },
             priors: request.priors.describe(terms: terms, fixed: design.fixedNames),
             sampler: sampler.rawValue, samplerDescription: request.samplerDescription,
-            augmentation: sampler == .gibbs && request.resolvedUpdates == .augmented
+            augmentation: sampler == .gibbs && request.resolvedUpdates != .exact
                 ? (request.link == .probit ? "albert_chib" : "polya_gamma") : nil,
             updates: request.resolvedUpdates?.rawValue,
             link: request.link.rawValue, init: start.kind, initNote: start.note, initEb: start.empiricalBayes,

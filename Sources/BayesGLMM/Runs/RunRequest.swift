@@ -115,6 +115,9 @@ public struct RunRequest: Sendable {
         case (.gibbs, _) where resolvedUpdates == .exact:
             "Gibbs with exact-likelihood moves (Newton-proposal Metropolis–Hastings for the effects and fixed effects, "
                 + "centring, partially non-centred slice steps for the SDs; no augmentation)"
+        case (.gibbs, _) where resolvedUpdates == .calibrated:
+            "Pólya–Gamma Gibbs (collapsed fixed effects and SDs, interweaving) with a calibrated-augmentation "
+                + "Metropolis–Hastings update of the fixed effects (Duan, Johndrow & Dunson 2018)"
         case (.gibbs, .probit):
             "Albert–Chib Gibbs (truncated-normal augmentation; collapsed fixed effects and SDs, interweaving)"
         case (.gibbs, _):

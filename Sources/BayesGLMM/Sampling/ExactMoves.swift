@@ -133,6 +133,12 @@ public enum Updates: String, Sendable, CaseIterable {
     case augmented
     /// The exact moves alone (`ExactMoves`), no augmentation.
     case exact
+    /// The augmented sweep followed by a calibrated-augmentation update of
+    /// the fixed effects given the effects (`Calibration`; Duan, Johndrow
+    /// & Dunson 2018), Pólya–Gamma only: the published remedy for rare
+    /// successes, kept to measure the exact moves against (never chosen
+    /// automatically).
+    case calibrated
 
     /// `exact` when the augmentation is at least 1.5 times as precise as
     /// the likelihood at the overall success rate p̄ (relative to the same
@@ -210,6 +216,8 @@ public struct ExactMoveCounts: Sendable, Equatable {
     public var coefficientAcceptances = 0
     public var dilationProposals = 0
     public var dilationAcceptances = 0
+    public var calibratedProposals = 0
+    public var calibratedAcceptances = 0
 }
 
 extension PolyaGammaGibbs {

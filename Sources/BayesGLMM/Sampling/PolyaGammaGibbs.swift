@@ -82,6 +82,10 @@ public struct PolyaGammaGibbs: SamplingKernel {
             rates["exact_coefficients_acceptance"] =
                 Double(info.exact.coefficientAcceptances) / Double(info.exact.coefficientProposals)
         }
+        if info.exact.calibratedProposals > 0 {
+            rates["calibrated_coefficients_acceptance"] =
+                Double(info.exact.calibratedAcceptances) / Double(info.exact.calibratedProposals)
+        }
         if info.exact.dilationProposals > 0 {
             rates["dilation_acceptance"] = Double(info.exact.dilationAcceptances) / Double(info.exact.dilationProposals)
         }
@@ -144,6 +148,10 @@ public struct PolyaGammaGibbs: SamplingKernel {
     /// of step 4 in the augmented sweep (`standard` by default; other sets
     /// are for measuring what each contributes).
     public var exactMoves: ExactMoves = .standard
+    /// The reference coefficients β̊ at which `Updates.calibrated`
+    /// calibrates each cell (`Calibration`): by default the intercept at
+    /// the logit of the overall success rate, the others 0.
+    public var calibrationCoefficients: [Double]
     /// The column of ones among the fixed effects (the intercept), if any.
     let interceptIndex: Int?
     /// Per term, the translation steps of the centring move (`Translation`).
@@ -200,6 +208,9 @@ public struct PolyaGammaGibbs: SamplingKernel {
         nestings = Nesting.all(in: design)
         translations = design.randomTerms.map { Translation.all(in: design, term: $0) }
         updates = Updates.automatic(for: design, augmentation: augmentation)
+        let rate = min(max(design.successRate, 1e-6), 1 - 1e-6)
+        let intercept = interceptIndex
+        calibrationCoefficients = (0..<p).map { $0 == intercept ? log(rate / (1 - rate)) : 0 }
     }
 
     public var parameterNames: [String] { design.parameterNames }
@@ -232,6 +243,11 @@ public struct PolyaGammaGibbs: SamplingKernel {
             var counts = ExactMoveCounts(), evaluations = 0
             let s = exactSweep(state, using: generator, counts: &counts, evaluations: &evaluations)
             return (s, Info(sliceEvaluations: evaluations, exact: counts))
+        case .calibrated:
+            var (s, info) = augmentedStep(state, using: generator)
+            guard info.failure == nil, augmentation == .polyaGamma else { return (s, info) }
+            calibratedCoefficientStep(&s, using: generator, counts: &info.exact, failure: &info.failure)
+            return (s, info)
         }
     }
 
