@@ -98,9 +98,12 @@ struct TruncatedGammaAbove: Sendable {
         self.rate = rate
         s = rate * t
         if h > 1 {
+            // 1 − β = 2(h − 1)/(s + h + √((s − h)² + 4s)), without the
+            // cancellation that makes it 0 (and m infinite) for s ≳ 10¹⁶.
             let d = s - h
-            beta = (d + (d * d + 4 * s).squareRoot()) / (2 * s)
-            m = max(s, (h - 1) / (1 - beta))
+            let root = (d * d + 4 * s).squareRoot()
+            beta = 1 - 2 * (h - 1) / (s + h + root)
+            m = max(s, (s + h + root) / 2)
         } else {
             beta = 1
             m = s

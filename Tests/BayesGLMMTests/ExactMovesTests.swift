@@ -129,7 +129,7 @@ import Testing
         let scores = try ExactMovesTests.gewekeScores(design: design, priors: priors, seed: 2031) { d in
             var kernel = PolyaGammaGibbs(design: d, priors: priors)
             kernel.updates = .augmented
-            kernel.exactMoves = exact
+            kernel.augmentedExactMoves = exact
             #expect(!kernel.nestings.isEmpty)
             return kernel
         }
@@ -227,6 +227,19 @@ import Testing
         #expect(PolyaGammaGibbs(design: design).updates == .augmented)
         let rare = design.replacingSuccesses(design.successes.enumerated().map { $0.offset == 0 ? 1 : 0 })
         #expect(PolyaGammaGibbs(design: rare).updates == .exact)
+    }
+
+    /// The augmented sweep's step 4 runs where some term has most of its
+    /// levels separated: not on the test design (one success in three
+    /// trials per pair), but once every other pair has none and the rest
+    /// nothing but successes.
+    @Test func augmentedMovesFollowSeparation() throws {
+        let design = try ExactMovesTests.design(formula: "y ~ x + (1|client) + (1|client:stylist)")
+        #expect(!design.mostlySeparated)
+        #expect(PolyaGammaGibbs(design: design).augmentedExactMoves == [])
+        let separated = design.replacingSuccesses(design.trials.enumerated().map { $0.offset % 2 == 0 ? 0 : $0.element })
+        #expect(separated.mostlySeparated)
+        #expect(PolyaGammaGibbs(design: separated).augmentedExactMoves == [.centring, .dilation])
     }
 
     /// Names of move sets, as the benchmarks take them.

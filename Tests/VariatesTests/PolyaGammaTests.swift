@@ -179,6 +179,19 @@ import Testing
         #expect(statistic < Sample.kolmogorovCritical, "h = \(h), s = \(s): √n D = \(statistic)")
     }
 
+    /// Far tilts (s = λt up to 10²⁰): the draws end, finite and above t —
+    /// for shapes in (1, 2) Dagpunar's rate rounded to 1 from s ≈ 10¹⁶,
+    /// which made the acceptance probability NaN and the loop endless.
+    @Test(arguments: [1.5, 1.0001, 1.999, 0.5])
+    func truncatedGammaFarTilt(shape: Double) throws {
+        let g = try Generator(seed: 618)
+        for s in [1e8, 1e12, 1e16, 1e18, 1e20] {
+            let proposal = TruncatedGammaAbove(shape: shape, rate: s, t: 1)
+            let x = (0..<1000).map { _ in proposal.sample(using: g) }
+            #expect(x.allSatisfy { $0 >= 1 && $0.isFinite }, "h = \(shape), s = \(s)")
+        }
+    }
+
     /// Shapes below 1 (the calibrated augmentation's), hybrid rule: mean and
     /// variance within 4 standard errors.
     @Test(arguments: [(0.02, 5.0), (0.1, 0.3), (0.004, 30.0), (0.6, 12.0)])

@@ -75,8 +75,9 @@ ROWS = {
                      groups=[{"term": "mom", "columns": ["mom"]}, {"term": "cluster", "columns": ["cluster"]}],
                      about="mlmRev's guPrenat"),
 }
-SAMPLERS = ["bayesglmm", "until-ess", "exact", "numpyro", "nutpie"]
-LABEL = {"bayesglmm": "BayesGLMM", "until-ess": "BayesGLMM --until-ess 400", "exact": "BayesGLMM --updates exact", "numpyro": "NumPyro NUTS",
+SAMPLERS = ["bayesglmm", "until-ess", "exact", "calibrated", "numpyro", "nutpie"]
+LABEL = {"bayesglmm": "BayesGLMM", "until-ess": "BayesGLMM --until-ess 400", "exact": "BayesGLMM --updates exact",
+         "calibrated": "BayesGLMM --updates calibrated (CDA)", "numpyro": "NumPyro NUTS",
          "nutpie": "nutpie"}
 NUTS = ("numpyro", "nutpie")
 
@@ -334,7 +335,7 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", default="all", help=f"comma-separated, from: {', '.join(ROWS)} (default all)")
     parser.add_argument("--samplers", default="all",
-                        help="comma-separated, from: bayesglmm, until-ess, exact (fit --updates exact), numpyro, nutpie (default all; until-ess "
+                        help="comma-separated, from: bayesglmm, until-ess, exact (fit --updates exact), calibrated (fit --updates calibrated, Duan et al.'s CDA), numpyro, nutpie (default all; until-ess "
                              "only when `bayesglmm fit --help` offers --until-ess)")
     parser.add_argument("--quick", action="store_true", help="2 chains x (200 warm-up + 200 draws): a smoke test")
     parser.add_argument("--chains", type=int)
@@ -412,9 +413,9 @@ def main():
                   end=" ", flush=True)
             if sampler in NUTS:
                 result = fit_nuts(sampler, name, row, data, levels, args)
-            elif sampler == "exact":
-                result = fit_bayesglmm(name, row, data, levels, args, until_ess=False, kind="exact",
-                                       extra=["--updates", "exact"])
+            elif sampler in ("exact", "calibrated"):
+                result = fit_bayesglmm(name, row, data, levels, args, until_ess=False, kind=sampler,
+                                       extra=["--updates", sampler])
             else:
                 result = fit_bayesglmm(name, row, data, levels, args, until_ess=(sampler == "until-ess"))
             result.update(row=name, sampler=sampler, data=str(Path(data).relative_to(ROOT)), formula=formula(row),

@@ -119,6 +119,28 @@ public struct ExactMoves: OptionSet, Sendable, Hashable {
 }
 
 extension Design {
+    /// Whether some random term has at least half of its levels (with
+    /// data) separated: all their trials successes, or all failures. There
+    /// the data fix the signs of ψ but hardly its scale (guPrenat's
+    /// mothers, 1–3 births each), and the augmented sweep needs the
+    /// dilation (`PolyaGammaGibbs.augmentedExactMoves`).
+    var mostlySeparated: Bool {
+        randomTerms.contains { term in
+            var successes = [Double](repeating: 0, count: term.levelCount)
+            var trials = [Double](repeating: 0, count: term.levelCount)
+            for (i, l) in term.levelOfCell.enumerated() {
+                successes[Int(l)] += self.successes[i]
+                trials[Int(l)] += self.trials[i]
+            }
+            var withData = 0, separated = 0
+            for l in 0..<term.levelCount where trials[l] > 0 {
+                withData += 1
+                if successes[l] == 0 || successes[l] == trials[l] { separated += 1 }
+            }
+            return withData > 0 && 2 * separated >= withData
+        }
+    }
+
     /// Σy/Σn over the cells (½ without trials).
     var successRate: Double {
         let total = trials.reduce(0, +)
