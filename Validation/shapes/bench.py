@@ -446,8 +446,10 @@ def main():
     if args.merge:
         earlier = json.loads(Path(args.merge).read_text())
         done = {(r["row"], r["sampler"]) for r in records}
-        kept = [r for r in earlier["results"] if r["row"] in rows and (r["row"], r["sampler"]) not in done]
+        kept = [r for r in earlier["results"] if (r["row"], r["sampler"]) not in done]
         records += kept
+        # Every row of either, in the table's order.
+        rows = [name for name in ROWS if name in rows or any(r["row"] == name for r in kept)]
         meta["merged_from"] = {"file": args.merge, "started": earlier["meta"].get("started"),
                                "results": [f"{r['row']}/{r['sampler']}" for r in kept]}
         samplers_run = {r["sampler"] for r in records}
