@@ -46,6 +46,26 @@ import Testing
         #expect(refused.status == 2 && refused.error.contains("--updates"), "\(refused.error)")
     }
 
+    /// `--updates calibrated`: the augmented sweep with the calibrated
+    /// update of the fixed effects, said in fit.json with its acceptance;
+    /// refused (exit 2, naming the options) for a link other than the logit.
+    @Test func calibratedUpdates() throws {
+        let run = try SamplerOptionCommandTests.fit("updates-calibrated", ["--updates", "calibrated"])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.record?["updates"] as? String == "calibrated")
+        #expect(run.record?["augmentation"] as? String == "polya_gamma")
+        let outcomes = try #require(run.record?["outcomes"] as? [[String: Any]])
+        for outcome in outcomes {
+            let acceptance = try #require(outcome["acceptance"] as? [String: Double])
+            #expect(Set(acceptance.keys) == ["calibrated_coefficients_acceptance"])
+        }
+        let refused = try SamplerOptionCommandTests.fit("updates-calibrated-probit", ["--updates", "calibrated",
+                                                                                     "--link", "probit"])
+        #expect(refused.status == 2 && refused.error.contains("--updates calibrated")
+                && refused.error.contains("--link"), "\(refused.error)")
+        #expect(refused.record == nil)
+    }
+
     @Test func autoIsAlbertChibGibbsForProbit() throws {
         let run = try SamplerOptionCommandTests.fit("sampler-auto-probit", ["--link", "probit"])
         #expect(run.status == 0, "\(run.error)")

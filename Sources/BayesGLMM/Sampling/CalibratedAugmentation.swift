@@ -30,7 +30,7 @@ enum Calibration {
         guard n > 0, eta.isFinite else { return (n, 0) }
         let f = 1 / (1 + exp(-eta))
         let information = n * f * (1 - f)
-        let softplus = max(eta, 0) + log1p(exp(-abs(eta)))
+        let softplus = Link.softplus(eta)
         // E ω and c at r.
         func precision(_ r: Double) -> (omega: Double, tilt: Double) {
             let a = n / r * softplus
@@ -54,8 +54,7 @@ enum Calibration {
     @inline(__always)
     static func logRatio(successes y: Double, trials n: Double, calibrated r: Double, offset b: Double,
                          at eta: Double) -> Double {
-        func softplus(_ t: Double) -> Double { max(t, 0) + log1p(exp(-abs(t))) }
-        return -n * softplus(eta) - y * b + r * softplus(eta + b)
+        -n * Link.softplus(eta) - y * b + r * Link.softplus(eta + b)
     }
 }
 
@@ -66,21 +65,18 @@ extension PolyaGammaGibbs {
                                    failure: inout String?) {
         let n = design.cellCount, p = design.fixedCount, x = design.fixed
         guard p > 0 else { return }
-        var offset = [Double](repeating: 0, count: n)
-        for (k, term) in design.randomTerms.enumerated() {
-            let u = s.effects[k]
-            for i in 0..<n { offset[i] += u[Int(term.levelOfCell[i])] }
-        }
+        let offset = linearPredictor(s, fixed: false)
         func predictor(_ beta: [Double], _ i: Int) -> Double {
             var eta = offset[i]
             for j in 0..<p { eta += x[i * p + j] * beta[j] }
             return eta
         }
-        var r = trials, b = [Double](repeating: 0, count: n)
+        var r = trials, b = [Double](repeating: 0, count: n), current = [Double](repeating: 0, count: n)
         var xwx = [Double](repeating: 0, count: p * p), linear = [Double](repeating: 0, count: p)
         for i in 0..<n where trials[i] > 0 {
             (r[i], b[i]) = Calibration.cell(eta: predictor(calibrationCoefficients, i), trials: trials[i])
-            let omega = PolyaGamma.draw(shape: r[i], tilt: predictor(s.coefficients, i) + b[i], using: generator)
+            current[i] = predictor(s.coefficients, i)
+            let omega = PolyaGamma.draw(shape: r[i], tilt: current[i] + b[i], using: generator)
             // ω (η + b) against κ = y − r/2, with η = Xβ + offset.
             let response = successes[i] - r[i] / 2 - omega * (offset[i] + b[i])
             for a in 0..<p {
@@ -97,7 +93,7 @@ extension PolyaGammaGibbs {
             logRatio += Calibration.logRatio(successes: successes[i], trials: trials[i], calibrated: r[i],
                                              offset: b[i], at: predictor(proposal, i))
                 - Calibration.logRatio(successes: successes[i], trials: trials[i], calibrated: r[i],
-                                       offset: b[i], at: predictor(s.coefficients, i))
+                                       offset: b[i], at: current[i])
         }
         guard logRatio.isFinite, log(generator.uniform()) < logRatio else { return }
         counts.calibratedAcceptances += 1

@@ -248,15 +248,9 @@ extension PolyaGammaGibbs {
     func exactSweep(_ state: State, using generator: Generator, counts: inout ExactMoveCounts,
                     evaluations: inout Int) -> State {
         var s = state
-        let n = design.cellCount, p = design.fixedCount, terms = design.randomTerms
-        let x = design.fixed
-        // ψ = Xβ + Σₖ uₖ, kept current by every move.
-        var psi = [Double](repeating: 0, count: n)
-        for i in 0..<n { for j in 0..<p { psi[i] += x[i * p + j] * s.coefficients[j] } }
-        for (k, term) in terms.enumerated() {
-            let u = s.effects[k]
-            for i in 0..<n { psi[i] += u[Int(term.levelOfCell[i])] }
-        }
+        let p = design.fixedCount, terms = design.randomTerms
+        // ψ, kept current by every move.
+        var psi = linearPredictor(s)
 
         if exactMoves.contains(.coefficients) && p > 0 {
             coefficientStep(&s, psi: &psi, using: generator, counts: &counts)
@@ -291,6 +285,19 @@ extension PolyaGammaGibbs {
             dilationStep(&s, psi: &psi, using: generator, counts: &counts)
         }
         return s
+    }
+
+    /// ψ = Xβ + Σₖ uₖ per cell; without the fixed part (`fixed: false`),
+    /// Σₖ uₖ alone.
+    func linearPredictor(_ s: State, fixed: Bool = true) -> [Double] {
+        let n = design.cellCount, p = design.fixedCount, x = design.fixed
+        var psi = [Double](repeating: 0, count: n)
+        if fixed { for i in 0..<n { for j in 0..<p { psi[i] += x[i * p + j] * s.coefficients[j] } } }
+        for (k, term) in design.randomTerms.enumerated() {
+            let u = s.effects[k]
+            for i in 0..<n { psi[i] += u[Int(term.levelOfCell[i])] }
+        }
+        return psi
     }
 
     /// Log-likelihood, score and information of cell i at linear predictor
@@ -620,7 +627,7 @@ extension PolyaGammaGibbs {
             }
             for i in 0..<n where trials[i] > 0 {
                 let eta = lambda * psi0[i]
-                let c = cell(i, at: lambda * psi0[i])
+                let c = cell(i, at: eta)
                 value += c.logLikelihood
                 gradient += c.score * eta
                 curvature += c.information * eta * eta

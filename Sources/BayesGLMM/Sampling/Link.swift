@@ -115,6 +115,11 @@ public enum Link: String, Sendable, Equatable, CaseIterable, CustomStringConvert
         }
     }
 
+    /// softplus(x) = log(1 + eˣ) = max(x, 0) + log1p(e^(−|x|)), in relative
+    /// precision for every finite x.
+    @inline(__always)
+    static func softplus(_ x: Double) -> Double { max(x, 0) + log1p(exp(-abs(x))) }
+
     /// log Φ(x): for x < 0 as log(erfc(−x/√2)/2) through GSL's
     /// `gsl_sf_log_erfc`, exact far into the lower tail (where Φ(x) ~
     /// φ(x)/|x| underflows); for x ≥ 0 as log1p(−erfc(x/√2)/2), which keeps

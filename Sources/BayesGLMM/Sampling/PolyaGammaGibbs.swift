@@ -420,12 +420,7 @@ public struct PolyaGammaGibbs: SamplingKernel {
                 for nesting in nestings { nestedCentringStep(&s, nesting, using: generator) }
             }
             if !moves.isDisjoint(with: [.dilation, .attenuation]) {
-                var psi = [Double](repeating: 0, count: n)
-                for i in 0..<n { for j in 0..<p { psi[i] += x[i * p + j] * s.coefficients[j] } }
-                for (k, term) in terms.enumerated() {
-                    let u = s.effects[k]
-                    for i in 0..<n { psi[i] += u[Int(term.levelOfCell[i])] }
-                }
+                var psi = linearPredictor(s)
                 if moves.contains(.dilation) {
                     dilationStep(&s, psi: &psi, using: generator, counts: &exactCounts)
                 }
