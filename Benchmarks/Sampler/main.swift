@@ -4,7 +4,7 @@
 //
 //     swift run -c release SamplerBenchmarks [DATA.csv] [--formula F] [--chains 4]
 //         [--warmup 1000] [--draws 1000] [--seed 1] [--serial] [--updates augmented|exact]
-//         [--moves levels,coefficients,centring,scales]
+//         [--moves levels,coefficients,centring,scales] [--augmented-moves centring,dilation]
 import BayesGLMM
 import Diagnostics
 import Foundation
@@ -13,8 +13,9 @@ var data = "examples/pairings.csv"
 var formula = "y ~ x1 + (1|client) + (1|stylist) + (1|client:stylist)"
 var settings = ChainSettings(chains: 4, warmup: 1000, draws: 1000, seed: 1)
 var parallel = true
-var collapse = true, interweave = true
+var collapse = true, interweave = true, nestedBlocks = true
 var moves: ExactMoves?
+var augmentedMoves: ExactMoves?
 var updates: Updates?
 var arguments = Array(CommandLine.arguments.dropFirst())
 while !arguments.isEmpty {
@@ -35,6 +36,7 @@ while !arguments.isEmpty {
     case "--serial": parallel = false
     case "--centred": collapse = false
     case "--no-interweaving": interweave = false
+    case "--no-nested-blocks": nestedBlocks = false
     case "--updates":
         let name = value()
         guard let u = Updates(rawValue: name) else {
@@ -42,13 +44,13 @@ while !arguments.isEmpty {
             exit(2)
         }
         updates = u
-    case "--moves":
+    case "--moves", "--augmented-moves":
         let names = value()
         guard let m = ExactMoves(names: names) else {
-            FileHandle.standardError.write(Data("SamplerBenchmarks: --moves: unknown move in \(names)\n".utf8))
+            FileHandle.standardError.write(Data("SamplerBenchmarks: \(a): unknown move in \(names)\n".utf8))
             exit(2)
         }
-        moves = m
+        if a == "--moves" { moves = m } else { augmentedMoves = m }
     default: data = a
     }
 }
@@ -60,8 +62,10 @@ do {
     var kernel = PolyaGammaGibbs(design: design)
     kernel.collapsesScale = collapse
     kernel.interweaves = interweave
+    kernel.collapsesNesting = nestedBlocks
     if let moves { kernel.exactMoves = moves }
     if let updates { kernel.updates = updates }
+    if let augmentedMoves { kernel.augmentedExactMoves = augmentedMoves }
     let watched = design.fixedNames + design.randomTerms.map { "sd(\($0.name))" }
     var draws: ChainDraws?
     let elapsed = try ContinuousClock().measure {

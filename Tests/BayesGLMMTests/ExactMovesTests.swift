@@ -136,6 +136,25 @@ import Testing
         for (j, z) in scores.enumerated() { #expect(z < 4, "\(moves): test function \(j), |z| = \(z)") }
     }
 
+    /// The augmented sweep alone (no step 4) with a term and the term
+    /// nested in it drawn as one block (`NestedBlock`): pairs in clients,
+    /// written coarse first and fine first, with stylists crossed, and
+    /// without fixed effects other than the intercept.
+    @Test(arguments: ["y ~ x + (1|client) + (1|client:stylist)", "y ~ x + (1|client:stylist) + (1|client)",
+                      "y ~ 1 + (1|client) + (1|stylist) + (1|client:stylist)"])
+    func gewekeNestedBlock(formula: String) throws {
+        let design = try ExactMovesTests.design(formula: formula)
+        let priors = ExactMovesTests.priors()
+        let scores = try ExactMovesTests.gewekeScores(design: design, priors: priors, seed: 2039) { d in
+            var kernel = PolyaGammaGibbs(design: d, priors: priors)
+            kernel.updates = .augmented
+            kernel.augmentedExactMoves = []
+            #expect(kernel.nestedBlocks.count == 1)
+            return kernel
+        }
+        for (j, z) in scores.enumerated() { #expect(z < 4, "\(formula): test function \(j), |z| = \(z)") }
+    }
+
     /// `Updates.calibrated`: the augmented sweep and the calibrated
     /// augmentation's Metropolis–Hastings update of the fixed effects, at
     /// about 33% and 7% successes (the rarer calibrates rᵢ < nᵢ). Dropping

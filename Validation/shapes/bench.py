@@ -483,7 +483,9 @@ def main():
     json_path.write_text(json.dumps({"meta": meta, "results": records}, indent=1, default=str) + "\n")
     print()
     print(text)
-    print(f"written: {md_path.relative_to(ROOT)} and {json_path.relative_to(ROOT)}")
+    def shown(path):
+        return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    print(f"written: {shown(md_path)} and {shown(json_path)}")
 
 
 if __name__ == "__main__":
