@@ -15,7 +15,7 @@ import Foundation
 public final class CmdStanCSVWriter {
     public let path: String
     private let descriptor: Int32
-    private var buffer = ""
+    private var buffer: [UInt8] = []
     private var pending = 0
     /// Bytes of the file that hold whole lines.
     private var length = 0
@@ -26,7 +26,7 @@ public final class CmdStanCSVWriter {
         self.path = path
         descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw WriteFailure(path: path, action: "create the chain's CSV file") }
-        buffer = comments.map { "# " + $0 + "\n" }.joined() + names.joined(separator: ",") + "\n"
+        buffer.append(contentsOf: (comments.map { "# " + $0 + "\n" }.joined() + names.joined(separator: ",") + "\n").utf8)
         try flush()
     }
 
@@ -34,16 +34,24 @@ public final class CmdStanCSVWriter {
 
     /// Appends one draw.
     public func write(_ values: [Double]) throws(WriteFailure) {
-        buffer += values.map { $0.isNaN ? "nan" : $0.isInfinite ? ($0 > 0 ? "inf" : "-inf") : "\($0)" }
-            .joined(separator: ",")
-        buffer += "\n"
+        for (j, value) in values.enumerated() {
+            if j > 0 { buffer.append(UInt8(ascii: ",")) }
+            if value.isNaN {
+                buffer.append(contentsOf: "nan".utf8)
+            } else if value.isInfinite {
+                buffer.append(contentsOf: (value > 0 ? "inf" : "-inf").utf8)
+            } else {
+                buffer.append(contentsOf: value.description.utf8)
+            }
+        }
+        buffer.append(UInt8(ascii: "\n"))
         pending += 1
         if pending >= 64 { try flush() }
     }
 
     /// Appends comment lines (for example the closing timing block).
     public func comment(_ lines: [String]) throws(WriteFailure) {
-        buffer += lines.map { "# " + $0 + "\n" }.joined()
+        buffer.append(contentsOf: lines.map { "# " + $0 + "\n" }.joined().utf8)
         try flush()
     }
 
@@ -51,7 +59,7 @@ public final class CmdStanCSVWriter {
     /// whole block and the buffered draws are dropped.
     public func flush() throws(WriteFailure) {
         guard !buffer.isEmpty else { return }
-        let bytes = Array(buffer.utf8)
+        let bytes = buffer
         var done = 0
         while done < bytes.count {
             let wrote = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress! + done, bytes.count - done,
@@ -60,13 +68,13 @@ public final class CmdStanCSVWriter {
             if wrote < 0 && errno == EINTR { continue }
             let failure = WriteFailure(path: path, action: "write the chain's draws")
             _ = ftruncate(descriptor, off_t(length))
-            buffer = ""
+            buffer.removeAll(keepingCapacity: true)
             pending = 0
             throw failure
         }
         length += bytes.count
         written += pending
-        buffer = ""
+        buffer.removeAll(keepingCapacity: true)
         pending = 0
     }
 

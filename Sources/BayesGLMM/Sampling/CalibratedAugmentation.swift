@@ -79,11 +79,12 @@ extension PolyaGammaGibbs {
             let omega = PolyaGamma.draw(shape: r[i], tilt: current[i] + b[i], using: generator)
             // ω (η + b) against κ = y − r/2, with η = Xβ + offset.
             let response = successes[i] - r[i] / 2 - omega * (offset[i] + b[i])
-            for a in 0..<p {
-                let wa = omega * x[i * p + a]
-                for c in a..<p { xwx[a * p + c] += wa * x[i * p + c] }
-                linear[a] += x[i * p + a] * response
+            x.withUnsafeBufferPointer { xb in
+                xwx.withUnsafeMutableBufferPointer { qb in
+                    RankOneUpdate.add(weight: omega, vector: xb, offset: i * p, to: qb, size: p)
+                }
             }
+            for a in 0..<p { linear[a] += x[i * p + a] * response }
         }
         let proposal = drawCoefficients(precision: xwx, linear: linear, using: generator, failure: &failure)
         counts.calibratedProposals += 1

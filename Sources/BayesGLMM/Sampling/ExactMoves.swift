@@ -291,8 +291,7 @@ extension PolyaGammaGibbs {
     /// Σₖ uₖ alone.
     func linearPredictor(_ s: State, fixed: Bool = true) -> [Double] {
         let n = design.cellCount, p = design.fixedCount, x = design.fixed
-        var psi = [Double](repeating: 0, count: n)
-        if fixed { for i in 0..<n { for j in 0..<p { psi[i] += x[i * p + j] * s.coefficients[j] } } }
+        var psi = fixed && p > 0 ? RowMajor.product(x, s.coefficients, rows: n) : [Double](repeating: 0, count: n)
         for (k, term) in design.randomTerms.enumerated() {
             let u = s.effects[k]
             for i in 0..<n { psi[i] += u[Int(term.levelOfCell[i])] }
@@ -364,18 +363,21 @@ extension PolyaGammaGibbs {
                 gradient[a] -= priorPrecision[a] * d
                 curvature[a * p + a] += priorPrecision[a]
             }
-            for i in 0..<n where trials[i] > 0 {
-                var eta = psi[i]
-                for a in 0..<p { eta += x[i * p + a] * (beta[a] - beta0[a]) }
-                let c = cell(i, at: eta)
-                value += c.logLikelihood
-                for a in 0..<p {
-                    let xa = x[i * p + a]
-                    gradient[a] += c.score * xa
-                    let ha = c.information * xa
-                    for b in a..<p { curvature[a * p + b] += ha * x[i * p + b] }
+            var logs = LogOfProduct()
+            x.withUnsafeBufferPointer { xb in
+                curvature.withUnsafeMutableBufferPointer { hb in
+                    for i in 0..<n where trials[i] > 0 {
+                        var eta = psi[i]
+                        for a in 0..<p { eta += xb[i * p + a] * (beta[a] - beta0[a]) }
+                        let c = link.logLikelihoodScoreAndInformation(successes: successes[i], trials: trials[i],
+                                                                      linearPredictor: eta, deferring: &logs)
+                        value += c.logLikelihood
+                        for a in 0..<p { gradient[a] += c.score * xb[i * p + a] }
+                        RankOneUpdate.add(weight: c.information, vector: xb, offset: i * p, to: hb, size: p)
+                    }
                 }
             }
+            value -= logs.value
             return (value, gradient, curvature)
         }
         let at0 = evaluate(beta0)
@@ -421,7 +423,7 @@ extension PolyaGammaGibbs {
 
     /// σₖ with each uₖ[l] keeping its standardised place in a Gaussian
     /// approximation of its conditional, and the intercept compensating.
-    private func scaleStep(_ s: inout State, term k: Int, psi: inout [Double], using generator: Generator,
+    func scaleStep(_ s: inout State, term k: Int, psi: inout [Double], using generator: Generator,
                            evaluations: inout Int) {
         let n = design.cellCount
         let levelOfCell = design.randomTerms[k].levelOfCell
@@ -502,8 +504,7 @@ extension PolyaGammaGibbs {
         let c2 = pow(16 * 3.0.squareRoot() / (15 * Double.pi), 2)
         func g(_ v: Double) -> Double { (1 + c2 * (v * v + others)).squareRoot() }
         let g0 = g(sigma0)
-        var fixedPart = [Double](repeating: 0, count: n)
-        for i in 0..<n { for a in 0..<p { fixedPart[i] += x[i * p + a] * s.coefficients[a] } }
+        let fixedPart = RowMajor.product(x, s.coefficients, rows: n)
         var rest = [Double](repeating: 0, count: n)
         for i in 0..<n { rest[i] = psi[i] - fixedPart[i] - s.effects[k][Int(levelOfCell[i])] }
         let b = s.coefficients.map { $0 / g0 }
@@ -625,13 +626,16 @@ extension PolyaGammaGibbs {
                 gradient -= priorPrecision[a] * d * b
                 curvature += priorPrecision[a] * b * b
             }
+            var logs = LogOfProduct()
             for i in 0..<n where trials[i] > 0 {
                 let eta = lambda * psi0[i]
-                let c = cell(i, at: eta)
+                let c = link.logLikelihoodScoreAndInformation(successes: successes[i], trials: trials[i],
+                                                              linearPredictor: eta, deferring: &logs)
                 value += c.logLikelihood
                 gradient += c.score * eta
                 curvature += c.information * eta * eta
             }
+            value -= logs.value
             return (value, gradient, max(curvature, 1e-8))
         }
         let (f0, g0, h0) = evaluate(0)

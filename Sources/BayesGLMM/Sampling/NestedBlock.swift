@@ -89,29 +89,31 @@ extension PolyaGammaGibbs {
             let s2 = s.standardDeviations[nesting.fine] * s.standardDeviations[nesting.fine]
             let c2 = s.standardDeviations[nesting.coarse] * s.standardDeviations[nesting.coarse]
             var q = xwx
-            var b = [Double](repeating: 0, count: p)
-            for i in 0..<n { for a in 0..<p { b[a] += x[i * p + a] * residual[i] } }
+            var b = RowMajor.transposedProduct(x, residual, columns: p)
             var coarseWeight = [Double](repeating: 0, count: coarseLevels)
             var coarseTotal = [Double](repeating: 0, count: coarseLevels)
             var coarseScaled = [Double](repeating: 0, count: coarseLevels * p)
-            for m in 0..<fineLevels {
-                let d = 1 + s2 * weight[m], g = Int(parent[m])
-                let f = s2 / d
-                coarseWeight[g] += weight[m] / d
-                coarseTotal[g] += total[m] / d
-                for a in 0..<p {
-                    let sa = scaled[m * p + a]
-                    coarseScaled[g * p + a] += sa / d
-                    b[a] -= f * sa * total[m]
-                    for e in a..<p { q[a * p + e] -= f * sa * scaled[m * p + e] }
+            q.withUnsafeMutableBufferPointer { qb in
+                scaled.withUnsafeBufferPointer { sb in
+                    for m in 0..<fineLevels {
+                        let d = 1 + s2 * weight[m], g = Int(parent[m])
+                        let f = s2 / d
+                        coarseWeight[g] += weight[m] / d
+                        coarseTotal[g] += total[m] / d
+                        for a in 0..<p {
+                            let sa = sb[m * p + a]
+                            coarseScaled[g * p + a] += sa / d
+                            b[a] -= f * sa * total[m]
+                        }
+                        RankOneUpdate.add(weight: -f, vector: sb, offset: m * p, to: qb, size: p)
+                    }
                 }
-            }
-            for g in 0..<coarseLevels {
-                let f = c2 / (1 + c2 * coarseWeight[g])
-                for a in 0..<p {
-                    let sa = coarseScaled[g * p + a]
-                    b[a] -= f * sa * coarseTotal[g]
-                    for e in a..<p { q[a * p + e] -= f * sa * coarseScaled[g * p + e] }
+                coarseScaled.withUnsafeBufferPointer { sb in
+                    for g in 0..<coarseLevels {
+                        let f = c2 / (1 + c2 * coarseWeight[g])
+                        for a in 0..<p { b[a] -= f * sb[g * p + a] * coarseTotal[g] }
+                        RankOneUpdate.add(weight: -f, vector: sb, offset: g * p, to: qb, size: p)
+                    }
                 }
             }
             s.coefficients = drawCoefficients(precision: q, linear: b, using: generator, failure: &failure,
@@ -130,19 +132,33 @@ extension PolyaGammaGibbs {
             from: s.standardDeviations[nesting.fine], prior: scalePriors[nesting.fine], evaluations: &evaluations,
             logLikelihood: { v in
                 let v2 = v * v, c2 = c * c
-                for g in 0..<coarseLevels { coarseWeight[g] = 0; coarseCentred[g] = 0 }
-                var sum = 0.0
-                for m in 0..<fineLevels {
-                    let d = 1 + v2 * weight[m], g = Int(parent[m])
-                    sum += -0.5 * log(d) + 0.5 * v2 * centred[m] * centred[m] / d
-                    coarseWeight[g] += weight[m] / d
-                    coarseCentred[g] += centred[m] / d
+                var fineLogs = LogOfProduct(), coarseLogs = LogOfProduct()
+                var fineQuadratic = 0.0, coarseQuadratic = 0.0
+                coarseWeight.withUnsafeMutableBufferPointer { cw in
+                    coarseCentred.withUnsafeMutableBufferPointer { cc in
+                        weight.withUnsafeBufferPointer { w in
+                            centred.withUnsafeBufferPointer { fc in
+                                parent.withUnsafeBufferPointer { up in
+                                    cw.update(repeating: 0)
+                                    cc.update(repeating: 0)
+                                    for m in w.indices {
+                                        let d = 1 + v2 * w[m], g = Int(up[m])
+                                        fineLogs.multiply(by: d)
+                                        fineQuadratic += fc[m] * fc[m] / d
+                                        cw[g] += w[m] / d
+                                        cc[g] += fc[m] / d
+                                    }
+                                    for g in cw.indices {
+                                        let e = 1 + c2 * cw[g]
+                                        coarseLogs.multiply(by: e)
+                                        coarseQuadratic += cc[g] * cc[g] / e
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
-                for g in 0..<coarseLevels {
-                    let e = 1 + c2 * coarseWeight[g]
-                    sum += -0.5 * log(e) + 0.5 * c2 * coarseCentred[g] * coarseCentred[g] / e
-                }
-                return sum
+                return -0.5 * (fineLogs.value + coarseLogs.value) + 0.5 * (v2 * fineQuadratic + c2 * coarseQuadratic)
             }, using: generator)
 
         // W_g and C_g at the new σ_f.
