@@ -429,7 +429,9 @@ public struct PolyaGammaGibbs: SamplingKernel {
                 }
             }
             if !moves.isDisjoint(with: [.dilation, .attenuation, .scales]) {
-                var psi = linearPredictor(s)
+                // ψ = Σₖ uₖ + Xβ, both kept current through steps 2 and 3 (the
+                // nested centring leaves every ψᵢ as it was).
+                var psi = interweaves ? zip(random, fixedPart).map { $0 + $1 } : linearPredictor(s)
                 if moves.contains(.scales) {
                     for k in 0..<terms.count {
                         scaleStep(&s, term: k, psi: &psi, using: generator, evaluations: &evaluations)
