@@ -141,10 +141,13 @@ import Variates
         #expect(abs(total - reference.0) <= 4 * cells * 1e-16 * max(1, abs(reference.0)), "\(total) vs \(reference.0)")
         #expect(sums.1 == reference.1 || abs(sums.1 - reference.1) <= 1e-12 * max(1, abs(reference.1)))
         #expect(sums.2 == reference.2 || abs(sums.2 - reference.2) <= 1e-12 * max(1, abs(reference.2)))
-        var product = LogOfProduct()
-        for _ in 0..<2000 { product.multiply(by: 1e10) }
+        // Products far beyond the range of a double, both ways.
+        var product = LogOfProduct(), small = LogOfProduct()
+        for _ in 0..<2000 { product.multiply(by: 1e10); small.multiply(by: 1e-10) }
         product.multiply(by: .greatestFiniteMagnitude)
+        small.multiply(by: .leastNonzeroMagnitude)
         #expect(abs(product.value - (2000 * log(1e10) + log(.greatestFiniteMagnitude))) < 1e-9 * product.value)
+        #expect(abs(small.value - (2000 * log(1e-10) + log(.leastNonzeroMagnitude))) < 1e-9 * abs(small.value))
     }
 
     // MARK: The kernel
