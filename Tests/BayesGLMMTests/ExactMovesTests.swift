@@ -155,6 +155,22 @@ import Testing
         for (j, z) in scores.enumerated() { #expect(z < 4, "\(formula): test function \(j), |z| = \(z)") }
     }
 
+    /// The nested block under the probit's Albert–Chib augmentation, whose
+    /// κ is drawn every sweep.
+    @Test func gewekeNestedBlockProbit() throws {
+        let design = try ExactMovesTests.design(formula: "y ~ x + (1|client) + (1|client:stylist)")
+        let priors = ExactMovesTests.priors()
+        let scores = try ExactMovesTests.gewekeScores(design: design, priors: priors, link: .probit,
+                                                      seed: 2041) { d in
+            var kernel = PolyaGammaGibbs(design: d, priors: priors, augmentation: .albertChib)
+            kernel.updates = .augmented
+            kernel.augmentedExactMoves = []
+            #expect(kernel.nestedBlocks.count == 1)
+            return kernel
+        }
+        for (j, z) in scores.enumerated() { #expect(z < 4, "probit: test function \(j), |z| = \(z)") }
+    }
+
     /// `Updates.calibrated`: the augmented sweep and the calibrated
     /// augmentation's Metropolis–Hastings update of the fixed effects, at
     /// about 33% and 7% successes (the rarer calibrates rᵢ < nᵢ). Dropping
