@@ -34,11 +34,12 @@ import Variates
 ///    identified (few observations per level), where the centred one sticks.
 /// 4. Where levels are mostly separated (`augmentedExactMoves`), moves
 ///    that need no augmentation and that steps 1–3 cannot make: the nested
-///    centring (`ExactMoves.centring`, mothers
-///    against their cluster) and the dilation of every coefficient, effect
-///    and SD together (`ExactMoves.dilation`), each exact on its own. On
-///    guPrenat (mothers nearly separated, sd(mom) ≈ 6.8) they take the
-///    bulk-ESS of sd(mom) at defaults from 61 to over 500.
+///    centring (`ExactMoves.centring`, a coarse level against the levels
+///    nested in it, for nestings step 2 does not already draw as one block)
+///    and the dilation of every coefficient, effect and SD together
+///    (`ExactMoves.dilation`), each exact on its own. On guPrenat (mothers
+///    nearly separated, sd(mom) ≈ 6.8) they took the bulk-ESS of sd(mom) at
+///    defaults from 61 to over 500.
 ///
 /// With `updates` `.exact` (the automatic choice where successes or
 /// failures are rare, `Updates.automatic`) a sweep makes the moves on the
