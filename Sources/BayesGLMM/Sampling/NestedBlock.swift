@@ -124,51 +124,45 @@ extension PolyaGammaGibbs {
         var centred = total
         for m in 0..<fineLevels { for a in 0..<p { centred[m] -= scaled[m * p + a] * s.coefficients[a] } }
 
-        // 2. σ_f: both sums depend on it.
-        let c = s.standardDeviations[nesting.coarse]
+        // The fine levels' part of the likelihood of σ_f = v, with each
+        // coarse level's W_g and C_g at v left in coarseWeight, coarseCentred.
         var coarseWeight = [Double](repeating: 0, count: coarseLevels)
         var coarseCentred = [Double](repeating: 0, count: coarseLevels)
-        s.standardDeviations[nesting.fine] = PolyaGammaGibbs.sliceScale(
-            from: s.standardDeviations[nesting.fine], prior: scalePriors[nesting.fine], evaluations: &evaluations,
-            logLikelihood: { v in
-                let v2 = v * v, c2 = c * c
-                var fineLogs = LogOfProduct(), coarseLogs = LogOfProduct()
-                var fineQuadratic = 0.0, coarseQuadratic = 0.0
-                coarseWeight.withUnsafeMutableBufferPointer { cw in
-                    coarseCentred.withUnsafeMutableBufferPointer { cc in
-                        weight.withUnsafeBufferPointer { w in
-                            centred.withUnsafeBufferPointer { fc in
-                                parent.withUnsafeBufferPointer { up in
-                                    cw.update(repeating: 0)
-                                    cc.update(repeating: 0)
-                                    for m in w.indices {
-                                        let d = 1 + v2 * w[m], g = Int(up[m])
-                                        fineLogs.multiply(by: d)
-                                        fineQuadratic += fc[m] * fc[m] / d
-                                        cw[g] += w[m] / d
-                                        cc[g] += fc[m] / d
-                                    }
-                                    for g in cw.indices {
-                                        let e = 1 + c2 * cw[g]
-                                        coarseLogs.multiply(by: e)
-                                        coarseQuadratic += cc[g] * cc[g] / e
-                                    }
+        func fineLikelihood(at v: Double) -> Double {
+            let v2 = v * v
+            var logs = LogOfProduct(), quadratic = 0.0
+            coarseWeight.withUnsafeMutableBufferPointer { cw in
+                coarseCentred.withUnsafeMutableBufferPointer { cc in
+                    weight.withUnsafeBufferPointer { w in
+                        centred.withUnsafeBufferPointer { fc in
+                            parent.withUnsafeBufferPointer { up in
+                                cw.update(repeating: 0)
+                                cc.update(repeating: 0)
+                                for m in w.indices {
+                                    let d = 1 + v2 * w[m], g = Int(up[m])
+                                    logs.multiply(by: d)
+                                    quadratic += fc[m] * fc[m] / d
+                                    cw[g] += w[m] / d
+                                    cc[g] += fc[m] / d
                                 }
                             }
                         }
                     }
                 }
-                return -0.5 * (fineLogs.value + coarseLogs.value) + 0.5 * (v2 * fineQuadratic + c2 * coarseQuadratic)
-            }, using: generator)
-
-        // W_g and C_g at the new σ_f.
-        let s2 = s.standardDeviations[nesting.fine] * s.standardDeviations[nesting.fine]
-        for g in 0..<coarseLevels { coarseWeight[g] = 0; coarseCentred[g] = 0 }
-        for m in 0..<fineLevels {
-            let d = 1 + s2 * weight[m], g = Int(parent[m])
-            coarseWeight[g] += weight[m] / d
-            coarseCentred[g] += centred[m] / d
+            }
+            return -0.5 * logs.value + 0.5 * v2 * quadratic
         }
+
+        // 2. σ_f: both sums depend on it.
+        let c = s.standardDeviations[nesting.coarse]
+        s.standardDeviations[nesting.fine] = PolyaGammaGibbs.sliceScale(
+            from: s.standardDeviations[nesting.fine], prior: scalePriors[nesting.fine], evaluations: &evaluations,
+            logLikelihood: { v in
+                fineLikelihood(at: v)
+                    + PolyaGammaGibbs.collapsedLogLikelihood(c, weight: coarseWeight, centred: coarseCentred)
+            }, using: generator)
+        let s2 = s.standardDeviations[nesting.fine] * s.standardDeviations[nesting.fine]
+        _ = fineLikelihood(at: s.standardDeviations[nesting.fine])      // W_g and C_g at the new σ_f
 
         // 3. σ_c: only the coarse sum depends on it.
         s.standardDeviations[nesting.coarse] = PolyaGammaGibbs.sliceScale(
