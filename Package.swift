@@ -32,13 +32,16 @@ let package = Package(
         // Linux calls Swift's Glibc module lacks (renameat2, for atomic
         // replacement of run directories).
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
+        // Sums of the logistic log-likelihood over cells, vectorised by
+        // glibc's libmvec where the processor has it.
+        .target(name: "CVectorMath", linkerSettings: [.linkedLibrary("mvec", .when(platforms: [.linux]))]),
         .target(name: "Variates", dependencies: ["CGSL"]),
         .target(name: "Diagnostics", dependencies: ["CGSL"]),
         // SVG charts (scales, axes, marks); knows nothing of statistics.
         .target(name: "Drawing"),
         .target(
             name: "BayesGLMM",
-            dependencies: ["CGSL", "CCHOLMOD", "CLinux", "Variates", "Diagnostics", "Drawing", .product(name: "CSV", package: "CSV.swift"),
+            dependencies: ["CGSL", "CCHOLMOD", "CLinux", "CVectorMath", "Variates", "Diagnostics", "Drawing", .product(name: "CSV", package: "CSV.swift"),
                            .product(name: "SystemPackage", package: "swift-system")]
         ),
         .executableTarget(
@@ -76,7 +79,7 @@ let package = Package(
         .testTarget(name: "DrawingTests", dependencies: ["Drawing", "SVGTestSupport"]),
         .testTarget(
             name: "BayesGLMMTests",
-            dependencies: ["BayesGLMM", "Diagnostics", "Drawing", "SVGTestSupport",
+            dependencies: ["BayesGLMM", "CVectorMath", "Diagnostics", "Drawing", "SVGTestSupport",
                            .product(name: "SystemPackage", package: "swift-system")],
             resources: [.copy("Fixtures")]
         ),

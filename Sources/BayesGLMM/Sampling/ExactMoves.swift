@@ -299,50 +299,61 @@ extension PolyaGammaGibbs {
         return psi
     }
 
-    /// Log-likelihood, score and information of cell i at linear predictor
-    /// `eta`, for the kernel's link.
-    @inline(__always)
-    func cell(_ i: Int, at eta: Double) -> (logLikelihood: Double, score: Double, information: Double) {
-        let y = successes[i], n = trials[i]
-        return link.logLikelihoodScoreAndInformation(successes: y, trials: n, linearPredictor: eta)
-    }
-
     /// uₖ[l] for every level l of term k: Newton-proposal Metropolis–Hastings
-    /// on the exact conditional Σᵢ ℓᵢ(oᵢ + u) − u²/(2σₖ²).
+    /// on the exact conditional Σᵢ ℓᵢ(oᵢ + u) − u²/(2σₖ²). Given everything
+    /// but uₖ the levels are independent (each cell is in one level), so
+    /// every level proposes at once: one pass over the cells for the
+    /// current point, one for the proposals, then each level accepts or not.
     private func levelStep(_ s: inout State, term k: Int, psi: inout [Double], using generator: Generator,
                            counts: inout ExactMoveCounts) {
+        let n = design.cellCount
+        let levelOfCell = design.randomTerms[k].levelOfCell
         let precision = 1 / (s.standardDeviations[k] * s.standardDeviations[k])
-        let offsets = memberOffsets[k], list = members[k]
-        for l in 0..<(offsets.count - 1) {
-            let u0 = s.effects[k][l]
-            // Log conditional, gradient and negative Hessian at u (cells at ψ − u0 + u).
-            func evaluate(_ u: Double) -> (Double, Double, Double) {
-                var value = -0.5 * precision * u * u, gradient = -precision * u, curvature = precision
-                for m in offsets[l]..<offsets[l + 1] {
-                    let i = Int(list[m])
-                    let c = cell(i, at: psi[i] - u0 + u)
-                    value += c.logLikelihood
-                    gradient += c.score
-                    curvature += c.information
-                }
-                return (value, gradient, curvature)
+        let u0 = s.effects[k], levels = u0.count
+        var value = [Double](repeating: 0, count: n), score = value, information = value
+        // Log conditional, gradient and negative Hessian of every level, with
+        // the cells at linear predictors `eta` and the levels at `u`.
+        func evaluate(_ eta: [Double], _ u: [Double]) -> (value: [Double], gradient: [Double], curvature: [Double]) {
+            link.cells(successes: successes, trials: trials, linearPredictors: eta,
+                       logLikelihood: &value, score: &score, information: &information)
+            var f = u.map { -0.5 * precision * $0 * $0 }, g = u.map { -precision * $0 }
+            var h = [Double](repeating: precision, count: levels)
+            for i in 0..<n {
+                let l = Int(levelOfCell[i])
+                f[l] += value[i]
+                g[l] += score[i]
+                h[l] += information[i]
             }
-            let (f0, g0, h0) = evaluate(u0)
-            let mean0 = u0 + g0 / h0
-            let u1 = mean0 + generator.normal() / h0.squareRoot()
-            let (f1, g1, h1) = evaluate(u1)
-            let mean1 = u1 + g1 / h1
+            return (f, g, h)
+        }
+        let at0 = evaluate(psi, u0)
+        var u1 = u0, mean0 = u0
+        for l in 0..<levels {
+            mean0[l] = u0[l] + at0.gradient[l] / at0.curvature[l]
+            u1[l] = mean0[l] + generator.normal() / at0.curvature[l].squareRoot()
+        }
+        var proposed = psi
+        for i in 0..<n {
+            let l = Int(levelOfCell[i])
+            proposed[i] += u1[l] - u0[l]
+        }
+        let at1 = evaluate(proposed, u1)
+        var accepted = [Bool](repeating: false, count: levels)
+        for l in 0..<levels {
+            let (h0, h1) = (at0.curvature[l], at1.curvature[l])
+            let mean1 = u1[l] + at1.gradient[l] / h1
             // log q(u0 | u1) − log q(u1 | u0)
-            let reverse = 0.5 * log(h1) - 0.5 * h1 * (u0 - mean1) * (u0 - mean1)
-            let forward = 0.5 * log(h0) - 0.5 * h0 * (u1 - mean0) * (u1 - mean0)
-            let logRatio = f1 - f0 + reverse - forward
+            let reverse = 0.5 * log(h1) - 0.5 * h1 * (u0[l] - mean1) * (u0[l] - mean1)
+            let forward = 0.5 * log(h0) - 0.5 * h0 * (u1[l] - mean0[l]) * (u1[l] - mean0[l])
+            let logRatio = at1.value[l] - at0.value[l] + reverse - forward
             counts.levelProposals += 1
             if logRatio.isFinite, log(generator.uniform()) < logRatio {
                 counts.levelAcceptances += 1
-                s.effects[k][l] = u1
-                for m in offsets[l]..<offsets[l + 1] { psi[Int(list[m])] += u1 - u0 }
+                accepted[l] = true
+                s.effects[k][l] = u1[l]
             }
         }
+        for i in 0..<n where accepted[Int(levelOfCell[i])] { psi[i] = proposed[i] }
     }
 
     /// β given the level effects and σ: Newton-proposal Metropolis–Hastings
@@ -351,6 +362,7 @@ extension PolyaGammaGibbs {
                                  counts: inout ExactMoveCounts) {
         let n = design.cellCount, p = design.fixedCount, x = design.fixed
         let beta0 = s.coefficients
+        var cellValue = [Double](repeating: 0, count: n), cellScore = cellValue, cellInformation = cellValue
         // The log conditional at β (ψ shifted by X(β − β0)), its gradient and
         // the upper triangle of its negative Hessian.
         func evaluate(_ beta: [Double]) -> (value: Double, gradient: [Double], curvature: [Double]) {
@@ -363,15 +375,17 @@ extension PolyaGammaGibbs {
                 gradient[a] -= priorPrecision[a] * d
                 curvature[a * p + a] += priorPrecision[a]
             }
+            let step = zip(beta, beta0).map { $0 - $1 }
+            var eta = RowMajor.product(x, step, rows: n)
+            for i in 0..<n { eta[i] += psi[i] }
+            link.cells(successes: successes, trials: trials, linearPredictors: eta,
+                       logLikelihood: &cellValue, score: &cellScore, information: &cellInformation)
             x.withUnsafeBufferPointer { xb in
                 curvature.withUnsafeMutableBufferPointer { hb in
                     for i in 0..<n where trials[i] > 0 {
-                        var eta = psi[i]
-                        for a in 0..<p { eta += xb[i * p + a] * (beta[a] - beta0[a]) }
-                        let c = cell(i, at: eta)
-                        value += c.logLikelihood
-                        for a in 0..<p { gradient[a] += c.score * xb[i * p + a] }
-                        RankOneUpdate.add(weight: c.information, vector: xb, offset: i * p, to: hb, size: p)
+                        value += cellValue[i]
+                        for a in 0..<p { gradient[a] += cellScore[i] * xb[i * p + a] }
+                        RankOneUpdate.add(weight: cellInformation[i], vector: xb, offset: i * p, to: hb, size: p)
                     }
                 }
             }
@@ -437,46 +451,60 @@ extension PolyaGammaGibbs {
         for i in 0..<n { rest[i] = psi[i] - u0[Int(levelOfCell[i])] - (compensate ? alpha0 : 0) }
         // Each level's Gaussian approximation at u = 0 (α at the anchor):
         // information I and score S, fixed during the move.
+        var eta = rest
+        if compensate { for i in 0..<n { eta[i] += anchor } }
+        var cellValue = [Double](repeating: 0, count: n), cellScore = cellValue, cellInformation = cellValue
+        link.cells(successes: successes, trials: trials, linearPredictors: eta,
+                   logLikelihood: &cellValue, score: &cellScore, information: &cellInformation)
         var information = [Double](repeating: 0, count: levels), score = information
-        for i in 0..<n where trials[i] > 0 {
+        for i in 0..<n {
             let l = Int(levelOfCell[i])
-            let d = link.scoreAndInformation(successes: successes[i], trials: trials[i],
-                                             linearPredictor: rest[i] + (compensate ? anchor : 0))
-            score[l] += d.score
-            information[l] += d.information
+            score[l] += cellScore[i]
+            information[l] += cellInformation[i]
         }
         // z = (u − m(σ))·√P(σ), P = I + 1/σ², m = S/P.
         let precision0 = information.map { $0 + 1 / (sigma0 * sigma0) }
         let z = (0..<levels).map { l in (u0[l] - score[l] / precision0[l]) * precision0[l].squareRoot() }
-        func effects(_ v: Double) -> [Double] {
-            (0..<levels).map { l in
-                let q = information[l] + 1 / (v * v)
-                return score[l] / q + z[l] / q.squareRoot()
+        // u(σ) = m(σ) + z/√P(σ) = (S/√P + z)/√P, into `u`; returns Σ u² and
+        // Σ log P.
+        func effects(_ v: Double, into u: inout [Double]) -> (squares: Double, logPrecisions: Double) {
+            let tau = 1 / (v * v)
+            var squares = 0.0, precisions = LogOfProduct()
+            u.withUnsafeMutableBufferPointer { ub in
+                for l in 0..<levels {
+                    let q = information[l] + tau
+                    let root = 1 / q.squareRoot()
+                    let value = (score[l] * root + z[l]) * root
+                    ub[l] = value
+                    squares += value * value
+                    precisions.multiply(by: q)
+                }
             }
+            return (squares, precisions.value)
         }
         let interceptPrior = intercept.map { (priorMean[$0], priorPrecision[$0]) }
+        var u = u0
         let newSigma = PolyaGammaGibbs.sliceScale(
             from: sigma0, prior: scalePriors[k], evaluations: &evaluations,
             logLikelihood: { v in
-                let u = effects(v)
+                let (squares, logPrecisions) = effects(v, into: &u)
                 let alpha = anchor + shift(v)
-                var sum = 0.0
-                let tau = 1 / (v * v)
-                for l in 0..<levels {
-                    // N(u; 0, σ²) and the Jacobian |du/dz| = P^(−1/2).
-                    sum += -0.5 * u[l] * u[l] * tau - log(v) - 0.5 * log(information[l] + tau)
-                }
+                // N(u; 0, σ²) and the Jacobian |du/dz| = P^(−1/2).
+                var sum = -0.5 * squares / (v * v) - Double(levels) * log(v) - 0.5 * logPrecisions
                 let offset = compensate ? alpha : 0
-                for i in 0..<n where trials[i] > 0 {
-                    sum += link.logLikelihood(successes: successes[i], trials: trials[i],
-                                              linearPredictor: rest[i] + u[Int(levelOfCell[i])] + offset)
+                eta.withUnsafeMutableBufferPointer { e in
+                    u.withUnsafeBufferPointer { ub in
+                        for i in 0..<n { e[i] = rest[i] + ub[Int(levelOfCell[i])] + offset }
+                    }
                 }
+                sum += link.logLikelihood(successes: successes, trials: trials, linearPredictors: eta)
                 if compensate, let (m, q) = interceptPrior {
                     sum -= 0.5 * q * (alpha - m) * (alpha - m)
                 }
                 return sum
             }, using: generator)
-        let u1 = effects(newSigma)
+        var u1 = u0
+        _ = effects(newSigma, into: &u1)
         let alpha1 = anchor + shift(newSigma)
         for i in 0..<n { psi[i] = rest[i] + u1[Int(levelOfCell[i])] + (compensate ? alpha1 : 0) }
         if compensate, let j = intercept { s.coefficients[j] = alpha1 }
@@ -505,6 +533,7 @@ extension PolyaGammaGibbs {
         var rest = [Double](repeating: 0, count: n)
         for i in 0..<n { rest[i] = psi[i] - fixedPart[i] - s.effects[k][Int(levelOfCell[i])] }
         let b = s.coefficients.map { $0 / g0 }
+        var predictors = [Double](repeating: 0, count: n)
         let newSigma = PolyaGammaGibbs.sliceScale(
             from: sigma0, prior: scalePriors[k], evaluations: &evaluations,
             logLikelihood: { v in
@@ -514,12 +543,8 @@ extension PolyaGammaGibbs {
                     let d = b[a] * gv - priorMean[a]
                     sum -= 0.5 * priorPrecision[a] * d * d
                 }
-                for i in 0..<n where trials[i] > 0 {
-                    sum += link.logLikelihood(successes: successes[i], trials: trials[i],
-                                              linearPredictor: rest[i] + fixedPart[i] * ratio
-                                                + v * eta[Int(levelOfCell[i])])
-                }
-                return sum
+                for i in 0..<n { predictors[i] = rest[i] + fixedPart[i] * ratio + v * eta[Int(levelOfCell[i])] }
+                return sum + link.logLikelihood(successes: successes, trials: trials, linearPredictors: predictors)
             }, using: generator)
         let ratio = g(newSigma) / g0
         for i in 0..<n { psi[i] = rest[i] + fixedPart[i] * ratio + newSigma * eta[Int(levelOfCell[i])] }
@@ -598,6 +623,7 @@ extension PolyaGammaGibbs {
         let n = design.cellCount, p = design.fixedCount, terms = design.randomTerms.count
         let beta = s.coefficients, sigma = s.standardDeviations, psi0 = psi
         let dimension = Double(p + terms)
+        var cellValue = [Double](repeating: 0, count: n), cellScore = cellValue, cellInformation = cellValue
         // log target, its derivative and a positive curvature at t.
         func evaluate(_ t: Double) -> (value: Double, gradient: Double, curvature: Double) {
             let lambda = exp(t)
@@ -623,18 +649,14 @@ extension PolyaGammaGibbs {
                 gradient -= priorPrecision[a] * d * b
                 curvature += priorPrecision[a] * b * b
             }
-            // The cells' logarithms deferred (`LogOfProduct`): 5% of a sweep
-            // on the sparse nested design, whose cells are single trials.
-            var logs = LogOfProduct()
-            for i in 0..<n where trials[i] > 0 {
-                let eta = lambda * psi0[i]
-                let c = link.logLikelihoodScoreAndInformation(successes: successes[i], trials: trials[i],
-                                                              linearPredictor: eta, deferring: &logs)
-                value += c.logLikelihood
-                gradient += c.score * eta
-                curvature += c.information * eta * eta
+            let eta = psi0.map { lambda * $0 }
+            link.cells(successes: successes, trials: trials, linearPredictors: eta,
+                       logLikelihood: &cellValue, score: &cellScore, information: &cellInformation)
+            for i in 0..<n {
+                value += cellValue[i]
+                gradient += cellScore[i] * eta[i]
+                curvature += cellInformation[i] * eta[i] * eta[i]
             }
-            value -= logs.value
             return (value, gradient, max(curvature, 1e-8))
         }
         let (f0, g0, h0) = evaluate(0)

@@ -52,23 +52,4 @@ extension Link {
             return (logLikelihood(successes: y, trials: n, linearPredictor: eta), g, h)
         }
     }
-
-    /// As `logLikelihoodScoreAndInformation`, for sums over many cells: for
-    /// the logit a cell with at most 16 trials leaves its n·log(1 + e) in
-    /// `logs` as (1 + e)ⁿ (`LogOfProduct`; subtract `logs.value` from the
-    /// sum), so that such cells cost one exp and no logarithm.
-    @inline(__always)
-    func logLikelihoodScoreAndInformation(successes y: Double, trials n: Double, linearPredictor eta: Double,
-                                          deferring logs: inout LogOfProduct)
-        -> (logLikelihood: Double, score: Double, information: Double) {
-        guard self == .logit, n <= 16, n == n.rounded(.down) else {
-            return logLikelihoodScoreAndInformation(successes: y, trials: n, linearPredictor: eta)
-        }
-        let e = exp(-abs(eta))
-        var power = 1 + e
-        for _ in 1..<max(1, Int(n)) { power *= 1 + e }       // (1 + e)ⁿ ≤ 2¹⁶
-        logs.multiply(by: power)
-        let p = eta >= 0 ? 1 / (1 + e) : e / (1 + e)
-        return (-y * max(-eta, 0) - (n - y) * max(eta, 0), y - n * p, n * p * (1 - p))
-    }
 }

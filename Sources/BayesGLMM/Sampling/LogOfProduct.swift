@@ -5,8 +5,8 @@ import Foundation
 /// [2⁻⁵⁰⁰, 2⁵⁰⁰], far from overflow and underflow), instead of one logarithm
 /// per factor. The collapsed likelihoods of the standard deviations need
 /// Σₗ log(1 + σ²Wₗ) over every level at every slice evaluation, and the
-/// exact likelihood Σᵢ nᵢ·log(1 + e^(−|ψᵢ|)) over every cell; there the
-/// logarithms were the largest cost. Each product rounds once per factor, so
+/// exact scale step Σₗ log(Iₗ + 1/σ²); there the logarithms were the
+/// largest cost. Each product rounds once per factor, so
 /// the sum is off by about ε per factor (absolute: 10⁻¹² for 10⁴ factors),
 /// far below what a slice step or a Metropolis–Hastings ratio can see. A
 /// factor outside [2⁻⁵⁰⁰, 2⁵⁰⁰] (or 0, ∞, NaN) goes to its own logarithm.

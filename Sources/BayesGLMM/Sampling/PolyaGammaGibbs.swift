@@ -189,9 +189,6 @@ public struct PolyaGammaGibbs: SamplingKernel {
     let kappa: [Double]
     let successes: [Double]
     let trials: [Double]
-    /// Per term: the cells of each level (CSR: offsets of length L + 1).
-    let memberOffsets: [[Int]]
-    let members: [[Int32]]
     let priorMean: [Double]
     let priorPrecision: [Double]
     let scalePriors: [ScalePrior]
@@ -203,22 +200,6 @@ public struct PolyaGammaGibbs: SamplingKernel {
         kappa = zip(design.successes, design.trials).map { $0 - $1 / 2 }
         successes = design.successes
         trials = design.trials
-        var offsets: [[Int]] = [], members: [[Int32]] = []
-        for term in design.randomTerms {
-            var count = [Int](repeating: 0, count: term.levelCount + 1)
-            for l in term.levelOfCell { count[Int(l) + 1] += 1 }
-            for l in 0..<term.levelCount { count[l + 1] += count[l] }
-            var fill = count
-            var list = [Int32](repeating: 0, count: design.cellCount)
-            for (i, l) in term.levelOfCell.enumerated() {
-                list[fill[Int(l)]] = Int32(i)
-                fill[Int(l)] += 1
-            }
-            offsets.append(count)
-            members.append(list)
-        }
-        memberOffsets = offsets
-        self.members = members
         priorMean = design.fixedNames.map { priors.fixed($0).mean }
         priorPrecision = design.fixedNames.map { 1 / pow(priors.fixed($0).standardDeviation, 2) }
         scalePriors = design.randomTerms.map { priors.scale($0.name) }
