@@ -16,57 +16,22 @@ enum RankOneUpdate {
         }
     }
 
-    /// Σᵢ wᵢ·xᵢxᵢᵀ (upper triangle) over the rows xᵢ of the row-major n × p
-    /// matrix `x`, for the weights `w` (a zero weight skips its row).
-    static func weightedGram(_ x: [Double], weights w: [Double], size p: Int) -> [Double] {
-        var upper = [Double](repeating: 0, count: p * p)
-        x.withUnsafeBufferPointer { xb in
-            upper.withUnsafeMutableBufferPointer { ub in
-                for i in w.indices where w[i] != 0 {
-                    add(weight: w[i], vector: xb, offset: i * p, to: ub, size: p)
-                }
+    /// As `add(weight:vector:offset:to:size:)`, over the entries of v in
+    /// `columns[range]` only (ascending; a level's pattern in `SparseRows`),
+    /// where v may be nonzero: the same sums.
+    @inline(__always)
+    static func add(weight w: Double, vector: UnsafeBufferPointer<Double>, offset: Int,
+                    columns: UnsafeBufferPointer<Int32>, _ range: Range<Int>,
+                    to upper: UnsafeMutableBufferPointer<Double>, size p: Int) {
+        for e in range {
+            let a = Int(columns[e])
+            let wa = w * vector[offset + a]
+            if wa == 0 { continue }
+            let row = a * p
+            for f in e..<range.upperBound {
+                let b = Int(columns[f])
+                upper[row + b] += wa * vector[offset + b]
             }
         }
-        return upper
-    }
-}
-
-/// Products with a row-major n × p matrix (the design's fixed-effect
-/// columns, one row per cell), each row's sum kept in a register.
-enum RowMajor {
-    /// Xv: one entry per row.
-    static func product(_ x: [Double], _ v: [Double], rows n: Int) -> [Double] {
-        let p = v.count
-        var result = [Double](repeating: 0, count: n)
-        guard p > 0 else { return result }
-        x.withUnsafeBufferPointer { xb in
-            v.withUnsafeBufferPointer { vb in
-                result.withUnsafeMutableBufferPointer { rb in
-                    for i in 0..<n {
-                        var sum = 0.0
-                        for j in 0..<p { sum += xb[i * p + j] * vb[j] }
-                        rb[i] = sum
-                    }
-                }
-            }
-        }
-        return result
-    }
-
-    /// Xᵀr: one entry per column.
-    static func transposedProduct(_ x: [Double], _ r: [Double], columns p: Int) -> [Double] {
-        var result = [Double](repeating: 0, count: p)
-        x.withUnsafeBufferPointer { xb in
-            r.withUnsafeBufferPointer { rb in
-                result.withUnsafeMutableBufferPointer { out in
-                    for i in rb.indices {
-                        let ri = rb[i]
-                        if ri == 0 { continue }
-                        for a in 0..<p { out[a] += xb[i * p + a] * ri }
-                    }
-                }
-            }
-        }
-        return result
     }
 }

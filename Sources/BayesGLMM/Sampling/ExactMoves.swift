@@ -290,8 +290,8 @@ extension PolyaGammaGibbs {
     /// ψ = Xβ + Σₖ uₖ per cell; without the fixed part (`fixed: false`),
     /// Σₖ uₖ alone.
     func linearPredictor(_ s: State, fixed: Bool = true) -> [Double] {
-        let n = design.cellCount, p = design.fixedCount, x = design.fixed
-        var psi = fixed && p > 0 ? RowMajor.product(x, s.coefficients, rows: n) : [Double](repeating: 0, count: n)
+        let n = design.cellCount, p = design.fixedCount
+        var psi = fixed && p > 0 ? fixedRows.product(s.coefficients) : [Double](repeating: 0, count: n)
         for (k, term) in design.randomTerms.enumerated() {
             let u = s.effects[k]
             for i in 0..<n { psi[i] += u[Int(term.levelOfCell[i])] }
@@ -360,12 +360,12 @@ extension PolyaGammaGibbs {
     /// on the exact conditional Σᵢ ℓᵢ(xᵢ'β + oᵢ) − ½(β − m)'S⁻¹(β − m).
     private func coefficientStep(_ s: inout State, psi: inout [Double], using generator: Generator,
                                  counts: inout ExactMoveCounts) {
-        let n = design.cellCount, p = design.fixedCount, x = design.fixed
+        let n = design.cellCount, p = design.fixedCount
         let beta0 = s.coefficients
         var cellValue = [Double](repeating: 0, count: n), cellScore = cellValue, cellInformation = cellValue
         // The log conditional at β (ψ shifted by X(β − β0)), its gradient and
         // the upper triangle of its negative Hessian.
-        func evaluate(_ beta: [Double]) -> (value: Double, gradient: [Double], curvature: [Double]) {
+        func evaluate(_ beta: [Double]) -> (value: Double, gradient: [Double], curvature: [Double], eta: [Double]) {
             var value = 0.0
             var gradient = [Double](repeating: 0, count: p)
             var curvature = [Double](repeating: 0, count: p * p)
@@ -376,20 +376,15 @@ extension PolyaGammaGibbs {
                 curvature[a * p + a] += priorPrecision[a]
             }
             let step = zip(beta, beta0).map { $0 - $1 }
-            var eta = RowMajor.product(x, step, rows: n)
+            var eta = fixedRows.product(step)
             for i in 0..<n { eta[i] += psi[i] }
             link.cells(successes: successes, trials: trials, linearPredictors: eta,
                        logLikelihood: &cellValue, score: &cellScore, information: &cellInformation)
-            x.withUnsafeBufferPointer { xb in
-                curvature.withUnsafeMutableBufferPointer { hb in
-                    for i in 0..<n where trials[i] > 0 {
-                        value += cellValue[i]
-                        for a in 0..<p { gradient[a] += cellScore[i] * xb[i * p + a] }
-                        RankOneUpdate.add(weight: cellInformation[i], vector: xb, offset: i * p, to: hb, size: p)
-                    }
-                }
-            }
-            return (value, gradient, curvature)
+            for i in 0..<n where trials[i] > 0 { value += cellValue[i] }
+            let score = fixedRows.transposedProduct(cellScore)
+            for a in 0..<p { gradient[a] += score[a] }
+            fixedRows.addWeightedGram(weights: cellInformation, to: &curvature)
+            return (value, gradient, curvature, eta)
         }
         let at0 = evaluate(beta0)
         guard let gaussian0 = NewtonGaussian(at: beta0, gradient: at0.gradient, curvature: at0.curvature) else {
@@ -405,7 +400,7 @@ extension PolyaGammaGibbs {
         if logRatio.isFinite, log(generator.uniform()) < logRatio {
             counts.coefficientAcceptances += 1
             s.coefficients = beta1
-            for i in 0..<n { for a in 0..<p { psi[i] += x[i * p + a] * (beta1[a] - beta0[a]) } }
+            psi = at1.eta
         }
     }
 
@@ -521,7 +516,7 @@ extension PolyaGammaGibbs {
     /// the effects cancels their prior).
     func attenuatingScaleStep(_ s: inout State, term k: Int, psi: inout [Double], using generator: Generator,
                               evaluations: inout Int) {
-        let n = design.cellCount, p = design.fixedCount, x = design.fixed
+        let n = design.cellCount, p = design.fixedCount
         let levelOfCell = design.randomTerms[k].levelOfCell
         let sigma0 = s.standardDeviations[k]
         let eta = s.effects[k].map { $0 / sigma0 }
@@ -529,7 +524,7 @@ extension PolyaGammaGibbs {
         let c2 = pow(16 * 3.0.squareRoot() / (15 * Double.pi), 2)
         func g(_ v: Double) -> Double { (1 + c2 * (v * v + others)).squareRoot() }
         let g0 = g(sigma0)
-        let fixedPart = RowMajor.product(x, s.coefficients, rows: n)
+        let fixedPart = fixedRows.product(s.coefficients)
         var rest = [Double](repeating: 0, count: n)
         for i in 0..<n { rest[i] = psi[i] - fixedPart[i] - s.effects[k][Int(levelOfCell[i])] }
         let b = s.coefficients.map { $0 / g0 }

@@ -66,7 +66,6 @@ extension PolyaGammaGibbs {
         let fineLevels = fineTerm.levelCount, coarseLevels = coarseTerm.levelCount
         let parent = nesting.parent
         let n = design.cellCount, p = design.fixedCount
-        let x = design.fixed
         let uf = s.effects[nesting.fine], uc = s.effects[nesting.coarse]
 
         // Per fine level: Wₘ, Tₘ, Sₘ, over the pseudo-residuals of the
@@ -81,38 +80,48 @@ extension PolyaGammaGibbs {
             residual[i] = kappa[i] - omega[i] * others
             weight[m] += omega[i]
             total[m] += residual[i]
-            for a in 0..<p { scaled[m * p + a] += omega[i] * x[i * p + a] }
         }
+        fixedRows.accumulate(weights: omega, groupedBy: fineTerm.levelOfCell, into: &scaled)
+        let finePattern = fixedPatterns[nesting.fine], coarsePattern = fixedPatterns[nesting.coarse]
 
         // 1. β with both terms' effects integrated out.
         if p > 0 {
             let s2 = s.standardDeviations[nesting.fine] * s.standardDeviations[nesting.fine]
             let c2 = s.standardDeviations[nesting.coarse] * s.standardDeviations[nesting.coarse]
             var q = xwx
-            var b = RowMajor.transposedProduct(x, residual, columns: p)
+            var b = fixedRows.transposedProduct(residual)
             var coarseWeight = [Double](repeating: 0, count: coarseLevels)
             var coarseTotal = [Double](repeating: 0, count: coarseLevels)
             var coarseScaled = [Double](repeating: 0, count: coarseLevels * p)
             q.withUnsafeMutableBufferPointer { qb in
                 scaled.withUnsafeBufferPointer { sb in
-                    for m in 0..<fineLevels {
-                        let d = 1 + s2 * weight[m], g = Int(parent[m])
-                        let f = s2 / d
-                        coarseWeight[g] += weight[m] / d
-                        coarseTotal[g] += total[m] / d
-                        for a in 0..<p {
-                            let sa = sb[m * p + a]
-                            coarseScaled[g * p + a] += sa / d
-                            b[a] -= f * sa * total[m]
+                    finePattern.columns.withUnsafeBufferPointer { cb in
+                        for m in 0..<fineLevels {
+                            let d = 1 + s2 * weight[m], g = Int(parent[m])
+                            let f = s2 / d
+                            coarseWeight[g] += weight[m] / d
+                            coarseTotal[g] += total[m] / d
+                            let range = finePattern.offsets[m]..<finePattern.offsets[m + 1]
+                            for e in range {
+                                let a = Int(cb[e]), sa = sb[m * p + a]
+                                coarseScaled[g * p + a] += sa / d
+                                b[a] -= f * sa * total[m]
+                            }
+                            RankOneUpdate.add(weight: -f, vector: sb, offset: m * p, columns: cb, range, to: qb, size: p)
                         }
-                        RankOneUpdate.add(weight: -f, vector: sb, offset: m * p, to: qb, size: p)
                     }
                 }
                 coarseScaled.withUnsafeBufferPointer { sb in
-                    for g in 0..<coarseLevels {
-                        let f = c2 / (1 + c2 * coarseWeight[g])
-                        for a in 0..<p { b[a] -= f * sb[g * p + a] * coarseTotal[g] }
-                        RankOneUpdate.add(weight: -f, vector: sb, offset: g * p, to: qb, size: p)
+                    coarsePattern.columns.withUnsafeBufferPointer { cb in
+                        for g in 0..<coarseLevels {
+                            let f = c2 / (1 + c2 * coarseWeight[g])
+                            let range = coarsePattern.offsets[g]..<coarsePattern.offsets[g + 1]
+                            for e in range {
+                                let a = Int(cb[e])
+                                b[a] -= f * sb[g * p + a] * coarseTotal[g]
+                            }
+                            RankOneUpdate.add(weight: -f, vector: sb, offset: g * p, columns: cb, range, to: qb, size: p)
+                        }
                     }
                 }
             }
@@ -122,7 +131,12 @@ extension PolyaGammaGibbs {
 
         // Cₘ = Tₘ − Sₘ'β.
         var centred = total
-        for m in 0..<fineLevels { for a in 0..<p { centred[m] -= scaled[m * p + a] * s.coefficients[a] } }
+        for m in 0..<fineLevels {
+            for e in finePattern.offsets[m]..<finePattern.offsets[m + 1] {
+                let a = Int(finePattern.columns[e])
+                centred[m] -= scaled[m * p + a] * s.coefficients[a]
+            }
+        }
 
         // The fine levels' part of the likelihood of σ_f = v, with each
         // coarse level's W_g and C_g at v left in coarseWeight, coarseCentred.

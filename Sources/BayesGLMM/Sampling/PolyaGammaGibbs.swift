@@ -192,6 +192,10 @@ public struct PolyaGammaGibbs: SamplingKernel {
     let priorMean: [Double]
     let priorPrecision: [Double]
     let scalePriors: [ScalePrior]
+    /// The fixed-effect columns' nonzero entries per cell, and per term the
+    /// columns each level's Σωᵢxᵢ can be nonzero in (`SparseRows`).
+    let fixedRows: SparseRows
+    let fixedPatterns: [SparseRows]
 
     public init(design: Design, priors: Priors = Priors(), augmentation: Augmentation = .polyaGamma) {
         self.design = design
@@ -204,6 +208,10 @@ public struct PolyaGammaGibbs: SamplingKernel {
         priorPrecision = design.fixedNames.map { 1 / pow(priors.fixed($0).standardDeviation, 2) }
         scalePriors = design.randomTerms.map { priors.scale($0.name) }
         let n = design.cellCount, p = design.fixedCount
+        fixedRows = SparseRows(design.fixed, rows: n, columns: p)
+        fixedPatterns = design.randomTerms.map { [fixedRows] term in
+            fixedRows.patterns(groupedBy: term.levelOfCell, count: term.levelCount)
+        }
         interceptIndex = (0..<p).first { j in (0..<n).allSatisfy { design.fixed[$0 * p + j] == 1 } }
         interceptDrift = (1 - 2 * design.successRate) / 2
         nestings = Nesting.all(in: design)
@@ -261,7 +269,6 @@ public struct PolyaGammaGibbs: SamplingKernel {
         var evaluations = 0
         var failure: String?
         let n = design.cellCount, p = design.fixedCount, terms = design.randomTerms
-        let x = design.fixed
 
         // ψ and the random part of ψ.
         var random = [Double](repeating: 0, count: n)
@@ -272,7 +279,7 @@ public struct PolyaGammaGibbs: SamplingKernel {
         // Step 1: (ω, κ) given ψ.
         var omega = [Double](repeating: 0, count: n)
         var kappa = self.kappa
-        let fixedAtStart = RowMajor.product(x, s.coefficients, rows: n)
+        let fixedAtStart = fixedRows.product(s.coefficients)
         for i in 0..<n where trials[i] > 0 {
             let psi = random[i] + fixedAtStart[i]
             switch augmentation {
@@ -291,12 +298,11 @@ public struct PolyaGammaGibbs: SamplingKernel {
         }
 
         // Σ ωᵢ xᵢ xᵢ', shared by every term's β update.
-        let xwx = RankOneUpdate.weightedGram(x, weights: omega, size: p)
+        let xwx = fixedRows.weightedGram(weights: omega)
 
         if terms.isEmpty {
             // Fixed effects only: β | ω directly.
-            var xr = [Double](repeating: 0, count: p)
-            for i in 0..<n { for a in 0..<p { xr[a] += x[i * p + a] * kappa[i] } }
+            let xr = fixedRows.transposedProduct(kappa)
             s.coefficients = drawCoefficients(precision: xwx, linear: xr, using: generator, failure: &failure)
         }
 
@@ -322,17 +328,25 @@ public struct PolyaGammaGibbs: SamplingKernel {
                 let l = Int(term.levelOfCell[i])
                 weight[l] += omega[i]
                 total[l] += residual[i]
-                for a in 0..<p { scaled[l * p + a] += omega[i] * x[i * p + a] }
             }
+            fixedRows.accumulate(weights: omega, groupedBy: term.levelOfCell, into: &scaled)
+            let pattern = fixedPatterns[k]
             if p > 0 {
                 var q = xwx
-                var b = RowMajor.transposedProduct(x, residual, columns: p)
+                var b = fixedRows.transposedProduct(residual)
                 scaled.withUnsafeBufferPointer { sb in
-                    q.withUnsafeMutableBufferPointer { qb in
-                        for l in 0..<levels {
-                            let d = weight[l] + tau
-                            for a in 0..<p { b[a] -= sb[l * p + a] * total[l] / d }
-                            RankOneUpdate.add(weight: -1 / d, vector: sb, offset: l * p, to: qb, size: p)
+                    pattern.columns.withUnsafeBufferPointer { cb in
+                        q.withUnsafeMutableBufferPointer { qb in
+                            for l in 0..<levels {
+                                let d = weight[l] + tau
+                                let range = pattern.offsets[l]..<pattern.offsets[l + 1]
+                                for e in range {
+                                    let a = Int(cb[e])
+                                    b[a] -= sb[l * p + a] * total[l] / d
+                                }
+                                RankOneUpdate.add(weight: -1 / d, vector: sb, offset: l * p, columns: cb, range,
+                                                  to: qb, size: p)
+                            }
                         }
                     }
                 }
@@ -341,7 +355,12 @@ public struct PolyaGammaGibbs: SamplingKernel {
             }
             // Per-level residual totals given β.
             var centred = total
-            for l in 0..<levels { for a in 0..<p { centred[l] -= scaled[l * p + a] * s.coefficients[a] } }
+            for l in 0..<levels {
+                for e in pattern.offsets[l]..<pattern.offsets[l + 1] {
+                    let a = Int(pattern.columns[e])
+                    centred[l] -= scaled[l * p + a] * s.coefficients[a]
+                }
+            }
             if collapsesScale {
                 // σₖ | ω, β, other terms, with uₖ integrated out: level l's
                 // pseudo-data contribute −½log(1 + σ²Wₗ) + σ²Tₗ²/(2(1 + σ²Wₗ)).
@@ -366,7 +385,7 @@ public struct PolyaGammaGibbs: SamplingKernel {
 
         // Xβ, final for this sweep: the non-centred steps below need it for
         // every term.
-        let fixedPart = interweaves ? RowMajor.product(x, s.coefficients, rows: n) : []
+        let fixedPart = interweaves ? fixedRows.product(s.coefficients) : []
 
         // Standard deviations: centred, then non-centred (ASIS).
         for k in 0..<terms.count {
