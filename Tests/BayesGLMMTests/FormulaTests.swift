@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import BayesGLMM
 
@@ -160,6 +161,23 @@ struct FormulaTests {
         Valid("y ~ (1 | g:g)", "y ~ 1 + (1 | g)"),
         Valid("y ~ (1 | stylist) + x + (1 | client)", "y ~ 1 + x + (1 | stylist) + (1 | client)"),
         Valid("y ~ x + (1 | x)", "y ~ 1 + x + (1 | x)"),
+        // Random slopes (lme4's reading: Fixtures/design/random_terms.json).
+        Valid("y ~ (1 + x|g)", "y ~ 1 + (1 + x | g)"),
+        Valid("y ~ x + (x | client)", "y ~ 1 + x + (1 + x | client)"),
+        Valid("y ~ (0 + x | g)", "y ~ 1 + (0 + x | g)"),
+        Valid("y ~ (x - 1 | g1/g2)", "y ~ 1 + (0 + x | g1) + (0 + x | g1:g2)"),
+        Valid("y ~ (1 + x + z | g)", "y ~ 1 + (1 + x + z | g)"),
+        Valid("y ~ (x*z | g)", "y ~ 1 + (1 + x + z + x:z | g)"),
+        Valid("y ~ (z:x + x | g)", "y ~ 1 + (1 + x + z:x | g)"),
+        Valid("y ~ b:a + (a:b | g)", "y ~ 1 + b:a + (1 + a:b | g)"),
+        Valid("y ~ (1 + x | g) + (1 | g)", "y ~ 1 + (1 + x | g) + (1 | g)"),
+        Valid("y ~ (1 + x | g) + (x | g)", "y ~ 1 + (1 + x | g)"),
+        Valid("y ~ (x || g)", "y ~ 1 + (1 | g) + (0 + x | g)"),
+        Valid("y ~ (1 + x + z || g)", "y ~ 1 + (1 | g) + (0 + x | g) + (0 + z | g)"),
+        Valid("y ~ (0 + x || g)", "y ~ 1 + (0 + x | g)"),
+        Valid("y ~ (x || a/b)", "y ~ 1 + (1 | a) + (1 | a:b) + (0 + x | a) + (0 + x | a:b)"),
+        Valid("y ~ (1 | g) + (x || g)", "y ~ 1 + (1 | g) + (0 + x | g)"),
+        Valid("y ~ (1 | g) + (1 + x | h)", "y ~ 1 + (1 | g) + (1 + x | h)"),
         // Backquotes.
         Valid("y ~ `x`", "y ~ 1 + x"),
         Valid("y ~ `my col` + (1 | `the group`)", "y ~ 1 + my col + (1 | the group)"),
@@ -178,7 +196,7 @@ struct FormulaTests {
     /// The canonical form parses back to the same terms. (The columns inside
     /// an interaction may come back in another order: as in R, they follow
     /// the order in which the columns first appear, so `a:c + b:c` gives
-    /// `a:c + c:b`.)
+    /// `a:c + c:b`; likewise in a random term's effects.)
     @Test(arguments: valid.filter { !$0.formula.contains("`") })
     func canonicalFormRoundTrips(_ example: Valid) throws {
         let formula = try ModelFormula.parse(example.formula)
@@ -186,7 +204,10 @@ struct FormulaTests {
         #expect(again.response == formula.response)
         #expect(again.hasIntercept == formula.hasIntercept)
         #expect(again.fixedTerms.map { Set($0.columns) } == formula.fixedTerms.map { Set($0.columns) })
-        #expect(again.randomTerms == formula.randomTerms)
+        #expect(again.randomTerms.map { [$0.factors, [String($0.hasIntercept)]] }
+                == formula.randomTerms.map { [$0.factors, [String($0.hasIntercept)]] })
+        #expect(again.randomTerms.map { $0.slopes.map { Set($0.columns) } }
+                == formula.randomTerms.map { $0.slopes.map { Set($0.columns) } })
     }
 
     @Test func interactionColumnsFollowFirstAppearance() throws {
@@ -280,7 +301,10 @@ struct FormulaTests {
         // Random terms.
         Invalid("y ~ (1|)", "missing grouping factor after '|'", at: 7),
         Invalid("y ~ (1 | )", "missing grouping factor after '|'", at: 8),
-        Invalid("y ~ (|g)", "missing '1' before '|'; random intercepts are written (1 | g)", at: 6),
+        Invalid("y ~ (|g)", "missing the effects before '|'; random intercepts are written (1 | g), "
+                + "random slopes (1 + x | g)", at: 6),
+        Invalid("y ~ (||g)", "missing the effects before '||'; random intercepts are written (1 | g), "
+                + "random slopes (1 + x | g)", at: 6),
         Invalid("y ~ (1 | g/)", "expected a grouping factor after '/'", at: 11),
         Invalid("y ~ (1 | g:)", "expected a grouping factor after ':'", at: 11),
         Invalid("y ~ (1 | 2)", "expected a grouping factor, not '2'", at: 10),
@@ -291,32 +315,19 @@ struct FormulaTests {
         Invalid("y ~ (1 | factor(g))",
                 "functions of columns (factor(g)) are not supported; add a transformed column to the data", at: 10),
         Invalid("y ~ (1 | y)", "the response 'y' also appears on the right-hand side", at: 10),
-        Invalid("y ~ (1 || g)",
-                "'||' (uncorrelated random effects) is not supported; use random intercepts (1 | g)", at: 8),
-        Invalid("y ~ x + (1||client)",
-                "'||' (uncorrelated random effects) is not supported; use random intercepts (1 | client)", at: 11),
-        Invalid("y ~ x || g",
-                "'||' (uncorrelated random effects) is not supported; use random intercepts (1 | g)", at: 7),
+        Invalid("y ~ x || g", "random terms must be in parentheses, e.g. (1 | g)", at: 7),
         Invalid("y ~ x + 1 | g", "random terms must be in parentheses, e.g. (1 | g)", at: 11),
-        Invalid("y ~ (1 + x|g)",
-                "random slopes (1 + x | g) are not supported yet; use random intercepts (1 | g)", at: 5),
-        Invalid("y ~ x + (1 + x | client)",
-                "random slopes (1 + x | client) are not supported yet; use random intercepts (1 | client)", at: 9),
-        Invalid("y ~ (x|g)",
-                "random slopes (x | g) are not supported yet; use random intercepts (1 | g)", at: 5),
-        Invalid("y ~ (0 + x | g)",
-                "random slopes (0 + x | g) are not supported yet; use random intercepts (1 | g)", at: 5),
-        Invalid("y ~ (x - 1 | g1/g2)",
-                "random slopes (x - 1 | g1/g2) are not supported yet; use random intercepts (1 | g1/g2)", at: 5),
         Invalid("y ~ (0 | g)", "(0 | g) has no random effects; use random intercepts (1 | g)", at: 5),
+        Invalid("y ~ (x - 1 - x | g)", "(x - 1 - x | g) has no random effects; use random intercepts (1 | g)", at: 5),
+        Invalid("y ~ (1 + y | g)", "the response 'y' also appears on the right-hand side", at: 10),
+        Invalid("y ~ (1 + log(x) | g)",
+                "functions of columns (log(x)) are not supported; add a transformed column to the data", at: 10),
         Invalid("y ~ (1 + (1 | h) | g)", "random terms cannot be nested inside other random terms", at: 10),
         Invalid("y ~ ((1 | h) | g)", "random terms cannot be nested inside other random terms", at: 6),
         Invalid("y ~ (1 | g/(1 | h))", "random terms cannot be nested inside other random terms", at: 12),
         Invalid("y ~ (1 | g) : x", "random terms can only be added with '+'", at: 13),
         Invalid("y ~ x * (1 | g)", "random terms can only be added with '+'", at: 7),
         Invalid("y ~ x - (1 | g)", "random terms cannot be removed with '-'", at: 7),
-        Invalid("y ~ (1 | g) + (1 + x | h)",
-                "random slopes (1 + x | h) are not supported yet; use random intercepts (1 | h)", at: 15),
     ]
 
     @Test(arguments: invalid)
@@ -380,5 +391,59 @@ struct FormulaTests {
         #expect(throws: FormulaError.self) { try ModelFormula.parse(sum) }
         let hundred = try ModelFormula.parse("y ~ (1|" + (0..<100).map { "a\($0)" }.joined(separator: "/") + ")")
         #expect(hundred.randomTerms.count == 100)
+    }
+}
+
+/// Random terms as lme4 reads them: every formula of
+/// `Fixtures/design/random_terms.json` (Validation/design/random_terms.R:
+/// `findbars(expandDoubleVerts(formula))` and the term labels of each
+/// term's `~ effects`) gives the same terms here — the same grouping
+/// factors, intercept and slopes in R's order, up to the order of the terms
+/// (lme4 writes `a/b` as `b:a` before `a`) — and, where every column is
+/// numeric, glFormula's number of covariance parameters, Σ q(q + 1)/2.
+@Suite struct RandomTermsAgreeWithLME4 {
+    struct Fixture: Decodable {
+        struct Term: Decodable {
+            var grouping: String
+            var intercept: Bool
+            var slopes: [String]
+        }
+        struct Case: Decodable {
+            var formula: String
+            var terms: [Term]
+            var theta: Int
+        }
+        var cases: [Case]
+    }
+
+    static func cases() throws -> [Fixture.Case] {
+        let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
+            .appendingPathComponent("design/random_terms.json")
+        return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url)).cases
+    }
+
+    @Test func everyFormulaGivesLME4sTerms() throws {
+        let cases = try RandomTermsAgreeWithLME4.cases()
+        #expect(cases.count >= 20)
+        for example in cases {
+            let parsed = try ModelFormula.parse(example.formula).randomTerms
+            func key(factors: [String], intercept: Bool, slopes: [String]) -> String {
+                "\(factors.sorted().joined(separator: ":")) \(intercept) [\(slopes.joined(separator: ", "))]"
+            }
+            let ours = parsed.map { key(factors: $0.factors, intercept: $0.hasIntercept, slopes: $0.slopes.map(\.name)) }
+            let theirs = example.terms.map {
+                key(factors: $0.grouping.split(separator: ":").map(String.init), intercept: $0.intercept,
+                    slopes: $0.slopes)
+            }
+            #expect(ours.sorted() == theirs.sorted(), "\(example.formula)")
+            // Every column numeric (no f): q = intercept + one column per slope term.
+            if !example.formula.contains("f") {
+                let theta = parsed.reduce(0) { sum, term in
+                    let q = (term.hasIntercept ? 1 : 0) + term.slopes.count
+                    return sum + q * (q + 1) / 2
+                }
+                #expect(theta == example.theta, "\(example.formula)")
+            }
+        }
     }
 }

@@ -101,7 +101,9 @@ import Testing
         #expect(unknownCommand.status == 2)
 
         let slopes = try CommandTests.run(["describe", data, "--formula", "y ~ (1 + x|client)"])
-        #expect(slopes.status == 2 && slopes.error.contains("not supported yet"))
+        #expect(slopes.status == 2 && slopes.error.contains("random slopes (1 + x | client) are not fitted yet"))
+        let independent = try CommandTests.run(["fit", data, "--formula", "y ~ (x || client)", "--out", "unused"])
+        #expect(independent.status == 2 && independent.error.contains("random slopes (0 + x | client) are not fitted yet"))
     }
 
     @Test func nonFiniteNumbersExitWithTwoNamingLineAndColumn() throws {

@@ -121,7 +121,9 @@ public struct DesignOptions: Sendable {
 extension Design {
     /// Builds and checks the design of `formula` on `frame`.
     ///
-    /// Throws `InputError` for: an unknown column; a response that is not 0/1
+    /// Throws `InputError` for: a random term other than a random intercept
+    /// (`(1 + x | g)`, `(0 + x | g)`: parsed as lme4 reads them, not fitted
+    /// yet); an unknown column; a response that is not 0/1
     /// (or successes that are not whole numbers in 0…trials); a non-numeric
     /// column used as a number; a number that is not finite (`Inf`, `1e309`)
     /// in a column used as numbers, or a product of columns that overflows;
@@ -139,6 +141,14 @@ extension Design {
                                  file: source, column: name)
             }
             return c
+        }
+
+        // Random slopes parse as lme4 reads them but are not fitted yet.
+        if let term = formula.randomTerms.first(where: { !$0.isInterceptOnly }) {
+            throw InputError(.unsupported,
+                             "random slopes \(term.description) are not fitted yet; "
+                                + "use random intercepts (1 | \(term.name))",
+                             file: source, column: term.slopes.first?.columns.first ?? term.name)
         }
 
         // The columns the model uses, each once, in a stable order.

@@ -25,6 +25,14 @@ extension ModelFormula {
     ///   combination), and `(1 | g1/g2)`, which expands to
     ///   `(1 | g1) + (1 | g1:g2)` (and `g1/g2/g3` to `g1`, `g1:g2`,
     ///   `g1:g2:g3`). Random terms are joined to the rest with `+` only.
+    /// - Random slopes as lme4 writes them: `(1 + x | g)` and `(x | g)`
+    ///   (correlated with the intercept), `(0 + x | g)` and `(x - 1 | g)`
+    ///   (no intercept), several terms `(1 + x + z | g)`, crossings and
+    ///   interactions `(x*z | g)`, any grouping above (`(1 + x | a/b)` is
+    ///   `(1 + x | a) + (1 + x | a:b)`); `||` splits the effects into
+    ///   independent blocks, `(1 + x || g)` being `(1 | g) + (0 + x | g)`.
+    ///   Which columns are categorical (and so stand for their contrasts) is
+    ///   decided by the data.
     /// - Whitespace (including newlines) may appear between any tokens.
     ///
     /// The result is canonical: fixed terms ordered as R orders them (main
@@ -32,11 +40,12 @@ extension ModelFormula {
     /// order of first appearance; the columns inside an interaction in
     /// order of first appearance in the formula), random terms in order of
     /// appearance, each term once (interactions compare as sets, so `b:a`
-    /// repeats `a:b`).
+    /// repeats `a:b`; several terms on one grouping factor, such as
+    /// `(1 | g) + (0 + x | g)`, stay separate, as in lme4).
     ///
     /// Rejected, with a message and the 1-based column of the offending
-    /// character: random slopes `(1 + x | g)`, `(x | g)`, `(0 + x | g)`;
-    /// double bars `(1 || g)`; random terms nested in random terms or used
+    /// character: random terms without effects, `(0 | g)`; random terms
+    /// nested in random terms or used
     /// in interactions; functions of columns such as `log(x)`; powers `^`;
     /// `.` for all other columns; the response on the right-hand side; a
     /// model with no terms at all (`y ~ 0`); and any syntax error.
@@ -256,9 +265,14 @@ struct FormulaTerms {
         fixedSet.subtract(other.fixedSet)
     }
 
+    /// Adds a random term unless the same one is there: the same grouping
+    /// factors (as a set), intercept and slopes (each as a set of columns).
     mutating func add(random term: RandomTerm) {
-        let factors = Set(term.factors)
-        if !random.contains(where: { Set($0.factors) == factors }) { random.append(term) }
+        func key(_ t: RandomTerm) -> (Set<String>, Bool, Set<Set<String>>) {
+            (Set(t.factors), t.hasIntercept, Set(t.slopes.map { Set($0.columns) }))
+        }
+        let (factors, intercept, slopes) = key(term)
+        if !random.contains(where: { key($0) == (factors, intercept, slopes) }) { random.append(term) }
     }
 
     static func + (left: FormulaTerms, right: FormulaTerms) -> FormulaTerms {
@@ -292,7 +306,7 @@ struct FormulaTerms {
 ///     product     = interaction { ("*" | "/") interaction }
 ///     interaction = primary { ":" primary }
 ///     primary     = name | "0" | "1" | "(" sum ")" | random
-///     random      = "(" sum "|" grouping ")"          -- the sum must be 1
+///     random      = "(" sum ("|" | "||") grouping ")"  -- no random terms in the sum
 ///     grouping    = factors { "/" factors }
 ///     factors     = name { ":" name }
 struct FormulaParser {
@@ -394,10 +408,8 @@ struct FormulaParser {
         switch token.kind {
         case .tilde:
             return error("a formula has only one '~'", at: token)
-        case .bar:
+        case .bar, .doubleBar:
             return error("random terms must be in parentheses, e.g. (1 | g)", at: token)
-        case .doubleBar:
-            return error("'||' (uncorrelated random effects) is not supported; use random intercepts (1 | g)", at: token)
         case .name, .number, .openParenthesis:
             return error("missing operator before '\(token.spelling)'", at: token)
         default:
@@ -708,27 +720,36 @@ struct FormulaParser {
 
     // MARK: Random terms
 
-    /// `( lhs | grouping )`; only `1` is accepted as the left-hand side.
+    /// `( effects | grouping )` or `( effects || grouping )`, as lme4 reads
+    /// them (`findbars`, `expandDoubleVerts`). The effects are a formula of
+    /// their own (lme4 builds their model matrix from `~ effects`): `1`
+    /// implied unless `0` or `- 1` removes it, terms combined as in the fixed
+    /// part, columns numbered apart from the fixed part's (so that they do not
+    /// change the order of its interactions' columns). `||` makes each term
+    /// its own block: `(1 + x + z || g)` is `(1 | g) + (0 + x | g) +
+    /// (0 + z | g)`. A grouping `a/b` repeats every block for `a` and `a:b`.
     mutating func parseRandom(open: Int, bar: Int, close: Int) throws(FormulaError) -> FormulaTerms {
         if insideRandomTerm {
             throw error("random terms cannot be nested inside other random terms", at: tokens[open])
         }
         let grouping = rendered(bar + 1..<close)
-        if tokens[bar].kind == .doubleBar {
-            throw error("'||' (uncorrelated random effects) is not supported; use random intercepts (1 | \(grouping))",
-                        at: tokens[bar])
-        }
         if bar == open + 1 {
-            throw error("missing '1' before '|'; random intercepts are written (1 | g)", at: tokens[bar])
+            throw error("missing the effects before '\(tokens[bar].spelling)'; random intercepts are written (1 | g), "
+                        + "random slopes (1 + x | g)", at: tokens[bar])
         }
         let outerLimit = limit
         insideRandomTerm = true
         defer { insideRandomTerm = false }
 
+        let fixedVariables = (variables, variableNumbers)
+        variables = []
+        variableNumbers = [:]
         limit = bar
         position = open + 1
         let effects = try parseSum()
         if position != bar { throw unexpected(current) }
+        let effectVariables = variables
+        (variables, variableNumbers) = fixedVariables
 
         limit = close
         position = bar + 1
@@ -736,19 +757,26 @@ struct FormulaParser {
         limit = outerLimit
         position = close + 1
 
-        let hasColumns = tokens[open + 1..<bar].contains {
-            if case .name = $0.kind { return true } else { return false }
-        }
-        if hasColumns {
-            throw error("random slopes (\(rendered(open + 1..<bar)) | \(grouping)) are not supported yet; "
-                        + "use random intercepts (1 | \(grouping))", at: tokens[open])
-        }
-        if effects.intercept != true {
+        let hasIntercept = effects.intercept ?? true
+        // As R orders a formula's terms: by degree, then first appearance.
+        let slopes = effects.fixed.enumerated()
+            .sorted { ($0.element.count, $0.offset) < ($1.element.count, $1.offset) }
+            .map { FixedTerm(columns: $0.element.map { effectVariables[$0] }) }
+        if !hasIntercept && slopes.isEmpty {
             throw error("(\(rendered(open + 1..<bar)) | \(grouping)) has no random effects; "
                         + "use random intercepts (1 | \(grouping))", at: tokens[open])
         }
+        var blocks: [(intercept: Bool, slopes: [FixedTerm])] = [(hasIntercept, slopes)]
+        if tokens[bar].kind == .doubleBar {
+            blocks = (hasIntercept ? [(true, [])] : []) + slopes.map { (false, [$0]) }
+        }
         var terms = FormulaTerms()
-        for group in groups { terms.add(random: RandomTerm(factors: group)) }
+        for block in blocks {
+            for group in groups {
+                terms.add(random: RandomTerm(factors: group, hasIntercept: block.intercept, slopes: block.slopes))
+            }
+        }
+        try checkSize(terms, at: tokens[bar])
         return terms
     }
 

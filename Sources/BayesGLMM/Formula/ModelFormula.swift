@@ -22,8 +22,9 @@ public struct ModelFormula: Equatable, Sendable, CustomStringConvertible {
     /// first, then two-way interactions, and so on (`a:b + c` gives `c`,
     /// `a:b`); see `ModelFormula.parse`.
     public var fixedTerms: [FixedTerm]
-    /// Random-intercept terms in order, after expanding `(1|g1/g2)` to
-    /// `(1|g1) + (1|g1:g2)`, without duplicates.
+    /// Random terms in order, after expanding `(1|g1/g2)` to
+    /// `(1|g1) + (1|g1:g2)` and `(1 + x || g)` to `(1|g) + (0 + x|g)`,
+    /// without duplicates.
     public var randomTerms: [RandomTerm]
     /// The formula as written.
     public var text: String
@@ -46,7 +47,7 @@ public struct ModelFormula: Equatable, Sendable, CustomStringConvertible {
         }
         var parts = [hasIntercept ? "1" : "0"]
         parts += fixedTerms.map(\.name)
-        parts += randomTerms.map { "(1 | \($0.name))" }
+        parts += randomTerms.map { "(\($0.effectsDescription) | \($0.name))" }
         return "\(lhs) ~ \(parts.joined(separator: " + "))"
     }
 }
@@ -60,12 +61,39 @@ public struct FixedTerm: Hashable, Sendable {
     public var name: String { columns.joined(separator: ":") }
 }
 
-/// A random intercept `(1|g)` or `(1|g1:g2)`: one level per distinct value
-/// (combination of values) of the grouping factor(s).
+/// A random term `(effects | g)`: one level per distinct value
+/// (combination of values) of the grouping factor(s) `g` or `g1:g2`, and
+/// at each level a vector of effects, as lme4 reads the left-hand side — a
+/// random intercept `(1 | g)`, correlated slopes `(1 + x | g)` (the
+/// intercept implied: `(x | g)`), slopes alone `(0 + x | g)`.
 public struct RandomTerm: Hashable, Sendable {
     public var factors: [String]
-    public init(factors: [String]) { self.factors = factors }
+    /// False for `(0 + x | g)` and `(x - 1 | g)`.
+    public var hasIntercept: Bool
+    /// The terms of the left-hand side besides the intercept, ordered as R
+    /// orders a formula's terms (main effects, then interactions); a
+    /// categorical column stands for its contrasts, as in a fixed term.
+    public var slopes: [FixedTerm]
+
+    public init(factors: [String], hasIntercept: Bool = true, slopes: [FixedTerm] = []) {
+        self.factors = factors
+        self.hasIntercept = hasIntercept
+        self.slopes = slopes
+    }
+
+    /// The grouping factor(s), e.g. `client` or `client:stylist`.
     public var name: String { factors.joined(separator: ":") }
+
+    /// A random intercept and nothing else, `(1 | g)`.
+    public var isInterceptOnly: Bool { hasIntercept && slopes.isEmpty }
+
+    /// The left-hand side in canonical form: `1`, `1 + x`, `0 + x`.
+    public var effectsDescription: String {
+        ([hasIntercept ? "1" : "0"] + slopes.map(\.name)).joined(separator: " + ")
+    }
+
+    /// The term as written in canonical form, e.g. `(1 + x | client)`.
+    public var description: String { "(\(effectsDescription) | \(name))" }
 }
 
 /// A formula that does not parse, with the 1-based column of the offending
