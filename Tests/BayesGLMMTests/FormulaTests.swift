@@ -161,7 +161,7 @@ struct FormulaTests {
         Valid("y ~ (1 | g:g)", "y ~ 1 + (1 | g)"),
         Valid("y ~ (1 | stylist) + x + (1 | client)", "y ~ 1 + x + (1 | stylist) + (1 | client)"),
         Valid("y ~ x + (1 | x)", "y ~ 1 + x + (1 | x)"),
-        // Random slopes (lme4's reading: Fixtures/design/random_terms.json).
+        // Random slopes (lme4's reading: Fixtures/formula/random_terms.json).
         Valid("y ~ (1 + x|g)", "y ~ 1 + (1 + x | g)"),
         Valid("y ~ x + (x | client)", "y ~ 1 + x + (1 + x | client)"),
         Valid("y ~ (0 + x | g)", "y ~ 1 + (0 + x | g)"),
@@ -395,7 +395,7 @@ struct FormulaTests {
 }
 
 /// Random terms as lme4 reads them: every formula of
-/// `Fixtures/design/random_terms.json` (Validation/design/random_terms.R:
+/// `Fixtures/formula/random_terms.json` (Validation/design/random_terms.R:
 /// `findbars(expandDoubleVerts(formula))` and the term labels of each
 /// term's `~ effects`) gives the same terms here — the same grouping
 /// factors, intercept and slopes in R's order, up to the order of the terms
@@ -418,7 +418,7 @@ struct FormulaTests {
 
     static func cases() throws -> [Fixture.Case] {
         let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
-            .appendingPathComponent("design/random_terms.json")
+            .appendingPathComponent("formula/random_terms.json")
         return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url)).cases
     }
 

@@ -8,7 +8,7 @@
 #
 # Run from the repository root:
 #   Rscript Validation/design/random_terms.R
-# Output: Tests/BayesGLMMTests/Fixtures/design/random_terms.json
+# Output: Tests/BayesGLMMTests/Fixtures/formula/random_terms.json
 
 suppressPackageStartupMessages({
   library(lme4)
@@ -65,7 +65,8 @@ cases <- lapply(formulas, function(text) {
        theta = length(fit$reTrms$theta))
 })
 
-out <- file.path("Tests", "BayesGLMMTests", "Fixtures", "design", "random_terms.json")
+out <- file.path("Tests", "BayesGLMMTests", "Fixtures", "formula", "random_terms.json")
+dir.create(dirname(out), recursive = TRUE, showWarnings = FALSE)
 versions <- list(R = R.version.string, lme4 = as.character(packageVersion("lme4")))
 writeLines(toJSON(list(versions = versions, cases = cases), auto_unbox = TRUE, pretty = TRUE), out)
 cat("wrote", out, "\n")
