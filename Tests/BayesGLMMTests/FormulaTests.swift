@@ -408,18 +408,67 @@ struct FormulaTests {
             var intercept: Bool
             var slopes: [String]
         }
+        struct Matrix: Decodable {
+            var grouping: String
+            var columns: [String]
+            /// Row-major, rows × columns.
+            var values: [Double]
+        }
         struct Case: Decodable {
             var formula: String
             var terms: [Term]
+            var matrices: [Matrix]
             var theta: Int
         }
         var cases: [Case]
     }
 
+    static let directory = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
+        .appendingPathComponent("formula")
+
     static func cases() throws -> [Fixture.Case] {
-        let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
-            .appendingPathComponent("formula/random_terms.json")
+        let url = directory.appendingPathComponent("random_terms.json")
         return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url)).cases
+    }
+
+    /// Each random term's columns (lme4's `cnms`, categorical columns by
+    /// their contrasts) and their values at every row (through the row's
+    /// cell) equal lme4's model matrix of the term's `~ effects`, exactly;
+    /// terms matched by grouping factors and columns.
+    @Test func designColumnsAndValuesMatchLME4() throws {
+        let frame = try Frame.read(csvFile: RandomTermsAgreeWithLME4.directory
+            .appendingPathComponent("random_terms.csv").path)
+        var compared = 0, slopeValues = 0
+        for example in try RandomTermsAgreeWithLME4.cases() {
+            let design = try Design(formula: try ModelFormula.parse(example.formula), frame: frame,
+                                    options: DesignOptions(), admittingSlopes: true)
+            #expect(design.usedRows.count == frame.rowCount)
+            var unmatched = example.matrices
+            for term in design.randomTerms {
+                let grouping = Set(term.factors)
+                guard let index = unmatched.firstIndex(where: {
+                    Set($0.grouping.split(separator: ":").map(String.init)) == grouping && $0.columns == term.columns
+                }) else {
+                    Issue.record("\(example.formula): no lme4 term \(term.name) with columns \(term.columns)")
+                    continue
+                }
+                let reference = unmatched.remove(at: index), q = term.columns.count
+                #expect(term.values.isEmpty == (term.columns == ["(Intercept)"]))
+                var mismatches = 0
+                for row in 0..<frame.rowCount {
+                    let cell = Int(design.cellOfRow[row])
+                    for j in 0..<q {
+                        let ours = term.values.isEmpty ? 1 : term.values[cell * q + j]
+                        if ours != reference.values[row * q + j] { mismatches += 1 }
+                        compared += 1
+                        if reference.columns[j] != "(Intercept)" { slopeValues += 1 }
+                    }
+                }
+                #expect(mismatches == 0, "\(example.formula): \(term.name) \(term.columns)")
+            }
+            #expect(unmatched.isEmpty, "\(example.formula): lme4 terms left over")
+        }
+        #expect(compared == 4_480 && slopeValues == 2_720, "\(compared) values, \(slopeValues) of slopes")
     }
 
     @Test func everyFormulaGivesLME4sTerms() throws {

@@ -90,7 +90,25 @@ public struct RandomEffect: Sendable {
     public let levels: [String]
     /// 0-based level of every cell.
     public let levelOfCell: [Int32]
+    /// The columns of the term's effects, as lme4's `cnms`: `(Intercept)`
+    /// for a random intercept; `(Intercept)`, `x` for `(1 + x | g)`; a
+    /// categorical column by its contrasts (`fb`, `fc`, or `fa`, `fb`, `fc`
+    /// without the intercept).
+    public let columns: [String]
+    /// The value of each column at each cell, row-major (cells × columns);
+    /// empty for a random intercept, whose one column is 1 everywhere.
+    public let values: [Double]
     public var levelCount: Int { levels.count }
+
+    init(name: String, factors: [String], levels: [String], levelOfCell: [Int32],
+         columns: [String] = ["(Intercept)"], values: [Double] = []) {
+        self.name = name
+        self.factors = factors
+        self.levels = levels
+        self.levelOfCell = levelOfCell
+        self.columns = columns
+        self.values = values
+    }
 }
 
 /// Options that shape a design beyond the formula.
@@ -132,6 +150,14 @@ extension Design {
     /// categorical columns (not supported yet); a rank-deficient fixed-effect
     /// matrix (naming the columns that are combinations of the others).
     public init(formula: ModelFormula, frame: Frame, options: DesignOptions = DesignOptions()) throws(InputError) {
+        try self.init(formula: formula, frame: frame, options: options, admittingSlopes: false)
+    }
+
+    /// As `init(formula:frame:options:)`; with `admittingSlopes` random
+    /// terms with slopes are built (their columns and values, checked against
+    /// lme4 in the tests) instead of refused — for the samplers that will fit
+    /// them, none of which does yet.
+    init(formula: ModelFormula, frame: Frame, options: DesignOptions, admittingSlopes: Bool) throws(InputError) {
         let source = frame.source
         func column(_ name: String) throws(InputError) -> Column {
             guard let c = frame.columns[name] else {
@@ -144,7 +170,7 @@ extension Design {
         }
 
         // Random slopes parse as lme4 reads them but are not fitted yet.
-        if let term = formula.randomTerms.first(where: { !$0.isInterceptOnly }) {
+        if !admittingSlopes, let term = formula.randomTerms.first(where: { !$0.isInterceptOnly }) {
             throw InputError(.unsupported,
                              "random slopes \(term.description) are not fitted yet; "
                                 + "use random intercepts (1 | \(term.name))",
@@ -166,7 +192,10 @@ extension Design {
             use(trials)
         }
         for term in formula.fixedTerms { term.columns.forEach(use) }
-        for term in formula.randomTerms { term.factors.forEach(use) }
+        for term in formula.randomTerms {
+            term.factors.forEach(use)
+            for slope in term.slopes { slope.columns.forEach(use) }
+        }
         var columns: [String: Column] = [:]
         for name in used { columns[name] = try column(name) }
         for name in options.levels.keys where columns[name] == nil {
@@ -210,16 +239,129 @@ extension Design {
                                                             levels: options.levels)
 
         // Fixed effects, per row.
+        let (names, coding, fixedColumns, categoricalLevels) =
+            try Design.modelColumns(intercept: formula.hasIntercept, terms: formula.fixedTerms, columns: columns,
+                                    rows: keep, options: options, frame: frame)
+
+        // Random effects, per row.
+        var randomFactors: [(RandomTerm, Factor)] = []
+        for term in formula.randomTerms {
+            var parts: [Factor] = []
+            for name in term.factors {
+                parts.append(try Factor.make(name, columns[name]!, rows: keep, order: options.levels[name],
+                                             source: source))
+            }
+            let factor = Factor.interaction(parts)
+            guard factor.levels.count > 1 else {
+                throw InputError(.singleLevel,
+                                 "the grouping factor \(term.name) has a single level (\"\(factor.levels.first ?? "")\") "
+                                    + "in the rows used; a random effect needs at least two",
+                                 file: source, column: term.name)
+            }
+            randomFactors.append((term, factor))
+        }
+        // The effects' columns of each term with slopes, per row (lme4's
+        // model matrix of `~ effects`).
+        var effectColumns: [(names: [String], values: [[Double]])?] = []
+        for (term, _) in randomFactors {
+            if term.isInterceptOnly {
+                effectColumns.append(nil)
+            } else {
+                let made = try Design.modelColumns(intercept: term.hasIntercept, terms: term.slopes, columns: columns,
+                                                   rows: keep, options: options, frame: frame)
+                effectColumns.append((made.names, made.values))
+            }
+        }
+        let effectValues = effectColumns.flatMap { $0?.values ?? [] }
+
+        // Cells: rows with the same fixed row, the same random levels and
+        // the same values of the random terms' effect columns.
+        let p = names.count, q = randomFactors.count, e = effectValues.count
+        var cellIndex: [[UInt64]: Int32] = [:]
+        var cellOfRow = [Int32](repeating: 0, count: keep.count)
+        var fixed: [Double] = []
+        var randomLevels = [[Int32]](repeating: [], count: q)
+        var randomValues = [[Double]](repeating: [], count: q)
+        var successes: [Double] = [], trials: [Double] = []
+        var key = [UInt64](repeating: 0, count: p + q + e)
+        for i in 0..<keep.count {
+            for j in 0..<p { key[j] = fixedColumns[j][i].bitPattern }
+            for k in 0..<q { key[p + k] = UInt64(UInt32(bitPattern: randomFactors[k].1.codes[i])) }
+            for j in 0..<e { key[p + q + j] = effectValues[j][i].bitPattern }
+            if let cell = cellIndex[key] {
+                cellOfRow[i] = cell
+                successes[Int(cell)] += rowSuccesses[i]
+                trials[Int(cell)] += rowTrials[i]
+            } else {
+                let cell = Int32(successes.count)
+                cellIndex[key] = cell
+                cellOfRow[i] = cell
+                for j in 0..<p { fixed.append(fixedColumns[j][i]) }
+                for k in 0..<q {
+                    randomLevels[k].append(randomFactors[k].1.codes[i])
+                    for column in effectColumns[k]?.values ?? [] { randomValues[k].append(column[i]) }
+                }
+                successes.append(rowSuccesses[i])
+                trials.append(rowTrials[i])
+            }
+        }
+
+        try Design.checkRank(fixed: fixed, rows: successes.count, names: names, source: source)
+        var logCoefficients = [Double](repeating: 0, count: successes.count)
+        for i in 0..<keep.count where rowTrials[i] > 1 {
+            let n = rowTrials[i], y = rowSuccesses[i]
+            logCoefficients[Int(cellOfRow[i])] += lgamma(n + 1) - lgamma(y + 1) - lgamma(n - y + 1)
+        }
+        self.logBinomialCoefficients = logCoefficients
+        var saturated = [Double](repeating: 0, count: successes.count)
+        for i in 0..<keep.count where rowTrials[i] > 1 {
+            let n = rowTrials[i], y = rowSuccesses[i]
+            if y > 0 { saturated[Int(cellOfRow[i])] += y * log(y / n) }
+            if y < n { saturated[Int(cellOfRow[i])] += (n - y) * log((n - y) / n) }
+        }
+        self.saturatedLogLikelihoods = saturated
+
+        self.formula = formula
+        self.source = source
+        self.rowsRead = frame.rowCount
+        self.rowsDropped = frame.rowCount - keep.count
+        self.fixedNames = names
+        self.fixedCoding = coding
+        self.categoricalLevels = categoricalLevels
+        self.trialsColumn = options.trials
+        self.fixed = fixed
+        self.randomTerms = randomFactors.enumerated().map { k, pair in
+            RandomEffect(name: pair.0.name, factors: pair.0.factors, levels: pair.1.levels,
+                         levelOfCell: randomLevels[k], columns: effectColumns[k]?.names ?? ["(Intercept)"],
+                         values: randomValues[k])
+        }
+        self.successes = successes
+        self.trials = trials
+        self.usedRows = keep
+        self.cellOfRow = cellOfRow
+    }
+
+    /// The model-matrix columns of `terms` over the rows `keep`, as R's
+    /// `model.matrix` makes them: an intercept column first when `intercept`
+    /// is true, a numeric column as it is, a categorical one by treatment
+    /// contrasts (in full for the first categorical term when nothing earlier
+    /// spans the intercept), products of numeric columns times the indicators
+    /// of at most one categorical column. Used for the fixed effects and for
+    /// the effects of each random term (`(1 + f | g)` is coded as `~ 1 + f`).
+    static func modelColumns(intercept: Bool, terms: [FixedTerm], columns: [String: Column], rows keep: [Int32],
+                             options: DesignOptions, frame: Frame) throws(InputError)
+        -> (names: [String], coding: [FixedColumn], values: [[Double]], categoricalLevels: [String: [String]]) {
+        let source = frame.source
         var names: [String] = []
         var fixedColumns: [[Double]] = []
         var coding: [FixedColumn] = [], categoricalLevels: [String: [String]] = [:]
-        if formula.hasIntercept {
+        if intercept {
             names.append("(Intercept)")
             coding.append(FixedColumn(name: "(Intercept)", numeric: []))
             fixedColumns.append([Double](repeating: 1, count: keep.count))
         }
-        var fullCodingUsed = formula.hasIntercept
-        for term in formula.fixedTerms {
+        var fullCodingUsed = intercept
+        for term in terms {
             if term.columns.count == 1 {
                 let name = term.columns[0]
                 switch columns[name]! {
@@ -290,7 +432,7 @@ extension Design {
                     let factor = try Factor.make(categorical, columns[categorical]!, rows: keep,
                                                  order: options.levels[categorical], source: source)
                     let rest = term.columns.filter { $0 != categorical }
-                    let contrasts = formula.fixedTerms.contains { $0.columns == rest }
+                    let contrasts = terms.contains { $0.columns == rest }
                     categoricalLevels[categorical] = factor.levels
                     for level in (contrasts ? 1 : 0)..<factor.levels.count {
                         names.append(term.columns.map { $0 == categorical ? $0 + factor.levels[level] : $0 }
@@ -307,82 +449,7 @@ extension Design {
             }
         }
 
-        // Random effects, per row.
-        var randomFactors: [(RandomTerm, Factor)] = []
-        for term in formula.randomTerms {
-            var parts: [Factor] = []
-            for name in term.factors {
-                parts.append(try Factor.make(name, columns[name]!, rows: keep, order: options.levels[name],
-                                             source: source))
-            }
-            let factor = Factor.interaction(parts)
-            guard factor.levels.count > 1 else {
-                throw InputError(.singleLevel,
-                                 "the grouping factor \(term.name) has a single level (\"\(factor.levels.first ?? "")\") "
-                                    + "in the rows used; a random effect needs at least two",
-                                 file: source, column: term.name)
-            }
-            randomFactors.append((term, factor))
-        }
-
-        // Cells: rows with the same fixed row and the same random levels.
-        let p = names.count, q = randomFactors.count
-        var cellIndex: [[UInt64]: Int32] = [:]
-        var cellOfRow = [Int32](repeating: 0, count: keep.count)
-        var fixed: [Double] = []
-        var randomLevels = [[Int32]](repeating: [], count: q)
-        var successes: [Double] = [], trials: [Double] = []
-        var key = [UInt64](repeating: 0, count: p + q)
-        for i in 0..<keep.count {
-            for j in 0..<p { key[j] = fixedColumns[j][i].bitPattern }
-            for k in 0..<q { key[p + k] = UInt64(UInt32(bitPattern: randomFactors[k].1.codes[i])) }
-            if let cell = cellIndex[key] {
-                cellOfRow[i] = cell
-                successes[Int(cell)] += rowSuccesses[i]
-                trials[Int(cell)] += rowTrials[i]
-            } else {
-                let cell = Int32(successes.count)
-                cellIndex[key] = cell
-                cellOfRow[i] = cell
-                for j in 0..<p { fixed.append(fixedColumns[j][i]) }
-                for k in 0..<q { randomLevels[k].append(randomFactors[k].1.codes[i]) }
-                successes.append(rowSuccesses[i])
-                trials.append(rowTrials[i])
-            }
-        }
-
-        try Design.checkRank(fixed: fixed, rows: successes.count, names: names, source: source)
-        var logCoefficients = [Double](repeating: 0, count: successes.count)
-        for i in 0..<keep.count where rowTrials[i] > 1 {
-            let n = rowTrials[i], y = rowSuccesses[i]
-            logCoefficients[Int(cellOfRow[i])] += lgamma(n + 1) - lgamma(y + 1) - lgamma(n - y + 1)
-        }
-        self.logBinomialCoefficients = logCoefficients
-        var saturated = [Double](repeating: 0, count: successes.count)
-        for i in 0..<keep.count where rowTrials[i] > 1 {
-            let n = rowTrials[i], y = rowSuccesses[i]
-            if y > 0 { saturated[Int(cellOfRow[i])] += y * log(y / n) }
-            if y < n { saturated[Int(cellOfRow[i])] += (n - y) * log((n - y) / n) }
-        }
-        self.saturatedLogLikelihoods = saturated
-
-        self.formula = formula
-        self.source = source
-        self.rowsRead = frame.rowCount
-        self.rowsDropped = frame.rowCount - keep.count
-        self.fixedNames = names
-        self.fixedCoding = coding
-        self.categoricalLevels = categoricalLevels
-        self.trialsColumn = options.trials
-        self.fixed = fixed
-        self.randomTerms = randomFactors.enumerated().map { k, pair in
-            RandomEffect(name: pair.0.name, factors: pair.0.factors, levels: pair.1.levels,
-                         levelOfCell: randomLevels[k])
-        }
-        self.successes = successes
-        self.trials = trials
-        self.usedRows = keep
-        self.cellOfRow = cellOfRow
+        return (names, coding, fixedColumns, categoricalLevels)
     }
 
     /// Successes and trials per used row, checked.
