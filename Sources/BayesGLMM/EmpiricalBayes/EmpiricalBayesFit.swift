@@ -121,10 +121,33 @@ public struct EmpiricalBayesFit: Sendable {
                                    + "ended where the Laplace deviance is not finite ("
                                    + LaplaceApproximation.describe(start.prefix(k).map { $0 }, design) + ")")
         }
-        let second = try QuasiNewton(gradientTolerance: 1e-8 * abs(scale)).minimize(
+        let tolerance = 1e-8 * abs(scale)
+        var second = try QuasiNewton(gradientTolerance: tolerance, maximumIterations: 200).minimize(
             { (x: [Double]) throws -> (value: Double, gradient: [Double]) in
                 try devianceAndGradient(laplace, x, terms: k)
             }, start: start)
+        if !second.converged && second.value.isFinite && !second.gradient.allSatisfy({ abs($0) < 100 * tolerance }) {
+            // Still far after 200 iterations (guPrenat: along a ridge where
+            // sd(mom) grows slowly): again from there in coordinates scaled
+            // by the curvature, x = x₀ + S·y with S = diag(1/√Hᵢᵢ), so that
+            // BFGS's steps are on each parameter's own scale.
+            let from = second.minimum, earlier = second.evaluations
+            let hessian = try curvature(laplace, at: from, terms: k, step: differenceStep)
+            evaluations += 2 * from.count
+            let stretch = (0..<from.count).map { i in
+                let h = hessian[i * from.count + i]
+                return h.isFinite && h > 0 ? 1 / h.squareRoot() : 1
+            }
+            second = try QuasiNewton(gradientTolerance: tolerance).minimize(
+                { (y: [Double]) throws -> (value: Double, gradient: [Double]) in
+                    let x = (0..<y.count).map { from[$0] + stretch[$0] * y[$0] }
+                    let result = try devianceAndGradient(laplace, x, terms: k)
+                    return (result.value, zip(result.gradient, stretch).map { $0 * $1 })
+                }, start: [Double](repeating: 0, count: from.count))
+            second.minimum = (0..<from.count).map { from[$0] + stretch[$0] * second.minimum[$0] }
+            second.gradient = zip(second.gradient, stretch).map { $0 / $1 }
+            second.evaluations += earlier
+        }
         evaluations += second.evaluations
         var optimum = second.minimum
         // BFGS can stall (no progress along the line) a little short of its
