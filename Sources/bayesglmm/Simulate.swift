@@ -10,7 +10,10 @@ struct Simulate: ParsableCommand {
             Writes CSV data (client, stylist, x1…, y) from the model
               logit p = alpha + x'beta + client + stylist + client:stylist
             with normal effects, to standard output or --out, and the true
-            parameters and effects as JSON to --truth.
+            parameters and effects as JSON to --truth. With --sd-client-slope
+            each client also has a slope on x1 (which needs --beta),
+            correlated --cor-client-slope with its client effect: the model
+            y ~ x1 + (1 + x1|client) + (1|stylist) + (1|client:stylist).
 
             The default shape is the benchmark data set: 2,000 clients,
             100 stylists, 1–4 stylists per client, 1–10 observations per
@@ -36,6 +39,10 @@ struct Simulate: ParsableCommand {
     @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp(
         "The coefficient of a standard-normal covariate: x1, then x2, … for each repeat (--beta 0.5 --beta -0.2)."))
     var beta: [Double] = []
+    @Option(parsing: .unconditional, help: "Standard deviation of the clients' slopes on x1 (default 0: none).")
+    var sdClientSlope = 0.0
+    @Option(parsing: .unconditional, help: "Correlation of a client's slope on x1 with its client effect.")
+    var corClientSlope = 0.0
     @Option(parsing: .unconditional, help: "Seed: the same seed gives the same data on every machine.",
             transform: NumericOptions.seed)
     var seed: UInt64 = 1
@@ -67,6 +74,8 @@ struct Simulate: ParsableCommand {
         s.sdStylist = sdStylist
         s.sdPair = sdPair
         s.coefficients = beta
+        s.sdClientSlope = sdClientSlope
+        s.corClientSlope = corClientSlope
         s.seed = seed
         return s
     }

@@ -56,6 +56,82 @@ import Testing
         #expect(a.csv(try a.run()) != b.csv(try b.run()))
     }
 
+    /// Client slopes on x1: their SD and their correlation with the client
+    /// effects match the settings (z < 4, Fisher's z for the correlation),
+    /// the outcomes follow the linear predictor with the slope in it, and
+    /// everything but the outcomes is what the same seed gives without
+    /// slopes (the slopes draw from a stream of their own).
+    @Test func clientSlopesMatchTheirSettings() throws {
+        var simulation = Simulation()
+        simulation.clients = 6000
+        simulation.stylistsPerClient = 1...2
+        simulation.observationsPerPair = 1...3
+        simulation.coefficients = [0.7]
+        simulation.sdClientSlope = 0.5
+        simulation.corClientSlope = 0.6
+        simulation.seed = 12
+        let out = try simulation.run()
+        #expect(out.clientSlopes.count == 6000)
+        #expect(abs(SimulationTests.sdZ(out.clientSlopes, sd: 0.5)) < 4)
+        let n = Double(out.clientSlopes.count)
+        let ma = out.clientEffects.reduce(0, +) / n, mb = out.clientSlopes.reduce(0, +) / n
+        var sab = 0.0, saa = 0.0, sbb = 0.0
+        for (a, b) in zip(out.clientEffects, out.clientSlopes) {
+            sab += (a - ma) * (b - mb); saa += (a - ma) * (a - ma); sbb += (b - mb) * (b - mb)
+        }
+        let r = sab / (saa * sbb).squareRoot()
+        #expect(abs((atanh(r) - atanh(0.6)) * (n - 3).squareRoot()) < 4, "r = \(r)")
+
+        var pairEffect: [String: Double] = [:]
+        for (pair, effect) in out.pairEffects { pairEffect[pair] = effect }
+        var expected = 0.0, variance = 0.0, successes = 0.0
+        for i in 0..<out.rowCount {
+            let c = Int(out.client[i]), s = Int(out.stylist[i]), x = out.covariates[0][i]
+            let eta = -0.5 + (0.7 + out.clientSlopes[c - 1]) * x + out.clientEffects[c - 1]
+                + out.stylistEffects[s - 1] + pairEffect["\(c):\(s)"]!
+            let p = 1 / (1 + exp(-eta))
+            expected += p
+            variance += p * (1 - p)
+            successes += Double(out.y[i])
+        }
+        #expect(abs((successes - expected) / variance.squareRoot()) < 4)
+
+        var plain = simulation
+        plain.sdClientSlope = 0
+        plain.corClientSlope = 0
+        let without = try plain.run()
+        #expect(without.clientSlopes.isEmpty)
+        #expect(without.clientEffects == out.clientEffects && without.stylistEffects == out.stylistEffects)
+        #expect(without.covariates == out.covariates && without.client == out.client)
+        #expect(without.pairEffects.map(\.effect) == out.pairEffects.map(\.effect))
+        #expect(without.y != out.y)
+        let truth = try JSONSerialization.jsonObject(with: simulation.truthJSON(out)) as? [String: Any]
+        #expect(truth?["formula"] as? String == "y ~ x1 + (1 + x1|client) + (1|stylist) + (1|client:stylist)")
+        #expect(truth?["sd_client_slope"] as? Double == 0.5 && truth?["cor_client_slope"] as? Double == 0.6)
+        #expect((truth?["client_slopes"] as? [Double])?.count == 6000)
+    }
+
+    /// Where every other effect is 0, a strong slope alone decides the
+    /// outcomes: y = 1 mostly where slope · x1 > 0 (half the time if the
+    /// slope were left out of the linear predictor).
+    @Test func theSlopeEntersTheLinearPredictor() throws {
+        var simulation = Simulation()
+        simulation.clients = 500
+        simulation.intercept = 0
+        simulation.sdClient = 0
+        simulation.sdStylist = 0
+        simulation.sdPair = 0
+        simulation.coefficients = [0]
+        simulation.sdClientSlope = 4
+        simulation.seed = 3
+        let out = try simulation.run()
+        var agree = 0
+        for i in 0..<out.rowCount where (out.clientSlopes[Int(out.client[i]) - 1] * out.covariates[0][i] > 0) == (out.y[i] == 1) {
+            agree += 1
+        }
+        #expect(Double(agree) / Double(out.rowCount) > 0.75, "\(agree) of \(out.rowCount)")
+    }
+
     @Test func invalidSettingsNameTheOption() {
         var s = Simulation()
         s.clients = 1
@@ -66,5 +142,15 @@ import Testing
         s = Simulation()
         s.sdPair = -1
         #expect { try s.validate() } throws: { ($0 as? InputError)?.setting == "sdPair" }
+        s = Simulation()
+        s.sdClientSlope = 0.5                            // no x1
+        #expect { try s.validate() } throws: { ($0 as? InputError)?.setting == "sdClientSlope" }
+        s.coefficients = [0]
+        s.corClientSlope = 1.5
+        #expect { try s.validate() } throws: { ($0 as? InputError)?.setting == "corClientSlope" }
+        s.corClientSlope = -1
+        #expect(throws: Never.self) { try s.validate() }
+        s.sdClientSlope = 0                              // a correlation without slopes
+        #expect { try s.validate() } throws: { ($0 as? InputError)?.setting == "corClientSlope" }
     }
 }

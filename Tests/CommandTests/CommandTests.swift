@@ -143,6 +143,11 @@ import Testing
             (["--stylists-per-client", "-3"], "--stylists-per-client takes min-max with 1 ≤ min ≤ max, got '-3'"),
             (["--observations-per-pair", "-2"], "--observations-per-pair takes min-max with 1 ≤ min ≤ max, got '-2'"),
             (["--beta", "0.5", "0.2"], "unexpected argument '0.2': each coefficient takes its own --beta"),
+            (["--sd-client-slope", "0.5"], "--sd-client-slope: a client slope is on the covariate x1"),
+            (["--beta", "0", "--sd-client-slope", "-0.5"], "--sd-client-slope: must be a finite number ≥ 0"),
+            (["--beta", "0", "--sd-client-slope", "1", "--cor-client-slope", "-1.5"],
+             "--cor-client-slope: must be a correlation in -1…1, got -1.5"),
+            (["--cor-client-slope", "0.3"], "--cor-client-slope: a correlation needs client slopes"),
         ]
         for (arguments, message) in refused {
             let result = try CommandTests.run(base + arguments)
@@ -150,6 +155,10 @@ import Testing
             #expect(result.error.contains(message) && !result.error.contains("Missing value"),
                     "\(arguments): \(result.error)")
         }
+        // Client slopes on x1, correlated with the client effects (a negative correlation is a value).
+        let slopes = try CommandTests.run(base + ["--beta", "0.5", "--sd-client-slope", "0.4",
+                                                  "--cor-client-slope", "-0.3"])
+        #expect(slopes.status == 0 && slopes.output.hasPrefix("client,stylist,x1,y\n"), "\(slopes.error)")
         // The default of 1-4 stylists per client fits fewer than four stylists.
         let few = try CommandTests.run(["simulate", "--clients", "5", "--stylists", "2"])
         #expect(few.status == 0, "\(few.error)")

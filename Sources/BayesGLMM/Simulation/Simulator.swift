@@ -7,8 +7,16 @@ import Foundation
 ///     effects ~ N(0, sd²) independently,
 ///
 /// the model `y ~ x1 + … + (1|client) + (1|stylist) + (1|client:stylist)`.
+/// With `sdClientSlope` > 0 each client also has its own slope on x1,
+/// correlated with its intercept effect (`corClientSlope`):
+///
+///     logit p = … + client effect + client slope · x1 + …,
+///     (client effect, client slope) ~ N(0, [[sd_c², ρ·sd_c·sd_s], [ρ·sd_c·sd_s, sd_s²]]),
+///
+/// the model `y ~ x1 + … + (1 + x1|client) + (1|stylist) + (1|client:stylist)`.
 /// Every random quantity comes from its own `Generator` stream of `seed`, so
-/// the data are the same on every machine.
+/// the data are the same on every machine (and the same as without slopes
+/// where `sdClientSlope` is 0: the slopes have a stream of their own).
 public struct Simulation: Sendable {
     public var clients = 2000
     public var stylists = 100
@@ -20,6 +28,10 @@ public struct Simulation: Sendable {
     public var sdPair = 0.3
     /// Coefficients of standard-normal covariates x1, x2, … (none by default).
     public var coefficients: [Double] = []
+    /// Standard deviation of the clients' slopes on x1 (0: no slopes).
+    public var sdClientSlope = 0.0
+    /// Correlation of a client's slope on x1 with its intercept effect.
+    public var corClientSlope = 0.0
     public var seed: UInt64 = 1
 
     public init() {}
@@ -43,6 +55,19 @@ public struct Simulation: Sendable {
         }
         guard intercept.isFinite else { throw bad("intercept", "must be a finite number, got \(intercept)") }
         guard coefficients.allSatisfy(\.isFinite) else { throw bad("coefficients", "must be finite numbers") }
+        guard sdClientSlope.isFinite, sdClientSlope >= 0 else {
+            throw bad("sdClientSlope", "must be a finite number ≥ 0, got \(sdClientSlope)")
+        }
+        guard sdClientSlope == 0 || !coefficients.isEmpty else {
+            throw bad("sdClientSlope", "a client slope is on the covariate x1, which needs a coefficient "
+                      + "(0 for none)")
+        }
+        guard corClientSlope.isFinite, abs(corClientSlope) <= 1 else {
+            throw bad("corClientSlope", "must be a correlation in -1…1, got \(corClientSlope)")
+        }
+        guard corClientSlope == 0 || sdClientSlope > 0 else {
+            throw bad("corClientSlope", "a correlation needs client slopes (sdClientSlope > 0)")
+        }
     }
 
     /// The simulated data and the truth behind them.
@@ -52,6 +77,8 @@ public struct Simulation: Sendable {
         public var covariates: [[Double]] = []
         public var y: [UInt8] = []
         public var clientEffects: [Double] = []
+        /// Each client's slope on x1 (empty without slopes).
+        public var clientSlopes: [Double] = []
         public var stylistEffects: [Double] = []
         /// Pair effects, keyed "client:stylist" (1-based ids).
         public var pairEffects: [(pair: String, effect: Double)] = []
@@ -65,7 +92,14 @@ public struct Simulation: Sendable {
         let outcomes = try Generator(seed: seed, chain: 0, stream: 2)
         var out = Output()
         out.covariates = Array(repeating: [], count: coefficients.count)
-        out.clientEffects = (0..<clients).map { _ in sdClient * effects.normal() }
+        let standard = (0..<clients).map { _ in effects.normal() }
+        out.clientEffects = standard.map { sdClient * $0 }
+        if sdClientSlope > 0 {
+            // slope = sd_s·(ρ·z + √(1 − ρ²)·z′), z the client effect's own normal.
+            let slopes = try Generator(seed: seed, chain: 0, stream: 3)
+            let rest = (1 - corClientSlope * corClientSlope).squareRoot()
+            out.clientSlopes = standard.map { z in sdClientSlope * (corClientSlope * z + rest * slopes.normal()) }
+        }
         out.stylistEffects = (0..<stylists).map { _ in sdStylist * effects.normal() }
         func uniformInteger(_ range: ClosedRange<Int>) -> Int {
             range.lowerBound + Int(structure.uniform() * Double(range.count))
@@ -87,6 +121,7 @@ public struct Simulation: Sendable {
                         let x = outcomes.normal()
                         out.covariates[j].append(x)
                         eta += beta * x
+                        if j == 0 && !out.clientSlopes.isEmpty { eta += out.clientSlopes[c] * x }
                     }
                     let p = 1 / (1 + exp(-eta))
                     out.client.append(Int32(c + 1))
@@ -114,9 +149,10 @@ public struct Simulation: Sendable {
 
     /// The truth as JSON: settings, parameters, and every effect.
     public func truthJSON(_ out: Output) throws -> Data {
-        let truth: [String: Any] = [
+        let slopes = sdClientSlope > 0
+        var truth: [String: Any] = [
             "formula": "y ~ " + ((0..<coefficients.count).map { "x\($0 + 1) + " }.joined())
-                + "(1|client) + (1|stylist) + (1|client:stylist)",
+                + (slopes ? "(1 + x1|client)" : "(1|client)") + " + (1|stylist) + (1|client:stylist)",
             "seed": seed,
             "clients": clients, "stylists": stylists,
             "stylists_per_client": [stylistsPerClient.lowerBound, stylistsPerClient.upperBound],
@@ -128,6 +164,11 @@ public struct Simulation: Sendable {
             "stylist_effects": out.stylistEffects,
             "pair_effects": Dictionary(uniqueKeysWithValues: out.pairEffects.map { ($0.pair, $0.effect) }),
         ]
+        if slopes {
+            truth["sd_client_slope"] = sdClientSlope
+            truth["cor_client_slope"] = corClientSlope
+            truth["client_slopes"] = out.clientSlopes
+        }
         return try JSONSerialization.data(withJSONObject: truth, options: [.sortedKeys, .prettyPrinted])
     }
 }
