@@ -71,8 +71,10 @@ import Testing
             let columns = patterns.columns[patterns.offsets[g]..<patterns.offsets[g + 1]].map { Int($0) }
             #expect(columns == expected, "group \(g)")
             var dense = [Double](repeating: 0, count: p * p), sparse = dense
+            for a in 0..<p where -0.7 * sums[g * p + a] != 0 {
+                for b in a..<p { dense[a * p + b] += -0.7 * sums[g * p + a] * sums[g * p + b] }
+            }
             sums.withUnsafeBufferPointer { sb in
-                dense.withUnsafeMutableBufferPointer { RankOneUpdate.add(weight: -0.7, vector: sb, offset: g * p, to: $0, size: p) }
                 patterns.columns.withUnsafeBufferPointer { cb in
                     sparse.withUnsafeMutableBufferPointer {
                         RankOneUpdate.add(weight: -0.7, vector: sb, offset: g * p, columns: cb,

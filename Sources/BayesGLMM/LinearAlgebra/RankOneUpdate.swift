@@ -1,24 +1,14 @@
-/// M += w·vvᵀ on the upper triangle of a row-major p × p matrix, skipping
-/// the zeros of v (most entries of a row of dummy columns, and of a level's
-/// Σωᵢxᵢ over few cells). The samplers' fixed-effect precisions are sums of
-/// such updates, one per cell and one per level, and were their largest
-/// cost with many fixed effects (guPrenat: 17).
+/// M += w·vvᵀ on the upper triangle of a row-major p × p matrix, over the
+/// entries of v that can be nonzero: a level's Σωᵢxᵢ in the collapsed
+/// blocks, whose pattern (`SparseRows.patterns`) is the columns its cells
+/// are nonzero in — with dummy columns, few of p (guPrenat: 17). The
+/// precisions of the fixed effects with a term's levels integrated out are
+/// sums of such updates, one per level.
 enum RankOneUpdate {
-    /// `upper[a·p + b] += (w·v[a])·v[b]` for a ≤ b; v is `vector[offset ..< offset + p]`.
-    @inline(__always)
-    static func add(weight w: Double, vector: UnsafeBufferPointer<Double>, offset: Int,
-                    to upper: UnsafeMutableBufferPointer<Double>, size p: Int) {
-        for a in 0..<p {
-            let wa = w * vector[offset + a]
-            if wa == 0 { continue }
-            let row = a * p
-            for b in a..<p { upper[row + b] += wa * vector[offset + b] }
-        }
-    }
-
-    /// As `add(weight:vector:offset:to:size:)`, over the entries of v in
-    /// `columns[range]` only (ascending; a level's pattern in `SparseRows`),
-    /// where v may be nonzero: the same sums.
+    /// `upper[a·p + b] += (w·v[a])·v[b]` for a ≤ b among the columns
+    /// `columns[range]` (ascending), v being `vector[offset ..< offset + p]`
+    /// and zero outside them: the sums of the dense update, without its
+    /// zero terms.
     @inline(__always)
     static func add(weight w: Double, vector: UnsafeBufferPointer<Double>, offset: Int,
                     columns: UnsafeBufferPointer<Int32>, _ range: Range<Int>,

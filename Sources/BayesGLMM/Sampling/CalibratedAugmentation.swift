@@ -63,36 +63,30 @@ extension PolyaGammaGibbs {
     /// Metropolis–Hastings correction (`Calibration`).
     func calibratedCoefficientStep(_ s: inout State, using generator: Generator, counts: inout ExactMoveCounts,
                                    failure: inout String?) {
-        let n = design.cellCount, p = design.fixedCount, x = design.fixed
+        let n = design.cellCount, p = design.fixedCount
         guard p > 0 else { return }
         let offset = linearPredictor(s, fixed: false)
-        func predictor(_ beta: [Double], _ i: Int) -> Double {
-            var eta = offset[i]
-            for j in 0..<p { eta += x[i * p + j] * beta[j] }
-            return eta
-        }
-        var r = trials, b = [Double](repeating: 0, count: n), current = [Double](repeating: 0, count: n)
-        var xwx = [Double](repeating: 0, count: p * p), linear = [Double](repeating: 0, count: p)
+        /// Xβ + offset at every cell.
+        func predictors(_ beta: [Double]) -> [Double] { zip(fixedRows.product(beta), offset).map { $0 + $1 } }
+        let calibrationPoint = predictors(calibrationCoefficients), current = predictors(s.coefficients)
+        var r = trials, b = [Double](repeating: 0, count: n)
+        var omega = [Double](repeating: 0, count: n), response = [Double](repeating: 0, count: n)
         for i in 0..<n where trials[i] > 0 {
-            (r[i], b[i]) = Calibration.cell(eta: predictor(calibrationCoefficients, i), trials: trials[i])
-            current[i] = predictor(s.coefficients, i)
-            let omega = PolyaGamma.draw(shape: r[i], tilt: current[i] + b[i], using: generator)
+            (r[i], b[i]) = Calibration.cell(eta: calibrationPoint[i], trials: trials[i])
+            omega[i] = PolyaGamma.draw(shape: r[i], tilt: current[i] + b[i], using: generator)
             // ω (η + b) against κ = y − r/2, with η = Xβ + offset.
-            let response = successes[i] - r[i] / 2 - omega * (offset[i] + b[i])
-            x.withUnsafeBufferPointer { xb in
-                xwx.withUnsafeMutableBufferPointer { qb in
-                    RankOneUpdate.add(weight: omega, vector: xb, offset: i * p, to: qb, size: p)
-                }
-            }
-            for a in 0..<p { linear[a] += x[i * p + a] * response }
+            response[i] = successes[i] - r[i] / 2 - omega[i] * (offset[i] + b[i])
         }
+        let xwx = fixedRows.weightedGram(weights: omega)
+        let linear = fixedRows.transposedProduct(response)
         let proposal = drawCoefficients(precision: xwx, linear: linear, using: generator, failure: &failure)
         counts.calibratedProposals += 1
         guard failure == nil, proposal.allSatisfy(\.isFinite) else { return }
+        let proposed = predictors(proposal)
         var logRatio = 0.0
         for i in 0..<n where trials[i] > 0 {
             logRatio += Calibration.logRatio(successes: successes[i], trials: trials[i], calibrated: r[i],
-                                             offset: b[i], at: predictor(proposal, i))
+                                             offset: b[i], at: proposed[i])
                 - Calibration.logRatio(successes: successes[i], trials: trials[i], calibrated: r[i],
                                        offset: b[i], at: current[i])
         }

@@ -380,7 +380,7 @@ extension PolyaGammaGibbs {
             for i in 0..<n { eta[i] += psi[i] }
             link.cells(successes: successes, trials: trials, linearPredictors: eta,
                        logLikelihood: &cellValue, score: &cellScore, information: &cellInformation)
-            for i in 0..<n where trials[i] > 0 { value += cellValue[i] }
+            value += cellValue.reduce(0, +)
             let score = fixedRows.transposedProduct(cellScore)
             for a in 0..<p { gradient[a] += score[a] }
             fixedRows.addWeightedGram(weights: cellInformation, to: &curvature)
