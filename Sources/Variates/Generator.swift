@@ -153,6 +153,30 @@ public final class Generator {
     @inlinable @inline(__always)
     public func normal() -> Double { gsl_ran_gaussian_ziggurat(pointer, 1.0) }
 
+    /// A Wishart(n, V) variate, V = LLᵀ given by its lower Cholesky factor
+    /// `scaleFactor` (row-major p × p, entries above the diagonal ignored):
+    /// GSL's `gsl_ran_wishart`, the Bartlett decomposition (Smith & Hocking
+    /// 1972) — W = (LA)(LA)ᵀ, A lower triangular with Aᵢᵢ² ~ χ²(n − i + 1)
+    /// and N(0, 1) below the diagonal. Row-major p × p; nil unless n > p − 1
+    /// (GSL refuses it), with GSL's aborting error handler off.
+    public func wishart(degrees n: Double, scaleFactor: [Double], size p: Int) -> [Double]? {
+        precondition(scaleFactor.count == p * p)
+        GSL.configure()
+        var factor = scaleFactor
+        var result = [Double](repeating: 0, count: p * p), work = result
+        let status = factor.withUnsafeMutableBufferPointer { fb in
+            result.withUnsafeMutableBufferPointer { rb in
+                work.withUnsafeMutableBufferPointer { wb in
+                    var l = gsl_matrix_view_array(fb.baseAddress, p, p)
+                    var r = gsl_matrix_view_array(rb.baseAddress, p, p)
+                    var w = gsl_matrix_view_array(wb.baseAddress, p, p)
+                    return gsl_ran_wishart(pointer, n, &l.matrix, &r.matrix, &w.matrix)
+                }
+            }
+        }
+        return status == 0 && result.allSatisfy(\.isFinite) ? result : nil
+    }
+
     /// A standard normal variate conditioned to exceed `lower`, Z | Z > a.
     ///
     /// For a ≥ 0 GSL's `gsl_ran_ugaussian_tail`: below a = 1 it draws |Z|

@@ -107,12 +107,25 @@ import Testing
     /// the chains' mean of σ scattered on both sides of the exact prior mean).
     static func gewekeZ(design: Design, priors: Priors, seed: UInt64, count: Int, chains: Int = 40,
                         functions: (PolyaGammaGibbs.State, [Double]) -> [Double]) throws -> [Double] {
+        try gewekeZ(seed: seed, count: count, chains: chains,
+                    prior: { CalibrationTests.prior(design, priors, $0) },
+                    data: { CalibrationTests.data(design, $0, $1) },
+                    step: { theta, y, h in
+                        PolyaGammaGibbs(design: design.replacingSuccesses(y), priors: priors).step(theta, using: h).0
+                    }, functions: functions)
+    }
+
+    /// `gewekeZ` for any sampler: θ ~ `prior`, y ~ `data`(θ), and one sweep
+    /// θ | y by `step`.
+    static func gewekeZ<State>(seed: UInt64, count: Int, chains: Int, prior: (Generator) throws -> State,
+                               data: (State, Generator) -> [Double],
+                               step: (State, [Double], Generator) throws -> State,
+                               functions: (State, [Double]) -> [Double]) throws -> [Double] {
         let g = try Generator(seed: seed, chain: 0, stream: 0)
         var independent: [[Double]] = []
         for _ in 0..<count {
-            let theta = CalibrationTests.prior(design, priors, g)
-            let y = CalibrationTests.data(design, theta, g)
-            let values = functions(theta, y)
+            let theta = try prior(g)
+            let values = functions(theta, data(theta, g))
             if independent.isEmpty { independent = Array(repeating: [], count: values.count) }
             for (j, v) in values.enumerated() { independent[j].append(v) }
         }
@@ -120,13 +133,12 @@ import Testing
         var chainMeans = [[Double]](repeating: [], count: m)
         for c in 0..<chains {
             let h = try Generator(seed: seed, chain: UInt64(c + 1), stream: 0)
-            var theta = CalibrationTests.prior(design, priors, h)
+            var theta = try prior(h)
             var sums = [Double](repeating: 0, count: m)
             let steps = count / chains
             for _ in 0..<steps {
-                let y = CalibrationTests.data(design, theta, h)
-                let kernel = PolyaGammaGibbs(design: design.replacingSuccesses(y), priors: priors)
-                theta = kernel.step(theta, using: h).0
+                let y = data(theta, h)
+                theta = try step(theta, y, h)
                 for (j, v) in functions(theta, y).enumerated() { sums[j] += v }
             }
             for j in 0..<m { chainMeans[j].append(sums[j] / Double(steps)) }

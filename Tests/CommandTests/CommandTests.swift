@@ -100,10 +100,14 @@ import Testing
         let unknownCommand = try CommandTests.run(["frobnicate"])
         #expect(unknownCommand.status == 2)
 
-        let slopes = try CommandTests.run(["describe", data, "--formula", "y ~ (1 + x|client)"])
-        #expect(slopes.status == 2 && slopes.error.contains("random slopes (1 + x | client) are not fitted yet"))
-        let independent = try CommandTests.run(["fit", data, "--formula", "y ~ (x || client)", "--out", "unused"])
-        #expect(independent.status == 2 && independent.error.contains("random slopes (0 + x | client) are not fitted yet"))
+        let slopeData = CommandTests.temporary("slopes.csv")
+        try "y,client,x\n1,a,0.5\n0,b,1\n0,a,1\n1,b,-2\n".write(toFile: slopeData, atomically: true, encoding: .utf8)
+        let slopes = try CommandTests.run(["eb", slopeData, "--formula", "y ~ (1 + x|client)"])
+        #expect(slopes.status == 2 && slopes.error.contains("not the slopes of ((Intercept) + x | client)"))
+        let metropolis = try CommandTests.run(["fit", slopeData, "--formula", "y ~ (x || client)", "--out", "unused",
+                                               "--sampler", "metropolis"])
+        #expect(metropolis.status == 2 && metropolis.error.contains("does not fit random slopes (x | client) yet")
+                && metropolis.error.contains("--sampler"))
     }
 
     @Test func nonFiniteNumbersExitWithTwoNamingLineAndColumn() throws {

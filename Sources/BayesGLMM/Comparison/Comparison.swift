@@ -179,6 +179,7 @@ public struct Comparison: Sendable {
     /// `InputError` naming `ebPath` for an EB fit of another link, model or
     /// data (`EmpiricalBayesReport.checkComparable`).
     public init(eb: EmpiricalBayesReport, ebPath: String, run: RunDirectory) throws(InputError) {
+        for term in run.terms { try RunDirectory.refuseSlopes(of: term, in: run, for: "the comparison with EB") }
         try eb.checkComparable(with: run, path: ebPath)
         try self.init(eb: eb, ebPath: ebPath, formula: run.formula, fixedNames: run.fixedNames, terms: run.terms,
                       hasParameter: { run.parameterIndex($0) != nil }) { requests throws(InputError) in

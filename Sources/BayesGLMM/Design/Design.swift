@@ -139,9 +139,11 @@ public struct DesignOptions: Sendable {
 extension Design {
     /// Builds and checks the design of `formula` on `frame`.
     ///
-    /// Throws `InputError` for: a random term other than a random intercept
-    /// (`(1 + x | g)`, `(0 + x | g)`: parsed as lme4 reads them, not fitted
-    /// yet); an unknown column; a response that is not 0/1
+    /// Random terms with slopes (`(1 + x | g)`, `(0 + x | g)`, `(x || g)`)
+    /// carry their columns and values (`RandomEffect.columns`, `values`),
+    /// built as lme4's model matrix of the term's effects.
+    ///
+    /// Throws `InputError` for: an unknown column; a response that is not 0/1
     /// (or successes that are not whole numbers in 0…trials); a non-numeric
     /// column used as a number; a number that is not finite (`Inf`, `1e309`)
     /// in a column used as numbers, or a product of columns that overflows;
@@ -150,13 +152,12 @@ extension Design {
     /// categorical columns (not supported yet); a rank-deficient fixed-effect
     /// matrix (naming the columns that are combinations of the others).
     public init(formula: ModelFormula, frame: Frame, options: DesignOptions = DesignOptions()) throws(InputError) {
-        try self.init(formula: formula, frame: frame, options: options, admittingSlopes: false)
+        try self.init(formula: formula, frame: frame, options: options, admittingSlopes: true)
     }
 
-    /// As `init(formula:frame:options:)`; with `admittingSlopes` random
-    /// terms with slopes are built (their columns and values, checked against
-    /// lme4 in the tests) instead of refused — for the samplers that will fit
-    /// them, none of which does yet.
+    /// As `init(formula:frame:options:)`; without `admittingSlopes` a random
+    /// term with slopes is refused (`.unsupported`), for the readers that
+    /// take random intercepts only.
     init(formula: ModelFormula, frame: Frame, options: DesignOptions, admittingSlopes: Bool) throws(InputError) {
         let source = frame.source
         func column(_ name: String) throws(InputError) -> Column {
@@ -169,10 +170,9 @@ extension Design {
             return c
         }
 
-        // Random slopes parse as lme4 reads them but are not fitted yet.
         if !admittingSlopes, let term = formula.randomTerms.first(where: { !$0.isInterceptOnly }) {
             throw InputError(.unsupported,
-                             "random slopes \(term.description) are not fitted yet; "
+                             "random slopes \(term.description) are not taken here yet; "
                                 + "use random intercepts (1 | \(term.name))",
                              file: source, column: term.slopes.first?.columns.first ?? term.name)
         }

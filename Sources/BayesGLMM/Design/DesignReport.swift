@@ -26,7 +26,7 @@ public struct DesignReport: Sendable {
         if d.randomTerms.isEmpty {
             lines.append("random intercepts: none (a logistic regression without random effects)")
         } else {
-            lines.append("random intercepts:")
+            lines.append(d.hasSlopes ? "random terms:" : "random intercepts:")
             let width = d.randomTerms.map(\.name.count).max()!
             for term in d.randomTerms {
                 var trials = [Double](repeating: 0, count: term.levelCount)
@@ -35,8 +35,12 @@ public struct DesignReport: Sendable {
                 let median = trials.count % 2 == 1 ? trials[trials.count / 2]
                     : (trials[trials.count / 2 - 1] + trials[trials.count / 2]) / 2
                 let name = term.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                let effects = term.isInterceptOnly ? ""
+                    : "; effects " + term.columns.joined(separator: ", ")
+                        + (term.dimension > 1 ? " (correlated)" : "")
                 lines.append("  \(name)  \(number(term.levelCount)) levels; trials per level: "
-                             + "min \(Int(trials.first!)), median \(median.formatted()), max \(Int(trials.last!))")
+                             + "min \(Int(trials.first!)), median \(median.formatted()), max \(Int(trials.last!))"
+                             + effects)
             }
             // Balance: how many of the possible combinations of two crossed
             // single-factor terms occur.

@@ -53,12 +53,25 @@ public final class LaplaceApproximation {
     /// The approximation's structures for `design`, the ordering of A
     /// analysed once.
     ///
-    /// Throws `InputError` for a model without random terms (there is no
+    /// Throws `InputError` for a model with random slopes (not yet taken
+    /// here) or without random terms (there is no
     /// integral to approximate: the model is a GLM, as lme4's glmer says
     /// "No random effects terms specified in formula"), and
     /// `NumericalFailure` should CHOLMOD fail to allocate or order A.
+    /// The refusal of a term with slopes, which the Laplace fit does not
+    /// take yet.
+    static func slopesRefused(_ design: Design, _ term: RandomEffect) -> InputError {
+        InputError(.unsupported,
+                   "the empirical-Bayes (Laplace) fit takes random intercepts only so far, not the slopes of "
+                      + "(\(term.columns.joined(separator: " + ")) | \(term.name)); the Gibbs sampler fits them",
+                   file: design.source, column: term.name)
+    }
+
     public init(design: Design) throws {
         guard !design.randomTerms.isEmpty else { throw LaplaceApproximation.noRandomTerms(design) }
+        if let term = design.randomTerms.first(where: { !$0.isInterceptOnly }) {
+            throw LaplaceApproximation.slopesRefused(design, term)
+        }
         self.design = design
         let terms = design.randomTerms
         var offsets: [Int] = []

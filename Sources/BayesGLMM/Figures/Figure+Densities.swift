@@ -66,7 +66,7 @@ extension Figure {
     public static func standardDeviations(_ run: RunDirectory, eb: EmpiricalBayesReport?, ebPath: String = "")
         throws(InputError) -> Figure {
         try eb?.checkComparable(with: run, path: ebPath)
-        let names = run.terms.map { "sd(\($0.name))" }.filter { run.parameterIndex($0) != nil }
+        let names = run.terms.flatMap(\.covarianceNames).filter { $0.hasPrefix("sd(") && run.parameterIndex($0) != nil }
         guard !names.isEmpty else {
             throw InputError(.badOption, "the run has no draws of a standard deviation to draw", file: run.path,
                              setting: "kind")

@@ -24,6 +24,7 @@ extension Figure {
     public static func caterpillar(_ run: RunDirectory, term name: String?, maxLevels: Int = 50) throws(InputError)
         -> Figure {
         let term = try Figure.term(run, name)
+        try RunDirectory.refuseSlopes(of: term, in: run, for: "the caterpillar plot")
         let parameters = term.levels.map { "r(\(term.name))[\($0)]" }
         if let missing = parameters.first(where: { run.parameterIndex($0) == nil }) {
             throw InputError(.unsupported, "the draw store has no draws of \(missing)", file: run.path,

@@ -26,6 +26,7 @@ extension Figure {
                                  counts: LevelCounts? = nil, maxLevels: Int = 200) throws(InputError) -> Figure {
         try eb.checkComparable(with: run, path: ebPath)
         var term = try Figure.term(run, name)
+        try RunDirectory.refuseSlopes(of: term, in: run, for: "the shrinkage figure")
         if let counts { term = RunDirectory.Term(name: term.name, levels: term.levels, counts: counts) }
         guard term.counts != nil else {
             throw InputError(.badOption, "fit.json has no per-level counts (a fit older than `compare`)",

@@ -50,10 +50,10 @@ public struct Figure: Sendable {
     static func fields(_ values: [Double?]) -> [String] { Comparison.fields(values) }
 
     /// The variables a figure shows when none are given: the
-    /// intercept (if the model has one) and the standard deviation of every
-    /// random term.
+    /// intercept (if the model has one) and the standard deviations (and
+    /// correlations) of every random term.
     public static func defaultVariables(_ run: RunDirectory) -> [String] {
-        run.fixedNames.filter { $0 == "(Intercept)" } + run.terms.map { "sd(\($0.name))" }
+        run.fixedNames.filter { $0 == "(Intercept)" } + run.terms.flatMap(\.covarianceNames)
     }
 
     /// The draws of the named parameters (all chains, the completed draws).

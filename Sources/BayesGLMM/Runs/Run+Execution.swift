@@ -39,6 +39,8 @@ extension Run {
     /// run, returned.
     public func execute(stop: StopRequest, progress: SamplingProgress? = nil) throws -> RunResult {
         switch request.resolvedSampler {
+        case .gibbs where request.design.hasSlopes:
+            try execute(kernel: Run.slopeKernel(request), stop: stop, progress: progress)
         case .gibbs: try execute(kernel: Run.gibbsKernel(request, initialValues), stop: stop, progress: progress)
         case .metropolis: try execute(kernel: Run.metropolisKernel(request, initialValues), stop: stop,
                                       progress: progress)
@@ -59,9 +61,9 @@ extension Run {
             rowsRead: design.rowsRead, rowsUsed: design.rowsUsed, rowsDropped: design.rowsDropped,
             cells: design.cellCount, trials: design.trialsColumn, fixed: design.fixedNames,
             fixedCoding: design.fixedCoding, categoricalLevels: design.categoricalLevels,
-            random: LevelCounts.of(design).map {
-                RunManifest.Random(term: $0.term, levels: $0.levels, observations: $0.observations,
-                                   successes: $0.successes)
+            random: zip(LevelCounts.of(design), design.randomTerms).map { counts, term in
+                RunManifest.Random(term: counts.term, levels: counts.levels, observations: counts.observations,
+                                   successes: counts.successes, columns: term.isInterceptOnly ? nil : term.columns)
             },
             priors: request.priors.describe(terms: terms, fixed: design.fixedNames),
             sampler: sampler.rawValue, samplerDescription: request.samplerDescription,
@@ -254,7 +256,7 @@ extension Run {
     @discardableResult
     static func writeSummary(of directory: String) throws -> Summary {
         let run = try RunDirectory.read(directory)
-        let names = (run.fixedNames + run.terms.map { "sd(\($0.name))" }).filter { run.parameterIndex($0) != nil }
+        let names = (run.fixedNames + run.terms.flatMap(\.covarianceNames)).filter { run.parameterIndex($0) != nil }
         let draws = try run.store.draws(of: names.map { run.parameterIndex($0)! }, first: run.drawsPerChain)
         let summary = summarize(Array(zip(names, draws)).map { (name: $0.0, draws: $0.1) })
         try AtomicFile.write(Data(summary.csv().utf8), to: (directory as NSString).appendingPathComponent("summary.csv"))

@@ -67,6 +67,8 @@ public struct Run: Sendable {
         var notes: [String] = []
         let (initialValues, start) = try startingPoint(request, notes: &notes)
         switch request.resolvedSampler {
+        case .gibbs where request.design.hasSlopes:
+            try checkStarts(try slopeKernel(request), settings: request.settings)
         case .gibbs:
             try checkStarts(try gibbsKernel(request, initialValues), settings: request.settings)
         case .metropolis:
@@ -110,6 +112,19 @@ extension Run {
                              + "\(settings.thin) are more sweeps than can be counted", setting: "draws")
         }
         if let rule = request.untilESS { try checkUntilESS(rule, settings: settings) }
+        if request.design.hasSlopes {
+            let term = request.design.randomTerms.first { !$0.isInterceptOnly }!
+            let described = "(\(term.columns.joined(separator: " + ")) | \(term.name))"
+            if request.resolvedSampler == .metropolis {
+                throw InputError(.unsupported, "the Metropolis sampler does not fit random slopes "
+                                 + "\(described) yet; the Gibbs sampler does (logit and probit links)",
+                                 setting: "sampler")
+            }
+            if let updates = request.updates, updates != .augmented {
+                throw InputError(.unsupported, "the \(updates.rawValue) updates do not fit random slopes "
+                                 + "\(described) yet; the augmented ones do", setting: "updates")
+            }
+        }
         if request.sampler == .gibbs && PolyaGammaGibbs.Augmentation(link: request.link) == nil {
             throw InputError(.badOption, "the Gibbs sampler has a data augmentation for the logit and probit links "
                              + "only (Pólya–Gamma, Albert–Chib), not for the \(request.link.rawValue) link; the "
@@ -268,6 +283,16 @@ extension Run {
         let design = request.design
         let choice = request.start ?? (request.link == .logit ? .empiricalBayes : .prior)
         guard choice == .empiricalBayes else { return (.prior, StartRecord(kind: "prior")) }
+        if design.hasSlopes {
+            if request.start == .empiricalBayes {
+                throw InputError(.unsupported, "the empirical-Bayes fit does not take random slopes yet, so "
+                                 + "there is none to start from", setting: "start",
+                                 advice: "start from the prior (\(setting: "start", value: "prior"))")
+            }
+            let note = "the EB fit does not take random slopes yet: chains start from the prior's overdispersed start"
+            notes.append(note)
+            return (.prior, StartRecord(kind: "prior", note: note))
+        }
         guard !design.randomTerms.isEmpty else {
             if request.start == .empiricalBayes {
                 throw InputError(.badOption, "the model has no random terms, so there is no empirical-Bayes fit to "
@@ -306,6 +331,16 @@ extension Run {
         kernel.initialValues = start
         if let updates = request.updates { kernel.updates = updates }
         return kernel
+    }
+
+    /// The Gibbs kernel for a design with random slopes (`RandomSlopeGibbs`),
+    /// from the prior's overdispersed start.
+    static func slopeKernel(_ request: RunRequest) throws(InputError) -> RandomSlopeGibbs {
+        guard let augmentation = PolyaGammaGibbs.Augmentation(link: request.link) else {
+            throw InputError(.badOption, "the Gibbs sampler has no data augmentation for the "
+                             + "\(request.link.rawValue) link", setting: "sampler")
+        }
+        return try RandomSlopeGibbs(design: request.design, priors: request.priors, augmentation: augmentation)
     }
 
     static func metropolisKernel(_ request: RunRequest, _ start: InitialValues) -> MetropolisWithinGibbs {

@@ -15,9 +15,29 @@ public struct RunDirectory: Sendable {
         public let name: String
         public let levels: [String]
         public let counts: LevelCounts?
-        public init(name: String, levels: [String], counts: LevelCounts?) {
-            self.name = name; self.levels = levels; self.counts = counts
+        /// The term's columns (lme4's cnms): `(Intercept)` alone for a
+        /// random intercept.
+        public let columns: [String]
+        public init(name: String, levels: [String], counts: LevelCounts?, columns: [String] = ["(Intercept)"]) {
+            self.name = name; self.levels = levels; self.counts = counts; self.columns = columns
         }
+        /// Whether the term is a random intercept alone.
+        public var isInterceptOnly: Bool { columns == ["(Intercept)"] }
+        /// Its SDs and correlations (`ParameterNaming.covariance`).
+        public var covarianceNames: [String] { ParameterNaming.covariance(term: name, columns: columns) }
+    }
+
+    /// Whether some term of the run has a column besides the intercept.
+    public var hasSlopes: Bool { terms.contains { !$0.isInterceptOnly } }
+
+    /// Throws `InputError` (`.unsupported`) when `term` has slopes, which
+    /// `what` (a reader of random intercepts) does not take yet.
+    static func refuseSlopes(of term: Term, in run: RunDirectory, for what: String) throws(InputError) {
+        guard !term.isInterceptOnly else { return }
+        throw InputError(.unsupported,
+                         "\(what) takes random intercepts only so far, not the slopes of "
+                            + "(\(term.columns.joined(separator: " + ")) | \(term.name)); summary, trace, rank and "
+                            + "density read every parameter of such a run", file: run.path)
     }
 
     public let path: String
@@ -121,7 +141,8 @@ public struct RunDirectory: Sendable {
                 counts = LevelCounts(term: random.term, levels: random.levels, observations: observations,
                                      successes: successes)
             }
-            terms.append(Term(name: random.term, levels: random.levels, counts: counts))
+            terms.append(Term(name: random.term, levels: random.levels, counts: counts,
+                              columns: random.columns ?? ["(Intercept)"]))
         }
         if terms.contains(where: { $0.counts == nil }) {
             notes.append("fit.json has no per-level counts (it was written before `compare` existed); "

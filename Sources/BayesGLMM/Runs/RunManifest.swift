@@ -109,6 +109,9 @@ public struct RunManifest: Codable, Sendable, Equatable {
         public var levels: [String]
         public var observations: [Int]?
         public var successes: [Int]?
+        /// The term's columns (lme4's cnms) when it has slopes; absent for a
+        /// random intercept alone.
+        public var columns: [String]?
     }
 
     /// A chain's random stream, `Generator(seed:chain:stream:)`.

@@ -27,7 +27,7 @@ public struct RunRequest: Sendable {
     public enum Saved: String, Sendable, CaseIterable {
         /// The intercept and coefficients.
         case fixed
-        /// The standard deviations.
+        /// The standard deviations (and the correlations of terms with slopes).
         case sd
         /// The effects of single-factor terms.
         case effects
@@ -98,7 +98,7 @@ public struct RunRequest: Sendable {
         return names.indices.filter { i in
             let name = names[i]
             if saved.contains(.all) { return true }
-            if name.hasPrefix("sd(") { return saved.contains(.sd) }
+            if ParameterNaming.isCovariance(name) { return saved.contains(.sd) }
             if name.hasPrefix("r(") {
                 let term = String(name.dropFirst(2).prefix { $0 != ")" })
                 return saved.contains(interactionTerms.contains(term) ? .interactions : .effects)
@@ -112,6 +112,10 @@ public struct RunRequest: Sendable {
         switch (resolvedSampler, link) {
         case (.metropolis, _):
             "adaptive random-walk Metropolis-within-Gibbs (exact likelihood; scales adapted in warm-up, then frozen)"
+        case (.gibbs, _) where design.hasSlopes:
+            (link == .probit ? "Albert–Chib" : "Pólya–Gamma")
+                + " Gibbs for random slopes (collapsed fixed effects; Huang–Wand covariances, centred and "
+                + "non-centred)"
         case (.gibbs, _) where resolvedUpdates == .exact:
             "Gibbs with exact-likelihood moves (Newton-proposal Metropolis–Hastings for the effects and fixed effects, "
                 + "centring, partially non-centred slice steps for the SDs; no augmentation)"
@@ -129,6 +133,7 @@ public struct RunRequest: Sendable {
     /// choice for the data (nil for the Metropolis sampler).
     public var resolvedUpdates: Updates? {
         guard resolvedSampler == .gibbs, let augmentation = PolyaGammaGibbs.Augmentation(link: link) else { return nil }
+        if design.hasSlopes { return updates ?? .augmented }
         return updates ?? Updates.automatic(for: design, augmentation: augmentation)
     }
 

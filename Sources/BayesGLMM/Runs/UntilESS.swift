@@ -63,10 +63,11 @@ public struct UntilESS: Sendable, Equatable {
     public func drawLimit(firstBlock: Int) -> Int { maxDraws ?? UntilESS.defaultMaxDraws(firstBlock: firstBlock) }
 
     /// The parameters the rule watches, by name: the fixed effects
-    /// (intercept included) and every `sd(term)`, in the store's order.
+    /// (intercept included), every `sd(term)` and every correlation
+    /// `cor(term)[a,b]`, in the store's order.
     public static func monitored(_ names: [String], fixed: [String]) -> [Int] {
         let fixedNames = Set(fixed)
-        return names.indices.filter { fixedNames.contains(names[$0]) || names[$0].hasPrefix("sd(") }
+        return names.indices.filter { fixedNames.contains(names[$0]) || ParameterNaming.isCovariance(names[$0]) }
     }
 
     /// Whether a check meets the target: bulk-ESS at least `target` and

@@ -41,10 +41,69 @@ extension SamplingKernel {
 
 extension Design {
     /// The parameters every kernel over this design reports, in order: the
-    /// fixed effects, `sd(term)` per term, then `r(term)[level]` per term and
-    /// level — what fit, summary and compare read whichever kernel ran.
+    /// fixed effects, each term's standard deviations and correlations
+    /// (`RandomEffect.covarianceNames`), then each term's level effects
+    /// (`RandomEffect.effectNames`) — what fit, summary and compare read
+    /// whichever kernel ran. For random intercepts alone: `sd(term)` per
+    /// term, then `r(term)[level]` per term and level.
     var parameterNames: [String] {
-        fixedNames + randomTerms.map { "sd(\($0.name))" }
-            + randomTerms.flatMap { term in term.levels.map { "r(\(term.name))[\($0)]" } }
+        fixedNames + randomTerms.flatMap(\.covarianceNames) + randomTerms.flatMap(\.effectNames)
     }
+}
+
+extension RandomEffect {
+    /// q, the number of the term's columns: 1 for a random intercept, 2 for
+    /// `(1 + x | g)`.
+    public var dimension: Int { columns.count }
+
+    /// Whether the term is a random intercept alone, `(1 | g)`.
+    public var isInterceptOnly: Bool { values.isEmpty }
+
+    /// The value of column j at cell i (1 for a random intercept).
+    @inline(__always)
+    func value(cell i: Int, column j: Int) -> Double {
+        values.isEmpty ? 1 : values[i * columns.count + j]
+    }
+
+    /// The names of the term's standard deviations and correlations
+    /// (`ParameterNaming.covariance`).
+    public var covarianceNames: [String] { ParameterNaming.covariance(term: name, columns: columns) }
+
+    /// The names of the term's level effects (`ParameterNaming.effects`).
+    public var effectNames: [String] { ParameterNaming.effects(term: name, levels: levels, columns: columns) }
+}
+
+/// How a random term's parameters are named, in a design and in a run
+/// directory alike.
+public enum ParameterNaming {
+    /// `sd(g)` for a random intercept alone (columns `(Intercept)`);
+    /// otherwise `sd(g)[c]` for each column c, then `cor(g)[c1][c2]` for each
+    /// pair, row by row of the upper triangle (brms's order: (1,2), (1,3),
+    /// …, (2,3), …) — so that `(x || g)`, two terms on g, reads `sd(g)` and
+    /// `sd(g)[x]`. Two indices are written `[a][b]`, not `[a,b]`: the names
+    /// head CmdStan CSV columns, which readers (ArviZ's among them) split
+    /// at every comma.
+    public static func covariance(term: String, columns: [String]) -> [String] {
+        if columns == ["(Intercept)"] { return ["sd(\(term))"] }
+        let q = columns.count
+        var names = columns.map { "sd(\(term))[\($0)]" }
+        for a in 0..<q { for b in (a + 1)..<q { names.append("cor(\(term))[\(columns[a])][\(columns[b])]") } }
+        return names
+    }
+
+    /// `r(g)[level]` for a random intercept alone; otherwise
+    /// `r(g)[level][c]` per level and, within a level, per column (lme4's
+    /// order of u).
+    public static func effects(term: String, levels: [String], columns: [String]) -> [String] {
+        if columns == ["(Intercept)"] { return levels.map { "r(\(term))[\($0)]" } }
+        return levels.flatMap { level in columns.map { "r(\(term))[\(level)][\($0)]" } }
+    }
+
+    /// Whether `name` is a standard deviation or a correlation.
+    public static func isCovariance(_ name: String) -> Bool { name.hasPrefix("sd(") || name.hasPrefix("cor(") }
+}
+
+extension Design {
+    /// Whether some random term has a column besides the intercept.
+    public var hasSlopes: Bool { randomTerms.contains { !$0.isInterceptOnly } }
 }

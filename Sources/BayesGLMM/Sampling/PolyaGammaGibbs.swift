@@ -132,6 +132,39 @@ public struct PolyaGammaGibbs: SamplingKernel {
 
         /// The link this augmentation is exact for.
         public var link: Link { self == .polyaGamma ? .logit : .probit }
+
+        /// Step 1 over every cell with trials, ψᵢ = randomᵢ + fixedᵢ: ω, and
+        /// κ (from the constant `kappa`, redrawn for Albert–Chib).
+        func draw(random: [Double], fixed: [Double], successes: [Double], trials: [Double], kappa: [Double],
+                  using generator: Generator) -> (omega: [Double], kappa: [Double]) {
+            var omega = [Double](repeating: 0, count: random.count), kappa = kappa
+            for i in random.indices where trials[i] > 0 {
+                omega[i] = draw(at: random[i] + fixed[i], successes: successes[i], trials: trials[i],
+                                kappa: &kappa[i], using: generator)
+            }
+            return (omega, kappa)
+        }
+
+        /// Step 1 for one cell with linear predictor ψ: ωᵢ ~ PG(nᵢ, ψ), κᵢ
+        /// left as it is (yᵢ − nᵢ/2); or for Albert–Chib ωᵢ = nᵢ and κᵢ the
+        /// sum of the cell's latent zᵢⱼ.
+        @inline(__always)
+        func draw(at psi: Double, successes: Double, trials: Double, kappa: inout Double,
+                  using generator: Generator) -> Double {
+            switch self {
+            case .polyaGamma:
+                return PolyaGamma.draw(shape: trials, tilt: psi, using: generator)
+            case .albertChib:
+                // z = ψ + ε with ε > −ψ for a success, z = ψ − ε with ε > ψ
+                // for a failure (ε a standard normal in its upper tail).
+                let y = Int(successes), failures = Int(trials) - y
+                var total = 0.0
+                for _ in 0..<y { total += psi + generator.normalTail(above: -psi) }
+                for _ in 0..<failures { total += psi - generator.normalTail(above: psi) }
+                kappa = total
+                return trials
+            }
+        }
     }
 
     public let design: Design
@@ -277,25 +310,9 @@ public struct PolyaGammaGibbs: SamplingKernel {
             for i in 0..<n { random[i] += u[Int(term.levelOfCell[i])] }
         }
         // Step 1: (ω, κ) given ψ.
-        var omega = [Double](repeating: 0, count: n)
-        var kappa = self.kappa
-        let fixedAtStart = fixedRows.product(s.coefficients)
-        for i in 0..<n where trials[i] > 0 {
-            let psi = random[i] + fixedAtStart[i]
-            switch augmentation {
-            case .polyaGamma:
-                omega[i] = PolyaGamma.draw(shape: trials[i], tilt: psi, using: generator)
-            case .albertChib:
-                // z = ψ + ε with ε > −ψ for a success, z = ψ − ε with ε > ψ
-                // for a failure (ε a standard normal in its upper tail).
-                let y = Int(successes[i]), failures = Int(trials[i]) - y
-                var total = 0.0
-                for _ in 0..<y { total += psi + generator.normalTail(above: -psi) }
-                for _ in 0..<failures { total += psi - generator.normalTail(above: psi) }
-                omega[i] = trials[i]
-                kappa[i] = total
-            }
-        }
+        let (omega, kappa) = augmentation.draw(random: random, fixed: fixedRows.product(s.coefficients),
+                                               successes: successes, trials: trials, kappa: self.kappa,
+                                               using: generator)
 
         // Σ ωᵢ xᵢ xᵢ', shared by every term's β update.
         let xwx = fixedRows.weightedGram(weights: omega)
@@ -529,6 +546,15 @@ public struct PolyaGammaGibbs: SamplingKernel {
     /// than sampling on from an unfactored matrix.
     func drawCoefficients(precision upper: [Double], linear: [Double], using generator: Generator,
                           failure: inout String?, integratingOut term: String? = nil) -> [Double] {
+        PolyaGammaGibbs.drawCoefficients(precision: upper, linear: linear, priorMean: priorMean,
+                                         priorPrecision: priorPrecision, using: generator, failure: &failure,
+                                         integratingOut: term)
+    }
+
+    /// As the instance method, for the prior N(`priorMean`, diag(1/`priorPrecision`)).
+    static func drawCoefficients(precision upper: [Double], linear: [Double], priorMean: [Double],
+                                 priorPrecision: [Double], using generator: Generator, failure: inout String?,
+                                 integratingOut term: String? = nil) -> [Double] {
         let p = linear.count
         var q = upper
         var b = linear

@@ -78,6 +78,7 @@ public struct Scoring: Sendable {
     /// fit.json's "fixed_coding", or the store lacks the draws of a fixed
     /// effect or an SD.
     public init(run: RunDirectory) throws(InputError) {
+        for term in run.terms { try RunDirectory.refuseSlopes(of: term, in: run, for: "scoring") }
         let recordPath = URL(fileURLWithPath: run.path).appendingPathComponent(RunManifest.fileName).path
         self.run = run
         self.link = run.link

@@ -26,8 +26,43 @@ public enum PriorPredictive {
                                      standardDeviations: standardDeviations)
     }
 
+    /// θ ~ p(θ) for a design with random slopes (`RandomSlopeGibbs`): each
+    /// coefficient as `parameters` does; per term, with one column σ from
+    /// its `priors.scale` and Σ = σ², with q > 1 columns Σ from Huang &
+    /// Wand's prior (`RandomSlopeGibbs.HuangWand.draw`); then each level's
+    /// effects u ~ N(0, Σ), level by level. Throws as
+    /// `RandomSlopeGibbs.init` does for an SD prior with no covariance form.
+    public static func slopeParameters(_ design: Design, _ priors: Priors, using generator: Generator)
+        throws(InputError) -> RandomSlopeGibbs.State {
+        let kernel = try RandomSlopeGibbs(design: design, priors: priors)
+        let coefficients = design.fixedNames.map { name -> Double in
+            let prior = priors.fixed(name)
+            return prior.mean + prior.standardDeviation * generator.normal()
+        }
+        var covariances: [[Double]] = [], effects: [[Double]] = []
+        for (k, term) in design.randomTerms.enumerated() {
+            let q = term.dimension
+            let sigma: [Double]
+            if let prior = kernel.covariancePriors[k] {
+                sigma = prior.draw(using: generator)
+            } else {
+                let sd = priors.scale(term.name).draw(using: generator)
+                sigma = [sd * sd]
+            }
+            covariances.append(sigma)
+            let factor = SmallCholesky(sigma, size: q)?.factor ?? [Double](repeating: 0, count: q * q)
+            var u = [Double](repeating: 0, count: term.levelCount * q)
+            for l in 0..<term.levelCount {
+                let z = (0..<q).map { _ in generator.normal() }
+                for a in 0..<q { for b in 0...a { u[l * q + a] += factor[a * q + b] * z[b] } }
+            }
+            effects.append(u)
+        }
+        return RandomSlopeGibbs.State(coefficients: coefficients, effects: effects, covariances: covariances)
+    }
+
     /// y ~ p(y | θ): the successes of cell i, Binomial(nᵢ, F(ψᵢ)) with
-    /// ψᵢ = xᵢ′β + Σₖ uₖ[levelₖ(i)], drawn as nᵢ uniform comparisons. F is
+    /// ψᵢ = xᵢ′β + Σₖ zₖᵢ′uₖ[levelₖ(i)] (zₖᵢ = 1 for a random intercept), drawn as nᵢ uniform comparisons. F is
     /// the link's inverse; for the logit it is written 1/(1 + e^−ψ), the
     /// expression of the SBC runs in Validation/RESULTS.md, so that their
     /// data are the same to the last bit.
@@ -36,7 +71,7 @@ public enum PriorPredictive {
         (0..<design.cellCount).map { i in
             var psi = 0.0
             for (j, x) in design.fixedRow(i).enumerated() { psi += x * coefficients[j] }
-            for (k, term) in design.randomTerms.enumerated() { psi += effects[k][Int(term.levelOfCell[i])] }
+            for (k, term) in design.randomTerms.enumerated() { psi += term.contribution(cell: i, effects: effects[k]) }
             let p = link == .logit ? 1 / (1 + exp(-psi)) : link.probability(psi)
             var y = 0.0
             for _ in 0..<Int(design.trials[i]) where generator.uniform() < p { y += 1 }
