@@ -100,6 +100,31 @@ struct PriorSpecificationTests {
         #expect(result.intercept == Priors().intercept)
     }
 
+    /// `cov(term) ~ huang_wand(ν, A)`, Huang & Wand's covariance prior for a
+    /// term with slopes, and what it refuses.
+    @Test func covarianceOfATermWithSlopes() throws {
+        let result = try priors("cov(client) ~ huang_wand(2, 2.5)")
+        #expect(result.covariance == ["client": CovariancePrior(degrees: 2, scale: 2.5)])
+        #expect(result.standardDeviation.isEmpty)
+        #expect(try PriorSpecification.parse("cov( client ) ~ huang_wand(4,1)").description
+                == "cov(client) ~ huang_wand(4, 1)")
+        expectFailure("cov(client) ~ half_t(3, 0, 2.5)",
+                      "cov takes huang_wand (Huang & Wand's prior; a prior on one SD is written sd(term) ~ …)",
+                      column: 15)
+        expectFailure("sd(client) ~ huang_wand(2, 2.5)",
+                      "huang_wand is a prior on a covariance: write cov(term) ~ huang_wand(degrees, scale)", column: 14)
+        expectFailure("cov ~ huang_wand(2, 2.5)",
+                      "cov takes a random term's name, as in cov(client) ~ huang_wand(2, 2.5)", column: 5)
+        expectFailure("cov(client) ~ huang_wand(0, 2.5)", "huang_wand's degrees must be positive, not 0", column: 26)
+        expectFailure("cov(client) ~ huang_wand(2)", "huang_wand takes 2 arguments (degrees, scale), not 1", column: 27)
+        #expect(throws: PriorError.self) {
+            try Priors(specifications: ["cov(clients) ~ huang_wand(2, 2.5)"], terms: ["client"], fixed: [])
+        }
+        let described = try Priors(specifications: ["cov(client) ~ huang_wand(2, 2.5)"], terms: ["client"],
+                                   fixed: []).describe(terms: ["client"], fixed: [])
+        #expect(described.first == "cov(client) ~ huang_wand(2, 2.5)")
+    }
+
     @Test func whitespaceAnywhereBetweenTokens() throws {
         let result = try priors("  sd ( client : stylist )~half_t( 3 ,0 , 2.5 )  ", "b(x)~normal(0,1)")
         #expect(result.standardDeviation == ["client:stylist": .halfT(degrees: 3, scale: 2.5)])
@@ -179,22 +204,22 @@ struct PriorSpecificationTests {
 
     @Test func unknownParameterClass() {
         expectFailure("foo ~ normal(0, 1)",
-                      "unknown parameter class 'foo'; use sd, sd(term), Intercept, b or b(column)", column: 1)
+                      "unknown parameter class 'foo'; use sd, sd(term), Intercept, b, b(column) or cov(term)", column: 1)
         expectFailure("intercept ~ normal(0, 1)",
-                      "unknown parameter class 'intercept'; use sd, sd(term), Intercept, b or b(column) "
+                      "unknown parameter class 'intercept'; use sd, sd(term), Intercept, b, b(column) or cov(term) "
                       + "(did you mean Intercept?)", column: 1)
         expectFailure("  SD ~ half_cauchy(0, 1)",
-                      "unknown parameter class 'SD'; use sd, sd(term), Intercept, b or b(column) (did you mean sd?)",
+                      "unknown parameter class 'SD'; use sd, sd(term), Intercept, b, b(column) or cov(term) (did you mean sd?)",
                       column: 3)
         expectFailure("half_t(3, 0, 2.5)",
-                      "unknown parameter class 'half_t'; use sd, sd(term), Intercept, b or b(column) before '~' "
+                      "unknown parameter class 'half_t'; use sd, sd(term), Intercept, b, b(column) or cov(term) before '~' "
                       + "(e.g. sd ~ half_t(3, 0, 2.5) or b(x) ~ normal(0, 1))", column: 1)
         expectFailure("~ normal(0, 1)",
-                      "missing the parameter before '~' (sd, sd(term), Intercept, b or b(column))", column: 1)
+                      "missing the parameter before '~' (sd, sd(term), Intercept, b, b(column) or cov(term))", column: 1)
         expectFailure("`sd` ~ normal(0, 1)",
-                      "expected a parameter (sd, sd(term), Intercept, b or b(column)), not '`sd`'", column: 1)
+                      "expected a parameter (sd, sd(term), Intercept, b, b(column) or cov(term)), not '`sd`'", column: 1)
         expectFailure("2 ~ normal(0, 1)",
-                      "expected a parameter (sd, sd(term), Intercept, b or b(column)), not '2'", column: 1)
+                      "expected a parameter (sd, sd(term), Intercept, b, b(column) or cov(term)), not '2'", column: 1)
     }
 
     @Test func missingTilde() {
@@ -226,7 +251,7 @@ struct PriorSpecificationTests {
     }
 
     @Test func unknownDistribution() {
-        let known = "the known ones are half_t, half_cauchy, half_normal, inv_gamma, uniform, exponential, lognormal and normal"
+        let known = "the known ones are half_t, half_cauchy, half_normal, inv_gamma, uniform, exponential, lognormal, normal and huang_wand"
         expectFailure("sd ~ gamma(1, 1)", "unknown distribution 'gamma'; \(known)", column: 6)
         expectFailure("sd ~ student_t(3, 0, 2.5)",
                       "unknown distribution 'student_t'; \(known) (did you mean half_t?)", column: 6)

@@ -113,6 +113,15 @@ import Testing
                 .filter { !$0.hasPrefix("#") }
         }
         #expect(try draws(out) == draws(again))
+        // Huang & Wand's prior written out; refused on a term without slopes.
+        let given = try CommandTests.run(["fit", data, "--formula", formula, "--out",
+                                          CommandTests.temporary("fit-slope-prior"), "--chains", "1", "--warmup", "5",
+                                          "--draws", "5", "--quiet", "--prior", "cov(client) ~ huang_wand(2, 1)"])
+        #expect(given.status == 0, "\(given.error)")
+        let misplaced = try CommandTests.run(["fit", data, "--formula", formula, "--out", CommandTests.temporary("unused"),
+                                              "--prior", "cov(stylist) ~ huang_wand(2, 1)"])
+        #expect(misplaced.status == 2 && misplaced.error.contains("--prior")
+                && misplaced.error.contains("cov(stylist) is a prior on the covariance of a term with slopes"))
         let plot = try CommandTests.run(["plot", out, "--kind", "trace", "--out", CommandTests.temporary("slope.svg")])
         #expect(plot.status == 0, "\(plot.error)")
         let caterpillar = try CommandTests.run(["plot", out, "--kind", "caterpillar", "--term", "client",

@@ -126,8 +126,10 @@ struct PriorFamily: Sendable {
 
     var name: String
     var arguments: [(name: String, constraint: Constraint)]
-    /// Whether it is a prior on a standard deviation (else on a coefficient).
+    /// Whether it is a prior on a standard deviation (else on a coefficient
+    /// or, with `isCovariance`, on a covariance).
     var isScale: Bool
+    var isCovariance = false
     /// The prior from arguments that satisfy the constraints.
     var make: @Sendable ([Double]) -> PriorSpecification.Distribution
     /// A check across arguments that each satisfy their constraint: the
@@ -153,6 +155,10 @@ struct PriorFamily: Sendable {
                     isScale: true) { .scale(.lognormal(mu: $0[0], sigma: $0[1])) },
         PriorFamily(name: "normal", arguments: [("mean", .any), ("sd", .positive)],
                     isScale: false) { .normal(NormalPrior(mean: $0[0], standardDeviation: $0[1])) },
+        PriorFamily(name: "huang_wand", arguments: [("degrees", .positive), ("scale", .positive)],
+                    isScale: false, isCovariance: true) {
+            .covariance(CovariancePrior(degrees: $0[0], scale: $0[1]))
+        },
     ]
 
     /// "half_t, half_cauchy, half_normal, inv_gamma, uniform, exponential or lognormal".
@@ -194,7 +200,7 @@ struct PriorParser {
     }
 
     static let example = "e.g. sd ~ half_t(3, 0, 2.5) or b(x) ~ normal(0, 1)"
-    static let classes = "sd, sd(term), Intercept, b or b(column)"
+    static let classes = "sd, sd(term), Intercept, b, b(column) or cov(term)"
 
     mutating func parseSpecification() throws(PriorError) -> PriorSpecification {
         guard current.kind != .end else {
@@ -231,13 +237,18 @@ struct PriorParser {
             throw error("expected a parameter (\(PriorParser.classes)), not '\(first.spelling)'", at: first)
         }
         switch word {
-        case "sd", "b":
+        case "sd", "b", "cov":
             position += 1
             guard current.kind == .openParenthesis else {
+                if word == "cov" {
+                    throw error("cov takes a random term's name, as in cov(client) ~ huang_wand(2, 2.5)",
+                                at: current)
+                }
                 return (word == "sd" ? .standardDeviations : .coefficients, first.column)
             }
             let (name, column) = try parseName(in: word)
             if word == "sd" { return (.standardDeviation(name), column) }
+            if word == "cov" { return (.covariance(name), column) }
             return (name == "(Intercept)" ? .intercept : .coefficient(name), column)
         case "Intercept":
             position += 1
@@ -247,7 +258,7 @@ struct PriorParser {
             return (.intercept, first.column)
         default:
             var message = "unknown parameter class '\(word)'; use \(PriorParser.classes)"
-            if let known = ["sd", "Intercept", "b"].first(where: { $0.lowercased() == word.lowercased() }) {
+            if let known = ["sd", "Intercept", "b", "cov"].first(where: { $0.lowercased() == word.lowercased() }) {
                 message += " (did you mean \(known)?)"
             } else if PriorFamily.all.contains(where: { $0.name == word }) || PriorFamily.alternatives[word] != nil {
                 message += " before '~' (\(PriorParser.example))"
@@ -259,10 +270,11 @@ struct PriorParser {
     /// `( word { ":" word } )` after `sd` or `b`, with the cursor on `(`.
     mutating func parseName(in parameterClass: String) throws(PriorError) -> (String, Int) {
         let open = current
-        let what = parameterClass == "sd" ? "a random term" : "a coefficient"
+        let what = parameterClass == "b" ? "a coefficient" : "a random term"
         position += 1
         if current.kind == .closeParenthesis {
-            let general = parameterClass == "sd" ? "sd for every term" : "b for every coefficient"
+            let general = parameterClass == "sd" ? "sd for every term"
+                : parameterClass == "cov" ? "cov(term) for one term's covariance" : "b for every coefficient"
             throw error("empty parentheses; write \(general), or name \(what) as in \(parameterClass)(name)",
                         at: current)
         }
@@ -301,7 +313,8 @@ struct PriorParser {
             throw error("expected a distribution after '~', not '\(nameToken.spelling)'", at: nameToken)
         }
         let scales = PriorFamily.all.filter(\.isScale)
-        let normals = PriorFamily.all.filter { !$0.isScale }
+        let normals = PriorFamily.all.filter { !$0.isScale && !$0.isCovariance }
+        let covariances = PriorFamily.all.filter(\.isCovariance)
         guard let family = PriorFamily.all.first(where: { $0.name == name }) else {
             var message = "unknown distribution '\(name)'; the known ones are "
                 + PriorFamily.list(PriorFamily.all, conjunction: "and")
@@ -312,12 +325,20 @@ struct PriorParser {
             }
             throw error(message, at: nameToken)
         }
-        if parameter.isStandardDeviation && !family.isScale {
+        if parameter.isStandardDeviation && !family.isScale && !family.isCovariance {
             throw error("sd takes \(PriorFamily.list(scales, conjunction: "or"))"
                         + (family.name == "normal" ? " (for a half-normal on σ write half_normal(0, scale))" : ""),
                         at: nameToken)
         }
-        if !parameter.isStandardDeviation && family.isScale {
+        if case .covariance = parameter {
+            if !family.isCovariance {
+                throw error("cov takes \(PriorFamily.list(covariances, conjunction: "or")) (Huang & Wand's prior; "
+                            + "a prior on one SD is written sd(term) ~ …)", at: nameToken)
+            }
+        } else if family.isCovariance {
+            throw error("huang_wand is a prior on a covariance: write cov(term) ~ huang_wand(degrees, scale)",
+                        at: nameToken)
+        } else if !parameter.isStandardDeviation && family.isScale {
             let subject = parameter == .intercept ? "Intercept takes" : "coefficients take"
             throw error("\(subject) \(PriorFamily.list(normals, conjunction: "or"))", at: nameToken)
         }

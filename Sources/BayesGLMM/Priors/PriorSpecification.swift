@@ -56,6 +56,7 @@ public struct PriorError: Error, Equatable, Sendable, CustomStringConvertible {
 ///     parameter     = "sd" | "sd(" name ")"        -- every SD / one term's SD
 ///                   | "Intercept"                  -- the intercept
 ///                   | "b" | "b(" name ")"          -- every coefficient / one
+///                   | "cov(" name ")"              -- a term with slopes' covariance
 ///     name          = word { ":" word }            -- client:stylist, x:z
 ///     distribution  = word "(" [ number { "," number } ] ")"
 ///
@@ -74,7 +75,9 @@ public struct PriorError: Error, Equatable, Sendable, CustomStringConvertible {
 /// - `exponential(rate)`: exponential on σ;
 /// - `lognormal(mu, sigma)`: log-normal on σ (log σ ~ N(mu, sigma²));
 ///
-/// and the intercept and coefficients take `normal(mean, sd)`. The location
+/// the covariance of a term with slopes takes `huang_wand(degrees, scale)`
+/// (`CovariancePrior`), and the intercept and coefficients take
+/// `normal(mean, sd)`. The location
 /// of a half-distribution must be 0; `uniform`'s lower bound must be at
 /// least 0 and below its upper bound; degrees, scales, shapes, the upper
 /// bound, the rate, the log-normal's sigma and the normal's sd must be
@@ -97,6 +100,8 @@ public struct PriorSpecification: Equatable, Sendable, CustomStringConvertible {
         case coefficients
         /// `b(column)`: one coefficient, by its `model.matrix` name.
         case coefficient(String)
+        /// `cov(term)`: the covariance of one random term with slopes.
+        case covariance(String)
 
         /// As written in a specification: "sd(client)", "b(x:z)", "Intercept".
         public var written: String {
@@ -106,6 +111,7 @@ public struct PriorSpecification: Equatable, Sendable, CustomStringConvertible {
             case .intercept: return "Intercept"
             case .coefficients: return "b"
             case let .coefficient(column): return "b(\(PriorSpecification.written(name: column)))"
+            case let .covariance(term): return "cov(\(PriorSpecification.written(name: term)))"
             }
         }
 
@@ -113,7 +119,7 @@ public struct PriorSpecification: Equatable, Sendable, CustomStringConvertible {
         public var isStandardDeviation: Bool {
             switch self {
             case .standardDeviations, .standardDeviation: return true
-            case .intercept, .coefficients, .coefficient: return false
+            case .intercept, .coefficients, .coefficient, .covariance: return false
             }
         }
     }
@@ -122,12 +128,14 @@ public struct PriorSpecification: Equatable, Sendable, CustomStringConvertible {
     public enum Distribution: Equatable, Sendable, CustomStringConvertible {
         case scale(ScalePrior)
         case normal(NormalPrior)
+        case covariance(CovariancePrior)
 
         /// In the syntax of a specification, e.g. "half_t(3, 0, 2.5)".
         public var description: String {
             switch self {
             case let .scale(prior): return prior.description
             case let .normal(prior): return prior.written
+            case let .covariance(prior): return prior.description
             }
         }
     }
@@ -200,7 +208,7 @@ public struct PriorSpecification: Equatable, Sendable, CustomStringConvertible {
         case .intercept:
             if fixed.contains("(Intercept)") { return nil }
             return "the model has no intercept (its formula has '0 +' or '- 1')"
-        case let .standardDeviation(term):
+        case let .standardDeviation(term), let .covariance(term):
             if terms.contains(term) { return nil }
             guard !terms.isEmpty else {
                 return "sd(\(written(name: term))): the model has no random terms"
@@ -284,8 +292,12 @@ extension Priors {
             coefficients = prior
         case let (.coefficient(column), .normal(prior)):
             coefficient[column] = prior
+        case let (.covariance(term), .covariance(prior)):
+            covariance[term] = prior
         case (.standardDeviations, .normal), (.standardDeviation, .normal),
-             (.intercept, .scale), (.coefficients, .scale), (.coefficient, .scale):
+             (.intercept, .scale), (.coefficients, .scale), (.coefficient, .scale),
+             (.standardDeviations, .covariance), (.standardDeviation, .covariance), (.intercept, .covariance),
+             (.coefficients, .covariance), (.coefficient, .covariance), (.covariance, .scale), (.covariance, .normal):
             // `PriorSpecification.parse`, the only way to make one, never makes these.
             preconditionFailure("\(specification.parameter.written) cannot take \(specification.distribution)")
         }
@@ -322,6 +334,12 @@ extension Priors {
     public func validate(terms: [String], fixed: [String]) throws(PriorError) {
         for term in standardDeviation.keys.sorted() {
             let parameter = PriorSpecification.Parameter.standardDeviation(term)
+            if let message = PriorSpecification.problem(with: parameter, terms: terms, fixed: fixed) {
+                throw PriorError(message: "prior for \(parameter.written): \(message)")
+            }
+        }
+        for term in covariance.keys.sorted() {
+            let parameter = PriorSpecification.Parameter.covariance(term)
             if let message = PriorSpecification.problem(with: parameter, terms: terms, fixed: fixed) {
                 throw PriorError(message: "prior for \(parameter.written): \(message)")
             }
@@ -365,6 +383,9 @@ extension Priors {
             }
         }
         for term in terms {
+            if let prior = covariance[term] {
+                rows.append((PriorSpecification.Parameter.covariance(term).written, prior.description, ""))
+            }
             let parameter = PriorSpecification.Parameter.standardDeviation(term).written
             if let prior = standardDeviation[term] {
                 rows.append((parameter, prior.description, ""))

@@ -78,6 +78,29 @@ public enum ScalePrior: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// Huang & Wand's (2013, Bayesian Analysis 8:439–452) prior on the q × q
+/// covariance Σ of a random term with slopes:
+///
+///     Σ | a ~ IW(ν + q − 1, 2ν diag(1/a₁, …, 1/a_q)),   aⱼ ~ IG(½, 1/A²),
+///
+/// whose marginals are half-t(ν, 0, A) on each standard deviation and, for
+/// ν = 2, uniform on each correlation (density ∝ (1 − ρ²)^(ν/2 − 1) in
+/// general). Written `cov(client) ~ huang_wand(ν, A)`; without one, a term
+/// with slopes takes it from its SD prior, half-t(ν, 0, A) (or
+/// half-Cauchy(0, A): ν = 1).
+public struct CovariancePrior: Sendable, Equatable, CustomStringConvertible {
+    public var degrees: Double
+    public var scale: Double
+    public init(degrees: Double, scale: Double) {
+        self.degrees = degrees
+        self.scale = scale
+    }
+    /// In the syntax `--prior` accepts: "huang_wand(2, 2.5)".
+    public var description: String {
+        "huang_wand(\(PriorSpecification.written(number: degrees)), \(PriorSpecification.written(number: scale)))"
+    }
+}
+
 /// A normal prior N(mean, sd²) on a fixed-effect coefficient.
 public struct NormalPrior: Sendable, Equatable, CustomStringConvertible {
     public var mean: Double
@@ -102,6 +125,8 @@ public struct Priors: Sendable, Equatable {
     public var standardDeviations = ScalePrior.standard
     /// SD priors by random term name ("client", "client:stylist").
     public var standardDeviation: [String: ScalePrior] = [:]
+    /// Covariance priors of terms with slopes, by term name.
+    public var covariance: [String: CovariancePrior] = [:]
 
     public init() {}
 

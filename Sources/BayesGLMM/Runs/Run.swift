@@ -112,6 +112,11 @@ extension Run {
                              + "\(settings.thin) are more sweeps than can be counted", setting: "draws")
         }
         if let rule = request.untilESS { try checkUntilESS(rule, settings: settings) }
+        for term in request.design.randomTerms where term.dimension == 1 && request.priors.covariance[term.name] != nil {
+            throw InputError(.badOption, "cov(\(term.name)) is a prior on the covariance of a term with slopes, but "
+                             + "the term \(term.name) has a single \(term.isInterceptOnly ? "SD" : "column"); "
+                             + "write sd(\(term.name)) ~ half_t(3, 0, 2.5) or the like", setting: "prior")
+        }
         if request.design.hasSlopes {
             let term = request.design.randomTerms.first { !$0.isInterceptOnly }!
             let described = "(\(term.columns.joined(separator: " + ")) | \(term.name))"

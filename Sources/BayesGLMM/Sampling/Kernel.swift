@@ -46,7 +46,7 @@ extension Design {
     /// (`RandomEffect.effectNames`) — what fit, summary and compare read
     /// whichever kernel ran. For random intercepts alone: `sd(term)` per
     /// term, then `r(term)[level]` per term and level.
-    var parameterNames: [String] {
+    public var parameterNames: [String] {
         fixedNames + randomTerms.flatMap(\.covarianceNames) + randomTerms.flatMap(\.effectNames)
     }
 }

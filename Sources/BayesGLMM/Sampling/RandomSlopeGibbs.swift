@@ -16,8 +16,10 @@ import Variates
 /// whose marginals are half-t(ν, Aⱼ) on each standard deviation and, for
 /// ν = 2, uniform on each correlation (density ∝ (1 − ρ²)^(ν/2 − 1) in
 /// general); for q = 1 it is the half-t(ν, A) of the Wand et al. (2011)
-/// mixture. (ν, Aⱼ) come from the term's half-t(ν, 0, A) (or half-Cauchy:
-/// ν = 1) SD prior, by default half-t(3, 0, 2.5) for every column.
+/// mixture. (ν, Aⱼ) come from the term's `cov(term) ~ huang_wand(ν, A)`
+/// prior (`Priors.covariance`) or else from its half-t(ν, 0, A) (or
+/// half-Cauchy: ν = 1) SD prior, by default half-t(3, 0, 2.5) for every
+/// column.
 ///
 /// One sweep:
 ///
@@ -143,6 +145,10 @@ public struct RandomSlopeGibbs: SamplingKernel {
             if term.dimension == 1 {
                 scalePriors.append(prior)
                 covariancePriors.append(nil)
+            } else if let given = priors.covariance[term.name] {
+                scalePriors.append(nil)
+                covariancePriors.append(HuangWand(degrees: given.degrees,
+                                                  scales: Array(repeating: given.scale, count: term.dimension)))
             } else {
                 guard let huangWand = HuangWand(prior, columns: term.dimension) else {
                     throw InputError(.unsupported,

@@ -19,6 +19,11 @@ import Variates
 ///   1 + (k + m) mod 3 times (binary), x ~ N(0, 1) per row (fixed); mothers
 ///   are nested in clusters (each mother's label is its own), and sd(mother)
 ///   has a large prior: half_t(3, 0, 2.5) or lognormal(log 2.5, 0.3).
+/// - `slopes` (issue 18): `y ~ x + (1 + x|client) + (1|stylist)`, the
+///   crossed design's rows (2–3 binary trials per pair, x ~ N(0, 1) per row,
+///   fixed), each client with a correlated (intercept, slope) pair:
+///   Huang & Wand's prior with ν = 3, A = 0.7 on the client covariance,
+///   half_t(3, 0, 0.7) on sd(stylist), sampled by `RandomSlopeGibbs`.
 struct CalibrationModel: Sendable {
     let regime: Regime
     let design: Design
@@ -35,7 +40,7 @@ struct CalibrationModel: Sendable {
     let sdDescription: String
 
     enum Regime: String, Sendable {
-        case crossed, rare, nested
+        case crossed, rare, nested, slopes
     }
 
     struct Quantity: Sendable {
@@ -43,6 +48,8 @@ struct CalibrationModel: Sendable {
             case coefficient(Int)
             case standardDeviation(Int)
             case effect(term: Int, level: Int)
+            /// The position in the kernel's `values(of:)` (the slopes regime).
+            case parameter(Int)
         }
         let name: String
         let source: Source
@@ -52,12 +59,14 @@ struct CalibrationModel: Sendable {
             case let .coefficient(j): coefficients[j]
             case let .standardDeviation(k): standardDeviations[k]
             case let .effect(k, l): effects[k][l]
+            case .parameter: fatalError("a parameter is read from the kernel's values")
             }
         }
     }
 
     static let crossedFormula = "y ~ x + (1|client) + (1|stylist) + (1|client:stylist)"
     static let nestedFormula = "y ~ x + (1|cluster) + (1|mother)"
+    static let slopesFormula = "y ~ x + (1 + x|client) + (1|stylist)"
 
     /// The rare regime's intercept prior: N(−5, 0.5²).
     static let rareIntercept = NormalPrior(mean: -5, standardDeviation: 0.5)
@@ -98,7 +107,11 @@ struct CalibrationModel: Sendable {
         }
         /// Whether `regime` takes this prior.
         func applies(to regime: Regime) -> Bool {
-            regime == .nested ? self != .exponential : self != .lognormal
+            switch regime {
+            case .nested: self != .exponential
+            case .slopes: self == .halft       // Huang & Wand's prior needs a half-t
+            case .crossed, .rare: self != .lognormal
+            }
         }
     }
 
@@ -113,7 +126,7 @@ struct CalibrationModel: Sendable {
         p.coefficients = NormalPrior(mean: 0, standardDeviation: 1)
         let design: Design
         switch regime {
-        case .crossed:
+        case .crossed, .slopes:
             var clientCodes: [Int32] = [], stylistCodes: [Int32] = [], x: [Double] = [], y: [Double] = []
             for c in 0..<clients {
                 for s in 0..<stylists {
@@ -132,12 +145,13 @@ struct CalibrationModel: Sendable {
                           "client": .factor(codes: clientCodes, levels: CalibrationModel.clientLevels(clients)),
                           "stylist": .factor(codes: stylistCodes, levels: CalibrationModel.stylistLevels(stylists))],
                 rowCount: n, lines: (0..<n).map { Int32($0 + 2) })
-            formula = CalibrationModel.crossedFormula
+            formula = regime == .slopes ? CalibrationModel.slopesFormula : CalibrationModel.crossedFormula
             design = try Design(formula: ModelFormula.parse(formula), frame: frame)
             p.standardDeviations = sdPrior.scalePrior
             designDescription = "\(clients) clients x \(stylists) stylists, 2-3 binary trials per pair "
                 + "(\(design.rowsUsed) rows, \(design.cellCount) cells), x ~ N(0,1) per row, fixed"
             priorDescription = "(Intercept), x ~ normal(0, 1); every sd ~ \(sdPrior.description)"
+                + (regime == .slopes ? " (client: Huang & Wand's covariance prior, ν = 3, A = 0.7)" : "")
             sdDescription = sdPrior.description
         case .rare:
             // One row per pair: y successes out of n trials (a binomial
@@ -222,7 +236,15 @@ struct CalibrationModel: Sendable {
             guard let l = design.randomTerms[k].levels.firstIndex(of: level) else { fatalError("no level \(level)") }
             return Quantity(name: "r(\(name))[\(level)]", source: .effect(term: k, level: l))
         }
+        func parameter(_ name: String) -> Quantity {
+            guard let j = design.parameterNames.firstIndex(of: name) else { fatalError("no parameter \(name)") }
+            return Quantity(name: name, source: .parameter(j))
+        }
         switch regime {
+        case .slopes:
+            quantities = ["(Intercept)", "x", "sd(client)[(Intercept)]", "sd(client)[x]",
+                          "cor(client)[(Intercept)][x]", "sd(stylist)", "r(client)[c00][(Intercept)]",
+                          "r(client)[c00][x]", "r(stylist)[s01]"].map(parameter)
         case .crossed, .rare:
             quantities = [
                 coefficient("(Intercept)"), coefficient("x"), sd("client"), sd("stylist"), sd("client:stylist"),
@@ -269,6 +291,9 @@ enum KernelChoice: String, Sendable {
     /// likelihood, adaptation during warm-up only.
     case metropolis
     var typeName: String { self == .gibbs ? "PolyaGammaGibbs" : "MetropolisWithinGibbs" }
+    func typeName(in regime: CalibrationModel.Regime) -> String {
+        regime == .slopes && self == .gibbs ? "RandomSlopeGibbs" : typeName
+    }
 }
 
 /// What the ranking reads from a kernel's state.
@@ -289,6 +314,27 @@ extension MetropolisWithinGibbs.State: CalibrationState {}
 func replicate(_ model: CalibrationModel, kernel choice: KernelChoice, seed: UInt64, replication: Int, warmup: Int,
                thin: Int, kept: Int, keepDraws: Bool) throws -> (ranks: [Int], draws: [[Double]], successes: Double) {
     let g = try Generator(seed: seed, chain: UInt64(replication), stream: 0)
+    if model.regime == .slopes {
+        // θ from the prior (Huang–Wand on the client covariance), y | θ,
+        // and the quantities read from the kernel's values by position.
+        guard choice == .gibbs, let augmentation = PolyaGammaGibbs.Augmentation(link: model.link) else {
+            fatalError("the slopes regime runs the Gibbs kernel (logit or probit)")
+        }
+        let theta = try PriorPredictive.slopeParameters(model.design, model.priors, using: g)
+        let y = model.drawData(coefficients: theta.coefficients, effects: theta.effects, g)
+        let kernel = try RandomSlopeGibbs(design: model.design.replacingSuccesses(y), priors: model.priors,
+                                          augmentation: augmentation)
+        let positions = model.quantities.map { quantity -> Int in
+            guard case let .parameter(j) = quantity.source else { fatalError("a slopes quantity is a parameter") }
+            return j
+        }
+        func read(_ state: RandomSlopeGibbs.State) -> [Double] {
+            let values = kernel.values(of: state)
+            return positions.map { values[$0] }
+        }
+        let result = rank(kernel, read, read(theta), g, warmup: warmup, thin: thin, kept: kept, keepDraws: keepDraws)
+        return (result.ranks, result.draws, y.reduce(0, +))
+    }
     let truth = model.drawPrior(g)
     let y = model.drawData(coefficients: truth.coefficients, effects: truth.effects, g)
     let successes = y.reduce(0, +)
@@ -303,36 +349,44 @@ func replicate(_ model: CalibrationModel, kernel choice: KernelChoice, seed: UIn
         guard let augmentation = PolyaGammaGibbs.Augmentation(link: model.link) else {
             fatalError("the Gibbs kernel has no augmentation for the \(model.link) link")
         }
-        result = rank(PolyaGammaGibbs(design: design, priors: model.priors, augmentation: augmentation), q, trueValues,
-                      g, warmup: warmup, thin: thin, kept: kept, keepDraws: keepDraws)
+        result = rank(PolyaGammaGibbs(design: design, priors: model.priors, augmentation: augmentation),
+                      read(q), trueValues, g, warmup: warmup, thin: thin, kept: kept, keepDraws: keepDraws)
     case .metropolis:
-        result = rank(MetropolisWithinGibbs(design: design, priors: model.priors, link: model.link), q, trueValues, g,
-                      warmup: warmup, thin: thin, kept: kept, keepDraws: keepDraws)
+        result = rank(MetropolisWithinGibbs(design: design, priors: model.priors, link: model.link), read(q),
+                      trueValues, g, warmup: warmup, thin: thin, kept: kept, keepDraws: keepDraws)
     }
     return (result.ranks, result.draws, successes)
 }
 
-private func rank<K: SamplingKernel>(_ kernel: K, _ q: [CalibrationModel.Quantity], _ trueValues: [Double],
+/// The quantities `q` of a state of either intercept-only kernel.
+private func read<State: CalibrationState>(_ q: [CalibrationModel.Quantity]) -> (State) -> [Double] {
+    { state in
+        q.map { $0.value(coefficients: state.coefficients, effects: state.effects,
+                         standardDeviations: state.standardDeviations) }
+    }
+}
+
+private func rank<K: SamplingKernel>(_ kernel: K, _ read: (K.State) -> [Double], _ trueValues: [Double],
                                      _ g: Generator, warmup: Int, thin: Int, kept: Int,
-                                     keepDraws: Bool) -> (ranks: [Int], draws: [[Double]])
-where K.State: CalibrationState {
+                                     keepDraws: Bool) -> (ranks: [Int], draws: [[Double]]) {
     var state = kernel.initialState(using: g)
     for _ in 0..<warmup { state = kernel.step(state, using: g).0 }
     state = kernel.endWarmup(state)
-    var below = [Int](repeating: 0, count: q.count), ties = below
-    var draws = [[Double]](repeating: [], count: keepDraws ? q.count : 0)
+    let count = trueValues.count
+    var below = [Int](repeating: 0, count: count), ties = below
+    var draws = [[Double]](repeating: [], count: keepDraws ? count : 0)
     for _ in 0..<kept {
         for _ in 0..<thin { state = kernel.step(state, using: g).0 }
-        for j in q.indices {
-            let v = q[j].value(coefficients: state.coefficients, effects: state.effects,
-                               standardDeviations: state.standardDeviations)
+        let values = read(state)
+        for j in 0..<count {
+            let v = values[j]
             if v < trueValues[j] { below[j] += 1 } else if v == trueValues[j] { ties[j] += 1 }
             if keepDraws { draws[j].append(v) }
         }
     }
     // A tie counts as below with a uniformly random share: rank uniform on
     // below ... below + ties.
-    let ranks = q.indices.map { j in
+    let ranks = (0..<count).map { j in
         ties[j] == 0 ? below[j] : below[j] + min(Int(g.uniform() * Double(ties[j] + 1)), ties[j])
     }
     return (ranks, draws)

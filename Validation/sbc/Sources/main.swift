@@ -10,7 +10,7 @@
 //         [--warmup 200] [--thin T] [--pilot 24] [--clients 8] [--stylists 5]
 //         [--band-simulations 10000] [--svg path] [--kernel gibbs|metropolis]
 //         [--sd-prior halft|exponential|lognormal] [--link logit|probit] [--max-thin 64]
-//         [--regime crossed|rare|nested] [--clusters 10]
+//         [--regime crossed|rare|nested|slopes] [--clusters 10]
 //
 // Each replication r draws θ from the prior and y | θ, runs the sampler from
 // its overdispersed start on stream (seed, chain: r, stream: 0) and ranks the
@@ -52,7 +52,8 @@ let regime: CalibrationModel.Regime = choice("regime", .crossed)
 let sdPrior: CalibrationModel.SDPrior = choice("sd-prior", .halft)
 guard sdPrior.applies(to: regime) else {
     FileHandle.standardError.write(("Calibration: --sd-prior takes "
-        + (regime == .nested ? "halft or lognormal" : "halft or exponential") + " with --regime \(regime.rawValue)\n")
+        + (regime == .nested ? "halft or lognormal" : regime == .slopes ? "halft only" : "halft or exponential")
+        + " with --regime \(regime.rawValue)\n")
         .data(using: .utf8)!)
     exit(2)
 }
@@ -93,7 +94,7 @@ let figureName: String = {
     case (.crossed, .gibbs, _): stem = "sbc-ecdf-mixed"
     case (.crossed, .metropolis, .halft): stem = "sbc-ecdf-metropolis"
     case (.crossed, .metropolis, _): stem = "sbc-ecdf-metropolis-exponential"
-    case (.rare, _, _), (.nested, _, _):
+    case (.rare, _, _), (.nested, _, _), (.slopes, _, _):
         stem = "sbc-ecdf-\(regime.rawValue)" + (kernelChoice == .gibbs ? "" : "-\(kernelChoice.rawValue)")
             + (sdPrior == .halft ? "" : "-\(sdPrior.rawValue)")
     }
@@ -112,10 +113,11 @@ func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeat
 func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
 func fmt(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", v) }
 
-print("Simulation-based calibration of \(kernelChoice.typeName)"
+print("Simulation-based calibration of \(kernelChoice.typeName(in: regime))"
       + (kernelChoice == .gibbs && sdPrior == .exponential ? " (slice step for σ)" : "")
       + (kernelChoice == .gibbs && link == .probit ? " (Albert–Chib augmentation)" : "")
-      + (regime == .rare ? ", rare-event regime" : regime == .nested ? ", sparse nested design" : ""))
+      + (regime == .rare ? ", rare-event regime" : regime == .nested ? ", sparse nested design"
+         : regime == .slopes ? ", correlated random slopes" : ""))
 print("  model      \(model.formula)" + (link == .logit ? "" : ", link \(link.rawValue)"))
 print("  design     \(model.designDescription)")
 print("  priors     \(model.priorDescription)")
@@ -297,7 +299,7 @@ print("Verdict: \(allPass ? "PASS" : "FAIL") — \(rows.filter(\.pass).count) of
       + "simultaneous 95% ECDF band with χ² p > 0.001")
 
 let regimeCaption = regime == .rare ? "rare-event regime (mean y about 2%), "
-    : regime == .nested ? "sparse nested design, " : ""
+    : regime == .nested ? "sparse nested design, " : regime == .slopes ? "random slopes (1 + x|client), " : ""
 let caption = (regime == .crossed && kernelChoice == .gibbs && sdPrior == .halft && link == .logit ? ""
                : regimeCaption + "\(kernelChoice.rawValue), "
                  + (regime == .nested ? model.sdDescription : "sd ~ \(sdPrior.description)")
