@@ -5,7 +5,7 @@ SWIFT ?= swift
 APT_PACKAGES := libgsl-dev libsuitesparse-dev pkg-config
 
 .PHONY: deps test tsan build release demo notebooks notebooks-check bench-variates bench-diagnostics bench-model clean \
-	bench-shapes \
+	bench-shapes bench-slopes \
 	fuzz fuzz-short fuzz-build
 
 # Install the C libraries if any is missing (needs root, as on CI).
@@ -91,6 +91,18 @@ bench-shapes: deps
 	$(SWIFT) build -c release --product bayesglmm
 	sh Validation/shapes/setup.sh
 	.venv-shapes/bin/python Validation/shapes/bench.py $(BENCH_SHAPES_ARGS)
+
+# Random slopes (issue 18) against NumPyro, nutpie, rstanarm::stan_glmer and
+# glmer on the simulated crossed slope data (Validation/slopes/README.md);
+# about 1-1.5 h with stan_glmer (BENCH_SLOPES_ARGS='--samplers
+# bayesglmm,numpyro,nutpie,glmer' leaves it out). Writes
+# Validation/slopes/results-<date>.md and .json.
+BENCH_SLOPES_ARGS ?= --samplers all
+bench-slopes: deps
+	@[ -x /usr/bin/time ] || $(MAKE) deps APT_PACKAGES=time
+	$(SWIFT) build -c release --product bayesglmm
+	sh Validation/shapes/setup.sh
+	.venv-shapes/bin/python Validation/slopes/bench.py --bayesglmm .build/release/bayesglmm $(BENCH_SLOPES_ARGS)
 
 # libFuzzer (Fuzz/README.md): every Fuzz/Targets/NAME is built with
 # AddressSanitizer and libFuzzer's instrumentation in its own scratch path,

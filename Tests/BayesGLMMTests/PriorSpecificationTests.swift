@@ -123,6 +123,16 @@ struct PriorSpecificationTests {
         let described = try Priors(specifications: ["cov(client) ~ huang_wand(2, 2.5)"], terms: ["client"],
                                    fixed: []).describe(terms: ["client"], fixed: [])
         #expect(described.first == "cov(client) ~ huang_wand(2, 2.5)")
+        // LKJ on the correlations.
+        #expect(try priors("cor(client) ~ lkj(2)").correlation == ["client": 2])
+        #expect(try PriorSpecification.parse("cor(client:stylist) ~ lkj(1.5)").description
+                == "cor(client:stylist) ~ lkj(1.5)")
+        expectFailure("cor(client) ~ huang_wand(2, 2.5)", "cor takes lkj (LKJ's prior on a correlation matrix)",
+                      column: 15)
+        expectFailure("sd(client) ~ lkj(2)", "lkj is a prior on a correlation matrix: write cor(term) ~ lkj(eta)",
+                      column: 14)
+        expectFailure("cor ~ lkj(2)", "cor takes a random term's name, as in cor(client) ~ lkj(2)", column: 5)
+        expectFailure("cor(client) ~ lkj(0)", "lkj's eta must be positive, not 0", column: 19)
     }
 
     @Test func whitespaceAnywhereBetweenTokens() throws {
@@ -204,22 +214,22 @@ struct PriorSpecificationTests {
 
     @Test func unknownParameterClass() {
         expectFailure("foo ~ normal(0, 1)",
-                      "unknown parameter class 'foo'; use sd, sd(term), Intercept, b, b(column) or cov(term)", column: 1)
+                      "unknown parameter class 'foo'; use sd, sd(term), Intercept, b, b(column), cov(term) or cor(term)", column: 1)
         expectFailure("intercept ~ normal(0, 1)",
-                      "unknown parameter class 'intercept'; use sd, sd(term), Intercept, b, b(column) or cov(term) "
+                      "unknown parameter class 'intercept'; use sd, sd(term), Intercept, b, b(column), cov(term) or cor(term) "
                       + "(did you mean Intercept?)", column: 1)
         expectFailure("  SD ~ half_cauchy(0, 1)",
-                      "unknown parameter class 'SD'; use sd, sd(term), Intercept, b, b(column) or cov(term) (did you mean sd?)",
+                      "unknown parameter class 'SD'; use sd, sd(term), Intercept, b, b(column), cov(term) or cor(term) (did you mean sd?)",
                       column: 3)
         expectFailure("half_t(3, 0, 2.5)",
-                      "unknown parameter class 'half_t'; use sd, sd(term), Intercept, b, b(column) or cov(term) before '~' "
+                      "unknown parameter class 'half_t'; use sd, sd(term), Intercept, b, b(column), cov(term) or cor(term) before '~' "
                       + "(e.g. sd ~ half_t(3, 0, 2.5) or b(x) ~ normal(0, 1))", column: 1)
         expectFailure("~ normal(0, 1)",
-                      "missing the parameter before '~' (sd, sd(term), Intercept, b, b(column) or cov(term))", column: 1)
+                      "missing the parameter before '~' (sd, sd(term), Intercept, b, b(column), cov(term) or cor(term))", column: 1)
         expectFailure("`sd` ~ normal(0, 1)",
-                      "expected a parameter (sd, sd(term), Intercept, b, b(column) or cov(term)), not '`sd`'", column: 1)
+                      "expected a parameter (sd, sd(term), Intercept, b, b(column), cov(term) or cor(term)), not '`sd`'", column: 1)
         expectFailure("2 ~ normal(0, 1)",
-                      "expected a parameter (sd, sd(term), Intercept, b, b(column) or cov(term)), not '2'", column: 1)
+                      "expected a parameter (sd, sd(term), Intercept, b, b(column), cov(term) or cor(term)), not '2'", column: 1)
     }
 
     @Test func missingTilde() {
@@ -251,7 +261,7 @@ struct PriorSpecificationTests {
     }
 
     @Test func unknownDistribution() {
-        let known = "the known ones are half_t, half_cauchy, half_normal, inv_gamma, uniform, exponential, lognormal, normal and huang_wand"
+        let known = "the known ones are half_t, half_cauchy, half_normal, inv_gamma, uniform, exponential, lognormal, normal, huang_wand and lkj"
         expectFailure("sd ~ gamma(1, 1)", "unknown distribution 'gamma'; \(known)", column: 6)
         expectFailure("sd ~ student_t(3, 0, 2.5)",
                       "unknown distribution 'student_t'; \(known) (did you mean half_t?)", column: 6)

@@ -104,10 +104,13 @@ import Testing
         try "y,client,x\n1,a,0.5\n0,b,1\n0,a,1\n1,b,-2\n".write(toFile: slopeData, atomically: true, encoding: .utf8)
         let slopes = try CommandTests.run(["eb", slopeData, "--formula", "y ~ (1 + x|client)"])
         #expect(slopes.status == 2 && slopes.error.contains("not the slopes of ((Intercept) + x | client)"))
-        let metropolis = try CommandTests.run(["fit", slopeData, "--formula", "y ~ (x || client)", "--out", "unused",
-                                               "--sampler", "metropolis"])
-        #expect(metropolis.status == 2 && metropolis.error.contains("does not fit random slopes (x | client) yet")
-                && metropolis.error.contains("--sampler"))
+        let exact = try CommandTests.run(["fit", slopeData, "--formula", "y ~ (x || client)", "--out", "unused",
+                                          "--updates", "exact"])
+        #expect(exact.status == 2 && exact.error.contains("the exact updates do not fit random slopes (x | client) yet")
+                && exact.error.contains("--updates"))
+        let lkj = try CommandTests.run(["fit", slopeData, "--formula", "y ~ (1 + x | client)", "--out", "unused",
+                                        "--prior", "cor(client) ~ lkj(2)"])
+        #expect(lkj.status == 2 && lkj.error.contains("the Metropolis sampler takes it") && lkj.error.contains("--prior"))
     }
 
     @Test func nonFiniteNumbersExitWithTwoNamingLineAndColumn() throws {

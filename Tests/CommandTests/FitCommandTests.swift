@@ -113,6 +113,18 @@ import Testing
                 .filter { !$0.hasPrefix("#") }
         }
         #expect(try draws(out) == draws(again))
+        // The Metropolis fallback fits the same model, with LKJ on the
+        // correlations if asked, and under the cloglog link.
+        let metropolis = CommandTests.temporary("fit-slope-metropolis")
+        let fallback = try CommandTests.run(["fit", data, "--formula", formula, "--out", metropolis, "--chains", "1",
+                                             "--warmup", "30", "--draws", "20", "--quiet", "--sampler", "metropolis",
+                                             "--link", "cloglog", "--prior", "cor(client) ~ lkj(2)"])
+        #expect(fallback.status == 0, "\(fallback.error)")
+        let fallbackRecord = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: metropolis + "/fit.json"))) as? [String: Any]
+        #expect(fallbackRecord?["sampler"] as? String == "metropolis")
+        #expect((fallbackRecord?["priors"] as? [String])?.contains { $0.hasPrefix("cor(client) ") && $0.hasSuffix("~ lkj(2)") } == true)
+        #expect((fallbackRecord?["sampler_description"] as? String)?.contains("random slopes") == true)
         // Huang & Wand's prior written out; refused on a term without slopes.
         let given = try CommandTests.run(["fit", data, "--formula", formula, "--out",
                                           CommandTests.temporary("fit-slope-prior"), "--chains", "1", "--warmup", "5",

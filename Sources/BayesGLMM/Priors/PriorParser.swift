@@ -130,6 +130,7 @@ struct PriorFamily: Sendable {
     /// or, with `isCovariance`, on a covariance).
     var isScale: Bool
     var isCovariance = false
+    var isCorrelation = false
     /// The prior from arguments that satisfy the constraints.
     var make: @Sendable ([Double]) -> PriorSpecification.Distribution
     /// A check across arguments that each satisfy their constraint: the
@@ -159,6 +160,7 @@ struct PriorFamily: Sendable {
                     isScale: false, isCovariance: true) {
             .covariance(CovariancePrior(degrees: $0[0], scale: $0[1]))
         },
+        PriorFamily(name: "lkj", arguments: [("eta", .positive)], isScale: false, isCorrelation: true) { .lkj($0[0]) },
     ]
 
     /// "half_t, half_cauchy, half_normal, inv_gamma, uniform, exponential or lognormal".
@@ -200,7 +202,7 @@ struct PriorParser {
     }
 
     static let example = "e.g. sd ~ half_t(3, 0, 2.5) or b(x) ~ normal(0, 1)"
-    static let classes = "sd, sd(term), Intercept, b, b(column) or cov(term)"
+    static let classes = "sd, sd(term), Intercept, b, b(column), cov(term) or cor(term)"
 
     mutating func parseSpecification() throws(PriorError) -> PriorSpecification {
         guard current.kind != .end else {
@@ -237,18 +239,22 @@ struct PriorParser {
             throw error("expected a parameter (\(PriorParser.classes)), not '\(first.spelling)'", at: first)
         }
         switch word {
-        case "sd", "b", "cov":
+        case "sd", "b", "cov", "cor":
             position += 1
             guard current.kind == .openParenthesis else {
                 if word == "cov" {
                     throw error("cov takes a random term's name, as in cov(client) ~ huang_wand(2, 2.5)",
                                 at: current)
                 }
+                if word == "cor" {
+                    throw error("cor takes a random term's name, as in cor(client) ~ lkj(2)", at: current)
+                }
                 return (word == "sd" ? .standardDeviations : .coefficients, first.column)
             }
             let (name, column) = try parseName(in: word)
             if word == "sd" { return (.standardDeviation(name), column) }
             if word == "cov" { return (.covariance(name), column) }
+            if word == "cor" { return (.correlation(name), column) }
             return (name == "(Intercept)" ? .intercept : .coefficient(name), column)
         case "Intercept":
             position += 1
@@ -258,7 +264,7 @@ struct PriorParser {
             return (.intercept, first.column)
         default:
             var message = "unknown parameter class '\(word)'; use \(PriorParser.classes)"
-            if let known = ["sd", "Intercept", "b", "cov"].first(where: { $0.lowercased() == word.lowercased() }) {
+            if let known = ["sd", "Intercept", "b", "cov", "cor"].first(where: { $0.lowercased() == word.lowercased() }) {
                 message += " (did you mean \(known)?)"
             } else if PriorFamily.all.contains(where: { $0.name == word }) || PriorFamily.alternatives[word] != nil {
                 message += " before '~' (\(PriorParser.example))"
@@ -274,7 +280,8 @@ struct PriorParser {
         position += 1
         if current.kind == .closeParenthesis {
             let general = parameterClass == "sd" ? "sd for every term"
-                : parameterClass == "cov" ? "cov(term) for one term's covariance" : "b for every coefficient"
+                : parameterClass == "cov" ? "cov(term) for one term's covariance"
+                : parameterClass == "cor" ? "cor(term) for one term's correlations" : "b for every coefficient"
             throw error("empty parentheses; write \(general), or name \(what) as in \(parameterClass)(name)",
                         at: current)
         }
@@ -313,7 +320,7 @@ struct PriorParser {
             throw error("expected a distribution after '~', not '\(nameToken.spelling)'", at: nameToken)
         }
         let scales = PriorFamily.all.filter(\.isScale)
-        let normals = PriorFamily.all.filter { !$0.isScale && !$0.isCovariance }
+        let normals = PriorFamily.all.filter { !$0.isScale && !$0.isCovariance && !$0.isCorrelation }
         let covariances = PriorFamily.all.filter(\.isCovariance)
         guard let family = PriorFamily.all.first(where: { $0.name == name }) else {
             var message = "unknown distribution '\(name)'; the known ones are "
@@ -325,12 +332,18 @@ struct PriorParser {
             }
             throw error(message, at: nameToken)
         }
-        if parameter.isStandardDeviation && !family.isScale && !family.isCovariance {
+        if parameter.isStandardDeviation && !family.isScale && !family.isCovariance && !family.isCorrelation {
             throw error("sd takes \(PriorFamily.list(scales, conjunction: "or"))"
                         + (family.name == "normal" ? " (for a half-normal on σ write half_normal(0, scale))" : ""),
                         at: nameToken)
         }
-        if case .covariance = parameter {
+        if case .correlation = parameter {
+            if !family.isCorrelation {
+                throw error("cor takes lkj (LKJ's prior on a correlation matrix)", at: nameToken)
+            }
+        } else if family.isCorrelation {
+            throw error("lkj is a prior on a correlation matrix: write cor(term) ~ lkj(eta)", at: nameToken)
+        } else if case .covariance = parameter {
             if !family.isCovariance {
                 throw error("cov takes \(PriorFamily.list(covariances, conjunction: "or")) (Huang & Wand's prior; "
                             + "a prior on one SD is written sd(term) ~ …)", at: nameToken)

@@ -57,6 +57,7 @@ public struct PriorError: Error, Equatable, Sendable, CustomStringConvertible {
 ///                   | "Intercept"                  -- the intercept
 ///                   | "b" | "b(" name ")"          -- every coefficient / one
 ///                   | "cov(" name ")"              -- a term with slopes' covariance
+///                   | "cor(" name ")"              -- its correlation matrix
 ///     name          = word { ":" word }            -- client:stylist, x:z
 ///     distribution  = word "(" [ number { "," number } ] ")"
 ///
@@ -76,7 +77,10 @@ public struct PriorError: Error, Equatable, Sendable, CustomStringConvertible {
 /// - `lognormal(mu, sigma)`: log-normal on σ (log σ ~ N(mu, sigma²));
 ///
 /// the covariance of a term with slopes takes `huang_wand(degrees, scale)`
-/// (`CovariancePrior`), and the intercept and coefficients take
+/// (`CovariancePrior`), its correlation matrix `lkj(eta)` (Lewandowski,
+/// Kurowicka & Joe 2009: density ∝ det(R)^(η − 1); with it each column's SD
+/// takes the term's SD prior; the Metropolis sampler only), and the
+/// intercept and coefficients take
 /// `normal(mean, sd)`. The location
 /// of a half-distribution must be 0; `uniform`'s lower bound must be at
 /// least 0 and below its upper bound; degrees, scales, shapes, the upper
@@ -102,6 +106,8 @@ public struct PriorSpecification: Equatable, Sendable, CustomStringConvertible {
         case coefficient(String)
         /// `cov(term)`: the covariance of one random term with slopes.
         case covariance(String)
+        /// `cor(term)`: the correlation matrix of one random term with slopes.
+        case correlation(String)
 
         /// As written in a specification: "sd(client)", "b(x:z)", "Intercept".
         public var written: String {
@@ -112,6 +118,7 @@ public struct PriorSpecification: Equatable, Sendable, CustomStringConvertible {
             case .coefficients: return "b"
             case let .coefficient(column): return "b(\(PriorSpecification.written(name: column)))"
             case let .covariance(term): return "cov(\(PriorSpecification.written(name: term)))"
+            case let .correlation(term): return "cor(\(PriorSpecification.written(name: term)))"
             }
         }
 
@@ -119,7 +126,7 @@ public struct PriorSpecification: Equatable, Sendable, CustomStringConvertible {
         public var isStandardDeviation: Bool {
             switch self {
             case .standardDeviations, .standardDeviation: return true
-            case .intercept, .coefficients, .coefficient, .covariance: return false
+            case .intercept, .coefficients, .coefficient, .covariance, .correlation: return false
             }
         }
     }
@@ -129,6 +136,8 @@ public struct PriorSpecification: Equatable, Sendable, CustomStringConvertible {
         case scale(ScalePrior)
         case normal(NormalPrior)
         case covariance(CovariancePrior)
+        /// LKJ(η) on a correlation matrix.
+        case lkj(Double)
 
         /// In the syntax of a specification, e.g. "half_t(3, 0, 2.5)".
         public var description: String {
@@ -136,6 +145,7 @@ public struct PriorSpecification: Equatable, Sendable, CustomStringConvertible {
             case let .scale(prior): return prior.description
             case let .normal(prior): return prior.written
             case let .covariance(prior): return prior.description
+            case let .lkj(eta): return "lkj(\(PriorSpecification.written(number: eta)))"
             }
         }
     }
@@ -208,7 +218,7 @@ public struct PriorSpecification: Equatable, Sendable, CustomStringConvertible {
         case .intercept:
             if fixed.contains("(Intercept)") { return nil }
             return "the model has no intercept (its formula has '0 +' or '- 1')"
-        case let .standardDeviation(term), let .covariance(term):
+        case let .standardDeviation(term), let .covariance(term), let .correlation(term):
             if terms.contains(term) { return nil }
             guard !terms.isEmpty else {
                 return "sd(\(written(name: term))): the model has no random terms"
@@ -294,10 +304,10 @@ extension Priors {
             coefficient[column] = prior
         case let (.covariance(term), .covariance(prior)):
             covariance[term] = prior
-        case (.standardDeviations, .normal), (.standardDeviation, .normal),
-             (.intercept, .scale), (.coefficients, .scale), (.coefficient, .scale),
-             (.standardDeviations, .covariance), (.standardDeviation, .covariance), (.intercept, .covariance),
-             (.coefficients, .covariance), (.coefficient, .covariance), (.covariance, .scale), (.covariance, .normal):
+        case let (.correlation(term), .lkj(eta)):
+            correlation[term] = eta
+        case (.standardDeviations, _), (.standardDeviation, _), (.intercept, _), (.coefficients, _),
+             (.coefficient, _), (.covariance, _), (.correlation, _):
             // `PriorSpecification.parse`, the only way to make one, never makes these.
             preconditionFailure("\(specification.parameter.written) cannot take \(specification.distribution)")
         }
@@ -334,6 +344,12 @@ extension Priors {
     public func validate(terms: [String], fixed: [String]) throws(PriorError) {
         for term in standardDeviation.keys.sorted() {
             let parameter = PriorSpecification.Parameter.standardDeviation(term)
+            if let message = PriorSpecification.problem(with: parameter, terms: terms, fixed: fixed) {
+                throw PriorError(message: "prior for \(parameter.written): \(message)")
+            }
+        }
+        for term in correlation.keys.sorted() {
+            let parameter = PriorSpecification.Parameter.correlation(term)
             if let message = PriorSpecification.problem(with: parameter, terms: terms, fixed: fixed) {
                 throw PriorError(message: "prior for \(parameter.written): \(message)")
             }
@@ -385,6 +401,10 @@ extension Priors {
         for term in terms {
             if let prior = covariance[term] {
                 rows.append((PriorSpecification.Parameter.covariance(term).written, prior.description, ""))
+            }
+            if let eta = correlation[term] {
+                rows.append((PriorSpecification.Parameter.correlation(term).written,
+                             PriorSpecification.Distribution.lkj(eta).description, ""))
             }
             let parameter = PriorSpecification.Parameter.standardDeviation(term).written
             if let prior = standardDeviation[term] {

@@ -127,6 +127,9 @@ public struct Priors: Sendable, Equatable {
     public var standardDeviation: [String: ScalePrior] = [:]
     /// Covariance priors of terms with slopes, by term name.
     public var covariance: [String: CovariancePrior] = [:]
+    /// LKJ(η) priors on the correlation matrices of terms with slopes, by
+    /// term name (each column's SD then under the term's SD prior): η.
+    public var correlation: [String: Double] = [:]
 
     public init() {}
 

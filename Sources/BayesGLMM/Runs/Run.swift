@@ -71,6 +71,9 @@ public struct Run: Sendable {
             try checkStarts(try slopeKernel(request), settings: request.settings)
         case .gibbs:
             try checkStarts(try gibbsKernel(request, initialValues), settings: request.settings)
+        case .metropolis where request.design.hasSlopes:
+            try checkStarts(try RandomSlopeMetropolis(design: request.design, priors: request.priors,
+                                                      link: request.link), settings: request.settings)
         case .metropolis:
             try checkStarts(metropolisKernel(request, initialValues), settings: request.settings)
         }
@@ -120,11 +123,6 @@ extension Run {
         if request.design.hasSlopes {
             let term = request.design.randomTerms.first { !$0.isInterceptOnly }!
             let described = "(\(term.columns.joined(separator: " + ")) | \(term.name))"
-            if request.resolvedSampler == .metropolis {
-                throw InputError(.unsupported, "the Metropolis sampler does not fit random slopes "
-                                 + "\(described) yet; the Gibbs sampler does (logit and probit links)",
-                                 setting: "sampler")
-            }
             if let updates = request.updates, updates != .augmented {
                 throw InputError(.unsupported, "the \(updates.rawValue) updates do not fit random slopes "
                                  + "\(described) yet; the augmented ones do", setting: "updates")

@@ -110,6 +110,10 @@ public struct RunRequest: Sendable {
     /// A sentence on the sampler, for the manifest and the chain files.
     var samplerDescription: String {
         switch (resolvedSampler, link) {
+        case (.metropolis, _) where design.hasSlopes:
+            "adaptive random-walk Metropolis-within-Gibbs for random slopes (exact likelihood; each covariance in "
+                + "log-SD and partial-correlation coordinates, centred and non-centred; scales adapted in warm-up, "
+                + "then frozen)"
         case (.metropolis, _):
             "adaptive random-walk Metropolis-within-Gibbs (exact likelihood; scales adapted in warm-up, then frozen)"
         case (.gibbs, _) where design.hasSlopes:

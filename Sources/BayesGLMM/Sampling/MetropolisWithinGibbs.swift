@@ -424,21 +424,29 @@ public struct MetropolisWithinGibbs: SamplingKernel {
     /// shape's diagonal (kept positive definite), or the old shape if that
     /// fails.
     func adaptShape(_ adaptation: inout Adaptation, to beta: [Double]) {
+        MetropolisWithinGibbs.adaptShape(&adaptation.fixedMean, &adaptation.fixedScatter, &adaptation.fixedShape,
+                                         sweeps: adaptation.sweeps, initialShape: initialShape, to: beta)
+    }
+
+    /// `adaptShape` on the moments and shape themselves, after `sweeps`
+    /// earlier warm-up sweeps, for any kernel with a β block.
+    static func adaptShape(_ mean: inout [Double], _ scatter: inout [Double], _ shape: inout [Double], sweeps: Int,
+                           initialShape: [Double], to beta: [Double]) {
         let p = beta.count
-        let count = Double(adaptation.sweeps + 1)
-        let delta = zip(beta, adaptation.fixedMean).map { $0 - $1 }
-        for a in 0..<p { adaptation.fixedMean[a] += delta[a] / count }
+        let count = Double(sweeps + 1)
+        let delta = zip(beta, mean).map { $0 - $1 }
+        for a in 0..<p { mean[a] += delta[a] / count }
         for a in 0..<p {
-            for b in 0..<p { adaptation.fixedScatter[a * p + b] += delta[a] * (beta[b] - adaptation.fixedMean[b]) }
+            for b in 0..<p { scatter[a * p + b] += delta[a] * (beta[b] - mean[b]) }
         }
-        guard adaptation.sweeps + 1 >= MetropolisWithinGibbs.covarianceDelay else { return }
-        var covariance = adaptation.fixedScatter.map { $0 / (count - 1) }
+        guard sweeps + 1 >= MetropolisWithinGibbs.covarianceDelay else { return }
+        var covariance = scatter.map { $0 / (count - 1) }
         for a in 0..<p {
             var diagonal = 0.0
             for b in 0...a { diagonal += initialShape[a * p + b] * initialShape[a * p + b] }
             covariance[a * p + a] += 1e-8 * diagonal
         }
-        if let shape = DenseSymmetric.choleskyFactor(covariance, size: p) { adaptation.fixedShape = shape }
+        if let factor = DenseSymmetric.choleskyFactor(covariance, size: p) { shape = factor }
     }
 
     /// min(1, e^r), with 0 for r = NaN (−∞ − (−∞)).

@@ -142,6 +142,12 @@ public struct RandomSlopeGibbs: SamplingKernel {
         var scalePriors: [ScalePrior?] = [], covariancePriors: [HuangWand?] = []
         for term in design.randomTerms {
             let prior = priors.scale(term.name)
+            if priors.correlation[term.name] != nil {
+                throw InputError(.unsupported,
+                                 "cor(\(term.name)) ~ lkj(…) has no conjugate update: the Metropolis sampler takes it "
+                                    + "(the Gibbs sampler takes Huang & Wand's prior, cov(\(term.name)) ~ huang_wand(…))",
+                                 setting: "prior")
+            }
             if term.dimension == 1 {
                 scalePriors.append(prior)
                 covariancePriors.append(nil)
@@ -171,12 +177,27 @@ public struct RandomSlopeGibbs: SamplingKernel {
     /// The coefficients, then each term's standard deviations and
     /// correlations (`RandomEffect.covarianceNames`), then the effects.
     public func values(of state: State) -> [Double] {
-        var values = state.coefficients
+        RandomSlopeGibbs.values(design, coefficients: state.coefficients, effects: state.effects,
+                                covariances: state.covariances)
+    }
+
+    /// The values of `parameterNames` for either random-slope kernel.
+    static func values(_ design: Design, coefficients: [Double], effects: [[Double]], covariances: [[Double]])
+        -> [Double] {
+        var values = coefficients
         for (k, term) in design.randomTerms.enumerated() {
-            values += RandomSlopeGibbs.standardDeviationsAndCorrelations(state.covariances[k], size: term.dimension)
+            values += standardDeviationsAndCorrelations(covariances[k], size: term.dimension)
         }
-        for effects in state.effects { values += effects }
+        for levelEffects in effects { values += levelEffects }
         return values
+    }
+
+    /// The coefficients of an overdispersed start: the intercept at F⁻¹ of
+    /// the overall success rate ± N(0, 1), the others N(0, 1).
+    static func startingCoefficients(_ design: Design, link: Link, using generator: Generator) -> [Double] {
+        let rate = InitialValues.overallRate(design)
+        let centre = link == .logit ? log(rate / (1 - rate)) : link.linearPredictor(probability: rate)
+        return design.fixedNames.map { name in (name == "(Intercept)" ? centre : 0) + generator.normal() }
     }
 
     /// √Σⱼⱼ for each j, then Σₐᵦ/√(ΣₐₐΣᵦᵦ) for a < b, row by row.
@@ -192,9 +213,7 @@ public struct RandomSlopeGibbs: SamplingKernel {
     /// N(0, 1), each column's SD uniform on (0.2, 2), no correlation, and
     /// the effects N(0, Σ).
     public func initialState(using generator: Generator) -> State {
-        let rate = InitialValues.overallRate(design)
-        let centre = link == .logit ? log(rate / (1 - rate)) : link.linearPredictor(probability: rate)
-        let coefficients = design.fixedNames.map { name in (name == "(Intercept)" ? centre : 0) + generator.normal() }
+        let coefficients = RandomSlopeGibbs.startingCoefficients(design, link: link, using: generator)
         var effects: [[Double]] = [], covariances: [[Double]] = []
         for (k, term) in design.randomTerms.enumerated() {
             let q = term.dimension

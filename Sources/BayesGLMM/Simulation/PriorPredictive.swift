@@ -29,12 +29,14 @@ public enum PriorPredictive {
     /// θ ~ p(θ) for a design with random slopes (`RandomSlopeGibbs`): each
     /// coefficient as `parameters` does; per term, with one column σ from
     /// its `priors.scale` and Σ = σ², with q > 1 columns Σ from Huang &
-    /// Wand's prior (`RandomSlopeGibbs.HuangWand.draw`); then each level's
+    /// Wand's prior (`RandomSlopeGibbs.HuangWand.draw`) or, under
+    /// `cor(term) ~ lkj(η)`, each SD from the term's SD prior and the
+    /// correlations from LKJ(η) through its C-vine; then each level's
     /// effects u ~ N(0, Σ), level by level. Throws as
-    /// `RandomSlopeGibbs.init` does for an SD prior with no covariance form.
+    /// `RandomSlopeMetropolis.init` does for an SD prior with no covariance form.
     public static func slopeParameters(_ design: Design, _ priors: Priors, using generator: Generator)
         throws(InputError) -> RandomSlopeGibbs.State {
-        let kernel = try RandomSlopeGibbs(design: design, priors: priors)
+        let kernel = try RandomSlopeMetropolis(design: design, priors: priors)
         let coefficients = design.fixedNames.map { name -> Double in
             let prior = priors.fixed(name)
             return prior.mean + prior.standardDeviation * generator.normal()
@@ -43,11 +45,25 @@ public enum PriorPredictive {
         for (k, term) in design.randomTerms.enumerated() {
             let q = term.dimension
             let sigma: [Double]
-            if let prior = kernel.covariancePriors[k] {
+            switch kernel.forms[k] {
+            case let .huangWand(prior):
                 sigma = prior.draw(using: generator)
-            } else {
-                let sd = priors.scale(term.name).draw(using: generator)
+            case let .scale(prior):
+                let sd = prior.draw(using: generator)
                 sigma = [sd * sd]
+            case let .lkj(eta, scales):
+                // The C-vine: each canonical partial correlation zᵢⱼ ~
+                // Beta(βⱼ, βⱼ) on (−1, 1), βⱼ = η + (q − 2 − j)/2 (LKJ 2009).
+                var theta = scales.map { log($0.draw(using: generator)) }
+                for i in 1..<q {
+                    for j in 0..<i {
+                        let beta = eta + Double(q - 2 - j) / 2
+                        let a = generator.gamma(shape: beta, scale: 1), b = generator.gamma(shape: beta, scale: 1)
+                        let z = 2 * a / (a + b) - 1
+                        theta.append(atanh(min(max(z, -1 + 1e-15), 1 - 1e-15)))
+                    }
+                }
+                sigma = RandomSlopeMetropolis.covariance(from: theta, size: q)
             }
             covariances.append(sigma)
             let factor = SmallCholesky(sigma, size: q)?.factor ?? [Double](repeating: 0, count: q * q)

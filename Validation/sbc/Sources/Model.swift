@@ -292,7 +292,7 @@ enum KernelChoice: String, Sendable {
     case metropolis
     var typeName: String { self == .gibbs ? "PolyaGammaGibbs" : "MetropolisWithinGibbs" }
     func typeName(in regime: CalibrationModel.Regime) -> String {
-        regime == .slopes && self == .gibbs ? "RandomSlopeGibbs" : typeName
+        regime != .slopes ? typeName : self == .gibbs ? "RandomSlopeGibbs" : "RandomSlopeMetropolis"
     }
 }
 
@@ -317,22 +317,35 @@ func replicate(_ model: CalibrationModel, kernel choice: KernelChoice, seed: UIn
     if model.regime == .slopes {
         // θ from the prior (Huang–Wand on the client covariance), y | θ,
         // and the quantities read from the kernel's values by position.
-        guard choice == .gibbs, let augmentation = PolyaGammaGibbs.Augmentation(link: model.link) else {
-            fatalError("the slopes regime runs the Gibbs kernel (logit or probit)")
-        }
         let theta = try PriorPredictive.slopeParameters(model.design, model.priors, using: g)
         let y = model.drawData(coefficients: theta.coefficients, effects: theta.effects, g)
-        let kernel = try RandomSlopeGibbs(design: model.design.replacingSuccesses(y), priors: model.priors,
-                                          augmentation: augmentation)
+        let design = model.design.replacingSuccesses(y)
         let positions = model.quantities.map { quantity -> Int in
             guard case let .parameter(j) = quantity.source else { fatalError("a slopes quantity is a parameter") }
             return j
         }
-        func read(_ state: RandomSlopeGibbs.State) -> [Double] {
-            let values = kernel.values(of: state)
-            return positions.map { values[$0] }
+        func reader<K: SamplingKernel>(_ kernel: K) -> (K.State) -> [Double] {
+            { state in
+                let values = kernel.values(of: state)
+                return positions.map { values[$0] }
+            }
         }
-        let result = rank(kernel, read, read(theta), g, warmup: warmup, thin: thin, kept: kept, keepDraws: keepDraws)
+        let truth = theta
+        let result: (ranks: [Int], draws: [[Double]])
+        switch choice {
+        case .gibbs:
+            guard let augmentation = PolyaGammaGibbs.Augmentation(link: model.link) else {
+                fatalError("the Gibbs kernel has no augmentation for the \(model.link) link")
+            }
+            let kernel = try RandomSlopeGibbs(design: design, priors: model.priors, augmentation: augmentation)
+            result = rank(kernel, reader(kernel), reader(kernel)(truth), g, warmup: warmup, thin: thin, kept: kept,
+                          keepDraws: keepDraws)
+        case .metropolis:
+            let kernel = try RandomSlopeMetropolis(design: design, priors: model.priors, link: model.link)
+            let gibbsValues = try RandomSlopeGibbs(design: design, priors: model.priors).values(of: truth)
+            result = rank(kernel, reader(kernel), positions.map { gibbsValues[$0] }, g, warmup: warmup, thin: thin,
+                          kept: kept, keepDraws: keepDraws)
+        }
         return (result.ranks, result.draws, y.reduce(0, +))
     }
     let truth = model.drawPrior(g)
