@@ -23,7 +23,10 @@ struct ScoreCommand: ParsableCommand {
             an effect drawn from N(0, sd(t)^2) with that draw's SD (the
             population distribution), never 0; new_TERM says which. The
             draws of a new level depend only on --seed, the term and the
-            level's name.
+            level's name. A term with slopes, (1 + x | client), adds each
+            client's intercept plus x times its slope (x from the candidate
+            row; numeric slope columns only), and a new client's pair is
+            drawn from N(0, Sigma(t)), that draw's covariance.
 
             --rank-by client ranks each client's candidates by mean and adds
             p_best (the fraction of draws in which the row has the highest

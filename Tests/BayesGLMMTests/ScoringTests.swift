@@ -26,10 +26,13 @@ import Variates
         var omitted: Set<String> = []
         /// More fields of fit.json ("fixed_coding", "categorical_levels", "trials").
         var extra: [String: Any] = [:]
+        /// The columns of terms with slopes, by term name.
+        var columns: [String: [String]] = [:]
 
         var names: [String] {
-            (fixed + terms.map { "sd(\($0.name))" }
-                + terms.flatMap { term in term.levels.map { "r(\(term.name))[\($0)]" } })
+            func columnsOf(_ term: String) -> [String] { columns[term] ?? ["(Intercept)"] }
+            return (fixed + terms.flatMap { ParameterNaming.covariance(term: $0.name, columns: columnsOf($0.name)) }
+                + terms.flatMap { ParameterNaming.effects(term: $0.name, levels: $0.levels, columns: columnsOf($0.name)) })
                 .filter { !omitted.contains($0) }
         }
 
@@ -47,7 +50,11 @@ import Variates
             try store.synchronize()
             var record: [String: Any] = [
                 "status": "complete", "formula": formula, "data": "d.csv", "rows_used": 100, "fixed": fixed,
-                "random": terms.map { ["term": $0.name, "levels": $0.levels] as [String: Any] },
+                "random": terms.map { term -> [String: Any] in
+                    var entry: [String: Any] = ["term": term.name, "levels": term.levels]
+                    if let columns = columns[term.name] { entry["columns"] = columns }
+                    return entry
+                },
                 "store": ["file": "draws.npy", "dtype": "<f8", "order": "C", "shape": [chains, draws, names.count],
                           "names": names] as [String: Any],
                 "outcomes": (0..<chains).map { ["chain": $0 + 1, "draws": draws, "interrupted": false] },
@@ -67,6 +74,7 @@ import Variates
                 let generator = try Generator(seed: seed, chain: 0, stream: UInt64(j))
                 values[name] = (0..<(chains * draws)).map { _ in
                     name.hasPrefix("sd(") ? 0.2 + 1.5 * generator.uniform()
+                        : name.hasPrefix("cor(") ? -0.9 + 1.8 * generator.uniform()
                         : (name == "(Intercept)" ? -0.3 : 0) + 0.8 * generator.normal()
                 }
             }
@@ -147,6 +155,61 @@ import Variates
         // The same new level gets the same draws in every row that names it.
         #expect(scores[4] == scores[6])
         #expect(candidates.isNew.map { $0.filter { $0 }.count } == [2, 1, 5])
+    }
+
+    /// A term with slopes, `(1 + x | client)`: a seen client adds
+    /// r[c][(Intercept)] + x·r[c][x]; a new one z'Lε per draw, L the
+    /// Cholesky factor of the draw's Σ (from its SDs and correlation) and ε
+    /// two normals per draw from the level's own stream.
+    @Test func slopesScoreFromTheirEffectVectors() throws {
+        var run = Run()
+        run.formula = "y ~ 1 + x + (1 + x | client) + (1 | stylist)"
+        run.terms = [("client", ["a", "b", "c"]), ("stylist", ["s1", "s2"])]
+        run.columns = ["client": ["(Intercept)", "x"]]
+        let path = try run.writeRandom()
+        let scoring = try Scoring(path: path)
+        #expect(scoring.covariates == ["x"])
+        let text = "client,stylist,x\na,s1,0.5\nb,s2,-2\nd,s1,1.5\nd,s9,0\n"
+        let candidates = try ScoringTests.candidates(text, scoring)
+        let scores = try scoring.score(candidates, options: .init(threshold: 0.4, seed: 3))
+        let draws = try ScoringTests.pooled(scoring.run)
+        let total = scoring.drawCount
+        let rows: [(client: String, stylist: String, x: Double)] = [("a", "s1", 0.5), ("b", "s2", -2), ("d", "s1", 1.5),
+                                                                    ("d", "s9", 0)]
+        for (i, row) in rows.enumerated() {
+            var eta = (0..<total).map { draws["(Intercept)"]![$0] + row.x * draws["x"]![$0] }
+            if let intercept = draws["r(client)[\(row.client)][(Intercept)]"], let slope = draws["r(client)[\(row.client)][x]"] {
+                for t in 0..<total { eta[t] += intercept[t] + row.x * slope[t] }
+            } else {
+                let generator = try Generator(seed: 3, chain: 1, stream: Scoring.hash(row.client))
+                let s0 = draws["sd(client)[(Intercept)]"]!, s1 = draws["sd(client)[x]"]!
+                let rho = draws["cor(client)[(Intercept)][x]"]!
+                for t in 0..<total {
+                    let e0 = generator.normal(), e1 = generator.normal()
+                    let u0 = s0[t] * e0, u1 = s1[t] * (rho[t] * e0 + (1 - rho[t] * rho[t]).squareRoot() * e1)
+                    eta[t] += u0 + row.x * u1
+                }
+            }
+            if let stylist = draws["r(stylist)[\(row.stylist)]"] {
+                for t in 0..<total { eta[t] += stylist[t] }
+            } else {
+                let generator = try Generator(seed: 3, chain: 2, stream: Scoring.hash(row.stylist))
+                let sigma = draws["sd(stylist)"]!
+                for t in 0..<total { eta[t] += sigma[t] * generator.normal() }
+            }
+            let p = eta.map(ScoringTests.logistic)
+            let mean = p.reduce(0, +) / Double(total)
+            #expect(abs(scores[i].mean - mean) <= 1e-12, "row \(i): \(scores[i].mean) against \(mean)")
+            #expect(scores[i].probabilityAboveThreshold == Double(p.filter { $0 > 0.4 }.count) / Double(total))
+        }
+        #expect(candidates.isNew[0] == [false, false, true, true])
+        // A slope on a categorical column is not scored yet.
+        var categorical = Run()
+        categorical.formula = "y ~ 1 + (1 + g | client)"
+        categorical.fixed = ["(Intercept)"]
+        categorical.terms = [("client", ["a", "b"])]
+        categorical.columns = ["client": ["(Intercept)", "gq"]]
+        #expect(throws: InputError.self) { try Scoring(path: try categorical.writeRandom()) }
     }
 
     /// A fit of y ~ x * g with g categorical (levels p, q, r; p the

@@ -134,6 +134,12 @@ import Testing
                                               "--prior", "cov(stylist) ~ huang_wand(2, 1)"])
         #expect(misplaced.status == 2 && misplaced.error.contains("--prior")
                 && misplaced.error.contains("cov(stylist) is a prior on the covariance of a term with slopes"))
+        // Scoring: a seen and a new client, each at its own x1.
+        let pairs = CommandTests.temporary("slope-pairs.csv")
+        try "client,stylist,x1\n1,1,0.5\nnewcomer,1,-1\n".write(toFile: pairs, atomically: true, encoding: .utf8)
+        let scored = try CommandTests.run(["score", out, "--pairs", pairs])
+        #expect(scored.status == 0, "\(scored.error)")
+        #expect(scored.output.split(separator: "\n").count == 3 && scored.output.contains("newcomer"))
         let plot = try CommandTests.run(["plot", out, "--kind", "trace", "--out", CommandTests.temporary("slope.svg")])
         #expect(plot.status == 0, "\(plot.error)")
         let caterpillar = try CommandTests.run(["plot", out, "--kind", "caterpillar", "--term", "client",

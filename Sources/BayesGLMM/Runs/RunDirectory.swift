@@ -36,7 +36,7 @@ public struct RunDirectory: Sendable {
         guard !term.isInterceptOnly else { return }
         throw InputError(.unsupported,
                          "\(what) takes random intercepts only so far, not the slopes of "
-                            + "(\(term.columns.joined(separator: " + ")) | \(term.name)); summary, trace, rank and "
+                            + "(\(term.columns.joined(separator: " + ")) | \(term.name)); summary, score, trace, rank and "
                             + "density read every parameter of such a run", file: run.path)
     }
 

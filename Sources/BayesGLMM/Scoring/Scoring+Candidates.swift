@@ -23,8 +23,9 @@ extension Scoring {
         /// Per categorical column (`Scoring.categoricals`), per row: the
         /// position of its level in `Scoring.categoricalLevels`.
         let categoryCodes: [[Int]]
-        /// Per term, per row: the store index of the level's effect, or −1
-        /// for a new level.
+        /// Per term, per row: the store index of the level's effect (of its
+        /// first column's, for a term with slopes: the level's q effects are
+        /// consecutive in the store), or −1 for a new level.
         let effectIndices: [[Int]]
     }
 
@@ -162,8 +163,12 @@ extension Scoring {
                     termIndices.append(index)
                     continue
                 }
-                let parameter = "r(\(term.name))[\(run.terms[k].levels[position])]"
-                guard let index = run.parameterIndex(parameter) else {
+                let runTerm = run.terms[k], level = runTerm.levels[position]
+                let parameters = runTerm.isInterceptOnly ? ["r(\(term.name))[\(level)]"]
+                    : runTerm.columns.map { "r(\(term.name))[\(level)][\($0)]" }
+                let found = parameters.map { run.parameterIndex($0) }
+                guard let index = found[0], found.enumerated().allSatisfy({ $1 == index + $0 }) else {
+                    let parameter = parameters[found.firstIndex { $0 == nil } ?? 0]
                     throw InputError(.unsupported, "the draw store has no draws of \(parameter), the effect of "
                                      + "a level in the candidates", file: run.store.path,
                                      advice: "refit with \(setting: "save", value: "all")")

@@ -149,12 +149,19 @@ extension Scoring {
         let rows = groups.flatMap { $0 }
         let perChain = run.drawsPerChain, total = drawCount
         // The parameters needed, each read once.
-        var needed = fixedIndices + standardDeviationIndices
+        var needed = fixedIndices
+        var covarianceSlots: [[Int]] = []
+        for indices in covarianceIndices {
+            covarianceSlots.append(indices.indices.map { needed.count + $0 })
+            needed += indices
+        }
         var slot: [Int: Int] = [:]
         for (k, _) in terms.enumerated() {
+            let q = slopeProducts[k]?.count ?? 1
             for row in rows {
-                let index = candidates.effectIndices[k][row]
-                if index >= 0 && slot[index] == nil {
+                let first = candidates.effectIndices[k][row]
+                guard first >= 0 else { continue }
+                for index in first..<(first + q) where slot[index] == nil {
                     slot[index] = needed.count
                     needed.append(index)
                 }
@@ -162,7 +169,6 @@ extension Scoring {
         }
         // Parameter-major: parameter k's draws are draws[k·total ..< (k + 1)·total].
         let draws = try run.store.matrix(of: needed, first: perChain)
-        let fixedCount = fixedIndices.count
 
         // p of each row of a group at every draw, a group at a time.
         let largest = groups.map(\.count).max() ?? 0
@@ -187,8 +193,14 @@ extension Scoring {
                     }
                     return product.reduce(1.0) { $0 * candidates.covariateValues[$1][row] }
                 }
-                let effects = terms.indices.compactMap { k in
-                    candidates.effectIndices[k][row] < 0 ? nil : slot[candidates.effectIndices[k][row]]!
+                // Per seen level: the slot of each column's effect and the
+                // row's value of the column (1 for a random intercept).
+                var effects: [(slot: Int, value: Double)] = []
+                for k in terms.indices where candidates.effectIndices[k][row] >= 0 {
+                    let first = candidates.effectIndices[k][row]
+                    for (j, value) in slopeValues(k, row, candidates).enumerated() {
+                        effects.append((slot[first + j]!, value))
+                    }
                 }
                 let (sum, above) = probabilities.withUnsafeMutableBufferPointer { p in
                     draws.withUnsafeBufferPointer { d in
@@ -199,13 +211,44 @@ extension Scoring {
                             let beta = draw + j * total
                             for t in 0..<total { eta[t] += x * beta[t] }
                         }
-                        for parameter in effects {
+                        for (parameter, value) in effects where value != 0 {
                             let effect = draw + parameter * total
-                            for t in 0..<total { eta[t] += effect[t] }
+                            if value == 1 {
+                                for t in 0..<total { eta[t] += effect[t] }
+                            } else {
+                                for t in 0..<total { eta[t] += value * effect[t] }
+                            }
                         }
                         for (k, generator) in normals {
-                            let sigma = draw + (fixedCount + k) * total
-                            for t in 0..<total { eta[t] += sigma[t] * generator.normal() }
+                            let slots = covarianceSlots[k]
+                            guard slopeProducts[k] != nil else {
+                                let sigma = draw + slots[0] * total
+                                for t in 0..<total { eta[t] += sigma[t] * generator.normal() }
+                                continue
+                            }
+                            // u = Lz ~ N(0, Σ) per draw, z'u = Σⱼ zⱼ(Lz)ⱼ.
+                            let values = slopeValues(k, row, candidates), q = values.count
+                            var sigma = [Double](repeating: 0, count: q * q), normal = [Double](repeating: 0, count: q)
+                            for t in 0..<total {
+                                var c = q
+                                for a in 0..<q {
+                                    let sa = draw[slots[a] * total + t]
+                                    sigma[a * q + a] = sa * sa
+                                    for b in (a + 1)..<q {
+                                        let value = draw[slots[c] * total + t] * sa * draw[slots[b] * total + t]
+                                        sigma[a * q + b] = value
+                                        sigma[b * q + a] = value
+                                        c += 1
+                                    }
+                                }
+                                for a in 0..<q { normal[a] = generator.normal() }
+                                let factor = SmallCholesky(sigma, size: q)?.factor ?? [Double](repeating: 0, count: q * q)
+                                for a in 0..<q {
+                                    var u = 0.0
+                                    for b in 0...a { u += factor[a * q + b] * normal[b] }
+                                    eta[t] += values[a] * u
+                                }
+                            }
                         }
                         var sum = 0.0, above = 0
                         for t in 0..<total {
@@ -302,4 +345,14 @@ private final class ResultBuffer: @unchecked Sendable {
     func fail(_ error: InputError) { lock.withLock { if firstError == nil { firstError = error } } }
     subscript(row: Int) -> Scoring.Score? { buffer[row] }
     func set(_ row: Int, _ score: Scoring.Score) { buffer[row] = score }
+}
+
+extension Scoring {
+    /// The row's values of term k's columns: [1] for a random intercept;
+    /// for a term with slopes, each column's product of covariates (1 for
+    /// the intercept).
+    func slopeValues(_ k: Int, _ row: Int, _ candidates: Candidates) -> [Double] {
+        guard let products = slopeProducts[k] else { return [1] }
+        return products.map { product in product.reduce(1.0) { $0 * candidates.covariateValues[$1][row] } }
+    }
 }

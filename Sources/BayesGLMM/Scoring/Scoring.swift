@@ -18,10 +18,17 @@ import Foundation
 /// {pᵢ⁽ᵗ⁾} (R's type 7, as `posterior` computes them) and the posterior
 /// probability (1/T) #{t : pᵢ⁽ᵗ⁾ > threshold}.
 ///
+/// A term with slopes (`(1 + x | client)`) adds zₖᵢ'uₖ[levelₖ(i)], zₖᵢ the
+/// row's values of the term's columns (1 for the intercept, the candidate's
+/// x; numeric columns and their products only).
+///
 /// A level the fit never saw (a new client, stylist or pair) has no draws.
 /// Its effect is drawn from the population distribution, draw by draw:
-/// uₖ⁽ᵗ⁾ = σₖ⁽ᵗ⁾ zₖ⁽ᵗ⁾ with zₖ⁽ᵗ⁾ ~ N(0, 1), so that the score integrates over
-/// both the unknown effect and the uncertainty in σₖ — never a silent 0. The
+/// uₖ⁽ᵗ⁾ = σₖ⁽ᵗ⁾ zₖ⁽ᵗ⁾ with zₖ⁽ᵗ⁾ ~ N(0, 1) (for a term with slopes the
+/// vector uₖ⁽ᵗ⁾ = Lₖ⁽ᵗ⁾zₖ⁽ᵗ⁾ ~ N(0, Σₖ⁽ᵗ⁾), Lₖ⁽ᵗ⁾ the Cholesky factor of the
+/// draw's covariance, from its SDs and correlations), so that the score
+/// integrates over both the unknown effect and the uncertainty in σₖ (Σₖ)
+/// — never a silent 0. The
 /// normals of a new level come from its own stream of the `Generator`,
 /// keyed by the seed, the term and the level's name
 /// (`Scoring.newLevelStream`): the same new level gets the same draws in
@@ -60,9 +67,15 @@ public struct Scoring: Sendable {
     /// and of the level in `categoricalLevels` it is 1 at.
     let fixedProducts: [[Int]]
     let fixedIndicators: [(categorical: Int, level: Int)?]
-    /// Store indices of the fixed effects and of sd(term) for every term.
+    /// Store indices of the fixed effects, and per term of its SDs and
+    /// correlations (`RunDirectory.Term.covarianceNames`: sd(term) alone for
+    /// a random intercept).
     let fixedIndices: [Int]
-    let standardDeviationIndices: [Int]
+    let covarianceIndices: [[Int]]
+    /// Per term with slopes, per column: the indices into `covariates`
+    /// whose product is the column ([] for the intercept); nil for a random
+    /// intercept.
+    let slopeProducts: [[[Int]]?]
     /// Per term: level name → its position in the term's level list.
     let levelPositions: [[String: Int]]
 
@@ -78,7 +91,6 @@ public struct Scoring: Sendable {
     /// fit.json's "fixed_coding", or the store lacks the draws of a fixed
     /// effect or an SD.
     public init(run: RunDirectory) throws(InputError) {
-        for term in run.terms { try RunDirectory.refuseSlopes(of: term, in: run, for: "scoring") }
         let recordPath = URL(fileURLWithPath: run.path).appendingPathComponent(RunManifest.fileName).path
         self.run = run
         self.link = run.link
@@ -95,8 +107,20 @@ public struct Scoring: Sendable {
         // Grouping columns and terms, in the fit's order of terms.
         var factors: [String] = []
         var terms: [(name: String, factors: [String])] = []
+        var slopeTerms: [RandomTerm?] = []
         for term in run.terms {
-            guard let random = formula.randomTerms.first(where: { $0.name == term.name }) else {
+            // A term's columns name it among terms on the same factors ((x || g)).
+            let matching = formula.randomTerms.first { random in
+                random.name == term.name
+                    && (random.hasIntercept ? ["(Intercept)"] : []) + random.slopes.map(\.name) == term.columns
+            }
+            if !term.isInterceptOnly && matching == nil {
+                throw InputError(.unsupported, "scoring takes slopes on numeric columns (and their products) only "
+                                 + "so far, not the columns \(term.columns.joined(separator: ", ")) of \(term.name)",
+                                 file: recordPath)
+            }
+            slopeTerms.append(term.isInterceptOnly ? nil : matching)
+            guard let random = matching ?? formula.randomTerms.first(where: { $0.name == term.name }) else {
                 throw InputError(.malformedCSV, "the random term \(term.name) is not in the recorded formula "
                                  + "\(run.formula)", file: recordPath)
             }
@@ -152,6 +176,21 @@ public struct Scoring: Sendable {
             }
             indicators.append((c, l))
         }
+        // The slope columns' covariates (numeric, already checked by name).
+        var slopes: [[[Int]]?] = []
+        for random in slopeTerms {
+            guard let random else { slopes.append(nil); continue }
+            var columns: [[Int]] = random.hasIntercept ? [[]] : []
+            for slope in random.slopes {
+                columns.append(slope.columns.map { name in
+                    if let k = covariates.firstIndex(of: name) { return k }
+                    covariates.append(name)
+                    return covariates.count - 1
+                })
+            }
+            slopes.append(columns)
+        }
+        self.slopeProducts = slopes
         self.covariates = covariates
         self.categoricals = categoricals
         self.categoricalLevels = categoricalLevels
@@ -168,10 +207,14 @@ public struct Scoring: Sendable {
         }
         var fixedIndices: [Int] = []
         for name in run.fixedNames { fixedIndices.append(try index(name, group: "fixed")) }
-        var sdIndices: [Int] = []
-        for term in run.terms { sdIndices.append(try index("sd(\(term.name))", group: "sd")) }
+        var covarianceIndices: [[Int]] = []
+        for term in run.terms {
+            var indices: [Int] = []
+            for name in term.covarianceNames { indices.append(try index(name, group: "sd")) }
+            covarianceIndices.append(indices)
+        }
         self.fixedIndices = fixedIndices
-        self.standardDeviationIndices = sdIndices
+        self.covarianceIndices = covarianceIndices
         levelPositions = run.terms.map { term in
             Dictionary(term.levels.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         }
