@@ -5,6 +5,11 @@
 //     swift run -c release SamplerBenchmarks [DATA.csv] [--formula F] [--chains 4]
 //         [--warmup 1000] [--draws 1000] [--seed 1] [--serial] [--updates augmented|exact]
 //         [--moves levels,coefficients,centring,scales] [--augmented-moves centring,dilation]
+//         [--no-interweaving] [--no-shears]
+//
+// A formula with random slopes runs RandomSlopeGibbs (--no-interweaving: the
+// centred Huang–Wand draws alone; --no-shears: without the correlations'
+// non-centred moves) and reports every SD and correlation.
 import BayesGLMM
 import Diagnostics
 import Foundation
@@ -13,7 +18,7 @@ var data = "examples/pairings.csv"
 var formula = "y ~ x1 + (1|client) + (1|stylist) + (1|client:stylist)"
 var settings = ChainSettings(chains: 4, warmup: 1000, draws: 1000, seed: 1)
 var parallel = true
-var collapse = true, interweave = true, nestedBlocks = true
+var collapse = true, interweave = true, nestedBlocks = true, shears = true
 var moves: ExactMoves?
 var augmentedMoves: ExactMoves?
 var updates: Updates?
@@ -37,6 +42,7 @@ while !arguments.isEmpty {
     case "--centred": collapse = false
     case "--no-interweaving": interweave = false
     case "--no-nested-blocks": nestedBlocks = false
+    case "--no-shears": shears = false
     case "--updates":
         let name = value()
         guard let u = Updates(rawValue: name) else {
@@ -59,6 +65,15 @@ func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.
 
 do {
     let design = try Design(formula: ModelFormula.parse(formula), frame: Frame.read(csvFile: data))
+    if design.hasSlopes {
+        var kernel = try RandomSlopeGibbs(design: design)
+        kernel.interweaves = interweave
+        kernel.shears = shears
+        let watched = design.fixedNames + design.randomTerms.flatMap(\.covarianceNames)
+        try report(kernel, design: design, watched: watched,
+                   description: "RandomSlopeGibbs" + (interweave ? (shears ? "" : ", no shears") : ", centred only"))
+        exit(0)
+    }
     var kernel = PolyaGammaGibbs(design: design)
     kernel.collapsesScale = collapse
     kernel.interweaves = interweave
@@ -67,6 +82,14 @@ do {
     if let updates { kernel.updates = updates }
     if let augmentedMoves { kernel.augmentedExactMoves = augmentedMoves }
     let watched = design.fixedNames + design.randomTerms.map { "sd(\($0.name))" }
+    try report(kernel, design: design, watched: watched, description: "updates: \(kernel.updates.rawValue)")
+} catch {
+    FileHandle.standardError.write(Data("SamplerBenchmarks: \(error)\n".utf8))
+    exit(1)
+}
+
+/// Runs the chains and prints the table.
+@MainActor func report<K: SamplingKernel>(_ kernel: K, design: Design, watched: [String], description: String) throws {
     var draws: ChainDraws?
     let elapsed = try ContinuousClock().measure {
         draws = try Chains.run(kernel, settings: settings, parallel: parallel, keep: { watched.contains($0) })
@@ -78,17 +101,17 @@ do {
         + Double(cpu.ru_stime.tv_sec) + Double(cpu.ru_stime.tv_usec) * 1e-6
     let sweeps = Double(settings.chains * (settings.warmup + settings.draws))
     let threads = parallel ? min(settings.chains, ProcessInfo.processInfo.activeProcessorCount) : 1
-    print("data: \(data) — \(design.rowsUsed) rows, \(design.cellCount) cells; \(formula); updates: \(kernel.updates.rawValue)")
+    print("data: \(data) — \(design.rowsUsed) rows, \(design.cellCount) cells; \(formula); \(description)")
     print(String(format: "%d chains x (%d warm-up + %d draws), %@: %.1f s wall; %.2f s per 1,000 sweeps per chain",
                  settings.chains, settings.warmup, settings.draws, parallel ? "parallel" : "serial" as NSString,
                  time, time * Double(threads) / sweeps * 1000))
-    print("parameter               mean       sd    rhat  ess_bulk  ess/s   IAT (sweeps)")
+    print("parameter                       mean       sd    rhat  ess_bulk  ess/s   IAT (sweeps)")
     var minimum = Double.infinity
     for name in watched {
         let d = try Draws(chains: draws!.series(name)!)
         let ess = essBulk(d) ?? .nan
         minimum = min(minimum, ess)
-        print(String(format: "%-20@ %8.3f %8.3f %7.3f %9.0f %6.0f %8.2f", name as NSString, mean(d) ?? .nan,
+        print(String(format: "%-28@ %8.3f %8.3f %7.3f %9.0f %6.0f %8.2f", name as NSString, mean(d) ?? .nan,
                      standardDeviation(d) ?? .nan, rhat(d) ?? .nan, ess, ess / time,
                      Double(settings.chains * settings.draws) / ess))
     }
@@ -97,7 +120,4 @@ do {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     print(String(format: "peak memory: %.0f MiB", Double(usage.ru_maxrss) / 1024))
-} catch {
-    FileHandle.standardError.write(Data("SamplerBenchmarks: \(error)\n".utf8))
-    exit(1)
 }

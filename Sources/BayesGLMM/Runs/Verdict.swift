@@ -186,6 +186,8 @@ extension Verdict {
         self.init(summary: result.summary, failedChains: failed, chains: usable.chains.count,
                   context: Context(draws: usable.draws, warmup: manifest.warmup ?? 0, untilESS: untilESS,
                                    stoppedBecause: manifest.stoppedBecause,
-                                   updates: manifest.updates.flatMap(Updates.init(rawValue:))))
+                                   // The exact moves do not take random slopes: no such advice there.
+                                   updates: manifest.random.contains { $0.columns != nil } ? nil
+                                       : manifest.updates.flatMap(Updates.init(rawValue:))))
     }
 }

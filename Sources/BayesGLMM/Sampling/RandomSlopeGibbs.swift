@@ -116,6 +116,9 @@ public struct RandomSlopeGibbs: SamplingKernel {
     public var link: Link { augmentation.link }
     /// Follow each term's centred update with its non-centred one.
     public var interweaves = true
+    /// With `interweaves`, follow the rescaling of each column with the
+    /// shears of one column against another (which move the correlations).
+    public var shears = true
     /// Per term with one column, its SD prior (nil for q > 1).
     let scalePriors: [ScalePrior?]
     /// Per term with q > 1 columns, its covariance prior (nil for q = 1).
@@ -476,7 +479,7 @@ public struct RandomSlopeGibbs: SamplingKernel {
         }
 
         // Shears: column j of u plus g times column c, Σ → GΣG'.
-        for j in 0..<q {
+        for j in 0..<q where shears {
             for c in 0..<q where c != j {
                 guard let factor = SmallCholesky(s.covariances[k], size: q) else {
                     failure = "the covariance of \(term.name)'s effects is not positive definite"
