@@ -39,6 +39,14 @@ import Variates
 ///    each level accepted or rejected on its own (their cells are
 ///    disjoint), sₗ fixed per column from the level's information at the
 ///    start and hₗ adapted towards 0.44 (q = 1) or 0.3 acceptance.
+///    Then, for each column j of a term that is also a fixed-effect column
+///    a (the intercept; x in `x + (1 + x | g)`), the translation
+///    βₐ + c, uₗⱼ − c for every level l, which leaves every η as it was: c
+///    is drawn exactly from its Gaussian conditional, precision
+///    1/sₐ² + L(Σ⁻¹)ⱼⱼ and mean (Σₗ(Σ⁻¹uₗ)ⱼ − (βₐ − mₐ)/sₐ²)/precision
+///    (parameter expansion; the move `Translation` makes for random
+///    intercepts), so the intercept and the fixed slopes move with the
+///    levels' means instead of against them.
 /// 3. For each term, each coordinate of θ by a random walk with the effects
 ///    fixed (centred: the target is the prior in θ times Πₗ N(uₗ | 0, Σ(θ))),
 ///    then all of θ at once with the effects carried along non-centred,
@@ -105,6 +113,9 @@ public struct RandomSlopeMetropolis: SamplingKernel {
     let fixedRows: SparseRows
     /// Cholesky factor of (I·X'NX + diag(1/s²))⁻¹, the β block's first shape.
     let initialShape: [Double]
+    /// Per term: (column of the term, fixed-effect column) pairs with the
+    /// same values at every cell, for the translations of step 2.
+    let translations: [[(column: Int, fixed: Int)]]
 
     /// Throws `InputError` (`.unsupported`, setting "prior") for a term
     /// with q > 1 columns whose SD prior has no Huang–Wand form and no
@@ -137,6 +148,14 @@ public struct RandomSlopeMetropolis: SamplingKernel {
             }
         }
         self.forms = forms
+        translations = design.randomTerms.map { term in
+            term.columns.enumerated().compactMap { j, name -> (column: Int, fixed: Int)? in
+                guard let a = design.fixedNames.firstIndex(of: name) else { return nil }
+                let p = design.fixedCount
+                let same = (0..<design.cellCount).allSatisfy { term.value(cell: $0, column: j) == design.fixed[$0 * p + a] }
+                return same ? (j, a) : nil
+            }
+        }
         let p = design.fixedCount, x = design.fixed
         var q = [Double](repeating: 0, count: p * p)
         for i in 0..<design.cellCount {
@@ -317,6 +336,17 @@ public struct RandomSlopeMetropolis: SamplingKernel {
                 logLikelihood[i] = proposedLogLikelihood[i]
             }
             info.effectAcceptance.append(levels > 0 ? Double(count) / Double(levels) : 0)
+            // Translations: βₐ + c, uₗⱼ − c (η unchanged), c from its conditional.
+            for (j, a) in translations[k] {
+                var linear = -(s.coefficients[a] - priorMean[a]) * priorPrecision[a]
+                for l in 0..<levels {
+                    for b in 0..<q { linear += precision[j * q + b] * s.effects[k][l * q + b] }
+                }
+                let total = priorPrecision[a] + Double(levels) * precision[j * q + j]
+                let c = linear / total + generator.normal() / total.squareRoot()
+                s.coefficients[a] += c
+                for l in 0..<levels { s.effects[k][l * q + j] -= c }
+            }
         }
 
         // 3. Each term's covariance: centred coordinates, then non-centred.
