@@ -135,18 +135,7 @@ public struct MetropolisWithinGibbs: SamplingKernel {
         priorMean = design.fixedNames.map { priors.fixed($0).mean }
         priorPrecision = design.fixedNames.map { 1 / pow(priors.fixed($0).standardDeviation, 2) }
         scalePriors = design.randomTerms.map { priors.scale($0.name) }
-        let p = design.fixedCount, x = design.fixed
-        var q = [Double](repeating: 0, count: p * p)
-        for i in 0..<design.cellCount {
-            let w = link.unitInformation * design.trials[i]
-            for a in 0..<p { for b in 0...a { q[a * p + b] += w * x[i * p + a] * x[i * p + b] } }
-        }
-        for a in 0..<p {
-            q[a * p + a] += priorPrecision[a]
-            for b in 0..<a { q[b * p + a] = q[a * p + b] }
-        }
-        let covariance = (try? DenseSymmetric.inverse(q, size: p)) ?? MetropolisWithinGibbs.identity(p)
-        initialShape = DenseSymmetric.choleskyFactor(covariance, size: p) ?? MetropolisWithinGibbs.identity(p)
+        initialShape = MetropolisWithinGibbs.initialShape(design, link: link, priorPrecision: priorPrecision)
         translations = design.randomTerms.map { Translation.all(in: design, term: $0) }
         levelTrials = design.randomTerms.map { term in
             var total = [Double](repeating: 0, count: term.levelCount)
@@ -457,6 +446,23 @@ public struct MetropolisWithinGibbs: SamplingKernel {
     /// Accepts with probability min(1, e^r): log U < r, U uniform on (0, 1].
     static func accepts(_ logRatio: Double, using generator: Generator) -> Bool {
         log(generator.uniformPositive()) < logRatio
+    }
+
+    /// The Cholesky factor of (I·X'NX + diag(1/s²))⁻¹, the β block's first
+    /// shape (the identity if it cannot be factored).
+    static func initialShape(_ design: Design, link: Link, priorPrecision: [Double]) -> [Double] {
+        let p = design.fixedCount, x = design.fixed
+        var q = [Double](repeating: 0, count: p * p)
+        for i in 0..<design.cellCount {
+            let w = link.unitInformation * design.trials[i]
+            for a in 0..<p { for b in 0...a { q[a * p + b] += w * x[i * p + a] * x[i * p + b] } }
+        }
+        for a in 0..<p {
+            q[a * p + a] += priorPrecision[a]
+            for b in 0..<a { q[b * p + a] = q[a * p + b] }
+        }
+        let covariance = (try? DenseSymmetric.inverse(q, size: p)) ?? identity(p)
+        return DenseSymmetric.choleskyFactor(covariance, size: p) ?? identity(p)
     }
 
     static func identity(_ p: Int) -> [Double] {

@@ -156,18 +156,7 @@ public struct RandomSlopeMetropolis: SamplingKernel {
                 return same ? (j, a) : nil
             }
         }
-        let p = design.fixedCount, x = design.fixed
-        var q = [Double](repeating: 0, count: p * p)
-        for i in 0..<design.cellCount {
-            let w = link.unitInformation * design.trials[i]
-            for a in 0..<p { for b in 0...a { q[a * p + b] += w * x[i * p + a] * x[i * p + b] } }
-        }
-        for a in 0..<p {
-            q[a * p + a] += priorPrecision[a]
-            for b in 0..<a { q[b * p + a] = q[a * p + b] }
-        }
-        let covariance = (try? DenseSymmetric.inverse(q, size: p)) ?? MetropolisWithinGibbs.identity(p)
-        initialShape = DenseSymmetric.choleskyFactor(covariance, size: p) ?? MetropolisWithinGibbs.identity(p)
+        initialShape = MetropolisWithinGibbs.initialShape(design, link: link, priorPrecision: priorPrecision)
     }
 
     public var parameterNames: [String] { design.parameterNames }

@@ -242,10 +242,14 @@ extension Scoring {
                                     }
                                 }
                                 for a in 0..<q { normal[a] = generator.normal() }
-                                let factor = SmallCholesky(sigma, size: q)?.factor ?? [Double](repeating: 0, count: q * q)
+                                // Σ's lower triangle becomes L in place (no allocation per draw).
+                                let factored = sigma.withUnsafeMutableBufferPointer {
+                                    SmallCholesky.factorInPlace($0.baseAddress!, size: q)
+                                }
+                                guard factored else { continue }
                                 for a in 0..<q {
                                     var u = 0.0
-                                    for b in 0...a { u += factor[a * q + b] * normal[b] }
+                                    for b in 0...a { u += sigma[a * q + b] * normal[b] }
                                     eta[t] += values[a] * u
                                 }
                             }
