@@ -74,10 +74,37 @@ struct EmpiricalBayesCommand: ParsableCommand {
         lines.append("")
         lines.append("Random effects:")
         let width = max(8, report.sd.map(\.term.count).max() ?? 0)
-        lines.append(" " + "Groups".padding(toLength: width, withPad: " ", startingAt: 0) + "  Levels  Std.Dev.")
-        for (k, sd) in report.sd.enumerated() {
-            lines.append(" " + sd.term.padding(toLength: width, withPad: " ", startingAt: 0)
-                         + String(format: "  %6d  %8.4f", design.randomTerms[k].levelCount, sd.estimate))
+        func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
+        if design.hasSlopes {
+            // glmer's table: a row per column of each term, the
+            // correlations with the term's earlier columns beside it.
+            let names = max(11, design.randomTerms.flatMap(\.columns).map(\.count).max() ?? 0)
+            lines.append(" " + pad("Groups", width) + "  Levels  " + pad("Name", names) + "  Std.Dev.  Corr")
+            var sd = 0, correlation = 0
+            for term in design.randomTerms {
+                let q = term.dimension
+                let correlations = (report.correlations ?? [])[correlation..<(correlation + q * (q - 1) / 2)]
+                    .map(\.estimate)
+                for c in 0..<q {
+                    // cor(a, c) for a < c, in the report's order (row by row of the upper triangle).
+                    let row = (0..<c).map { a in
+                        String(format: "%5.2f", correlations[correlations.startIndex + a * (2 * q - a - 1) / 2 + (c - a - 1)])
+                    }
+                    lines.append(" " + pad(c == 0 ? term.name : "", width)
+                                 + (c == 0 ? String(format: "  %6d", term.levelCount) : "        ")
+                                 + "  " + pad(term.columns[c], names)
+                                 + String(format: "  %8.4f", report.sd[sd].estimate)
+                                 + (row.isEmpty ? "" : "  " + row.joined(separator: " ")))
+                    sd += 1
+                }
+                correlation += q * (q - 1) / 2
+            }
+        } else {
+            lines.append(" " + pad("Groups", width) + "  Levels  Std.Dev.")
+            for (k, sd) in report.sd.enumerated() {
+                lines.append(" " + pad(sd.term, width)
+                             + String(format: "  %6d  %8.4f", design.randomTerms[k].levelCount, sd.estimate))
+            }
         }
         lines.append("Number of obs: \(report.rows_used)")
         lines.append("")

@@ -97,7 +97,7 @@ import Testing
         let (design, fixture) = try EmpiricalBayesTests.design(name)
         let beta = try design.fixedNames.map { n in try #require(fixture.fixed.first { $0.name == n }).estimate }
         let sigma = try design.randomTerms.map { t in try #require(fixture.sd.first { $0.term == t.name }).estimate }
-        let at = try EmpiricalBayesFit.evaluate(design, coefficients: beta, standardDeviations: sigma)
+        let at = try EmpiricalBayesFit.evaluate(design, coefficients: beta, theta: sigma)
         #expect(EmpiricalBayesTests.close(at.logLikelihood, fixture.log_likelihood, relative: 1e-9),
                 "\(name): ours \(at.logLikelihood), glmer \(fixture.log_likelihood)")
         #expect(EmpiricalBayesTests.close(at.deviance, fixture.deviance, relative: 1e-8),
@@ -116,8 +116,8 @@ import Testing
             #expect(EmpiricalBayesTests.close(at.standardErrors[j], theirs, relative: tolerance),
                     "\(name) SE \(n): ours \(at.standardErrors[j]), glmer \(theirs)")
         }
-        let coarse = try EmpiricalBayesFit.evaluate(design, coefficients: beta, standardDeviations: sigma, step: 1e-3)
-        let fine = try EmpiricalBayesFit.evaluate(design, coefficients: beta, standardDeviations: sigma, step: 1e-5)
+        let coarse = try EmpiricalBayesFit.evaluate(design, coefficients: beta, theta: sigma, step: 1e-3)
+        let fine = try EmpiricalBayesFit.evaluate(design, coefficients: beta, theta: sigma, step: 1e-5)
         for j in design.fixedNames.indices {
             #expect(EmpiricalBayesTests.close(coarse.standardErrors[j], fine.standardErrors[j], relative: 1e-7))
             #expect(EmpiricalBayesTests.close(at.standardErrors[j], fine.standardErrors[j], relative: 1e-7))

@@ -180,4 +180,52 @@ import Variates
         #expect(a == b)
         #expect(a.standardDeviations.allSatisfy { $0 > 0.2 && $0 < 2 })
     }
+
+    /// With random slopes, both slope kernels start around the EB fit: each
+    /// column's SD log-normal around glmer's, the correlation 0.8 of the
+    /// fit's, every level's effect vector around its conditional mode, the
+    /// covariance positive definite — and the boundary fit (a correlation
+    /// of −1) starts inside.
+    @Test(arguments: ["slopes_small", "slopes_singular"])
+    func slopeKernelsStartAroundTheEmpiricalBayesFit(name: String) throws {
+        let (design, _) = try EmpiricalBayesTests.design(name)
+        let fit = try EmpiricalBayesFit.fit(design)
+        var gibbs = try RandomSlopeGibbs(design: design)
+        gibbs.initialValues = .around(fit)
+        var metropolis = try RandomSlopeMetropolis(design: design)
+        metropolis.initialValues = .around(fit)
+        let n = 2000
+        let client = try #require(design.randomTerms.firstIndex { $0.name == "client" })
+        let sd = design.randomTerms[..<client].reduce(0) { $0 + $1.dimension }
+        var logRatios = [[Double]](repeating: [], count: 2), correlations: [Double] = []
+        for c in 0..<n {
+            let generator = try Generator(seed: 11, chain: UInt64(c), stream: 0)
+            let state = gibbs.initialState(using: generator)
+            let other = metropolis.initialState(using: try Generator(seed: 11, chain: UInt64(c), stream: 0))
+            #expect(other.coefficients == state.coefficients && other.covariances == state.covariances
+                    && other.effects == state.effects)
+            let sigma = state.covariances[client]
+            #expect(SmallCholesky(sigma, size: 2) != nil)
+            // The intercept's SD floored as for random intercepts (slopes_singular's
+            // x1 SD, 0.11, is above the boundary and not floored).
+            let centres = [InitialValues.centre(of: fit.standardDeviations, term: sd), fit.standardDeviations[sd + 1]]
+            for j in 0..<2 { logRatios[j].append(log(sigma[j * 2 + j].squareRoot() / centres[j])) }
+            correlations.append(sigma[1] / (sigma[0] * sigma[3]).squareRoot())
+        }
+        for j in 0..<2 {
+            let mean = logRatios[j].reduce(0, +) / Double(n)
+            #expect(abs(mean) < 4 * 0.5 / Double(n).squareRoot(), "log SD ratio \(j): \(mean)")
+        }
+        #expect(correlations.allSatisfy { abs($0 - 0.8 * fit.correlations[0]) < 1e-12 })
+        // Effects: the scaled draws average to the conditional modes.
+        let starts = try (0..<n).map { c in gibbs.initialState(using: try Generator(seed: 11, chain: UInt64(c), stream: 0)) }
+        for e in 0..<20 {
+            let j = e % 2
+            let scaled = starts.map { $0.effects[client][e] * fit.standardDeviations[sd + j]
+                / $0.covariances[client][j * 2 + j].squareRoot() }
+            let mean = scaled.reduce(0, +) / Double(n)
+            let spread = fit.conditionalStandardDeviations[client][e]
+            #expect(abs(mean - fit.modes[client][e]) < 4 * spread / Double(n).squareRoot(), "effect \(e)")
+        }
+    }
 }

@@ -39,7 +39,7 @@ import Testing
                 .estimate
         }
         let laplace = try LaplaceApproximation(design: design)
-        let value = try laplace.logLikelihood(coefficients: beta, standardDeviations: sigma)
+        let value = try laplace.logLikelihood(coefficients: beta, theta: sigma)
         if name == "cbpp" {
             // glmer's default PIRLS tolerance (tolPwrss = 1e-7) stops its
             // modes short on cbpp, which leaves its logLik 2.8e-4 below the
@@ -78,10 +78,10 @@ import Testing
             max(try #require(fixture.sd.first { $0.term == t.name }).estimate * 1.3, 0.2)
         }
         let beta = try design.fixedNames.map { n in try #require(fixture.fixed.first { $0.name == n }).estimate + 0.1 }
-        let (deviance, gradient, _) = try laplace.devianceAndGradient(coefficients: beta, standardDeviations: sigma)
+        let (deviance, gradient, _) = try laplace.devianceAndGradient(coefficients: beta, theta: sigma)
         let x = sigma + beta
         func at(_ x: [Double]) throws -> Double {
-            -2 * (try laplace.logLikelihood(coefficients: Array(x[k...]), standardDeviations: Array(x[..<k])))
+            -2 * (try laplace.logLikelihood(coefficients: Array(x[k...]), theta: Array(x[..<k])))
         }
         #expect(abs(try at(x) - deviance) < 1e-9 * abs(deviance))
         for i in x.indices {
@@ -105,10 +105,10 @@ import Testing
             max(try #require(fixture.sd.first { $0.term == t.name }).estimate * 1.3, 0.2)
         }
         let beta = [Double](repeating: 0, count: design.fixedCount)
-        let (deviance, gradient, _) = try laplace.devianceAndGradient(coefficients: beta, standardDeviations: sigma,
+        let (deviance, gradient, _) = try laplace.devianceAndGradient(coefficients: beta, theta: sigma,
                                                                       jointly: true)
         func at(_ s: [Double]) throws -> Double {
-            -2 * (try laplace.evaluate(coefficients: beta, standardDeviations: s, jointly: true).logLikelihood)
+            -2 * (try laplace.evaluate(coefficients: beta, theta: s, jointly: true).logLikelihood)
         }
         #expect(abs(try at(sigma) - deviance) < 1e-9 * abs(deviance))
         for i in sigma.indices {
@@ -121,5 +121,68 @@ import Testing
             #expect(abs(gradient[i] - estimate) < 1e-5 * max(1, abs(estimate)),
                     "\(name) σ\(i): exact \(gradient[i]), differences \(estimate)")
         }
+    }
+}
+
+/// The same for random slopes: the gradient over lme4's θ (each term's
+/// lower-triangular Lₖ) and β against central differences, at a point with
+/// every entry of Lₖ away from 0 and from the optimum, on the Stan
+/// agreement data (Validation/stan/data/slopes.csv, 4,340 rows).
+@Suite struct LaplaceSlopeGradientTests {
+    static func design(_ formula: String) throws -> Design {
+        let frame = try Frame.read(csvFile: LaplaceTests.root.appendingPathComponent("Validation/stan/data/slopes.csv").path)
+        return try Design(formula: ModelFormula.parse(formula), frame: frame)
+    }
+
+    @Test(arguments: [
+        "y ~ x1 + (1 + x1 | client) + (1 | stylist)",
+        "y ~ x1 + (x1 || client) + (1 | client:stylist)",
+        "y ~ (0 + x1 | client) + (1 | stylist)",
+    ])
+    func gradientMatchesDifferences(formula: String) throws {
+        let design = try LaplaceSlopeGradientTests.design(formula)
+        let laplace = try LaplaceApproximation(design: design)
+        let k = laplace.thetaCount
+        let theta = laplace.thetaIsDiagonal.enumerated().map { $1 ? 0.7 + 0.1 * Double($0) : -0.35 }
+        let beta = [Double](repeating: 0.1, count: design.fixedCount)
+        for jointly in [false, true] {
+            let (deviance, gradient, used) = try laplace.devianceAndGradient(coefficients: beta, theta: theta,
+                                                                             jointly: jointly)
+            let x = jointly ? theta : theta + beta
+            func at(_ x: [Double]) throws -> Double {
+                jointly ? -2 * (try laplace.evaluate(coefficients: beta, theta: x, jointly: true).logLikelihood)
+                    : -2 * (try laplace.logLikelihood(coefficients: Array(x[k...]), theta: Array(x[..<k])))
+            }
+            #expect(abs(try at(x) - deviance) < 1e-9 * abs(deviance))
+            #expect(used.count == design.fixedCount)
+            for i in x.indices {
+                func difference(_ h: Double) throws -> Double {
+                    var plus = x, minus = x
+                    plus[i] += h; minus[i] -= h
+                    return (try at(plus) - (try at(minus))) / (2 * h)
+                }
+                let estimate = (4 * (try difference(1e-5)) - (try difference(2e-5))) / 3
+                #expect(abs(gradient[i] - estimate) < 1e-5 * max(1, abs(estimate)),
+                        "\(formula) \(jointly ? "joint " : "")component \(i): exact \(gradient[i]), differences \(estimate)")
+            }
+        }
+    }
+
+    /// The likelihood depends on θ through LₖLₖᵀ: flipping a column of Lₖ
+    /// changes nothing, and `normalized` makes the diagonal ≥ 0.
+    @Test func columnSignsDoNotMatter() throws {
+        let design = try LaplaceSlopeGradientTests.design("y ~ x1 + (1 + x1 | client) + (1 | stylist)")
+        let laplace = try LaplaceApproximation(design: design)
+        let beta = [-0.2, 0.5]
+        let theta = [0.9, 0.3, 0.4, 0.6]
+        let flipped = [-0.9, -0.3, 0.4, -0.6]
+        let a = try laplace.logLikelihood(coefficients: beta, theta: theta)
+        let b = try laplace.logLikelihood(coefficients: beta, theta: flipped)
+        #expect(abs(a - b) < 1e-9 * abs(a))
+        #expect(laplace.normalized(flipped) == theta)
+        let values = laplace.covarianceValues(theta: theta)
+        // Σ = LLᵀ: sd₁ = 0.9, sd₂ = √(0.3² + 0.4²) = 0.5, cor = 0.9·0.3/(0.9·0.5) = 0.6.
+        #expect(abs(values[0] - 0.9) < 1e-15 && abs(values[1] - 0.5) < 1e-15 && abs(values[2] - 0.6) < 1e-15)
+        #expect(abs(values[3] - 0.6) < 1e-15)
     }
 }

@@ -102,8 +102,13 @@ import Testing
 
         let slopeData = CommandTests.temporary("slopes.csv")
         try "y,client,x\n1,a,0.5\n0,b,1\n0,a,1\n1,b,-2\n".write(toFile: slopeData, atomically: true, encoding: .utf8)
+        // Two rows per client, each client's outcomes separated by its own
+        // slope: the Laplace likelihood has no maximum (glmer's bobyqa stops
+        // at a local one), which the fit says.
         let slopes = try CommandTests.run(["eb", slopeData, "--formula", "y ~ (1 + x|client)"])
-        #expect(slopes.status == 2 && slopes.error.contains("not the slopes of ((Intercept) + x | client)"))
+        #expect(slopes.status == 0 && slopes.output.contains("not converged")
+                && slopes.output.contains("the Laplace likelihood keeps rising as sd(client)")
+                && !slopes.output.contains("nan"), "\(slopes.output)")
         let exact = try CommandTests.run(["fit", slopeData, "--formula", "y ~ (x || client)", "--out", "unused",
                                           "--updates", "exact"])
         #expect(exact.status == 2 && exact.error.contains("the exact updates do not fit random slopes (x | client) yet")

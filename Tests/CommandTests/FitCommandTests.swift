@@ -74,8 +74,8 @@ import Testing
     }
 
     /// A random slope, end to end: simulate with correlated client slopes,
-    /// fit `(1 + x1 | client)` from the prior's start (no EB start for
-    /// slopes yet, which fit.json says), and read the SDs and the
+    /// fit `(1 + x1 | client)` from the EB start (whose covariances fit.json
+    /// records by name), and read the SDs and the
     /// correlation back by name; the same seed gives the same draws;
     /// the readers of random intercepts refuse the run by name.
     @Test func randomSlopeFitNamesItsCovariance() throws {
@@ -95,8 +95,10 @@ import Testing
         #expect(result.error.contains("verdict:") && !result.error.contains("--updates exact"))
         let record = try JSONSerialization.jsonObject(
             with: Data(contentsOf: URL(fileURLWithPath: out + "/fit.json"))) as? [String: Any]
-        #expect(record?["init"] as? String == "prior")
-        #expect((record?["init_note"] as? String)?.contains("random slopes") == true)
+        #expect(record?["init"] as? String == "eb")
+        let start = try #require((record?["init_eb"] as? [String: Any])?["sd"] as? [String: Any])
+        #expect(Set(start.keys) == ["sd(client)[(Intercept)]", "sd(client)[x1]", "cor(client)[(Intercept)][x1]",
+                                    "sd(stylist)"])
         let random = try #require(record?["random"] as? [[String: Any]])
         #expect(random.first?["columns"] as? [String] == ["(Intercept)", "x1"])
         #expect(random.last?["columns"] == nil)

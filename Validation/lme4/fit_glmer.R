@@ -10,11 +10,19 @@
 #   .build/release/bayesglmm simulate --clients 20000 --stylists 1000 --seed 2 \
 #       --out /tmp/pairings_large.csv
 #
-# Each fit is lme4::glmer(formula, data, family = binomial) with default
-# settings (nAGQ = 1, default optimizer and control). Results are written to
-# Tests/BayesGLMMTests/Fixtures/eb/<case>.json (pairings_large:
-# Validation/lme4/results/pairings_large.json, without effects).
-# See Validation/lme4/README.md for the schema.
+# Random-slope cases, run only when named (all with
+# glmerControl(optimizer = "bobyqa"); "_tight" adds tolPwrss = 1e-12):
+#   verbagg_slopes[_tight], slopes_small[_tight], slopes_singular[_tight]
+#     (the group name "slopes" runs these six),
+#   slopes_large[_tight] (Validation/slopes/data/slopes.csv, 35,352 rows).
+# slopes_small and slopes_singular read Validation/lme4/data/<case>.csv, which
+# is simulated here (simulate_slopes) only when the file is missing.
+#
+# Each fit is lme4::glmer(formula, data, family = binomial) with nAGQ = 1
+# and the case's control (the original cases: default settings). Results are
+# written to Tests/BayesGLMMTests/Fixtures/eb/<case>.json (pairings_large and
+# slopes_large[_tight]: Validation/lme4/results/<case>.json, without
+# effects). See Validation/lme4/README.md for the schema.
 
 suppressPackageStartupMessages({
   library(lme4)
@@ -56,24 +64,60 @@ fit_case <- function(case, formula_text, data, data_rel, out_rel,
   fixed <- lapply(seq_along(fe), function(k)
     list(name = names(fe)[k], estimate = num(fe[k]), std_error = num(se[k])))
 
+  # VarCorr rows: an SD row has var2 = NA, a correlation row names both
+  # columns. "column" is written only for a term whose columns are not just
+  # "(Intercept)", so plain random-intercept fits keep the original schema.
   vc <- as.data.frame(VarCorr(fit))
-  sds <- lapply(seq_len(nrow(vc)), function(k)
-    list(term = vc$grp[k], estimate = num(vc$sdcor[k])))
+  is_sd <- is.na(vc$var2)
+  intercept_only <- function(grp) identical(unique(vc$var1[vc$grp == grp]), "(Intercept)")
+  vsd <- vc[is_sd, , drop = FALSE]
+  vcor <- vc[!is_sd, , drop = FALSE]
+  sds <- lapply(seq_len(nrow(vsd)), function(k) {
+    e <- list(term = vsd$grp[k])
+    if (!intercept_only(vsd$grp[k])) e$column <- vsd$var1[k]
+    c(e, list(estimate = num(vsd$sdcor[k])))
+  })
+  cors <- lapply(seq_len(nrow(vcor)), function(k)
+    list(term = vcor$grp[k], column1 = vcor$var1[k], column2 = vcor$var2[k],
+         estimate = num(vcor$sdcor[k])))
+  theta <- getME(fit, "theta")
 
-  eff <- list()
-  if (effects) {
+  # Conditional modes and SDs, term by term, column by column, level by level
+  # (the order of as.data.frame(ranef(fit))). ranef() merges all terms on one
+  # grouping factor, e.g. (x || g), into one data frame; that case is not
+  # handled.
+  ranef_table <- function() {
+    dup <- unique(names(fit@cnms)[duplicated(names(fit@cnms))])
+    if (length(dup))
+      stop(sprintf("%s: grouping factor(s) %s carry more than one random-effects term; ",
+                   case, paste(dup, collapse = ", ")),
+           "ranef() merges them and fit_case() writes effects only for one term per factor")
     re <- ranef(fit, condVar = TRUE)
+    rows <- list()
     for (term in names(re)) {
       m  <- re[[term]]
-      pv <- attr(m, "postVar")           # 1 x 1 x nlevels for a random intercept
-      stopifnot(ncol(m) == 1L, dim(pv)[1] == 1L, dim(pv)[3] == nrow(m))
-      lv <- rownames(m)
-      mode <- m[[1]]
-      csd <- sqrt(pv[1, 1, ])
-      eff <- c(eff, lapply(seq_along(lv), function(k)
-        list(term = term, level = as.character(lv[k]),
-             mode = num(mode[k]), sd = num(csd[k]))))
+      pv <- attr(m, "postVar")           # q x q x nlevels
+      q <- ncol(m)
+      stopifnot(identical(colnames(m), fit@cnms[[term]]),
+                length(dim(pv)) == 3L, dim(pv)[1] == q, dim(pv)[2] == q,
+                dim(pv)[3] == nrow(m))
+      lv <- as.character(rownames(m))
+      plain <- identical(colnames(m), "(Intercept)")
+      for (j in seq_len(q))
+        rows[[length(rows) + 1L]] <- data.frame(
+          term = term, column = if (plain) NA_character_ else colnames(m)[j],
+          level = lv, mode = m[[j]], sd = sqrt(pv[j, j, ]), stringsAsFactors = FALSE)
     }
+    do.call(rbind, rows)
+  }
+  eff <- list()
+  if (effects) {
+    rt <- ranef_table()
+    eff <- lapply(seq_len(nrow(rt)), function(k) {
+      e <- list(term = rt$term[k])
+      if (!is.na(rt$column[k])) e$column <- rt$column[k]
+      c(e, list(level = rt$level[k], mode = num(rt$mode[k]), sd = num(rt$sd[k])))
+    })
   }
 
   conv_msgs <- as.character(unlist(fit@optinfo$conv$lme4$messages))
@@ -88,6 +132,8 @@ fit_case <- function(case, formula_text, data, data_rel, out_rel,
     rows_used = as.integer(nobs(fit)),
     fixed = fixed,
     sd = sds,
+    correlations = cors,
+    theta = lapply(unname(theta), num),
     effects = eff,
     log_likelihood = num(as.numeric(ll)),
     aic = num(AIC(fit)),
@@ -97,29 +143,41 @@ fit_case <- function(case, formula_text, data, data_rel, out_rel,
     converged = length(conv_msgs) == 0L,
     messages = as.list(c(conv_msgs, warn_msgs)),
     seconds = num(seconds),
-    link = family(fit)$link
+    link = family(fit)$link,
+    optimizer = as.character(fit@optinfo$optimizer)
   )
   txt <- to_json(out)
   writeLines(txt, path(out_rel))
 
-  ## read back and check every number is exact
+  ## read back and check every number (and the new labels) is exact
   back <- fromJSON(path(out_rel), simplifyVector = FALSE)
   chk <- function(a, b, what) if (!identical(as.numeric(a), as.numeric(b)))
     stop(sprintf("%s: %s did not read back exactly", case, what))
+  chk_str <- function(a, b, what) if (!identical(as.character(a), as.character(b)))
+    stop(sprintf("%s: %s did not read back exactly", case, what))
+  or_na <- function(x) if (is.null(x)) NA_character_ else x
+  stopifnot(length(back$fixed) == length(fe), length(back$sd) == nrow(vsd),
+            length(back$correlations) == nrow(vcor), length(back$theta) == length(theta))
   for (k in seq_along(fe)) {
     chk(back$fixed[[k]]$estimate, fe[[k]], "fixed estimate")
     chk(back$fixed[[k]]$std_error, se[[k]], "fixed std_error")
   }
-  for (k in seq_len(nrow(vc))) chk(back$sd[[k]]$estimate, vc$sdcor[k], "sd")
+  for (k in seq_len(nrow(vsd))) chk(back$sd[[k]]$estimate, vsd$sdcor[k], "sd")
+  for (k in seq_len(nrow(vcor))) {
+    chk(back$correlations[[k]]$estimate, vcor$sdcor[k], "correlation")
+    chk_str(c(back$correlations[[k]]$column1, back$correlations[[k]]$column2),
+            c(vcor$var1[k], vcor$var2[k]), "correlation columns")
+  }
+  chk(vapply(back$theta, function(t) t, 0), unname(theta), "theta")
   chk(back$log_likelihood, as.numeric(ll), "log_likelihood")
   chk(back$deviance, deviance(fit), "deviance")
   if (effects) {
-    re <- ranef(fit, condVar = TRUE)
-    modes <- unlist(lapply(re, function(m) m[[1]]), use.names = FALSE)
-    csds <- unlist(lapply(re, function(m) sqrt(attr(m, "postVar")[1, 1, ])),
-                   use.names = FALSE)
-    chk(vapply(back$effects, function(e) e$mode, 0), modes, "effect modes")
-    chk(vapply(back$effects, function(e) e$sd, 0), csds, "effect sds")
+    rt <- ranef_table()
+    stopifnot(length(back$effects) == nrow(rt))
+    chk(vapply(back$effects, function(e) e$mode, 0), rt$mode, "effect modes")
+    chk(vapply(back$effects, function(e) e$sd, 0), rt$sd, "effect sds")
+    chk_str(vapply(back$effects, function(e) or_na(e$column), ""), rt$column, "effect columns")
+    chk_str(vapply(back$effects, function(e) e$level, ""), rt$level, "effect levels")
   }
 
   message(sprintf("[%s] %s: %.2f s, logLik %.6f, converged %s, singular %s -> %s",
@@ -197,14 +255,120 @@ run_pairings_large <- function() {
 # tight fits are the exact Laplace approximation that ours is tested against.
 tight <- function(runner) function() runner("_tight", glmerControl(tolPwrss = 1e-12))
 
+## ---- random slopes -----------------------------------------------------------
+# These cases use glmerControl(optimizer = "bobyqa") (bobyqa in both of
+# glmer's stages), and their "_tight" refits add tolPwrss = 1e-12.
+bobyqa <- function(tight = FALSE)
+  if (tight) glmerControl(optimizer = "bobyqa", tolPwrss = 1e-12) else glmerControl(optimizer = "bobyqa")
+
+run_verbagg_slopes <- function(suffix = "", control = bobyqa()) {
+  rel <- "Validation/stan/data/verbagg.csv"
+  d <- read.csv(path(rel), stringsAsFactors = TRUE)
+  d$id <- factor(d$id)
+  d$item <- factor(d$item)
+  fit_case(paste0("verbagg_slopes", suffix),
+           "r2 ~ Anger + Gender + btype + situ + (1|id) + (1 + Gender|item)",
+           d, rel, file.path(fixture_dir, paste0("verbagg_slopes", suffix, ".json")),
+           control = control)
+}
+
+# Simulated client x stylist data with a correlated random intercept and slope
+# per client: logit p = -0.5 + 0.8 x1 + b0[client] + b1[client] x1
+#   + s[stylist] + p[client:stylist], x1 ~ N(0, 1) per row. Each client sees
+# a random subset of 2-6 stylists and each pair has 1 + Poisson(4) rows.
+# (b0, b1) is bivariate normal with SDs sd_int, sd_slope and correlation cor;
+# sd_slope = 0 or sd_pair = 0 leaves that effect out (all zero).
+simulate_slopes <- function(seed, clients, stylists, sd_int, sd_slope, cor, sd_stylist,
+                            sd_pair, per_client = 2:6, rows_mean = 4) {
+  set.seed(seed)
+  z0 <- rnorm(clients); z1 <- rnorm(clients)
+  b0 <- sd_int * z0
+  b1 <- sd_slope * (cor * z0 + sqrt(1 - cor^2) * z1)
+  s <- rnorm(stylists, 0, sd_stylist)
+  rows <- list()
+  for (i in seq_len(clients)) {
+    k <- per_client[sample.int(length(per_client), 1L)]
+    for (j in sort(sample.int(stylists, k))) {
+      n <- 1L + rpois(1L, rows_mean)
+      pr <- rnorm(1L, 0, sd_pair)
+      x1 <- rnorm(n)
+      eta <- -0.5 + 0.8 * x1 + b0[i] + b1[i] * x1 + s[j] + pr
+      rows[[length(rows) + 1L]] <- data.frame(client = i, stylist = j, x1 = x1,
+                                              y = rbinom(n, 1L, plogis(eta)))
+    }
+  }
+  do.call(rbind, rows)
+}
+
+# The committed CSV is the reference; it is simulated (and written) only when
+# it is missing. Delete it to regenerate.
+slopes_data <- function(rel, sim) {
+  if (!file.exists(path(rel))) {
+    message("simulating ", rel)
+    write.csv(sim(), path(rel), row.names = FALSE, quote = FALSE)
+  }
+  d <- read.csv(path(rel))
+  d$client <- factor(d$client)
+  d$stylist <- factor(d$stylist)
+  d
+}
+
+slopes_formula <- "y ~ x1 + (1 + x1 | client) + (1 | stylist) + (1 | client:stylist)"
+
+run_slopes_small <- function(suffix = "", control = bobyqa()) {
+  rel <- file.path(data_dir, "slopes_small.csv")
+  d <- slopes_data(rel, function()
+    simulate_slopes(seed = 20261207, clients = 150, stylists = 20, sd_int = 1, sd_slope = 0.5,
+                    cor = 0.4, sd_stylist = 0.7, sd_pair = 0.5))
+  fit_case(paste0("slopes_small", suffix), slopes_formula, d, rel,
+           file.path(fixture_dir, paste0("slopes_small", suffix, ".json")), control = control)
+}
+
+# A boundary fit: simulated like slopes_small (100 clients x 10 stylists, no
+# client:stylist effect) but with no client slope variance (true slope SD 0).
+# glmer (bobyqa) reports "boundary (singular) fit": the estimated slope SD is
+# 0.109 with correlation -1 (theta's third element, the slope's own Cholesky
+# entry, is exactly 0). (A true correlation of 1, slope = 0.5 x intercept, was
+# tried first: with this seed glmer estimated a correlation of 0.87, not
+# singular.)
+run_slopes_singular <- function(suffix = "", control = bobyqa()) {
+  rel <- file.path(data_dir, "slopes_singular.csv")
+  d <- slopes_data(rel, function()
+    simulate_slopes(seed = 20261207, clients = 100, stylists = 10, sd_int = 1, sd_slope = 0,
+                    cor = 0, sd_stylist = 0.7, sd_pair = 0))
+  fit_case(paste0("slopes_singular", suffix), "y ~ x1 + (1 + x1 | client) + (1 | stylist)", d, rel,
+           file.path(fixture_dir, paste0("slopes_singular", suffix, ".json")), control = control)
+}
+
+# The 35,352-row random-slope benchmark data of Validation/slopes; timing and
+# estimates only, written without effects.
+run_slopes_large <- function(suffix = "", control = bobyqa()) {
+  rel <- "Validation/slopes/data/slopes.csv"
+  d <- read.csv(path(rel))
+  d$client <- factor(d$client)
+  d$stylist <- factor(d$stylist)
+  fit_case(paste0("slopes_large", suffix), slopes_formula, d, rel,
+           file.path(results_dir, paste0("slopes_large", suffix, ".json")),
+           effects = FALSE, control = control)
+}
+
+tight_bobyqa <- function(runner) function() runner("_tight", bobyqa(tight = TRUE))
+
 cases <- commandArgs(trailingOnly = TRUE)
 if (length(cases) == 0L)
   cases <- c("verbagg", "cbpp", "pairings", "singular", "verbagg_tight", "cbpp_tight", "pairings_tight")
+groups <- list(slopes = c("verbagg_slopes", "verbagg_slopes_tight", "slopes_small",
+                          "slopes_small_tight", "slopes_singular", "slopes_singular_tight"))
+cases <- unlist(lapply(cases, function(cs) if (cs %in% names(groups)) groups[[cs]] else cs))
 runners <- list(verbagg = run_verbagg, cbpp = run_cbpp, pairings = run_pairings, singular = run_singular,
                 verbagg_tight = tight(run_verbagg), cbpp_tight = tight(run_cbpp),
                 pairings_tight = tight(run_pairings),
-                pairings_large = run_pairings_large)
+                pairings_large = run_pairings_large,
+                verbagg_slopes = run_verbagg_slopes, verbagg_slopes_tight = tight_bobyqa(run_verbagg_slopes),
+                slopes_small = run_slopes_small, slopes_small_tight = tight_bobyqa(run_slopes_small),
+                slopes_singular = run_slopes_singular, slopes_singular_tight = tight_bobyqa(run_slopes_singular),
+                slopes_large = run_slopes_large, slopes_large_tight = tight_bobyqa(run_slopes_large))
 bad <- setdiff(cases, names(runners))
 if (length(bad)) stop("unknown case(s): ", paste(bad, collapse = ", "),
-                      "; choose from ", paste(names(runners), collapse = ", "))
+                      "; choose from ", paste(c(names(runners), names(groups)), collapse = ", "))
 for (cs in cases) runners[[cs]]()

@@ -23,9 +23,6 @@ extension EmpiricalBayesFit {
     /// so the design itself accepts them.
     public static func check(_ design: Design) throws(InputError) {
         guard !design.randomTerms.isEmpty else { throw LaplaceApproximation.noRandomTerms(design) }
-        if let term = design.randomTerms.first(where: { !$0.isInterceptOnly }) {
-            throw LaplaceApproximation.slopesRefused(design, term)
-        }
         let response: (column: String, text: String) = switch design.formula.response {
         case let .column(y): (y, y)
         case let .successesAndFailures(s, f): (s, "cbind(\(s), \(f))")

@@ -2,11 +2,12 @@ import Foundation
 
 /// Empirical-Bayes (maximum Laplace-likelihood) estimates of a logistic
 /// mixed model, as lme4's `glmer` makes them with nAGQ = 1 (Bates, Mächler,
-/// Bolker & Walker 2015, JSS 67(1); lme4's `glmer` and `checkConv`):
+/// Bolker & Walker 2015, JSS 67(1); lme4's `glmer` and `checkConv`), over
+/// lme4's parameters: θ, the entries of each term's relative covariance
+/// factor Lₖ (`LaplaceApproximation`; σₖ for a random intercept), and β.
 ///
-/// 1. over the standard deviations θ alone, with β moving jointly with the
-///    effects in PIRLS (glmer's first stage, the nAGQ = 0 criterion), from
-///    θ = 1;
+/// 1. over θ alone, with β moving jointly with the effects in PIRLS
+///    (glmer's first stage, the nAGQ = 0 criterion), from every Lₖ = I;
 /// 2. over (θ, β) together on the Laplace approximation (glmer's second
 ///    stage), from the first stage's optimum.
 ///
@@ -14,10 +15,11 @@ import Foundation
 /// (`vector_bfgs2`) on its exact gradient (`LaplaceApproximation.
 /// devianceAndGradient`), where glmer uses bobyqa and Nelder–Mead on the
 /// deviance alone; GSL's Nelder–Mead takes over should BFGS stall far from
-/// a stationary point. The deviance is even in each θₖ (flipping the sign
-/// of θₖ flips the sign of its effects' modes), so the search runs over
-/// θ ∈ ℝᵏ and the estimate is |θ| — which lets an SD reach its boundary 0,
-/// where glmer reports a "boundary (singular) fit".
+/// a stationary point. The deviance depends on θ through LₖLₖᵀ only, so the
+/// search runs over θ ∈ ℝᵈ unconstrained, and the estimate is θ with each
+/// column of Lₖ signed to make its diagonal entry ≥ 0 (glmer's bounds) —
+/// which lets a diagonal entry reach its boundary 0, where glmer reports a
+/// "boundary (singular) fit" (a zero SD, or a correlation of ±1).
 ///
 /// At the optimum, as glmer does: the Hessian of the deviance over (θ, β),
 /// here by central differences of the exact gradient with lme4's `deriv12`
@@ -26,17 +28,25 @@ import Foundation
 /// covariance of β̂ is the β block of 2H⁻¹ (lme4's `vcov` with
 /// `use.hessian = TRUE`); glmer's convergence checks (scaled gradient below
 /// 0.002, Hessian positive definite and not nearly singular).
-/// Conditional modes b̂ = σû and conditional SDs σ√diag(A⁻¹) at the optimum
-/// are lme4's `ranef(condVar = TRUE)`.
+/// Conditional modes b̂ = Lₖû and conditional SDs √diag(Lₖ(A⁻¹)ₗₗLₖᵀ) at
+/// the optimum are lme4's `ranef(condVar = TRUE)`.
 public struct EmpiricalBayesFit: Sendable {
     public var coefficients: [Double]
     public var standardErrors: [Double]
     /// Row-major p × p covariance of the coefficients.
     public var covariance: [Double]
+    /// Each term's standard deviations, column by column (one per term for
+    /// random intercepts): lme4's `VarCorr`.
     public var standardDeviations: [Double]
-    /// Per term, per level: the conditional mode of the effect, σₖ ûₖₗ.
+    /// Each term's correlations, in `ParameterNaming.covariance`'s order
+    /// (none for terms of one column).
+    public var correlations: [Double]
+    /// lme4's θ: the entries of each term's Lₖ, diagonals ≥ 0.
+    public var theta: [Double]
+    /// Per term, per level (level-major, the term's columns within a level):
+    /// the conditional mode of the effect, Lₖûₖₗ.
     public var modes: [[Double]]
-    /// Per term, per level: the conditional SD of the effect, σₖ √(A⁻¹)ₗₗ.
+    /// Per term, as `modes`: the conditional SD of the effect.
     public var conditionalStandardDeviations: [[Double]]
     /// The Laplace log-likelihood at the optimum (R's `logLik`).
     public var logLikelihood: Double
@@ -45,7 +55,8 @@ public struct EmpiricalBayesFit: Sendable {
     public var deviance: Double
     public var aic: Double
     public var bic: Double
-    /// An SD below 10⁻⁴ (lme4's `isSingular` tolerance).
+    /// A diagonal entry of some Lₖ below 10⁻⁴ (lme4's `isSingular`): a zero
+    /// SD or a correlation of ±1.
     public var singular: Bool
     public var converged: Bool
     /// glmer's messages: convergence warnings and the boundary note.
@@ -54,6 +65,19 @@ public struct EmpiricalBayesFit: Sendable {
     public var evaluations: Int
     /// The deviance's gradient over (θ, β) at the optimum.
     public var gradient: [Double]
+
+    /// The SDs and correlations in the order of `Design.parameterNames`
+    /// (`RandomEffect.covarianceNames`): each term's SDs, then its
+    /// correlations.
+    public func covarianceValues(_ design: Design) -> [Double] {
+        var values: [Double] = [], sd = 0, correlation = 0
+        for term in design.randomTerms {
+            let q = term.dimension, pairs = q * (q - 1) / 2
+            values += standardDeviations[sd..<(sd + q)] + correlations[correlation..<(correlation + pairs)]
+            sd += q; correlation += pairs
+        }
+        return values
+    }
 
     /// glmer's `isSingular` tolerance.
     public static let singularTolerance = 1e-4
@@ -85,31 +109,31 @@ public struct EmpiricalBayesFit: Sendable {
     /// Both stages, the Newton polish and the report.
     private static func maximize(_ design: Design) throws -> EmpiricalBayesFit {
         let laplace = try LaplaceApproximation(design: design)
-        let p = design.fixedCount, k = design.randomTerms.count
+        let p = design.fixedCount, k = laplace.thetaCount
         var evaluations = 0
 
-        // Stage 1: θ with β moving jointly with u, from θ = 1. Only a start
-        // for stage 2, so a loose tolerance (‖∇D‖ < 1) and long first steps.
+        // Stage 1: θ with β moving jointly with u, from every Lₖ = I. Only a
+        // start for stage 2, so a loose tolerance (‖∇D‖ < 1) and long first
+        // steps.
         let rate = min(max(design.successes.reduce(0, +) / design.trials.reduce(0, +), 0.01), 0.99)
         var beta = [Double](repeating: 0, count: p)
         if let intercept = design.fixedNames.firstIndex(of: "(Intercept)") { beta[intercept] = log(rate / (1 - rate)) }
         let first = try QuasiNewton(gradientTolerance: 1, maximumIterations: 200, firstStep: 0.3, lineTolerance: 0.5).minimize(
             { (theta: [Double]) throws -> (value: Double, gradient: [Double]) in
-                let result = try laplace.devianceAndGradient(coefficients: beta, standardDeviations: theta.map { abs($0) },
-                                                             jointly: true)
+                let result = try laplace.devianceAndGradient(coefficients: beta, theta: theta, jointly: true)
                 beta = result.coefficients
-                return (result.deviance, zip(theta, result.gradient).map { sign(of: $0) * $1 })
-            }, start: [Double](repeating: 1, count: k))
+                return (result.deviance, result.gradient)
+            }, start: laplace.initialTheta)
         evaluations += first.evaluations
         // β at the first stage's optimum (the last evaluation may have been elsewhere).
-        beta = try laplace.evaluate(coefficients: beta, standardDeviations: first.minimum.map { abs($0) },
-                                    jointly: true).coefficients
+        let firstTheta = laplace.normalized(first.minimum)
+        beta = try laplace.evaluate(coefficients: beta, theta: firstTheta, jointly: true).coefficients
         evaluations += 1
 
         // Stage 2: (θ, β) on the Laplace approximation, by BFGS with the
         // exact gradient; should that stall, Nelder–Mead (glmer's stage-2
         // optimiser) from where it stopped.
-        let start = first.minimum.map { abs($0) } + beta
+        let start = firstTheta + beta
         // The gradient's own precision grows with the data (a sum over
         // cells), so the tolerance is relative to the deviance: 1e-8 |D| is
         // 3.5e-4 on the benchmark data, where the curvature (≥ 10³) puts the
@@ -117,9 +141,9 @@ public struct EmpiricalBayesFit: Sendable {
         let scale = try devianceAndGradient(laplace, start, terms: k).value
         evaluations += 1
         guard scale.isFinite else {
-            throw NumericalFailure("the first stage (the SDs, with the fixed effects found jointly with the effects) "
-                                   + "ended where the Laplace deviance is not finite ("
-                                   + LaplaceApproximation.describe(start.prefix(k).map { $0 }, design) + ")")
+            throw NumericalFailure("the first stage (the covariances, with the fixed effects found jointly with the "
+                                   + "effects) ended where the Laplace deviance is not finite ("
+                                   + laplace.describe(firstTheta) + ")")
         }
         let tolerance = 1e-8 * abs(scale)
         var second = try QuasiNewton(gradientTolerance: tolerance, maximumIterations: 200).minimize(
@@ -158,7 +182,7 @@ public struct EmpiricalBayesFit: Sendable {
             let simplex = try NelderMead(tolerance: 1e-6, maximumRestarts: 2).minimize(
                 { (x: [Double]) throws -> Double in
                     // The deviance alone: Nelder–Mead has no use for the gradient.
-                    -2 * (try laplace.logLikelihood(coefficients: Array(x[k...]), standardDeviations: x[..<k].map { abs($0) }))
+                    -2 * (try laplace.logLikelihood(coefficients: Array(x[k...]), theta: Array(x[..<k])))
                 },
                 start: second.value.isFinite ? optimum : start,
                 step: optimum.map { max(0.05 * abs($0), 0.01) })
@@ -169,30 +193,33 @@ public struct EmpiricalBayesFit: Sendable {
         // Newton polish with the Hessian the report needs anyway: BFGS stops
         // where its line search stalls, which on a flat direction (VerbAgg's
         // intercept against the uncentred Anger) can be 1e-3 short. Steps
-        // −H⁻¹∇D with H fixed (a chord method), kept while D falls.
-        for j in 0..<k { optimum[j] = abs(optimum[j]) }
+        // −H⁻¹∇D with H fixed (a chord method), kept while D falls. The
+        // point is signed as reported first (the Hessian and gradient
+        // change sign with a column of Lₖ).
+        func signed(_ x: [Double]) -> [Double] { laplace.normalized(Array(x[..<k])) + Array(x[k...]) }
+        optimum = signed(optimum)
         var point = try devianceAndGradient(laplace, optimum, terms: k)
         let hessian = try curvature(laplace, at: optimum, terms: k, step: differenceStep)
         evaluations += 1 + 2 * (k + p)
         if let inverse = try? DenseSymmetric.inverse(hessian, size: k + p) {
             for _ in 0..<3 {
                 let d = k + p
-                let candidate = (0..<d).map { i in
+                let candidate = signed((0..<d).map { i in
                     optimum[i] - (0..<d).reduce(0) { $0 + inverse[i * d + $1] * point.gradient[$1] }
-                }
+                })
                 let next = try devianceAndGradient(laplace, candidate, terms: k)
                 evaluations += 1
                 guard next.value < point.value else { break }
-                optimum = candidate.enumerated().map { $0 < k ? abs($1) : $1 }
+                optimum = candidate
                 point = next
             }
         }
         guard point.value.isFinite, optimum.allSatisfy(\.isFinite) else {
-            throw NumericalFailure("the optimiser of the second stage (SDs and fixed effects together) ended where "
-                                   + "the Laplace deviance is not finite")
+            throw NumericalFailure("the optimiser of the second stage (covariances and fixed effects together) ended "
+                                   + "where the Laplace deviance is not finite")
         }
-        var result = try report(laplace, coefficients: Array(optimum[k...]),
-                                standardDeviations: optimum[..<k].map { abs($0) }, hessian: hessian)
+        var result = try report(laplace, coefficients: Array(optimum[k...]), theta: Array(optimum[..<k]),
+                                hessian: hessian)
         result.evaluations += evaluations
         if !converged {
             result.converged = false
@@ -201,24 +228,20 @@ public struct EmpiricalBayesFit: Sendable {
         return result
     }
 
-    /// Everything reported, at given β and σ instead of the optimum: for
-    /// checking each quantity against glmer's at glmer's own estimates.
-    /// `step` is the central-difference step of the Hessian.
-    public static func evaluate(_ design: Design, coefficients: [Double], standardDeviations: [Double],
+    /// Everything reported, at given β and θ (lme4's θ; the SDs for a model
+    /// of random intercepts) instead of the optimum: for checking each
+    /// quantity against glmer's at glmer's own estimates. `step` is the
+    /// central-difference step of the Hessian.
+    public static func evaluate(_ design: Design, coefficients: [Double], theta: [Double],
                                 step: Double = differenceStep) throws -> EmpiricalBayesFit {
-        try report(LaplaceApproximation(design: design), coefficients: coefficients,
-                   standardDeviations: standardDeviations, step: step)
+        try report(LaplaceApproximation(design: design), coefficients: coefficients, theta: theta, step: step)
     }
 
-    /// The deviance −2 log L at x = (θ, β), σ = |θ|, and its gradient over
-    /// x (the sign of θ carried through).
+    /// The deviance −2 log L at x = (θ, β) and its gradient over x.
     private static func devianceAndGradient(_ laplace: LaplaceApproximation, _ x: [Double], terms k: Int)
         throws(NumericalFailure) -> (value: Double, gradient: [Double]) {
-        let result = try laplace.devianceAndGradient(coefficients: Array(x[k...]),
-                                                     standardDeviations: x[..<k].map { abs($0) })
-        var gradient = result.gradient
-        for j in 0..<k { gradient[j] *= sign(of: x[j]) }
-        return (result.deviance, gradient)
+        let result = try laplace.devianceAndGradient(coefficients: Array(x[k...]), theta: Array(x[..<k]))
+        return (result.deviance, result.gradient)
     }
 
     /// The Hessian of the deviance at x by central differences of the exact
@@ -240,11 +263,11 @@ public struct EmpiricalBayesFit: Sendable {
         return hessian
     }
 
-    private static func report(_ laplace: LaplaceApproximation, coefficients: [Double], standardDeviations theta: [Double],
+    private static func report(_ laplace: LaplaceApproximation, coefficients: [Double], theta: [Double],
                                step h: Double = differenceStep, hessian given: [Double]? = nil)
         throws(NumericalFailure) -> EmpiricalBayesFit {
         let design = laplace.design
-        let p = design.fixedCount, k = design.randomTerms.count
+        let p = design.fixedCount, k = laplace.thetaCount
         let optimum = theta + coefficients
 
         // The gradient at the optimum and the Hessian (unless given: from the
@@ -257,7 +280,9 @@ public struct EmpiricalBayesFit: Sendable {
 
         // glmer's checks (lme4's checkConv) and the covariance of β̂.
         var messages: [String] = []
-        let singular = theta.contains { $0 < singularTolerance }
+        // lme4's isSingular: a diagonal entry of some Lₖ at its bound 0.
+        let boundary = theta.indices.map { laplace.thetaIsDiagonal[$0] && abs(theta[$0]) < singularTolerance }
+        let singular = boundary.contains(true)
         let eigenvalues = DenseSymmetric.eigenvalues(hessian, size: d)
         let inverse = try? DenseSymmetric.inverse(hessian, size: d)
         // The gradient scaled by the Hessian, H⁻¹g, where H is positive
@@ -267,7 +292,7 @@ public struct EmpiricalBayesFit: Sendable {
             let newton = (0..<d).map { i in abs((0..<d).reduce(0) { $0 + inverse[i * d + $1] * gradient[$1] }) }
             scaled = zip(scaled, newton).map { min($0, $1) }
         }
-        let checked = (0..<d).filter { !($0 < k && theta[$0] < singularTolerance) }
+        let checked = (0..<d).filter { !($0 < k && boundary[$0]) }
         if let worst = checked.max(by: { scaled[$0] < scaled[$1] }), scaled[worst] > gradientTolerance {
             messages.append(String(format: "Model failed to converge with max|grad| = %.6g (tol = %g, component %d)",
                                    scaled[worst], gradientTolerance, worst + 1))
@@ -280,6 +305,18 @@ public struct EmpiricalBayesFit: Sendable {
                 messages.append("Model is nearly unidentifiable: very large eigenvalue\n - Rescale variables?")
             }
         }
+        // An SD beyond 10³ on the logit scale: the Laplace likelihood rises
+        // without bound as it grows, which it does where each level's own
+        // data separate its outcomes (û stays bounded while A → I).
+        let covarianceNames = design.randomTerms.flatMap(\.covarianceNames)
+        let runaway = zip(covarianceNames, laplace.covarianceValues(theta: theta))
+            .filter { $0.0.hasPrefix("sd(") && !($0.1 < 1e3) }
+        if !runaway.isEmpty {
+            messages.append("the Laplace likelihood keeps rising as "
+                            + runaway.map { "\($0.0) (now \(String(format: "%.3g", $0.1)))" }.joined(separator: ", ")
+                            + " grows: each level's own data separate its outcomes, so the empirical-Bayes fit does "
+                            + "not exist; fit the model by the Bayesian sampler, with a proper prior")
+        }
         let converged = messages.isEmpty
         if singular { messages.append("boundary (singular) fit: see help('isSingular')") }
 
@@ -288,33 +325,38 @@ public struct EmpiricalBayesFit: Sendable {
             for i in 0..<p { for j in 0..<p { covariance[i * p + j] = 2 * inverse[(k + i) * d + (k + j)] } }
         } else {
             // lme4 falls back on the covariance given σ (RX⁻¹RX⁻ᵀ).
-            covariance = try laplace.evaluate(coefficients: coefficients, standardDeviations: theta,
-                                              jointly: true).fixedCovariance
+            covariance = try laplace.evaluate(coefficients: coefficients, theta: theta, jointly: true).fixedCovariance
             messages.append("the Hessian is not positive definite: standard errors are conditional on the SDs")
         }
 
         // The modes and conditional SDs at the optimum.
-        let logLikelihood = try laplace.logLikelihood(coefficients: coefficients, standardDeviations: theta)
-        let inverseDiagonal = laplace.cholesky.inverseDiagonal()
-        let terms = design.randomTerms
-        let modes = terms.indices.map { t in
-            (0..<terms[t].levelCount).map { theta[t] * laplace.modes[laplace.offsets[t] + $0] }
-        }
-        let conditional = terms.indices.map { t in
-            (0..<terms[t].levelCount).map { theta[t] * sqrt(inverseDiagonal[laplace.offsets[t] + $0]) }
-        }
-        let mu = laplace.fittedProbabilities(coefficients: coefficients, standardDeviations: theta)
+        let logLikelihood = try laplace.logLikelihood(coefficients: coefficients, theta: theta)
+        let effects = laplace.conditionalEffects(theta: theta)
+        let mu = laplace.fittedProbabilities(coefficients: coefficients, theta: theta)
         var residualDeviance = 0.0
         for i in 0..<design.cellCount {
             let s = design.successes[i], n = design.trials[i]
-            residualDeviance -= 2 * (s * log(mu[i]) + (n - s) * log1p(-mu[i]) - design.saturatedLogLikelihoods[i])
+            // 0·log 0 = 0: a fitted probability of exactly 0 or 1 where all
+            // the cell's trials agree with it.
+            let successes = s > 0 ? s * log(mu[i]) : 0, failures = n - s > 0 ? (n - s) * log1p(-mu[i]) : 0
+            residualDeviance -= 2 * (successes + failures - design.saturatedLogLikelihoods[i])
+        }
+        // VarCorr: the SDs column by column, then each term's correlations.
+        let values = laplace.covarianceValues(theta: theta)
+        var sds: [Double] = [], correlations: [Double] = [], index = 0
+        for term in design.randomTerms {
+            let q = term.dimension
+            sds += values[index..<(index + q)]
+            correlations += values[(index + q)..<(index + q + q * (q - 1) / 2)]
+            index += q + q * (q - 1) / 2
         }
         let parameters = Double(p + k)
         return EmpiricalBayesFit(
             coefficients: coefficients,
             standardErrors: (0..<p).map { sqrt(covariance[$0 * p + $0]) },
-            covariance: covariance, standardDeviations: theta, modes: modes,
-            conditionalStandardDeviations: conditional, logLikelihood: logLikelihood, deviance: residualDeviance,
+            covariance: covariance, standardDeviations: sds, correlations: correlations, theta: theta,
+            modes: effects.modes, conditionalStandardDeviations: effects.standardDeviations,
+            logLikelihood: logLikelihood, deviance: residualDeviance,
             aic: -2 * logLikelihood + 2 * parameters,
             bic: -2 * logLikelihood + log(Double(design.rowsUsed)) * parameters,
             singular: singular, converged: converged, messages: messages, evaluations: evaluations + 1,
@@ -325,25 +367,46 @@ public struct EmpiricalBayesFit: Sendable {
     /// (Validation/lme4/fit_glmer.R).
     public func report(design: Design, case name: String, seconds: Double) -> EmpiricalBayesReport {
         let terms = design.randomTerms
+        // A term's columns are named only when it is not a random intercept
+        // alone (as `ParameterNaming` names its SDs and effects).
+        func column(_ term: RandomEffect, _ c: Int) -> String? { term.columns == ["(Intercept)"] ? nil : term.columns[c] }
+        var sd: [EmpiricalBayesReport.StandardDeviation] = [], correlation: [EmpiricalBayesReport.Correlation] = []
+        var sdIndex = 0, correlationIndex = 0
+        for term in terms {
+            for c in 0..<term.dimension {
+                sd.append(.init(term: term.name, estimate: standardDeviations[sdIndex], column: column(term, c)))
+                sdIndex += 1
+            }
+            for a in 0..<term.dimension {
+                for b in (a + 1)..<term.dimension {
+                    correlation.append(.init(term: term.name, column1: term.columns[a], column2: term.columns[b],
+                                             estimate: correlations[correlationIndex]))
+                    correlationIndex += 1
+                }
+            }
+        }
         return EmpiricalBayesReport(
             program: "bayesglmm \(Release.version)", case: name, formula: design.formula.text, data: design.source,
             rows_used: design.rowsUsed,
             fixed: design.fixedNames.indices.map {
                 .init(name: design.fixedNames[$0], estimate: coefficients[$0], std_error: standardErrors[$0])
             },
-            sd: terms.indices.map { .init(term: terms[$0].name, estimate: standardDeviations[$0]) },
+            sd: sd,
             effects: terms.indices.flatMap { t in
-                terms[t].levels.indices.map {
-                    .init(term: terms[t].name, level: terms[t].levels[$0], mode: modes[t][$0],
-                          sd: conditionalStandardDeviations[t][$0])
+                let q = terms[t].dimension
+                return terms[t].levels.indices.flatMap { l in
+                    (0..<q).map { c in
+                        EmpiricalBayesReport.Effect(term: terms[t].name, level: terms[t].levels[l],
+                                                    mode: modes[t][l * q + c],
+                                                    sd: conditionalStandardDeviations[t][l * q + c],
+                                                    column: column(terms[t], c))
+                    }
                 }
             },
             log_likelihood: logLikelihood, aic: aic, bic: bic, deviance: deviance, singular: singular,
             // The schema's "converged" is glmer's: no convergence messages,
             // where glmer counts the boundary note as one.
-            converged: converged && messages.isEmpty, messages: messages, seconds: seconds, link: Link.logit.rawValue)
+            converged: converged && messages.isEmpty, messages: messages, seconds: seconds, link: Link.logit.rawValue,
+            correlations: correlation, theta: theta)
     }
 }
-
-/// −1, 0 or 1: d|θ|/dθ, 0 at 0 (where the even deviance is flat).
-private func sign(of x: Double) -> Double { x > 0 ? 1 : (x < 0 ? -1 : 0) }

@@ -16,21 +16,48 @@ public struct EmpiricalBayesReport: Codable, Sendable, Equatable {
         }
     }
 
-    /// The estimated standard deviation of a random-intercept term.
+    /// The estimated standard deviation of a random term's column: lme4's
+    /// `VarCorr` row (grp, var1). `column` is absent for a random intercept
+    /// alone, `(1 | g)`, as the parameter is then named `sd(g)`.
     public struct StandardDeviation: Codable, Sendable, Equatable {
         public var term: String
         public var estimate: Double
-        public init(term: String, estimate: Double) { self.term = term; self.estimate = estimate }
+        public var column: String?
+        public init(term: String, estimate: Double, column: String? = nil) {
+            self.term = term; self.estimate = estimate; self.column = column
+        }
+        /// `sd(g)` or `sd(g)[c]` (`ParameterNaming`).
+        public var parameterName: String { column.map { "sd(\(term))[\($0)]" } ?? "sd(\(term))" }
     }
 
-    /// The conditional mode of one level's effect and its conditional SD.
+    /// The estimated correlation of two columns of a random term: lme4's
+    /// `VarCorr` row (grp, var1, var2).
+    public struct Correlation: Codable, Sendable, Equatable {
+        public var term: String
+        public var column1: String
+        public var column2: String
+        public var estimate: Double
+        public init(term: String, column1: String, column2: String, estimate: Double) {
+            self.term = term; self.column1 = column1; self.column2 = column2; self.estimate = estimate
+        }
+        /// `cor(g)[a][b]` (`ParameterNaming`).
+        public var parameterName: String { "cor(\(term))[\(column1)][\(column2)]" }
+    }
+
+    /// The conditional mode of one level's effect and its conditional SD;
+    /// `column` as in `StandardDeviation`.
     public struct Effect: Codable, Sendable, Equatable {
         public var term: String
         public var level: String
         public var mode: Double
         public var sd: Double
-        public init(term: String, level: String, mode: Double, sd: Double) {
-            self.term = term; self.level = level; self.mode = mode; self.sd = sd
+        public var column: String?
+        public init(term: String, level: String, mode: Double, sd: Double, column: String? = nil) {
+            self.term = term; self.level = level; self.mode = mode; self.sd = sd; self.column = column
+        }
+        /// `r(g)[level]` or `r(g)[level][c]` (`ParameterNaming`).
+        public var parameterName: String {
+            column.map { "r(\(term))[\(level)][\($0)]" } ?? "r(\(term))[\(level)]"
         }
     }
 
@@ -54,6 +81,11 @@ public struct EmpiricalBayesReport: Codable, Sendable, Equatable {
     /// before the field, all of which are logit fits (`bayesglmm eb` fits
     /// the logit only, and fit_glmer.R fitted family = binomial).
     public var link: String?
+    /// The correlations of terms with several columns (absent in reports
+    /// written before random slopes, which had none).
+    public var correlations: [Correlation]?
+    /// lme4's θ (absent in older reports).
+    public var theta: [Double]?
 
     /// The link, "logit" when the report does not say.
     public var linkName: String { link ?? Link.logit.rawValue }
@@ -61,12 +93,13 @@ public struct EmpiricalBayesReport: Codable, Sendable, Equatable {
     public init(program: String, case name: String, formula: String, data: String, rows_used: Int,
                 fixed: [Fixed], sd: [StandardDeviation], effects: [Effect], log_likelihood: Double,
                 aic: Double, bic: Double, deviance: Double, singular: Bool, converged: Bool,
-                messages: [String], seconds: Double, link: String? = nil) {
+                messages: [String], seconds: Double, link: String? = nil, correlations: [Correlation]? = nil,
+                theta: [Double]? = nil) {
         self.program = program; self.case = name; self.formula = formula; self.data = data
         self.rows_used = rows_used; self.fixed = fixed; self.sd = sd; self.effects = effects
         self.log_likelihood = log_likelihood; self.aic = aic; self.bic = bic; self.deviance = deviance
         self.singular = singular; self.converged = converged; self.messages = messages; self.seconds = seconds
-        self.link = link
+        self.link = link; self.correlations = correlations; self.theta = theta
     }
 
     /// Refuses to set this fit beside a run of another link: the effects and

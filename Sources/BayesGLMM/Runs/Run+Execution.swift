@@ -40,11 +40,10 @@ extension Run {
     public func execute(stop: StopRequest, progress: SamplingProgress? = nil) throws -> RunResult {
         switch request.resolvedSampler {
         case .gibbs where request.design.hasSlopes:
-            try execute(kernel: Run.slopeKernel(request), stop: stop, progress: progress)
+            try execute(kernel: Run.slopeKernel(request, initialValues), stop: stop, progress: progress)
         case .gibbs: try execute(kernel: Run.gibbsKernel(request, initialValues), stop: stop, progress: progress)
         case .metropolis where request.design.hasSlopes:
-            try execute(kernel: RandomSlopeMetropolis(design: request.design, priors: request.priors,
-                                                      link: request.link), stop: stop, progress: progress)
+            try execute(kernel: Run.slopeMetropolisKernel(request, initialValues), stop: stop, progress: progress)
         case .metropolis: try execute(kernel: Run.metropolisKernel(request, initialValues), stop: stop,
                                       progress: progress)
         }

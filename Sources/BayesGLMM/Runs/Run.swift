@@ -68,12 +68,11 @@ public struct Run: Sendable {
         let (initialValues, start) = try startingPoint(request, notes: &notes)
         switch request.resolvedSampler {
         case .gibbs where request.design.hasSlopes:
-            try checkStarts(try slopeKernel(request), settings: request.settings)
+            try checkStarts(try slopeKernel(request, initialValues), settings: request.settings)
         case .gibbs:
             try checkStarts(try gibbsKernel(request, initialValues), settings: request.settings)
         case .metropolis where request.design.hasSlopes:
-            try checkStarts(try RandomSlopeMetropolis(design: request.design, priors: request.priors,
-                                                      link: request.link), settings: request.settings)
+            try checkStarts(try slopeMetropolisKernel(request, initialValues), settings: request.settings)
         case .metropolis:
             try checkStarts(metropolisKernel(request, initialValues), settings: request.settings)
         }
@@ -286,16 +285,6 @@ extension Run {
         let design = request.design
         let choice = request.start ?? (request.link == .logit ? .empiricalBayes : .prior)
         guard choice == .empiricalBayes else { return (.prior, StartRecord(kind: "prior")) }
-        if design.hasSlopes {
-            if request.start == .empiricalBayes {
-                throw InputError(.unsupported, "the empirical-Bayes fit does not take random slopes yet, so "
-                                 + "there is none to start from", setting: "start",
-                                 advice: "start from the prior (\(setting: "start", value: "prior"))")
-            }
-            let note = "the EB fit does not take random slopes yet: chains start from the prior's overdispersed start"
-            notes.append(note)
-            return (.prior, StartRecord(kind: "prior", note: note))
-        }
         guard !design.randomTerms.isEmpty else {
             if request.start == .empiricalBayes {
                 throw InputError(.badOption, "the model has no random terms, so there is no empirical-Bayes fit to "
@@ -314,14 +303,27 @@ extension Run {
             return (.prior, StartRecord(kind: "prior", note: "EB fit failed: \(error)"))
         }
         let seconds = Chains.seconds(clock.now - begin)
-        let terms = design.randomTerms.map(\.name)
+        if let runaway = fit.messages.first(where: { $0.hasPrefix("the Laplace likelihood keeps rising") }) {
+            if request.start == .empiricalBayes {
+                throw NumericalFailure("there is no empirical-Bayes fit to start from: " + runaway,
+                                       remedies: [.anotherStart])
+            }
+            let note = "the EB fit does not exist (an SD runs away), so chains start from the prior"
+            notes.append(note)
+            return (.prior, StartRecord(kind: "prior", note: note))
+        }
         func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
         func table(_ names: [String], _ values: [Double]) -> [String: Double?] {
             Dictionary(zip(names, values.map(finite)), uniquingKeysWith: { first, _ in first })
         }
+        // Keyed by term for random intercepts ({"client": 0.8}); with slopes
+        // by the parameters' names ({"sd(client)[x1]": 0.57, "cor(client)[(Intercept)][x1]": 0.48}).
+        let covariance = design.hasSlopes
+            ? table(design.randomTerms.flatMap(\.covarianceNames), fit.covarianceValues(design))
+            : table(design.randomTerms.map(\.name), fit.standardDeviations)
         let record = RunManifest.EmpiricalBayesStart(
             seconds: seconds, fixed: table(design.fixedNames, fit.coefficients),
-            stdErrors: table(design.fixedNames, fit.standardErrors), sd: table(terms, fit.standardDeviations),
+            stdErrors: table(design.fixedNames, fit.standardErrors), sd: covariance,
             logLikelihood: finite(fit.logLikelihood), converged: fit.converged, singular: fit.singular)
         return (.around(fit), StartRecord(kind: "eb", empiricalBayes: record))
     }
@@ -336,14 +338,24 @@ extension Run {
         return kernel
     }
 
-    /// The Gibbs kernel for a design with random slopes (`RandomSlopeGibbs`),
-    /// from the prior's overdispersed start.
-    static func slopeKernel(_ request: RunRequest) throws(InputError) -> RandomSlopeGibbs {
+    /// The Gibbs kernel for a design with random slopes (`RandomSlopeGibbs`).
+    static func slopeKernel(_ request: RunRequest, _ start: InitialValues) throws(InputError) -> RandomSlopeGibbs {
         guard let augmentation = PolyaGammaGibbs.Augmentation(link: request.link) else {
             throw InputError(.badOption, "the Gibbs sampler has no data augmentation for the "
                              + "\(request.link.rawValue) link", setting: "sampler")
         }
-        return try RandomSlopeGibbs(design: request.design, priors: request.priors, augmentation: augmentation)
+        var kernel = try RandomSlopeGibbs(design: request.design, priors: request.priors, augmentation: augmentation)
+        kernel.initialValues = start
+        return kernel
+    }
+
+    /// The Metropolis kernel for a design with random slopes
+    /// (`RandomSlopeMetropolis`).
+    static func slopeMetropolisKernel(_ request: RunRequest, _ start: InitialValues) throws(InputError)
+        -> RandomSlopeMetropolis {
+        var kernel = try RandomSlopeMetropolis(design: request.design, priors: request.priors, link: request.link)
+        kernel.initialValues = start
+        return kernel
     }
 
     static func metropolisKernel(_ request: RunRequest, _ start: InitialValues) -> MetropolisWithinGibbs {

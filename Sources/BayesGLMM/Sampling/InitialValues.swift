@@ -1,8 +1,9 @@
 import Foundation
 import Variates
 
-/// Where a chain starts, for either kernel (`PolyaGammaGibbs`,
-/// `MetropolisWithinGibbs`).
+/// Where a chain starts, for every kernel (`PolyaGammaGibbs`,
+/// `MetropolisWithinGibbs`; `slopeStart` for `RandomSlopeGibbs` and
+/// `RandomSlopeMetropolis`).
 ///
 /// Both starts are random and overdispersed relative to the posterior, so
 /// that R-hat can see chains that have not forgotten where they began
@@ -93,7 +94,7 @@ public enum InitialValues: Sendable {
         case let .around(logitFit):
             let fit = link == .logit ? logitFit
                 : InitialValues.fromLogit(logitFit, design: design, link: link)
-            precondition(fit.coefficients.count == design.fixedCount
+            precondition(!design.hasSlopes && fit.coefficients.count == design.fixedCount
                          && fit.standardDeviations.count == design.randomTerms.count
                          && zip(fit.modes, design.randomTerms).allSatisfy { $0.count == $1.levelCount }
                          && zip(fit.conditionalStandardDeviations, fit.modes).allSatisfy { $0.count == $1.count },
@@ -142,8 +143,80 @@ public enum InitialValues: Sendable {
         }
         carried.standardErrors = fit.standardErrors.map { s * $0 }
         carried.standardDeviations = fit.standardDeviations.map { s * $0 }
+        carried.theta = fit.theta.map { s * $0 }
         carried.modes = fit.modes.map { $0.map { s * $0 } }
         carried.conditionalStandardDeviations = fit.conditionalStandardDeviations.map { $0.map { s * $0 } }
         return carried
+    }
+}
+
+extension InitialValues {
+    /// A start for a design with random slopes (`RandomSlopeGibbs`,
+    /// `RandomSlopeMetropolis`), or nil for `.prior` (whose overdispersed
+    /// start each of those kernels draws itself). Around an EB fit, as for
+    /// random intercepts, with each term's covariance Σ̂ₖ = DRD (VarCorr's
+    /// SDs and correlations):
+    ///
+    /// - each coefficient βⱼ = β̂ⱼ + 2·SEⱼ·zⱼ;
+    /// - each column's SD dⱼ = cⱼ·exp(½·zⱼ), cⱼ the fit's SD — floored as
+    ///   `centre(of:term:)` floors it among all the fit's SDs for an
+    ///   intercept column, and for a slope's column only at the boundary
+    ///   (below 10⁻⁴: its scale is its covariate's, which the other SDs say
+    ///   nothing about) — and the correlations R′ = 0.8R̂ + 0.2I — pulled towards
+    ///   0 so that a boundary fit (a correlation of ±1) starts a chain inside
+    ///   the positive-definite covariances; Σₖ = D′R′D′;
+    /// - level l's effects bₗⱼ = (dⱼ/d̂ⱼ)(b̂ₗⱼ + sₗⱼzₗⱼ) with b̂ the conditional
+    ///   modes and s the conditional SDs, or dⱼzₗⱼ where d̂ⱼ < 10⁻⁴.
+    ///
+    /// `clamp(k, j, d)` moves column j of term k's SD inside its prior's
+    /// support (its effects scaled with it).
+    func slopeStart(for design: Design, link: Link, using generator: Generator,
+                    clamp: (Int, Int, Double) -> Double = { $2 })
+        -> (coefficients: [Double], effects: [[Double]], covariances: [[Double]])? {
+        guard case let .around(logitFit) = self else { return nil }
+        let fit = link == .logit ? logitFit : InitialValues.fromLogit(logitFit, design: design, link: link)
+        let coefficients = fit.coefficients.indices.map { j in
+            let se = j < fit.standardErrors.count && fit.standardErrors[j].isFinite && fit.standardErrors[j] > 0
+                ? fit.standardErrors[j] : 1
+            return fit.coefficients[j] + 2 * se * generator.normal()
+        }
+        var effects: [[Double]] = [], covariances: [[Double]] = []
+        var sdIndex = 0, correlationIndex = 0
+        for (k, term) in design.randomTerms.enumerated() {
+            let q = term.dimension, levels = term.levelCount
+            let estimates = Array(fit.standardDeviations[sdIndex..<(sdIndex + q)])
+            let sds = (0..<q).map { j in
+                // A slope's SD is on its column's scale, which the other
+                // terms' SDs say nothing about: floored only at the boundary.
+                let estimate = estimates[j]
+                let centre = term.columns[j] != "(Intercept)" && estimate.isFinite
+                    && estimate >= EmpiricalBayesFit.singularTolerance
+                    ? estimate : InitialValues.centre(of: fit.standardDeviations, term: sdIndex + j)
+                return clamp(k, j, centre * exp(0.5 * generator.normal()))
+            }
+            var sigma = [Double](repeating: 0, count: q * q)
+            for a in 0..<q {
+                sigma[a * q + a] = sds[a] * sds[a]
+                for b in (a + 1)..<q {
+                    let r = fit.correlations[correlationIndex]
+                    correlationIndex += 1
+                    let value = 0.8 * (r.isFinite ? r : 0) * sds[a] * sds[b]
+                    sigma[a * q + b] = value; sigma[b * q + a] = value
+                }
+            }
+            sdIndex += q
+            covariances.append(sigma)
+            let modes = fit.modes[k], spreads = fit.conditionalStandardDeviations[k]
+            effects.append((0..<(levels * q)).map { e in
+                let j = e % q, estimate = estimates[j]
+                guard estimate.isFinite && estimate >= EmpiricalBayesFit.singularTolerance else {
+                    return sds[j] * generator.normal()
+                }
+                let mode = modes[e].isFinite ? modes[e] : 0
+                let spread = spreads[e].isFinite ? spreads[e] : estimate
+                return sds[j] / estimate * (mode + spread * generator.normal())
+            })
+        }
+        return (coefficients, effects, covariances)
     }
 }

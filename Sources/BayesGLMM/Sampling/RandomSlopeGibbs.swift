@@ -114,6 +114,9 @@ public struct RandomSlopeGibbs: SamplingKernel {
     public let priors: Priors
     public let augmentation: PolyaGammaGibbs.Augmentation
     public var link: Link { augmentation.link }
+    /// Where the chains start: the overdispersed start below, or around an
+    /// EB fit (`InitialValues.slopeStart`).
+    public var initialValues = InitialValues.prior
     /// Follow each term's centred update with its non-centred one.
     public var interweaves = true
     /// With `interweaves`, follow the rescaling of each column with the
@@ -211,11 +214,16 @@ public struct RandomSlopeGibbs: SamplingKernel {
         return values
     }
 
-    /// An overdispersed start (as `InitialValues.prior`): the intercept at
+    /// An overdispersed start (as `InitialValues.prior`), unless
+    /// `initialValues` is an EB fit: the intercept at
     /// the logit of the overall success rate ± 1, other coefficients
     /// N(0, 1), each column's SD uniform on (0.2, 2), no correlation, and
     /// the effects N(0, Σ).
     public func initialState(using generator: Generator) -> State {
+        if let start = initialValues.slopeStart(for: design, link: link, using: generator,
+                                                clamp: { k, j, d in j == 0 ? scalePriors[k]?.clamped(d) ?? d : d }) {
+            return State(coefficients: start.coefficients, effects: start.effects, covariances: start.covariances)
+        }
         let coefficients = RandomSlopeGibbs.startingCoefficients(design, link: link, using: generator)
         var effects: [[Double]] = [], covariances: [[Double]] = []
         for (k, term) in design.randomTerms.enumerated() {

@@ -108,6 +108,9 @@ public struct RandomSlopeMetropolis: SamplingKernel {
     public let priors: Priors
     public let link: Link
     let forms: [Form]
+    /// Where the chains start: the overdispersed start below, or around an
+    /// EB fit (`InitialValues.slopeStart`).
+    public var initialValues = InitialValues.prior
     let priorMean: [Double]
     let priorPrecision: [Double]
     let fixedRows: SparseRows
@@ -167,26 +170,38 @@ public struct RandomSlopeMetropolis: SamplingKernel {
     }
 
     /// The overdispersed start of `RandomSlopeGibbs` (each SD uniform on
-    /// (0.2, 2), moved inside its prior's support), with the starting
+    /// (0.2, 2), moved inside its prior's support) or the start around an EB
+    /// fit (`initialValues`), with the starting
     /// scales: sₗⱼ = 1/√(I·Σᵢ nᵢzᵢⱼ² + 1/σⱼ²) over the level's cells, hₗ =
     /// 2.4/√q, θ's coordinates 2.4/√(2L) and the non-centred step 0.5/√dim θ.
     public func initialState(using generator: Generator) -> State {
-        let coefficients = RandomSlopeGibbs.startingCoefficients(design, link: link, using: generator)
+        func clamp(_ k: Int, _ j: Int, _ sd: Double) -> Double {
+            switch forms[k] {
+            case let .scale(prior): prior.clamped(sd)
+            case let .lkj(_, scales): scales[j].clamped(sd)
+            case .huangWand: sd
+            }
+        }
+        let start = initialValues.slopeStart(for: design, link: link, using: generator, clamp: clamp)
+        let coefficients = start?.coefficients
+            ?? RandomSlopeGibbs.startingCoefficients(design, link: link, using: generator)
         var effects: [[Double]] = [], covariances: [[Double]] = []
         var shapes: [[Double]] = [], effectScales: [[Double]] = [], covarianceScales: [[Double]] = []
         var jointScales: [Double] = []
         for (k, term) in design.randomTerms.enumerated() {
             let q = term.dimension, levels = term.levelCount
-            var sds = (0..<q).map { _ in 0.2 + 1.8 * generator.uniform() }
-            switch forms[k] {
-            case let .scale(prior): sds[0] = prior.clamped(sds[0])
-            case let .lkj(_, scales): for j in 0..<q { sds[j] = scales[j].clamped(sds[j]) }
-            case .huangWand: break
+            let sds: [Double]
+            if let start {
+                covariances.append(start.covariances[k])
+                effects.append(start.effects[k])
+                sds = (0..<q).map { start.covariances[k][$0 * q + $0].squareRoot() }
+            } else {
+                sds = (0..<q).map { j in clamp(k, j, 0.2 + 1.8 * generator.uniform()) }
+                var sigma = [Double](repeating: 0, count: q * q)
+                for j in 0..<q { sigma[j * q + j] = sds[j] * sds[j] }
+                covariances.append(sigma)
+                effects.append((0..<(levels * q)).map { e in sds[e % q] * generator.normal() })
             }
-            var sigma = [Double](repeating: 0, count: q * q)
-            for j in 0..<q { sigma[j * q + j] = sds[j] * sds[j] }
-            covariances.append(sigma)
-            effects.append((0..<(levels * q)).map { e in sds[e % q] * generator.normal() })
             var information = [Double](repeating: 0, count: levels * q)
             for i in 0..<design.cellCount {
                 let l = Int(term.levelOfCell[i])
