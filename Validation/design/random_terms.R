@@ -6,6 +6,11 @@
 # order), and, from glFormula on a small data set, the column names of each
 # term (reTrms$cnms) and the length of theta.
 #
+# And the layout of the relative covariance factor (`reTrms`, see `layout`
+# below): Lambdat's nonzero pattern with Lind, the initial theta, its lower
+# bounds, Gp, and each term's grouping factor, number of levels, offset in b
+# and levels, in lme4's term order.
+#
 # Also each term's model matrix (`model.matrix(~ effects)` on glFormula's
 # model frame: the values of its columns at every row), on a small data set
 # written to random_terms.csv and read back, so that the design's columns
@@ -72,6 +77,37 @@ fmt_num <- function(x) {
   }, "")
 }
 
+# The relative covariance factor's layout (reTrms of glFormula): Lambdat's
+# nonzero pattern, 0-based (i, j) in its compressed-column order (column by
+# column, rows ascending within a column), with Lind (the 1-based theta index
+# of each nonzero, in the same order); the initial theta and its lower
+# bounds (-Inf written as null); Gp; and for each term, in reTrms order
+# (decreasing number of levels), its cnms name and columns, its grouping
+# factor in flist, the number of levels, its offset in b (Gp) and the
+# factor's levels in lme4's order.
+layout <- function(re) {
+  L <- re$Lambdat
+  stopifnot(is(L, "dgCMatrix"), length(re$Lind) == length(L@x),
+            all(L@x == re$theta[re$Lind]),
+            all(re$theta == ifelse(re$lower == 0, 1, 0)),
+            all(re$lower == 0 | re$lower == -Inf))
+  j <- rep(seq_len(ncol(L)) - 1L, diff(L@p))
+  assign <- attr(re$flist, "assign")
+  terms <- lapply(seq_along(re$cnms), function(k) {
+    factor <- re$flist[[assign[k]]]
+    stopifnot(nlevels(factor) == re$nl[[k]],
+              re$Gp[k + 1] - re$Gp[k] == re$nl[[k]] * length(re$cnms[[k]]))
+    list(grouping = names(re$cnms)[k], columns = I(re$cnms[[k]]),
+         flist = names(re$flist)[assign[k]], nl = re$nl[[k]], offset = re$Gp[k],
+         levels = I(levels(factor)))
+  })
+  lower <- ifelse(is.finite(re$lower), fmt_num(re$lower), "null")
+  list(dim = dim(L), Lind = I(re$Lind), Lambdat = list(i = I(L@i), j = I(j)),
+       theta = I(re$theta),
+       lower = structure(paste0("[", paste(lower, collapse = ","), "]"), class = "json"),
+       Gp = I(re$Gp), terms = terms)
+}
+
 cases <- lapply(formulas, function(text) {
   f <- as.formula(text)
   bars <- findbars(expandDoubleVerts(f))
@@ -91,7 +127,8 @@ cases <- lapply(formulas, function(text) {
   stopifnot(nrow(fit$fr) == nrow(d))
   list(formula = text, terms = terms, matrices = matrices,
        cnms = lapply(seq_along(cnms), function(i) list(grouping = names(cnms)[i], columns = I(cnms[[i]]))),
-       theta = length(fit$reTrms$theta))
+       theta = length(fit$reTrms$theta),
+       reTrms = layout(fit$reTrms))
 })
 
 out <- file.path(dir, "random_terms.json")

@@ -183,6 +183,26 @@ public final class LaplaceApproximation {
         modes = [Double](repeating: 0, count: total)
     }
 
+    /// The pattern of Λ (b = Λu) as lme4 lays it out: for every term k,
+    /// level l and entry Lₖ[r][c] (r ≥ c), Λ's row offsets[k] + l·qₖ + r,
+    /// column offsets[k] + l·qₖ + c and the entry's index in θ — lme4's
+    /// `Lambdat` transposed, with `Lind` the θ indices (for checking the
+    /// layout against `lme4::glFormula`; the fit itself never forms Λ).
+    public func relativeCovarianceFactorPattern() -> [(row: Int, column: Int, theta: Int)] {
+        var entries: [(row: Int, column: Int, theta: Int)] = []
+        var first = 0
+        for (k, term) in design.randomTerms.enumerated() {
+            let q = term.dimension
+            for l in 0..<term.levelCount {
+                var m = first
+                let base = offsets[k] + l * q
+                for c in 0..<q { for r in c..<q { entries.append((base + r, base + c, m)); m += 1 } }
+            }
+            first += q * (q + 1) / 2
+        }
+        return entries
+    }
+
     /// Each cell's vᵢ entries (cell-major, `slotCount` each) at θ.
     func slotWeights(_ theta: [Double]) -> [Double] {
         let n = design.cellCount, slots = slotCount
@@ -331,8 +351,9 @@ public final class LaplaceApproximation {
             if jointly && p > 0 {
                 var fixedGradient = [Double](repeating: 0, count: p)
                 for i in 0..<n { for j in 0..<p { fixedGradient[j] += design.fixed[i * p + j] * residual[i] } }
-                let solution = try jointSolve(weight: weight, v: v, theta: theta, gradient, fixedGradient)
-                covariance = solution.covariance
+                let system = try jointSystem(weight: weight, v: v, theta: theta)
+                let solution = solve(system, gradient, fixedGradient)
+                covariance = system.covariance
                 stepU = solution.u
                 stepBeta = solution.beta
                 decrement = dot(gradient, stepU) + dot(fixedGradient, stepBeta)
@@ -449,13 +470,14 @@ public final class LaplaceApproximation {
         var weights = [Double](repeating: 0, count: n)
         for i in 0..<n { weights[i] = design.trials[i] * mu[i] * (1 - mu[i]) }
         var t: [Double], tBeta = [Double](repeating: 0, count: p)
-        if jointly && p > 0 {
+        let system = jointly && p > 0 ? try jointSystem(weight: weights, v: v, theta: theta) : nil
+        if let system {
             var qBeta = [Double](repeating: 0, count: p)
             for i in 0..<n {
                 let wPrime = weights[i] * (1 - 2 * mu[i])
                 for j in 0..<p { qBeta[j] += design.fixed[i * p + j] * wPrime * leverage[i] }
             }
-            let solution = try jointSolve(weight: weights, v: v, theta: theta, q, qBeta)
+            let solution = solve(system, q, qBeta)
             t = solution.u
             tBeta = solution.beta
         } else {
@@ -485,30 +507,39 @@ public final class LaplaceApproximation {
             // dû/dψ = A⁻¹ ∂ψ(ΛᵀZᵀr − u): for θₘ, zᵢₖ[r] rᵢ at the slot's
             // effect less ΛᵀZᵀW ∂η/∂θₘ; for βⱼ, −ΛᵀZᵀW xⱼ. For the joint
             // mode, over θ by the joint system, with ∂θ(Xᵀr) = −XᵀW ∂η/∂θ.
-            var right = [[Double]](repeating: [Double](repeating: 0, count: size), count: count + p)
-            var rightBeta = [[Double]](repeating: [Double](repeating: 0, count: p), count: count)
-            for i in 0..<n {
-                let base = i * slots
-                let r = design.successes[i] - design.trials[i] * mu[i]
-                let w = weights[i]
+            let columns = count + p
+            var right = [Double](repeating: 0, count: columns * size)
+            var rightBeta = [Double](repeating: 0, count: count * p)
+            // One column at a time (each fits in cache; seven at once do not).
+            right.withUnsafeMutableBufferPointer { right in
                 for m in 0..<count {
-                    let a = thetaSlot[m], z = slotValue[base + thetaValueSlot[m]]
-                    if z == 0 { continue }
-                    let position = Int(slotPosition[base + a])
-                    right[m][position] += r * z
-                    let change = w * z * u[position]
-                    for b in 0..<slots { right[m][Int(slotPosition[base + b])] -= v[base + b] * change }
-                    for j in 0..<p { rightBeta[m][j] -= design.fixed[i * p + j] * change }
+                    let a = thetaSlot[m], valueSlot = thetaValueSlot[m], column = m * size
+                    for i in 0..<n {
+                        let base = i * slots
+                        let z = slotValue[base + valueSlot]
+                        if z == 0 { continue }
+                        let r = design.successes[i] - design.trials[i] * mu[i]
+                        let position = Int(slotPosition[base + a])
+                        right[column + position] += r * z
+                        let change = weights[i] * z * u[position]
+                        for b in 0..<slots { right[column + Int(slotPosition[base + b])] -= v[base + b] * change }
+                        for j in 0..<p { rightBeta[m * p + j] -= design.fixed[i * p + j] * change }
+                    }
                 }
                 for j in 0..<p {
-                    let change = w * design.fixed[i * p + j]
-                    for b in 0..<slots { right[count + j][Int(slotPosition[base + b])] -= v[base + b] * change }
+                    let column = (count + j) * size
+                    for i in 0..<n {
+                        let base = i * slots
+                        let change = weights[i] * design.fixed[i * p + j]
+                        for b in 0..<slots { right[column + Int(slotPosition[base + b])] -= v[base + b] * change }
+                    }
                 }
             }
-            if jointly && p > 0 {
+            func column(_ m: Int) -> [Double] { Array(right[(m * size)..<((m + 1) * size)]) }
+            if let system {
                 var derivatives: [[Double]] = [], coefficientDerivatives: [[Double]] = []
                 for m in 0..<count {
-                    let solution = try jointSolve(weight: weights, v: v, theta: theta, right[m], rightBeta[m])
+                    let solution = solve(system, column(m), Array(rightBeta[(m * p)..<((m + 1) * p)]))
                     derivatives.append(solution.u)
                     coefficientDerivatives.append(solution.beta)
                 }
@@ -517,51 +548,67 @@ public final class LaplaceApproximation {
             } else {
                 sensitivity = Sensitivity(jointly: jointly, point: jointly ? theta : theta + beta, modes: u,
                                           coefficients: beta,
-                                          derivatives: right.prefix(jointly ? count : count + p).map { cholesky.solve($0) },
+                                          derivatives: (0..<(jointly ? count : columns)).map { cholesky.solve(column($0)) },
                                           coefficientDerivatives: [])
             }
         }
         return (-2 * value, jointly ? gradientTheta : gradientTheta + gradientBeta, beta)
     }
 
-    /// Solves the joint Newton system of (u, β), [A B; Bᵀ C] [x; y] = [g; f]
-    /// with B = ΛᵀZᵀWX and C = XᵀWX, through the Schur complement
-    /// S = C − BᵀA⁻¹B on the current factor of A: y = S⁻¹(f − BᵀA⁻¹g),
-    /// x = A⁻¹(g − By). Also returns S⁻¹ (row-major p × p).
-    private func jointSolve(weight: [Double], v: [Double], theta: [Double], _ g: [Double], _ f: [Double])
-        throws(NumericalFailure) -> (u: [Double], beta: [Double], covariance: [Double]) {
+    /// The joint Newton system of (u, β), [A B; Bᵀ C] with B = ΛᵀZᵀWX and
+    /// C = XᵀWX, reduced on the current factor of A: B's columns, A⁻¹B and
+    /// S⁻¹ for the Schur complement S = C − BᵀA⁻¹B (row-major p × p) —
+    /// built once per factor, then `solve` for each right-hand side.
+    private struct JointSystem {
+        var b: [[Double]]
+        var aInverseB: [[Double]]
+        var covariance: [Double]
+    }
+
+    private func jointSystem(weight: [Double], v: [Double], theta: [Double]) throws(NumericalFailure) -> JointSystem {
         let n = design.cellCount, p = design.fixedCount, x = design.fixed, slots = slotCount
         var b = [[Double]](repeating: [Double](repeating: 0, count: size), count: p)
         var c = [Double](repeating: 0, count: p * p)
-        for i in 0..<n {
-            for j in 0..<p {
-                let xj = x[i * p + j]
-                for l in 0...j { c[j * p + l] += xj * weight[i] * x[i * p + l] }
-                for a in (i * slots)..<((i + 1) * slots) { b[j][Int(slotPosition[a])] += v[a] * weight[i] * xj }
+        for j in 0..<p {
+            b[j].withUnsafeMutableBufferPointer { column in
+                for i in 0..<n {
+                    let xw = x[i * p + j] * weight[i]
+                    if xw == 0 { continue }
+                    for l in 0...j { c[j * p + l] += xw * x[i * p + l] }
+                    for a in (i * slots)..<((i + 1) * slots) { column[Int(slotPosition[a])] += v[a] * xw }
+                }
             }
         }
         for j in 0..<p { for l in 0..<j { c[l * p + j] = c[j * p + l] } }
         let aInverseB = b.map { cholesky.solve($0) }
-        let aInverseG = cholesky.solve(g)
         var schur = c
-        var reduced = f
-        for j in 0..<p {
-            for l in 0..<p { schur[j * p + l] -= dot(b[j], aInverseB[l]) }
-            reduced[j] -= dot(b[j], aInverseG)
-        }
-        let covariance: [Double]
+        for j in 0..<p { for l in 0..<p { schur[j * p + l] -= dot(b[j], aInverseB[l]) } }
         do {
-            covariance = try DenseSymmetric.inverse(schur, size: p)
+            return JointSystem(b: b, aInverseB: aInverseB, covariance: try DenseSymmetric.inverse(schur, size: p))
         } catch {
             throw NumericalFailure("PIRLS at \(describe(theta)): the fixed effects' information given the "
                                    + "covariances, XᵀWX − BᵀA⁻¹B: " + error.message,
                                    remedies: [.rescaledCovariates, .simplerModel])
         }
+    }
+
+    /// Solves [A B; Bᵀ C] [x; y] = [g; f]: y = S⁻¹(f − BᵀA⁻¹g),
+    /// x = A⁻¹(g − By).
+    private func solve(_ system: JointSystem, _ g: [Double], _ f: [Double]) -> (u: [Double], beta: [Double]) {
+        let p = design.fixedCount
+        let aInverseG = cholesky.solve(g)
+        var reduced = f
+        for j in 0..<p { reduced[j] -= dot(system.b[j], aInverseG) }
         var y = [Double](repeating: 0, count: p)
-        for j in 0..<p { for l in 0..<p { y[j] += covariance[j * p + l] * reduced[l] } }
+        for j in 0..<p { for l in 0..<p { y[j] += system.covariance[j * p + l] * reduced[l] } }
         var solution = aInverseG
-        for j in 0..<p { for r in 0..<size { solution[r] -= aInverseB[j][r] * y[j] } }
-        return (solution, y, covariance)
+        for j in 0..<p {
+            let yj = y[j]
+            system.aInverseB[j].withUnsafeBufferPointer { column in
+                for r in 0..<size { solution[r] -= column[r] * yj }
+            }
+        }
+        return (solution, y)
     }
 
     /// Factorises A with these values, saying at which θ should it fail.
