@@ -22,7 +22,10 @@ struct Plot: ParsableCommand {
                            50% and 90% intervals (at most --max-levels, 50)
               shrinkage    per level of --term: raw log-odds, EB mode, posterior
                            mean against the level's observations (needs --eb;
-                           at most --max-levels, 200)
+                           at most --max-levels, 200); for a term with slopes,
+                           each level's (intercept, slope) moving from its
+                           own-data estimate (from --data, or the data fit.json
+                           names) to its EB mode and posterior mean
               sd           posterior densities of the SDs, EB estimates marked
                            if --eb is given
               calibration  observed against predicted success rates in deciles
@@ -62,7 +65,8 @@ struct Plot: ParsableCommand {
                                + "(shrinkage; as compare --lme4).", valueName: "ranef.csv"))
     var lme4: String?
 
-    @Option(help: ArgumentHelp("The data of the fit, to count observations per level (shrinkage).",
+    @Option(help: ArgumentHelp("The data of the fit, to count observations per level, or for a term with slopes its "
+                               + "levels' own-data estimates (shrinkage).",
                                valueName: "data.csv"))
     var data: String?
 
@@ -151,13 +155,14 @@ struct Plot: ParsableCommand {
         case .caterpillar: return try Figure.caterpillar(run, term: term, maxLevels: maxLevels ?? 50)
         case .shrinkage:
             var counts: LevelCounts?
-            if let data {
-                counts = try Figure.counts(of: Figure.term(run, term), dataPath: data, formula: run.formula)
+            let chosen = try Figure.term(run, term)
+            if let data, chosen.isInterceptOnly {
+                counts = try Figure.counts(of: chosen, dataPath: data, formula: run.formula)
             }
             let source = try report ?? EmpiricalBayesReport.fromRanef(Frame.read(csvFile: lme4!), beside: run)
             do {
                 return try Figure.shrinkage(run, term: term, eb: source, ebPath: eb ?? lme4!, counts: counts,
-                                            maxLevels: maxLevels ?? 200)
+                                            dataPath: data, maxLevels: maxLevels ?? 200)
             } catch {
                 // The library's empirical-Bayes fit is lme4's here, given with --lme4.
                 guard error.setting == "eb", eb == nil else { throw error }

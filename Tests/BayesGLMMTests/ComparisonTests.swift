@@ -447,7 +447,7 @@ import Testing
         let effects = comparison.csv(.effects).split(separator: "\n")
         #expect(effects.count == 6)
         #expect(effects[0] == "term,level,observations,successes,raw_log_odds,eb_mode,eb_sd,posterior_mean,"
-                + "posterior_sd,q5,q95,width_ratio")
+                + "posterior_sd,q5,q95,width_ratio,column")
         #expect(effects[1].hasPrefix("g,a,1,1,"))
         #expect(comparison.csv(.sd).split(separator: "\n").count == 3)
         #expect(comparison.csv(.fixed).split(separator: "\n").count == 2)

@@ -124,4 +124,40 @@ import Testing
         let old = try EmpiricalBayesReport.read(path: LaplaceTests.directory.appendingPathComponent("cbpp.json").path)
         #expect(old.correlations == nil && old.theta == nil && old.sd.allSatisfy { $0.column == nil })
     }
+
+    /// Each client's own-data estimate maximises its own penalised
+    /// likelihood with the rest of the model at the EB fit: the gradient
+    /// there is 0, computed here independently from the data's rows.
+    @Test func ownDataEstimatesAreStationary() throws {
+        let (design, _) = try EmpiricalBayesTests.design("slopes_small_tight")
+        let fit = try EmpiricalBayesFit.fit(design)
+        let report = fit.report(design: design, case: "slopes", seconds: 0)
+        let k = try #require(design.randomTerms.firstIndex { $0.name == "client" })
+        let estimates = try #require(OwnDataEstimates.estimate(design: design, term: k, eb: report))
+        let term = design.randomTerms[k]
+        #expect(estimates.count == 2 * term.levelCount && estimates.allSatisfy(\.isFinite))
+        // η̂ at the EB fit, with client l's effect replaced by its estimate.
+        var gradients = [Double](repeating: 0, count: 2 * term.levelCount)
+        for i in 0..<design.cellCount {
+            var eta = 0.0
+            for j in 0..<design.fixedCount { eta += design.fixed[i * design.fixedCount + j] * fit.coefficients[j] }
+            for (m, other) in design.randomTerms.enumerated() {
+                let l = Int(other.levelOfCell[i]), q = other.dimension
+                for c in 0..<q {
+                    let b = m == k ? estimates[l * q + c] : fit.modes[m][l * q + c]
+                    eta += other.value(cell: i, column: c) * b
+                }
+            }
+            let residual = design.successes[i] - design.trials[i] / (1 + exp(-eta))
+            let l = Int(term.levelOfCell[i])
+            for c in 0..<2 { gradients[l * 2 + c] += term.value(cell: i, column: c) * residual }
+        }
+        let ridge = 1 / (OwnDataEstimates.ridge * OwnDataEstimates.ridge)
+        for e in gradients.indices {
+            #expect(abs(gradients[e] - ridge * estimates[e]) < 1e-6, "client coordinate \(e)")
+        }
+        // They differ from the modes: no pooling.
+        let moved = zip(estimates, fit.modes[k]).map { abs($0 - $1) }.reduce(0, +) / Double(estimates.count)
+        #expect(moved > 0.1)
+    }
 }

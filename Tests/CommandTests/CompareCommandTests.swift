@@ -50,7 +50,7 @@ import Testing
         // (a 200-draw run; glmer's pair SD sits low in its posterior), P(sd < EB) a probability.
         let sd = try CompareCommandTests.table(prefix + "-sd.csv")
         #expect(sd.header == ["term", "eb_estimate", "posterior_mean", "posterior_median", "q5", "q95",
-                              "probability_below_eb"])
+                              "probability_below_eb", "parameter"])
         #expect(Set(sd.rows.map { $0[0] }) == Set(glmer.sd.keys))
         for row in sd.rows {
             let eb = try #require(Double(row[1])), median = try #require(Double(row[3]))
@@ -63,12 +63,13 @@ import Testing
         let fixed = try CompareCommandTests.table(prefix + "-fixed.csv")
         #expect(fixed.rows.map { $0[0] } == ["(Intercept)"])
 
-        // The effects table: every level of every term, twelve columns.
+        // The effects table: every level of every term, thirteen columns.
         let effects = try CompareCommandTests.table(prefix + "-effects.csv")
         #expect(effects.header == ["term", "level", "observations", "successes", "raw_log_odds", "eb_mode", "eb_sd",
-                                   "posterior_mean", "posterior_sd", "q5", "q95", "width_ratio"])
+                                   "posterior_mean", "posterior_sd", "q5", "q95", "width_ratio", "column"])
         #expect(effects.rows.count == glmer.effects)
-        #expect(effects.rows.allSatisfy { $0.count == 12 && Int($0[2])! >= 1 && Double($0[11]) != nil })
+        #expect(effects.rows.allSatisfy { $0.count == 13 && Int($0[2])! >= 1 && Double($0[11]) != nil
+                                          && $0[12] == "(Intercept)" })
         // Every trial falls on one client: the clients' observations add up to the rows.
         #expect(effects.rows.filter { $0[0] == "client" }.map { Int($0[2])! }.reduce(0, +) == 27_037)
         let shrinkage = try CompareCommandTests.table(prefix + "-shrinkage.csv")
@@ -207,5 +208,57 @@ import Testing
         let unnamed = try CommandTests.run(["compare", run, "--lme4", rowNames])
         #expect(unnamed.status == 2 && unnamed.error.contains("row.names = FALSE"), "\(unnamed.error)")
     }
-}
 
+    /// A run with a correlated random slope beside its EB fit (ours, and
+    /// glmer's): every SD and the correlation, and both coordinates of every
+    /// client's effects, are compared; the shrinkage figure is drawn in two
+    /// dimensions, with each level's own-data estimate when the data are at
+    /// hand and without it (said in the caption) when they are not.
+    @Test func slopeRunAgainstEmpiricalBayesInTwoDimensions() throws {
+        let data = CommandTests.temporary("compare-slopes.csv")
+        try FileManager.default.copyItem(
+            atPath: CompareCommandTests.root.appendingPathComponent("Validation/lme4/data/slopes_small.csv").path,
+            toPath: data)
+        let formula = "y ~ x1 + (1 + x1 | client) + (1 | stylist) + (1 | client:stylist)"
+        let run = CommandTests.temporary("compare-slope-run"), eb = CommandTests.temporary("compare-slope-eb.json")
+        let fit = try CommandTests.run(["fit", data, "--formula", formula, "--out", run, "--chains", "2", "--warmup",
+                                        "100", "--draws", "100", "--seed", "5", "--quiet"])
+        #expect(fit.status == 0, "\(fit.error)")
+        #expect(try CommandTests.run(["eb", data, "--formula", formula, "--out", eb]).status == 0)
+        let glmer = CompareCommandTests.root.appendingPathComponent("Tests/BayesGLMMTests/Fixtures/eb/slopes_small.json").path
+        for source in [eb, glmer] {
+            let prefix = CommandTests.temporary("compare-slope")
+            let result = try CommandTests.run(["compare", run, "--eb", source, "--out", prefix])
+            #expect(result.status == 0, "\(result.error)")
+            #expect(result.output.contains("sd(client)[x1]") && result.output.contains("cor(client)[(Intercept)][x1]")
+                    && result.output.contains("client[x1]"), "\(result.output)")
+            let sd = try CompareCommandTests.table(prefix + "-sd.csv")
+            #expect(sd.rows.map { $0[7] } == ["sd(client)[(Intercept)]", "sd(client)[x1]", "cor(client)[(Intercept)][x1]",
+                                              "sd(stylist)", "sd(client:stylist)"])
+            let effects = try CompareCommandTests.table(prefix + "-effects.csv")
+            let slopes = effects.rows.filter { $0[0] == "client" && $0[12] == "x1" }
+            #expect(slopes.count == 150 && effects.rows.filter { $0[0] == "client" }.count == 300)
+            // The raw log-odds are the intercept's own-data estimate: none for the slope.
+            #expect(slopes.allSatisfy { $0[4] == "NA" && Double($0[5]) != nil && Double($0[7]) != nil })
+        }
+        let figure = CommandTests.temporary("compare-slope.svg")
+        let plot = try CommandTests.run(["plot", run, "--kind", "shrinkage", "--term", "client", "--eb", eb,
+                                         "--out", figure])
+        #expect(plot.status == 0, "\(plot.error)")
+        let svg = try String(contentsOfFile: figure, encoding: .utf8)
+        #expect(svg.contains("in two dimensions") && svg.contains("own data"))
+        let table = try CompareCommandTests.table(figure.replacingOccurrences(of: ".svg", with: ".csv"))
+        #expect(table.header.prefix(5) == ["term", "level", "observations", "own_(Intercept)", "own_x1"])
+        #expect(table.rows.count == 150 && table.rows.allSatisfy { Double($0[3])!.isFinite && Double($0[4])!.isFinite })
+        // Without the data (moved away), the figure is drawn without own-data estimates.
+        try FileManager.default.moveItem(atPath: data, toPath: data + ".moved")
+        let without = try CommandTests.run(["plot", run, "--kind", "shrinkage", "--term", "client", "--eb", eb,
+                                            "--out", figure])
+        #expect(without.status == 0, "\(without.error)")
+        #expect(try String(contentsOfFile: figure, encoding: .utf8).contains("no own-data estimates"))
+        let explicit = try CommandTests.run(["plot", run, "--kind", "shrinkage", "--term", "client", "--eb", eb,
+                                             "--data", data + ".moved", "--out", figure])
+        let drawn = try String(contentsOfFile: figure, encoding: .utf8)
+        #expect(explicit.status == 0 && drawn.contains("own data"))
+    }
+}

@@ -24,10 +24,11 @@ extension Comparison {
         switch table {
         case .sd:
             return Comparison.csv(
-                header: ["term", "eb_estimate", "posterior_mean", "posterior_median", "q5", "q95", "probability_below_eb"],
+                header: ["term", "eb_estimate", "posterior_mean", "posterior_median", "q5", "q95", "probability_below_eb",
+                         "parameter"],
                 rows: standardDeviations.map {
                     [$0.term] + Comparison.fields([$0.eb, $0.posterior.mean, $0.posterior.median, $0.posterior.q5,
-                                                   $0.posterior.q95, $0.probabilityBelowEB])
+                                                   $0.posterior.q95, $0.probabilityBelowEB]) + [$0.parameter]
                 })
         case .fixed:
             return Comparison.csv(
@@ -39,12 +40,12 @@ extension Comparison {
         case .effects:
             return Comparison.csv(
                 header: ["term", "level", "observations", "successes", "raw_log_odds", "eb_mode", "eb_sd",
-                         "posterior_mean", "posterior_sd", "q5", "q95", "width_ratio"],
+                         "posterior_mean", "posterior_sd", "q5", "q95", "width_ratio", "column"],
                 rows: effects.map {
                     [$0.term, $0.level, $0.observations.map(String.init) ?? "NA", $0.successes.map(String.init) ?? "NA"]
                         + Comparison.fields([$0.rawLogOdds, $0.ebMode, $0.ebSD, $0.posterior.mean,
                                              $0.posterior.standardDeviation, $0.posterior.q5, $0.posterior.q95,
-                                             $0.widthRatio])
+                                             $0.widthRatio]) + [$0.column]
                 })
         case .shrinkage:
             return Comparison.csv(
@@ -67,7 +68,7 @@ extension Comparison {
             sections.append("Standard deviations (P(sd < EB): fraction of draws below the EB estimate)\n" + TextTable(
                 header: ["term", "EB", "median", "q5", "q95", "P(sd < EB)"], leftAligned: 1,
                 rows: standardDeviations.map {
-                    [$0.term] + [$0.eb, $0.posterior.median, $0.posterior.q5, $0.posterior.q95].map(TextTable.number)
+                    [$0.label] + [$0.eb, $0.posterior.median, $0.posterior.q5, $0.posterior.q95].map(TextTable.number)
                         + [$0.probabilityBelowEB.map { String(format: "%.3f", $0) } ?? "NA"]
                 }).text)
         }

@@ -20,13 +20,22 @@ public struct Comparison: Sendable {
     /// z₀.₉₅ = Φ⁻¹(0.95): EB's 90% interval is mode ± z₀.₉₅ · sd.
     public static let normalQuantile95 = 1.6448536269514722
 
-    /// One standard deviation: the EB estimate and the posterior of σ, whose
+    /// One standard deviation (or, for a term with slopes, one SD or
+    /// correlation): the EB estimate and the posterior, whose
     /// `fractionBelow` is P(σ < EB estimate | y).
     public struct StandardDeviation: Sendable, Equatable {
         public let term: String
+        /// The parameter's name: `sd(g)`, `sd(g)[c]` or `cor(g)[a][b]`.
+        public let parameter: String
         public let eb: Double
         public let posterior: PosteriorSummary
         public var probabilityBelowEB: Double? { posterior.fractionBelow }
+        /// The term for a random intercept's SD (as the tables have always
+        /// shown it), the parameter's name otherwise.
+        public var label: String { parameter == "sd(\(term))" ? term : parameter }
+        public init(term: String, parameter: String? = nil, eb: Double, posterior: PosteriorSummary) {
+            self.term = term; self.parameter = parameter ?? "sd(\(term))"; self.eb = eb; self.posterior = posterior
+        }
     }
 
     /// One fixed-effect coefficient: the EB estimate and standard error
@@ -38,12 +47,16 @@ public struct Comparison: Sendable {
         public let posterior: PosteriorSummary
     }
 
-    /// One level of one term: a row of the shrinkage table.
+    /// One level of one term (one column of it, for a term with slopes): a
+    /// row of the shrinkage table.
     public struct Effect: Sendable, Equatable {
         public let term: String
         public let level: String
+        /// The term's column: "(Intercept)" for a random intercept.
+        public var column = "(Intercept)"
         /// Trials and successes on the level, and its raw log-odds
-        /// (`LevelCounts.rawLogOdds`); nil when the fit did not record counts.
+        /// (`LevelCounts.rawLogOdds`; for an intercept column only); nil when
+        /// the fit did not record counts.
         public let observations: Int?
         public let successes: Int?
         public let rawLogOdds: Double?
@@ -112,13 +125,19 @@ public struct Comparison: Sendable {
         }
 
         var sdRequests: [(term: String, eb: Double, request: Request)] = []
-        for term in commonTerms {
-            guard let estimate = eb.sd.first(where: { $0.term == term })?.estimate else { continue }
-            let parameter = "sd(\(term))"
-            if hasParameter(parameter) {
-                sdRequests.append((term, estimate, Request(parameter: parameter, threshold: estimate)))
-            } else {
-                notes.append("The run's draws have no \(parameter).")
+        // Each term's SDs (by column, for a term with slopes) and
+        // correlations, by their parameter names.
+        var ebCovariance: [String: Double] = [:]
+        for sd in eb.sd where ebCovariance[sd.parameterName] == nil { ebCovariance[sd.parameterName] = sd.estimate }
+        for correlation in eb.correlations ?? [] { ebCovariance[correlation.parameterName] = correlation.estimate }
+        for term in terms where commonTerms.contains(term.name) {
+            for parameter in term.covarianceNames {
+                guard let estimate = ebCovariance[parameter] else { continue }
+                if hasParameter(parameter) {
+                    sdRequests.append((term.name, estimate, Request(parameter: parameter, threshold: estimate)))
+                } else {
+                    notes.append("The run's draws have no \(parameter).")
+                }
             }
         }
         var fixedRequests: [(eb: EmpiricalBayesReport.Fixed, request: Request)] = []
@@ -131,27 +150,49 @@ public struct Comparison: Sendable {
         }
 
         // Effects, level by level.
-        var effectRequests: [(eb: EmpiricalBayesReport.Effect, counts: (Int, Int, Double)?, request: Request)] = []
+        var effectRequests: [(eb: EmpiricalBayesReport.Effect, column: String, counts: (Int, Int, Double?)?,
+                              request: Request)] = []
+        // Keyed by term and column (nil for a random intercept alone, as the
+        // report and the parameter names have it), then level.
         var ebEffects: [String: [String: EmpiricalBayesReport.Effect]] = [:]
-        for effect in eb.effects where ebEffects[effect.term]?[effect.level] == nil {
-            ebEffects[effect.term, default: [:]][effect.level] = effect
+        for effect in eb.effects {
+            let key = effect.term + "\u{0}" + (effect.column ?? "")
+            if ebEffects[key]?[effect.level] == nil { ebEffects[key, default: [:]][effect.level] = effect }
         }
         for term in terms where commonTerms.contains(term.name) {
-            guard let byLevel = ebEffects[term.name], !byLevel.isEmpty else {
-                notes.append("The empirical-Bayes fit lists no effects of \(term.name).")
-                continue
-            }
+            let columns: [String?] = term.isInterceptOnly ? [nil] : term.columns.map { $0 }
             let raw = term.counts?.rawLogOdds
-            var missing: [String] = [], notStored: [String] = []
-            for (k, level) in term.levels.enumerated() {
-                guard let effect = byLevel[level] else { missing.append(level); continue }
-                let parameter = "r(\(term.name))[\(level)]"
-                guard hasParameter(parameter) else { notStored.append(level); continue }
-                let counts = term.counts.flatMap { c in raw.map { (c.observations[k], c.successes[k], $0[k]) } }
-                effectRequests.append((effect, counts, Request(parameter: parameter, threshold: nil)))
+            var missing: [String] = [], notStored: [String] = [], listed = Set<String>()
+            for column in columns {
+                guard let byLevel = ebEffects[term.name + "\u{0}" + (column ?? "")], !byLevel.isEmpty else {
+                    notes.append("The empirical-Bayes fit lists no effects of \(term.name)"
+                                 + (column.map { " [\($0)]" } ?? "") + ".")
+                    continue
+                }
+                listed.formUnion(byLevel.keys)
+                for (k, level) in term.levels.enumerated() {
+                    guard let effect = byLevel[level] else {
+                        if !missing.contains(level) { missing.append(level) }
+                        continue
+                    }
+                    let parameter = "r(\(term.name))[\(level)]" + (column.map { "[\($0)]" } ?? "")
+                    guard hasParameter(parameter) else {
+                        if !notStored.contains(level) { notStored.append(level) }
+                        continue
+                    }
+                    // The raw log-odds are the intercept's own-data estimate.
+                    let intercept = (column ?? "(Intercept)") == "(Intercept)"
+                    let counts = term.counts.map { c in
+                        (c.observations[k], c.successes[k], intercept ? raw?[k] : nil)
+                    }
+                    effectRequests.append((effect, column ?? "(Intercept)", counts,
+                                           Request(parameter: parameter, threshold: nil)))
+                }
             }
+            guard !listed.isEmpty else { continue }
+            let byLevel = listed
             let ours = Set(term.levels)
-            let extra = byLevel.keys.filter { !ours.contains($0) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            let extra = byLevel.filter { !ours.contains($0) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             Comparison.noteLevels(missing, of: term.name, "only in the run", notes: &notes)
             Comparison.noteLevels(extra, of: term.name, "only in the empirical-Bayes fit", notes: &notes)
             Comparison.noteLevels(notStored, of: term.name, "without draws in the run", notes: &notes)
@@ -162,13 +203,16 @@ public struct Comparison: Sendable {
         let summaries = try summarise(requests)
         precondition(summaries.count == requests.count, "one summary per request")
         var next = summaries.makeIterator()
-        standardDeviations = sdRequests.map { StandardDeviation(term: $0.term, eb: $0.eb, posterior: next.next()!) }
+        standardDeviations = sdRequests.map {
+            StandardDeviation(term: $0.term, parameter: $0.request.parameter, eb: $0.eb, posterior: next.next()!)
+        }
         fixed = fixedRequests.map {
             Fixed(name: $0.eb.name, eb: $0.eb.estimate, ebStandardError: $0.eb.std_error, posterior: next.next()!)
         }
         effects = effectRequests.map {
-            Effect(term: $0.eb.term, level: $0.eb.level, observations: $0.counts?.0, successes: $0.counts?.1,
-                   rawLogOdds: $0.counts?.2, ebMode: $0.eb.mode, ebSD: $0.eb.sd, posterior: next.next()!)
+            Effect(term: $0.eb.term, level: $0.eb.level, column: $0.column, observations: $0.counts?.0,
+                   successes: $0.counts?.1, rawLogOdds: $0.counts?.2, ebMode: $0.eb.mode, ebSD: $0.eb.sd,
+                   posterior: next.next()!)
         }
         if !eb.converged { notes.append("The empirical-Bayes fit did not converge: " + eb.messages.joined(separator: "; ")) }
         if eb.singular { notes.append("The empirical-Bayes fit is singular (an SD estimated at or near 0).") }
@@ -179,7 +223,6 @@ public struct Comparison: Sendable {
     /// `InputError` naming `ebPath` for an EB fit of another link, model or
     /// data (`EmpiricalBayesReport.checkComparable`).
     public init(eb: EmpiricalBayesReport, ebPath: String, run: RunDirectory) throws(InputError) {
-        for term in run.terms { try RunDirectory.refuseSlopes(of: term, in: run, for: "the comparison with EB") }
         try eb.checkComparable(with: run, path: ebPath)
         try self.init(eb: eb, ebPath: ebPath, formula: run.formula, fixedNames: run.fixedNames, terms: run.terms,
                       hasParameter: { run.parameterIndex($0) != nil }) { requests throws(InputError) in

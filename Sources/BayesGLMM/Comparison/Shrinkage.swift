@@ -81,16 +81,18 @@ public struct TermEffectsSummary: Sendable, Equatable {
     }
 }
 
-/// The effects grouped by term, terms in order of first appearance.
+/// The effects grouped by term — by term and column for a term with
+/// slopes, "client[x1]" — in order of first appearance.
 func byTerm(_ effects: [Comparison.Effect]) -> [(term: String, effects: [Comparison.Effect])] {
     var groups: [(term: String, effects: [Comparison.Effect])] = []
     var position: [String: Int] = [:]
     for effect in effects {
-        if let k = position[effect.term] {
+        let key = effect.column == "(Intercept)" ? effect.term : "\(effect.term)[\(effect.column)]"
+        if let k = position[key] {
             groups[k].effects.append(effect)
         } else {
-            position[effect.term] = groups.count
-            groups.append((effect.term, [effect]))
+            position[key] = groups.count
+            groups.append((key, [effect]))
         }
     }
     return groups

@@ -22,11 +22,31 @@ extension Figure {
     /// `counts` replaces the per-level counts recorded in fit.json (see
     /// `counts(of:dataPath:formula:)`). Throws `InputError` when the EB fit
     /// has no effects of the term, or no counts are available.
+    ///
+    /// A term with slopes is drawn in two dimensions (`slopeShrinkage`),
+    /// its own-data estimates from the data at `dataPath` — or, without it,
+    /// at the path fit.json records, when that file is there.
     public static func shrinkage(_ run: RunDirectory, term name: String?, eb: EmpiricalBayesReport, ebPath: String,
-                                 counts: LevelCounts? = nil, maxLevels: Int = 200) throws(InputError) -> Figure {
+                                 counts: LevelCounts? = nil, dataPath: String? = nil, maxLevels: Int = 200)
+        throws(InputError) -> Figure {
         try eb.checkComparable(with: run, path: ebPath)
         var term = try Figure.term(run, name)
-        try RunDirectory.refuseSlopes(of: term, in: run, for: "the shrinkage figure")
+        if let slopes = run.terms.filter({ $0.name == term.name && $0.columns.count > 1 }).first {
+            var design: Design?
+            if let path = dataPath ?? (FileManager.default.fileExists(atPath: run.data) ? run.data : nil) {
+                let formula: ModelFormula
+                do { formula = try ModelFormula.parse(run.formula) } catch {
+                    throw InputError(.malformedCSV, "the fit's formula does not parse: \(error)", file: path)
+                }
+                let read = try Design(formula: formula, frame: Frame.read(csvFile: path))
+                // The data fit.json names may have changed since: used only if it still has the run's rows.
+                if read.rowsUsed == run.rowsUsed { design = read } else if dataPath != nil {
+                    throw InputError(.badOption, "these data have \(read.rowsUsed) rows used, the fit \(run.rowsUsed): "
+                                     + "are they the data of the fit?", file: path, setting: "data")
+                }
+            }
+            return try slopeShrinkage(run, term: slopes, eb: eb, ebPath: ebPath, design: design, maxLevels: maxLevels)
+        }
         if let counts { term = RunDirectory.Term(name: term.name, levels: term.levels, counts: counts) }
         guard term.counts != nil else {
             throw InputError(.badOption, "fit.json has no per-level counts (a fit older than `compare`)",

@@ -88,20 +88,13 @@ public struct Figure: Sendable {
     }
 
     /// The EB estimate of a parameter by its store name: a fixed effect, an
-    /// SD `sd(term)` or an effect `r(term)[level]` (its conditional mode).
+    /// SD `sd(term)` or `sd(term)[c]`, a correlation `cor(term)[a][b]` or an
+    /// effect `r(term)[level]` or `r(term)[level][c]` (its conditional mode).
     static func estimate(_ eb: EmpiricalBayesReport, of name: String) -> Double? {
         if let fixed = eb.fixed.first(where: { $0.name == name }) { return fixed.estimate }
-        if name.hasPrefix("sd("), name.hasSuffix(")") {
-            let term = String(name.dropFirst(3).dropLast())
-            return eb.sd.first { $0.term == term }?.estimate
-        }
-        if name.hasPrefix("r("), let close = name.firstIndex(of: ")"), name.hasSuffix("]"),
-           name[name.index(after: close)...].hasPrefix("[") {
-            let term = String(name[name.index(name.startIndex, offsetBy: 2)..<close])
-            let level = String(name[name.index(close, offsetBy: 2)..<name.index(before: name.endIndex)])
-            return eb.effects.first { $0.term == term && $0.level == level }?.mode
-        }
-        return nil
+        if let sd = eb.sd.first(where: { $0.parameterName == name }) { return sd.estimate }
+        if let correlation = eb.correlations?.first(where: { $0.parameterName == name }) { return correlation.estimate }
+        return eb.effects.first { $0.parameterName == name }?.mode
     }
 
     /// "4 chains × 1000 draws"; for a run that did not complete, which
