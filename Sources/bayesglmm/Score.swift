@@ -25,8 +25,9 @@ struct ScoreCommand: ParsableCommand {
             draws of a new level depend only on --seed, the term and the
             level's name. A term with slopes, (1 + x | client), adds each
             client's intercept plus x times its slope (x from the candidate
-            row; numeric slope columns only), and a new client's pair is
-            drawn from N(0, Sigma(t)), that draw's covariance.
+            row; for a categorical f in (1 + f | client), the effect of the
+            candidate's level of f), and a new client's vector is drawn from
+            N(0, Sigma(t)), that draw's covariance.
 
             --rank-by client ranks each client's candidates by mean and adds
             p_best (the fraction of draws in which the row has the highest

@@ -28,6 +28,8 @@ import Variates
         var extra: [String: Any] = [:]
         /// The columns of terms with slopes, by term name.
         var columns: [String: [String]] = [:]
+        /// Their coding (fit.json's "coding" of a random term), by term name.
+        var codings: [String: [[String: Any]]] = [:]
 
         var names: [String] {
             func columnsOf(_ term: String) -> [String] { columns[term] ?? ["(Intercept)"] }
@@ -53,6 +55,7 @@ import Variates
                 "random": terms.map { term -> [String: Any] in
                     var entry: [String: Any] = ["term": term.name, "levels": term.levels]
                     if let columns = columns[term.name] { entry["columns"] = columns }
+                    if let coding = codings[term.name] { entry["coding"] = coding }
                     return entry
                 },
                 "store": ["file": "draws.npy", "dtype": "<f8", "order": "C", "shape": [chains, draws, names.count],
@@ -203,13 +206,35 @@ import Variates
             #expect(scores[i].probabilityAboveThreshold == Double(p.filter { $0 > 0.4 }.count) / Double(total))
         }
         #expect(candidates.isNew[0] == [false, false, true, true])
-        // A slope on a categorical column is not scored yet.
+        // A slope on a categorical column: refused for a fit that did not
+        // record its coding, scored from it otherwise.
         var categorical = Run()
         categorical.formula = "y ~ 1 + (1 + g | client)"
         categorical.fixed = ["(Intercept)"]
         categorical.terms = [("client", ["a", "b"])]
-        categorical.columns = ["client": ["(Intercept)", "gq"]]
+        categorical.columns = ["client": ["(Intercept)", "gq", "gr"]]
         #expect(throws: InputError.self) { try Scoring(path: try categorical.writeRandom()) }
+        categorical.codings = ["client": [
+            ["name": "(Intercept)", "numeric": [String]()],
+            ["name": "gq", "numeric": [String](), "categorical": "g", "level": "q"],
+            ["name": "gr", "numeric": [String](), "categorical": "g", "level": "r"],
+        ]]
+        categorical.extra = ["categorical_levels": ["g": ["p", "q", "r"]]]
+        let coded = try Scoring(path: try categorical.writeRandom())
+        #expect(coded.categoricals == ["g"] && coded.covariates.isEmpty)
+        let levelRows = try ScoringTests.candidates("client,g\na,p\na,q\nb,r\n", coded)
+        let levelScores = try coded.score(levelRows, options: .init(threshold: 0.5, seed: 3))
+        let levelDraws = try ScoringTests.pooled(coded.run)
+        for (i, row) in [("a", "p"), ("a", "q"), ("b", "r")].enumerated() {
+            let p = (0..<coded.drawCount).map { t in
+                var eta = levelDraws["(Intercept)"]![t] + levelDraws["r(client)[\(row.0)][(Intercept)]"]![t]
+                if row.1 != "p" { eta += levelDraws["r(client)[\(row.0)][g\(row.1)]"]![t] }
+                return ScoringTests.logistic(eta)
+            }
+            let mean = p.reduce(0, +) / Double(coded.drawCount)
+            #expect(abs(levelScores[i].mean - mean) <= 1e-12, "row \(i): \(levelScores[i].mean) against \(mean)")
+        }
+        #expect(throws: InputError.self) { try ScoringTests.candidates("client,g\na,s\n", coded) }
     }
 
     /// A fit of y ~ x * g with g categorical (levels p, q, r; p the

@@ -101,6 +101,9 @@ import Testing
                                     "sd(stylist)"])
         let random = try #require(record?["random"] as? [[String: Any]])
         #expect(random.first?["columns"] as? [String] == ["(Intercept)", "x1"])
+        let coding = try #require(random.first?["coding"] as? [[String: Any]])
+        #expect(coding.map { $0["name"] as? String } == ["(Intercept)", "x1"]
+                && coding.map { $0["numeric"] as? [String] } == [[], ["x1"]])
         #expect(random.last?["columns"] == nil)
         let header = try #require(try String(contentsOfFile: out + "/chain-1.csv", encoding: .utf8)
             .split(separator: "\n").first { !$0.hasPrefix("#") })

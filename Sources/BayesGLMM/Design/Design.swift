@@ -98,16 +98,21 @@ public struct RandomEffect: Sendable {
     /// The value of each column at each cell, row-major (cells × columns);
     /// empty for a random intercept, whose one column is 1 everywhere.
     public let values: [Double]
+    /// How each column is made from the data's columns (as the fixed
+    /// effects' `Design.fixedCoding`): a product of numeric columns, times a
+    /// categorical column's indicator; empty for a random intercept.
+    public let coding: [FixedColumn]
     public var levelCount: Int { levels.count }
 
     init(name: String, factors: [String], levels: [String], levelOfCell: [Int32],
-         columns: [String] = ["(Intercept)"], values: [Double] = []) {
+         columns: [String] = ["(Intercept)"], values: [Double] = [], coding: [FixedColumn] = []) {
         self.name = name
         self.factors = factors
         self.levels = levels
         self.levelOfCell = levelOfCell
         self.columns = columns
         self.values = values
+        self.coding = coding
     }
 }
 
@@ -239,7 +244,7 @@ extension Design {
                                                             levels: options.levels)
 
         // Fixed effects, per row.
-        let (names, coding, fixedColumns, categoricalLevels) =
+        let (names, coding, fixedColumns, fixedLevels) =
             try Design.modelColumns(intercept: formula.hasIntercept, terms: formula.fixedTerms, columns: columns,
                                     rows: keep, options: options, frame: frame)
 
@@ -262,14 +267,18 @@ extension Design {
         }
         // The effects' columns of each term with slopes, per row (lme4's
         // model matrix of `~ effects`).
-        var effectColumns: [(names: [String], values: [[Double]])?] = []
+        var effectColumns: [(names: [String], values: [[Double]], coding: [FixedColumn])?] = []
+        var categoricalLevels = fixedLevels
         for (term, _) in randomFactors {
             if term.isInterceptOnly {
                 effectColumns.append(nil)
             } else {
                 let made = try Design.modelColumns(intercept: term.hasIntercept, terms: term.slopes, columns: columns,
                                                    rows: keep, options: options, frame: frame)
-                effectColumns.append((made.names, made.values))
+                effectColumns.append((made.names, made.values, made.coding))
+                // A categorical slope column's levels, for scoring (the same
+                // levels wherever the column is used).
+                categoricalLevels.merge(made.categoricalLevels) { first, _ in first }
             }
         }
         let effectValues = effectColumns.flatMap { $0?.values ?? [] }
@@ -333,7 +342,7 @@ extension Design {
         self.randomTerms = randomFactors.enumerated().map { k, pair in
             RandomEffect(name: pair.0.name, factors: pair.0.factors, levels: pair.1.levels,
                          levelOfCell: randomLevels[k], columns: effectColumns[k]?.names ?? ["(Intercept)"],
-                         values: randomValues[k])
+                         values: randomValues[k], coding: effectColumns[k]?.coding ?? [])
         }
         self.successes = successes
         self.trials = trials

@@ -65,7 +65,8 @@ extension Run {
             fixedCoding: design.fixedCoding, categoricalLevels: design.categoricalLevels,
             random: zip(LevelCounts.of(design), design.randomTerms).map { counts, term in
                 RunManifest.Random(term: counts.term, levels: counts.levels, observations: counts.observations,
-                                   successes: counts.successes, columns: term.isInterceptOnly ? nil : term.columns)
+                                   successes: counts.successes, columns: term.isInterceptOnly ? nil : term.columns,
+                                   coding: term.isInterceptOnly ? nil : term.coding)
             },
             priors: request.priors.describe(terms: terms, fixed: design.fixedNames),
             sampler: sampler.rawValue, samplerDescription: request.samplerDescription,

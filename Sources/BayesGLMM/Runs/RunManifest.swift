@@ -112,6 +112,10 @@ public struct RunManifest: Codable, Sendable, Equatable {
         /// The term's columns (lme4's cnms) when it has slopes; absent for a
         /// random intercept alone.
         public var columns: [String]?
+        /// How each of those columns is made from the data (as
+        /// "fixed_coding"); absent for a random intercept alone and in runs
+        /// written before it was recorded.
+        public var coding: [FixedColumn]?
     }
 
     /// A chain's random stream, `Generator(seed:chain:stream:)`.

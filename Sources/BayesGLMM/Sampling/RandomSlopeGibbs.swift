@@ -133,8 +133,8 @@ public struct RandomSlopeGibbs: SamplingKernel {
     let priorPrecision: [Double]
     let fixedRows: SparseRows
 
-    /// Throws `InputError` (`.unsupported`) for a term with q > 1 whose SD
-    /// prior is not half-t or half-Cauchy: it has no Huang–Wand form.
+    /// Throws `InputError` (`.unsupported`) for a term with q > 1 whose prior
+    /// has no Huang–Wand form (`CovarianceForm.resolve`), LKJ's included.
     public init(design: Design, priors: Priors = Priors(), augmentation: PolyaGammaGibbs.Augmentation = .polyaGamma)
         throws(InputError) {
         self.design = design
@@ -147,30 +147,18 @@ public struct RandomSlopeGibbs: SamplingKernel {
         priorPrecision = design.fixedNames.map { 1 / pow(priors.fixed($0).standardDeviation, 2) }
         var scalePriors: [ScalePrior?] = [], covariancePriors: [HuangWand?] = []
         for term in design.randomTerms {
-            let prior = priors.scale(term.name)
-            if priors.correlation[term.name] != nil {
+            switch try CovarianceForm.resolve(term, priors: priors) {
+            case let .scale(prior):
+                scalePriors.append(prior)
+                covariancePriors.append(nil)
+            case let .huangWand(prior):
+                scalePriors.append(nil)
+                covariancePriors.append(prior)
+            case .lkj:
                 throw InputError(.unsupported,
                                  "cor(\(term.name)) ~ lkj(…) has no conjugate update: the Metropolis sampler takes it "
                                     + "(the Gibbs sampler takes Huang & Wand's prior, cov(\(term.name)) ~ huang_wand(…))",
                                  setting: "prior")
-            }
-            if term.dimension == 1 {
-                scalePriors.append(prior)
-                covariancePriors.append(nil)
-            } else if let given = priors.covariance[term.name] {
-                scalePriors.append(nil)
-                covariancePriors.append(HuangWand(degrees: given.degrees,
-                                                  scales: Array(repeating: given.scale, count: term.dimension)))
-            } else {
-                guard let huangWand = HuangWand(prior, columns: term.dimension) else {
-                    throw InputError(.unsupported,
-                                     "the SD prior of \(term.name), \(prior), has no covariance form for its "
-                                        + "\(term.dimension) correlated effects (\(term.columns.joined(separator: ", "))); "
-                                        + "the Gibbs sampler takes half_t or half_cauchy there (Huang & Wand's prior)",
-                                     setting: "prior")
-                }
-                scalePriors.append(nil)
-                covariancePriors.append(huangWand)
             }
         }
         self.scalePriors = scalePriors

@@ -95,19 +95,11 @@ public struct RandomSlopeMetropolis: SamplingKernel {
         public var jointAcceptance: [Double]
     }
 
-    /// A term's covariance prior.
-    enum Form: Sendable {
-        /// One column: σ ~ the prior.
-        case scale(ScalePrior)
-        case huangWand(RandomSlopeGibbs.HuangWand)
-        /// LKJ(η) on the correlations, the priors on each column's SD.
-        case lkj(eta: Double, scales: [ScalePrior])
-    }
 
     public let design: Design
     public let priors: Priors
     public let link: Link
-    let forms: [Form]
+    let forms: [CovarianceForm]
     /// Where the chains start: the overdispersed start below, or around an
     /// EB fit (`InitialValues.slopeStart`).
     public var initialValues = InitialValues.prior
@@ -130,26 +122,8 @@ public struct RandomSlopeMetropolis: SamplingKernel {
         priorMean = design.fixedNames.map { priors.fixed($0).mean }
         priorPrecision = design.fixedNames.map { 1 / pow(priors.fixed($0).standardDeviation, 2) }
         fixedRows = SparseRows(design.fixed, rows: design.cellCount, columns: design.fixedCount)
-        var forms: [Form] = []
-        for term in design.randomTerms {
-            let q = term.dimension, scale = priors.scale(term.name)
-            if q == 1 {
-                forms.append(.scale(scale))
-            } else if let eta = priors.correlation[term.name] {
-                forms.append(.lkj(eta: eta, scales: Array(repeating: scale, count: q)))
-            } else if let given = priors.covariance[term.name] {
-                forms.append(.huangWand(RandomSlopeGibbs.HuangWand(degrees: given.degrees,
-                                                                   scales: Array(repeating: given.scale, count: q))))
-            } else if let huangWand = RandomSlopeGibbs.HuangWand(scale, columns: q) {
-                forms.append(.huangWand(huangWand))
-            } else {
-                throw InputError(.unsupported,
-                                 "the SD prior of \(term.name), \(scale), has no covariance form for its \(q) "
-                                    + "correlated effects; give cor(\(term.name)) ~ lkj(2) (LKJ on the correlations, "
-                                    + "that prior on each SD) or use a half_t SD prior (Huang & Wand's prior)",
-                                 setting: "prior")
-            }
-        }
+        var forms: [CovarianceForm] = []
+        for term in design.randomTerms { forms.append(try CovarianceForm.resolve(term, priors: priors)) }
         self.forms = forms
         translations = design.randomTerms.map { term in
             term.columns.enumerated().compactMap { j, name -> (column: Int, fixed: Int)? in

@@ -356,7 +356,11 @@ extension Scoring {
     /// for a term with slopes, each column's product of covariates (1 for
     /// the intercept).
     func slopeValues(_ k: Int, _ row: Int, _ candidates: Candidates) -> [Double] {
-        guard let products = slopeProducts[k] else { return [1] }
-        return products.map { product in product.reduce(1.0) { $0 * candidates.covariateValues[$1][row] } }
+        guard let columns = slopeProducts[k] else { return [1] }
+        return columns.map { column in
+            if let indicator = column.indicator,
+               candidates.categoryCodes[indicator.categorical][row] != indicator.level { return 0 }
+            return column.product.reduce(1.0) { $0 * candidates.covariateValues[$1][row] }
+        }
     }
 }

@@ -20,7 +20,8 @@ import Foundation
 ///
 /// A term with slopes (`(1 + x | client)`) adds zₖᵢ'uₖ[levelₖ(i)], zₖᵢ the
 /// row's values of the term's columns (1 for the intercept, the candidate's
-/// x; numeric columns and their products only).
+/// x, products of numeric columns, and a categorical column's contrasts —
+/// 1 where the candidate has that level — as the fit coded them).
 ///
 /// A level the fit never saw (a new client, stylist or pair) has no draws.
 /// Its effect is drawn from the population distribution, draw by draw:
@@ -73,9 +74,10 @@ public struct Scoring: Sendable {
     let fixedIndices: [Int]
     let covarianceIndices: [[Int]]
     /// Per term with slopes, per column: the indices into `covariates`
-    /// whose product is the column ([] for the intercept); nil for a random
-    /// intercept.
-    let slopeProducts: [[[Int]]?]
+    /// whose product is the column ([] for the intercept), and for a
+    /// categorical column's contrast the index into `categoricals` and of
+    /// the level it is 1 at; nil for a random intercept.
+    let slopeProducts: [[(product: [Int], indicator: (categorical: Int, level: Int)?)]?]
     /// Per term: level name → its position in the term's level list.
     let levelPositions: [[String: Int]]
 
@@ -108,18 +110,22 @@ public struct Scoring: Sendable {
         var factors: [String] = []
         var terms: [(name: String, factors: [String])] = []
         var slopeTerms: [RandomTerm?] = []
-        for term in run.terms {
+        // How each slope column is made (fit.json's "coding" of the term;
+        // runs written before it have numeric slope columns named by their
+        // formula terms, matched below).
+        let recordedCoding = run.manifest.random.map(\.coding)
+        for (k, term) in run.terms.enumerated() {
             // A term's columns name it among terms on the same factors ((x || g)).
             let matching = formula.randomTerms.first { random in
                 random.name == term.name
                     && (random.hasIntercept ? ["(Intercept)"] : []) + random.slopes.map(\.name) == term.columns
             }
-            if !term.isInterceptOnly && matching == nil {
-                throw InputError(.unsupported, "scoring takes slopes on numeric columns (and their products) only "
-                                 + "so far, not the columns \(term.columns.joined(separator: ", ")) of \(term.name)",
-                                 file: recordPath)
+            if !term.isInterceptOnly && matching == nil && (k >= recordedCoding.count || recordedCoding[k] == nil) {
+                throw InputError(.unsupported, "the columns \(term.columns.joined(separator: ", ")) of \(term.name) "
+                                 + "code a categorical column, and this fit predates the record of their coding "
+                                 + "(\"random\"'s \"coding\"); fit again to score it", file: recordPath)
             }
-            slopeTerms.append(term.isInterceptOnly ? nil : matching)
+            slopeTerms.append(matching)
             guard let random = matching ?? formula.randomTerms.first(where: { $0.name == term.name }) else {
                 throw InputError(.malformedCSV, "the random term \(term.name) is not in the recorded formula "
                                  + "\(run.formula)", file: recordPath)
@@ -176,19 +182,51 @@ public struct Scoring: Sendable {
             }
             indicators.append((c, l))
         }
-        // The slope columns' covariates (numeric, already checked by name).
-        var slopes: [[[Int]]?] = []
-        for random in slopeTerms {
-            guard let random else { slopes.append(nil); continue }
-            var columns: [[Int]] = random.hasIntercept ? [[]] : []
-            for slope in random.slopes {
-                columns.append(slope.columns.map { name in
-                    if let k = covariates.firstIndex(of: name) { return k }
-                    covariates.append(name)
-                    return covariates.count - 1
-                })
+        // The slope columns: products of numeric covariates, each times a
+        // categorical column's indicator (as the fixed part's).
+        func covariate(_ name: String) -> Int {
+            if let k = covariates.firstIndex(of: name) { return k }
+            covariates.append(name)
+            return covariates.count - 1
+        }
+        var slopes: [[(product: [Int], indicator: (categorical: Int, level: Int)?)]?] = []
+        for (k, term) in run.terms.enumerated() {
+            guard !term.isInterceptOnly else { slopes.append(nil); continue }
+            if k < recordedCoding.count, let coding = recordedCoding[k] {
+                guard coding.map(\.name) == term.columns else {
+                    throw InputError(.malformedCSV, "the coding of \(term.name) does not match its columns",
+                                     file: recordPath)
+                }
+                var columns: [(product: [Int], indicator: (categorical: Int, level: Int)?)] = []
+                for column in coding {
+                    var indicator: (categorical: Int, level: Int)?
+                    if let categorical = column.categorical, let level = column.level {
+                        if !categoricals.contains(categorical) {
+                            guard let levels = run.categoricalLevels?[categorical] else {
+                                throw InputError(.malformedCSV, "\"categorical_levels\" lacks \(categorical)",
+                                                 file: recordPath)
+                            }
+                            categoricals.append(categorical)
+                            categoricalLevels.append(levels)
+                        }
+                        let c = categoricals.firstIndex(of: categorical)!
+                        guard let l = categoricalLevels[c].firstIndex(of: level) else {
+                            throw InputError(.malformedCSV, "the level \(level) of \(column.name) is not among "
+                                             + "\"categorical_levels\" of \(categorical)", file: recordPath)
+                        }
+                        indicator = (c, l)
+                    }
+                    columns.append((column.numeric.map(covariate), indicator))
+                }
+                slopes.append(columns)
+            } else if let random = slopeTerms[k] {
+                var columns: [(product: [Int], indicator: (categorical: Int, level: Int)?)] =
+                    random.hasIntercept ? [([], nil)] : []
+                for slope in random.slopes { columns.append((slope.columns.map(covariate), nil)) }
+                slopes.append(columns)
+            } else {
+                slopes.append(nil)
             }
-            slopes.append(columns)
         }
         self.slopeProducts = slopes
         self.covariates = covariates

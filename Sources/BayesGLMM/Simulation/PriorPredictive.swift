@@ -33,19 +33,18 @@ public enum PriorPredictive {
     /// `cor(term) ~ lkj(η)`, each SD from the term's SD prior and the
     /// correlations from LKJ(η) through its C-vine; then each level's
     /// effects u ~ N(0, Σ), level by level. Throws as
-    /// `RandomSlopeMetropolis.init` does for an SD prior with no covariance form.
+    /// `CovarianceForm.resolve` does for an SD prior with no covariance form.
     public static func slopeParameters(_ design: Design, _ priors: Priors, using generator: Generator)
         throws(InputError) -> RandomSlopeGibbs.State {
-        let kernel = try RandomSlopeMetropolis(design: design, priors: priors)
         let coefficients = design.fixedNames.map { name -> Double in
             let prior = priors.fixed(name)
             return prior.mean + prior.standardDeviation * generator.normal()
         }
         var covariances: [[Double]] = [], effects: [[Double]] = []
-        for (k, term) in design.randomTerms.enumerated() {
+        for term in design.randomTerms {
             let q = term.dimension
             let sigma: [Double]
-            switch kernel.forms[k] {
+            switch try CovarianceForm.resolve(term, priors: priors) {
             case let .huangWand(prior):
                 sigma = prior.draw(using: generator)
             case let .scale(prior):
