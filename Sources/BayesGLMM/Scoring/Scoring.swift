@@ -157,17 +157,16 @@ public struct Scoring: Sendable {
             }
         }
         var covariates: [String] = [], categoricals: [String] = [], categoricalLevels: [[String]] = []
-        var products: [[Int]] = [], indicators: [(categorical: Int, level: Int)?] = []
-        for column in coding {
-            products.append(column.numeric.map { name in
-                if let k = covariates.firstIndex(of: name) { return k }
-                covariates.append(name)
-                return covariates.count - 1
-            })
-            guard let categorical = column.categorical, let level = column.level else {
-                indicators.append(nil)
-                continue
-            }
+        // A column's numeric covariates (indices into `covariates`) and its
+        // categorical column's indicator (indices into `categoricals` and
+        // its levels), registering each the first time it is seen.
+        func covariate(_ name: String) -> Int {
+            if let k = covariates.firstIndex(of: name) { return k }
+            covariates.append(name)
+            return covariates.count - 1
+        }
+        func indicator(_ column: FixedColumn) throws(InputError) -> (categorical: Int, level: Int)? {
+            guard let categorical = column.categorical, let level = column.level else { return nil }
             if !categoricals.contains(categorical) {
                 guard let levels = run.categoricalLevels?[categorical] else {
                     throw InputError(.malformedCSV, "\"categorical_levels\" lacks \(categorical)", file: recordPath)
@@ -180,15 +179,15 @@ public struct Scoring: Sendable {
                 throw InputError(.malformedCSV, "the level \(level) of \(column.name) is not among "
                                  + "\"categorical_levels\" of \(categorical)", file: recordPath)
             }
-            indicators.append((c, l))
+            return (c, l)
+        }
+        var products: [[Int]] = [], indicators: [(categorical: Int, level: Int)?] = []
+        for column in coding {
+            products.append(column.numeric.map(covariate))
+            indicators.append(try indicator(column))
         }
         // The slope columns: products of numeric covariates, each times a
         // categorical column's indicator (as the fixed part's).
-        func covariate(_ name: String) -> Int {
-            if let k = covariates.firstIndex(of: name) { return k }
-            covariates.append(name)
-            return covariates.count - 1
-        }
         var slopes: [[(product: [Int], indicator: (categorical: Int, level: Int)?)]?] = []
         for (k, term) in run.terms.enumerated() {
             guard !term.isInterceptOnly else { slopes.append(nil); continue }
@@ -198,26 +197,7 @@ public struct Scoring: Sendable {
                                      file: recordPath)
                 }
                 var columns: [(product: [Int], indicator: (categorical: Int, level: Int)?)] = []
-                for column in coding {
-                    var indicator: (categorical: Int, level: Int)?
-                    if let categorical = column.categorical, let level = column.level {
-                        if !categoricals.contains(categorical) {
-                            guard let levels = run.categoricalLevels?[categorical] else {
-                                throw InputError(.malformedCSV, "\"categorical_levels\" lacks \(categorical)",
-                                                 file: recordPath)
-                            }
-                            categoricals.append(categorical)
-                            categoricalLevels.append(levels)
-                        }
-                        let c = categoricals.firstIndex(of: categorical)!
-                        guard let l = categoricalLevels[c].firstIndex(of: level) else {
-                            throw InputError(.malformedCSV, "the level \(level) of \(column.name) is not among "
-                                             + "\"categorical_levels\" of \(categorical)", file: recordPath)
-                        }
-                        indicator = (c, l)
-                    }
-                    columns.append((column.numeric.map(covariate), indicator))
-                }
+                for column in coding { columns.append((column.numeric.map(covariate), try indicator(column))) }
                 slopes.append(columns)
             } else if let random = slopeTerms[k] {
                 var columns: [(product: [Int], indicator: (categorical: Int, level: Int)?)] =
