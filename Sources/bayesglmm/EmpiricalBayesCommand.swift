@@ -16,9 +16,12 @@ struct EmpiricalBayesCommand: ParsableCommand {
             by penalised iteratively reweighted least squares on a sparse
             Cholesky factor (CHOLMOD). Reports the fixed effects with standard
             errors (from the Hessian, as glmer's vcov), the standard
-            deviations, the conditional mode and SD of every effect, the
-            log-likelihood, AIC, BIC, deviance and glmer's convergence and
-            "boundary (singular) fit" messages.
+            deviations (and, for a term with slopes such as (1 + x | client),
+            its correlations, as glmer's VarCorr: the optimiser works on
+            lme4's theta, each term's relative covariance factor), the
+            conditional mode and SD of every effect, the log-likelihood, AIC,
+            BIC, deviance and glmer's convergence and "boundary (singular)
+            fit" messages (a zero SD, or a correlation of -1 or 1).
 
             --out writes the fit as JSON in the schema glmer's fits are written
             in by Validation/lme4/fit_glmer.R; `bayesglmm compare RUN_DIR --eb

@@ -327,7 +327,7 @@ public struct EmpiricalBayesFit: Sendable {
         if let inverse {
             for i in 0..<p { for j in 0..<p { covariance[i * p + j] = 2 * inverse[(k + i) * d + (k + j)] } }
         } else {
-            // lme4 falls back on the covariance given σ (RX⁻¹RX⁻ᵀ).
+            // lme4 falls back on the covariance given θ (RX⁻¹RX⁻ᵀ).
             covariance = try laplace.evaluate(coefficients: coefficients, theta: theta, jointly: true).fixedCovariance
             messages.append("the Hessian is not positive definite: standard errors are conditional on the SDs")
         }
