@@ -47,6 +47,9 @@ static inline const gsl_multimin_fminimizer_type *cgsl_multimin_nmsimplex2(void)
 /// GSL's BFGS minimiser type (version 2).
 static inline const gsl_multimin_fdfminimizer_type *cgsl_multimin_vector_bfgs2(void) { return gsl_multimin_fdfminimizer_vector_bfgs2; }
 
+/// GSL's fixed-point Gauss–Hermite rule type (weight |x − a|^α e^(−b(x − a)²)).
+static inline const gsl_integration_fixed_type *cgsl_integration_fixed_hermite(void) { return gsl_integration_fixed_hermite; }
+
 /// Turns GSL's default error handler (which aborts the process) off.
 static inline void cgsl_error_handler_off(void) { gsl_set_error_handler_off(); }
 

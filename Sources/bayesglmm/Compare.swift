@@ -84,7 +84,8 @@ struct Compare: ParsableCommand {
         case .text:
             let heading = [
                 "Empirical Bayes: \(report.program), \(source) "
-                    + (lme4 == nil ? "(\(report.formula); \(report.rows_used) rows)" : "(effects only)"),
+                    + (lme4 == nil ? "(\(report.formula); \(report.rows_used) rows; \(report.approximation))"
+                       : "(effects only)"),
                 "Posterior:       \(runDirectory) (\(directory.formula); \(directory.rowsUsed) rows; "
                     + "\(directory.store.chains) chains x \(directory.drawsPerChain) draws, \(directory.status))",
             ]

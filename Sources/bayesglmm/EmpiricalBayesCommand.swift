@@ -7,7 +7,7 @@ import Foundation
 struct EmpiricalBayesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eb",
-        abstract: "Empirical-Bayes (maximum Laplace-likelihood) fit, as lme4's glmer makes it.",
+        abstract: "Empirical-Bayes (maximum marginal likelihood) fit, as lme4's glmer makes it.",
         discussion: """
             Maximises the Laplace approximation of the marginal likelihood
             (glmer's default nAGQ = 1): first over the standard deviations with
@@ -23,6 +23,18 @@ struct EmpiricalBayesCommand: ParsableCommand {
             BIC, deviance and glmer's convergence and "boundary (singular)
             fit" messages (a zero SD, or a correlation of -1 or 1).
 
+            --nagq N (glmer's nAGQ) maximises adaptive Gauss-Hermite
+            quadrature with N points instead (1, the default, is the Laplace
+            approximation; at most 25), for a model with a single random-effect
+            term of one column, such as y ~ x + (1 | group): each level's
+            integral is evaluated at N points around its conditional mode.
+            Where levels have few observations and the SD is large, Laplace
+            underestimates the SD; quadrature does not. The log-likelihood is
+            the quadrature's, with the same constants as Laplace's, so the two
+            compare (glmer's nAGQ > 1 logLik leaves out the binomial
+            coefficients of cbind() rows and is relative to the saturated
+            model; for 0/1 rows the two agree).
+
             --out writes the fit as JSON in the schema glmer's fits are written
             in by Validation/lme4/fit_glmer.R; `bayesglmm compare RUN_DIR --eb
             FILE` reads either.
@@ -36,6 +48,10 @@ struct EmpiricalBayesCommand: ParsableCommand {
     @Option(name: .customLong("case"), help: "A name for the fit, recorded in the JSON.")
     var caseName: String?
 
+    @Option(name: .customLong("nagq"),
+            help: "Quadrature points per level (glmer's nAGQ): 1 = Laplace; up to 25 for a single scalar term.")
+    var quadraturePoints = 1
+
     func run() throws {
         let design = try model.design()
         guard !design.randomTerms.isEmpty else {
@@ -47,7 +63,7 @@ struct EmpiricalBayesCommand: ParsableCommand {
         }
         let clock = ContinuousClock()
         let start = clock.now
-        let fit = try EmpiricalBayesFit.fit(design)
+        let fit = try EmpiricalBayesFit.fit(design, quadraturePoints: quadraturePoints)
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         let name = caseName ?? URL(fileURLWithPath: model.data).deletingPathExtension().lastPathComponent
@@ -64,16 +80,20 @@ struct EmpiricalBayesCommand: ParsableCommand {
     /// The fit as glmer's `summary` shows it, briefly.
     static func describe(_ report: EmpiricalBayesReport, design: Design) -> String {
         var lines: [String] = []
-        lines.append("Generalized linear mixed model fit by maximum likelihood (Laplace Approximation)")
+        lines.append("Generalized linear mixed model fit by maximum likelihood (\(report.approximation))")
         lines.append(" Family: binomial  ( logit )")
         lines.append("Formula: \(report.formula)")
         lines.append("   Data: \(report.data)")
         lines.append("")
-        lines.append(["AIC", "BIC", "logLik", "deviance"].map {
+        // glmer's summary line: "deviance" there is −2 logLik (the report's
+        // `deviance` field is glmer's deviance(), the deviance residuals'
+        // sum), df.resid the rows less the parameters.
+        let parameters = report.fixed.count + report.sd.count + (report.correlations ?? []).count
+        lines.append(["AIC", "BIC", "logLik", "deviance", "df.resid"].map {
             String(repeating: " ", count: 10 - $0.count) + $0
         }.joined(separator: " "))
-        lines.append(String(format: "%10.1f %10.1f %10.1f %10.1f", report.aic, report.bic, report.log_likelihood,
-                            report.deviance))
+        lines.append(String(format: "%10.1f %10.1f %10.1f %10.1f %10d", report.aic, report.bic, report.log_likelihood,
+                            -2 * report.log_likelihood, report.rows_used - parameters))
         lines.append("")
         lines.append("Random effects:")
         let width = max(8, report.sd.map(\.term.count).max() ?? 0)

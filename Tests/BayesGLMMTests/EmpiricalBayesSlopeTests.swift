@@ -90,15 +90,7 @@ import Testing
                 "\(name) deviance: ours \(at.deviance), glmer \(fixture.deviance)")
         let report = at.report(design: design, case: name, seconds: 0)
         #expect(report.effects.count == fixture.effects.count)
-        var ours: [String: EmpiricalBayesReport.Effect] = [:]
-        for effect in report.effects { ours[effect.parameterName] = effect }
-        for theirs in fixture.effects {
-            let mine = try #require(ours[theirs.parameterName], "\(theirs.parameterName)")
-            #expect(abs(mine.mode - theirs.mode) < 1e-6 * max(1, abs(theirs.mode)),
-                    "\(name) \(theirs.parameterName) mode: ours \(mine.mode), glmer \(theirs.mode)")
-            #expect(abs(mine.sd - theirs.sd) < 1e-6 * max(1, theirs.sd),
-                    "\(name) \(theirs.parameterName) sd: ours \(mine.sd), glmer \(theirs.sd)")
-        }
+        try EmpiricalBayesTests.expectEffectsMatch(report, fixture, name)
         // VarCorr from θ.
         for theirs in fixture.sd {
             let mine = try #require(report.sd.first { $0.term == theirs.term && $0.column == theirs.column })

@@ -21,6 +21,22 @@ import Testing
         abs(a - b) <= max(relative * abs(b), absolute)
     }
 
+    /// Every level's conditional mode and SD in `report` against glmer's in
+    /// `fixture`, by parameter name, within 1e-6 (relative above 1).
+    static func expectEffectsMatch(_ report: EmpiricalBayesReport, _ fixture: EmpiricalBayesReport,
+                                   _ name: String) throws {
+        var ours: [String: EmpiricalBayesReport.Effect] = [:]
+        for effect in report.effects { ours[effect.parameterName] = effect }
+        #expect(ours.count == fixture.effects.count)
+        for theirs in fixture.effects {
+            let mine = try #require(ours[theirs.parameterName], "\(theirs.parameterName)")
+            #expect(abs(mine.mode - theirs.mode) < 1e-6 * max(1, abs(theirs.mode)),
+                    "\(name) \(theirs.parameterName) mode: ours \(mine.mode), glmer \(theirs.mode)")
+            #expect(abs(mine.sd - theirs.sd) < 1e-6 * max(1, theirs.sd),
+                    "\(name) \(theirs.parameterName) sd: ours \(mine.sd), glmer \(theirs.sd)")
+        }
+    }
+
     /// The standard: every fixed effect and SD within 1e-3 relative
     /// or 1e-4 absolute of glmer's (default settings), and a log-likelihood
     /// no lower than glmer's minus 1e-4. The modes and conditional SDs move

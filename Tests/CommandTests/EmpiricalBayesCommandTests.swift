@@ -43,6 +43,33 @@ import Testing
         #expect(ours.log_likelihood >= glmer.log_likelihood - 1e-4)
     }
 
+    /// `--nagq`: glmer's adaptive quadrature on cbpp (its estimates in the
+    /// JSON, the approximation named in the summary), and the models and
+    /// values glmer refuses, refused with exit 2 naming --nagq.
+    @Test func adaptiveQuadrature() throws {
+        let out = CommandTests.temporary("eb-cbpp-agq.json")
+        let result = try CommandTests.run(["eb", EmpiricalBayesCommandTests.cbpp, "--formula",
+                                           "cbind(incidence, failures) ~ period + (1|herd)",
+                                           "--levels", "period=1,2,3,4", "--nagq", "10", "--out", out])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains("(Adaptive Gauss-Hermite Quadrature, nAGQ = 10)"))
+        #expect(result.output.contains("df.resid"))
+        let ours = try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: out)))
+        let glmer = try JSONDecoder().decode(Report.self, from: Data(contentsOf: EmpiricalBayesCommandTests.root
+            .appendingPathComponent("Tests/BayesGLMMTests/Fixtures/eb/cbpp_agq_10_tight.json")))
+        for (a, b) in zip(ours.fixed, glmer.fixed) { #expect(abs(a.estimate - b.estimate) <= 1e-3 * abs(b.estimate)) }
+        #expect(abs(ours.sd[0].estimate - glmer.sd[0].estimate) < 1e-3 * glmer.sd[0].estimate)
+        let crossed = try CommandTests.run(["eb", EmpiricalBayesCommandTests.cbpp, "--formula",
+                                            "cbind(incidence, failures) ~ (1|herd) + (1|period)", "--nagq", "5"])
+        #expect(crossed.status == 2)
+        #expect(crossed.error.contains("--nagq") && crossed.error.contains("single random-effect term"),
+                "\(crossed.error)")
+        let many = try CommandTests.run(["eb", EmpiricalBayesCommandTests.cbpp, "--formula",
+                                         "cbind(incidence, failures) ~ (1|herd)", "--nagq", "30"])
+        #expect(many.status == 2)
+        #expect(many.error.contains("--nagq") && many.error.contains("25"), "\(many.error)")
+    }
+
     @Test func badInputExitsWithTwo() throws {
         let missing = try CommandTests.run(["eb", "/nonexistent/data.csv", "--formula", "y ~ (1|a)"])
         #expect(missing.status == 2)

@@ -15,6 +15,9 @@
 #   verbagg_slopes[_tight], slopes_small[_tight], slopes_singular[_tight]
 #     (the group name "slopes" runs these six),
 #   slopes_large[_tight] (Validation/slopes/data/slopes.csv, 35,352 rows).
+# Adaptive Gauss-Hermite quadrature cases (glmer's nAGQ), run only when named
+# (the group "agq" runs them all): agq_sparse_<n>[_tight] for n = 1, 10, 25
+# and cbpp_agq_10[_tight]; see "adaptive Gauss-Hermite quadrature" below.
 # slopes_small and slopes_singular read Validation/lme4/data/<case>.csv, which
 # is simulated here (simulate_slopes) only when the file is missing.
 #
@@ -50,12 +53,12 @@ source(path("Validation/lme4/json.R"))
 
 ## ---- one fit -> one JSON ---------------------------------------------------
 fit_case <- function(case, formula_text, data, data_rel, out_rel,
-                     effects = TRUE, control = glmerControl()) {
+                     effects = TRUE, control = glmerControl(), nAGQ = 1L) {
   message(sprintf("[%s] %s: glmer(%s) on %d rows",
                   format(Sys.time(), "%H:%M:%S"), case, formula_text, nrow(data)))
   form <- as.formula(formula_text)
   wall <- system.time(
-    fit <- glmer(form, data = data, family = binomial, control = control)
+    fit <- glmer(form, data = data, family = binomial, control = control, nAGQ = nAGQ)
   )
   seconds <- unname(wall[["elapsed"]])
 
@@ -144,7 +147,8 @@ fit_case <- function(case, formula_text, data, data_rel, out_rel,
     messages = as.list(c(conv_msgs, warn_msgs)),
     seconds = num(seconds),
     link = family(fit)$link,
-    optimizer = as.character(fit@optinfo$optimizer)
+    optimizer = as.character(fit@optinfo$optimizer),
+    nagq = as.integer(nAGQ)
   )
   txt <- to_json(out)
   writeLines(txt, path(out_rel))
@@ -354,11 +358,72 @@ run_slopes_large <- function(suffix = "", control = bobyqa()) {
 
 tight_bobyqa <- function(runner) function() runner("_tight", bobyqa(tight = TRUE))
 
+## ---- adaptive Gauss-Hermite quadrature (issue 19) ------------------------------
+# glmer(nAGQ = n) for a single scalar random-effects term, bobyqa in both
+# stages ("_tight": tolPwrss = 1e-12). With nAGQ > 1 glmer's logLik is
+# -1/2 of its AGQ deviance, which is built from deviance residuals: for 0/1
+# rows that is the log-likelihood; for cbind() rows it lacks the binomial
+# coefficients and is relative to the saturated model (cbpp).
+#
+# agq_sparse: few observations per level under a large SD, where Laplace is
+# biased: 400 groups with 2-3 binary rows each, logit p = -0.5 + 0.5 x +
+# b[group], b ~ N(0, 2.5^2), x ~ N(0, 1) per row (seed 20261207).
+simulate_sparse <- function(seed = 20261207, groups = 400, sd = 2.5) {
+  set.seed(seed)
+  b <- rnorm(groups, 0, sd)
+  rows <- list()
+  for (g in seq_len(groups)) {
+    n <- sample(2:3, 1L)
+    x <- rnorm(n)
+    eta <- -0.5 + 0.5 * x + b[g]
+    rows[[g]] <- data.frame(group = sprintf("g%03d", g), x = x, y = rbinom(n, 1L, plogis(eta)))
+  }
+  do.call(rbind, rows)
+}
+
+run_agq_sparse <- function(nAGQ, suffix = "", control = bobyqa()) {
+  rel <- file.path(data_dir, "agq_sparse.csv")
+  if (!file.exists(path(rel))) {
+    message("simulating ", rel)
+    write.csv(simulate_sparse(), path(rel), row.names = FALSE, quote = FALSE)
+  }
+  d <- read.csv(path(rel))
+  d$group <- factor(d$group)
+  fit_case(sprintf("agq_sparse_%d%s", nAGQ, suffix), "y ~ x + (1|group)", d, rel,
+           file.path(fixture_dir, sprintf("agq_sparse_%d%s.json", nAGQ, suffix)),
+           control = control, nAGQ = nAGQ)
+}
+
+# nAGQ = 0: glmer's first stage alone (the fixed effects found inside PIRLS
+# with the effects), for any model; VerbAgg's crossed (1|id) + (1|item).
+run_verbagg_agq0 <- function() {
+  rel <- "Validation/stan/data/verbagg.csv"
+  d <- read.csv(path(rel), stringsAsFactors = TRUE)
+  d$id <- factor(d$id)
+  d$item <- factor(d$item)
+  fit_case("verbagg_agq_0_tight", "r2 ~ Anger + Gender + btype + situ + (1|id) + (1|item)",
+           d, rel, file.path(fixture_dir, "verbagg_agq_0_tight.json"),
+           control = bobyqa(tight = TRUE), nAGQ = 0L)
+}
+
+run_cbpp_agq <- function(nAGQ, suffix = "", control = bobyqa()) {
+  rel <- file.path(data_dir, "cbpp.csv")
+  d <- read.csv(path(rel))
+  d$herd <- factor(d$herd)
+  d$period <- factor(d$period)
+  fit_case(sprintf("cbpp_agq_%d%s", nAGQ, suffix), "cbind(incidence, failures) ~ period + (1|herd)",
+           d, rel, file.path(fixture_dir, sprintf("cbpp_agq_%d%s.json", nAGQ, suffix)),
+           control = control, nAGQ = nAGQ)
+}
+
 cases <- commandArgs(trailingOnly = TRUE)
 if (length(cases) == 0L)
   cases <- c("verbagg", "cbpp", "pairings", "singular", "verbagg_tight", "cbpp_tight", "pairings_tight")
 groups <- list(slopes = c("verbagg_slopes", "verbagg_slopes_tight", "slopes_small",
-                          "slopes_small_tight", "slopes_singular", "slopes_singular_tight"))
+                          "slopes_small_tight", "slopes_singular", "slopes_singular_tight"),
+               agq = c("agq_sparse_1", "agq_sparse_1_tight", "agq_sparse_10", "agq_sparse_10_tight",
+                       "agq_sparse_25_tight", "cbpp_agq_10", "cbpp_agq_10_tight",
+                       "agq_sparse_0_tight", "cbpp_agq_0_tight", "verbagg_agq_0_tight"))
 cases <- unlist(lapply(cases, function(cs) if (cs %in% names(groups)) groups[[cs]] else cs))
 runners <- list(verbagg = run_verbagg, cbpp = run_cbpp, pairings = run_pairings, singular = run_singular,
                 verbagg_tight = tight(run_verbagg), cbpp_tight = tight(run_cbpp),
@@ -367,7 +432,17 @@ runners <- list(verbagg = run_verbagg, cbpp = run_cbpp, pairings = run_pairings,
                 verbagg_slopes = run_verbagg_slopes, verbagg_slopes_tight = tight_bobyqa(run_verbagg_slopes),
                 slopes_small = run_slopes_small, slopes_small_tight = tight_bobyqa(run_slopes_small),
                 slopes_singular = run_slopes_singular, slopes_singular_tight = tight_bobyqa(run_slopes_singular),
-                slopes_large = run_slopes_large, slopes_large_tight = tight_bobyqa(run_slopes_large))
+                slopes_large = run_slopes_large, slopes_large_tight = tight_bobyqa(run_slopes_large),
+                agq_sparse_1 = function() run_agq_sparse(1L),
+                agq_sparse_1_tight = function() run_agq_sparse(1L, "_tight", bobyqa(tight = TRUE)),
+                agq_sparse_10 = function() run_agq_sparse(10L),
+                agq_sparse_10_tight = function() run_agq_sparse(10L, "_tight", bobyqa(tight = TRUE)),
+                agq_sparse_25_tight = function() run_agq_sparse(25L, "_tight", bobyqa(tight = TRUE)),
+                cbpp_agq_10 = function() run_cbpp_agq(10L),
+                cbpp_agq_10_tight = function() run_cbpp_agq(10L, "_tight", bobyqa(tight = TRUE)),
+                agq_sparse_0_tight = function() run_agq_sparse(0L, "_tight", bobyqa(tight = TRUE)),
+                cbpp_agq_0_tight = function() run_cbpp_agq(0L, "_tight", bobyqa(tight = TRUE)),
+                verbagg_agq_0_tight = function() run_verbagg_agq0())
 bad <- setdiff(cases, names(runners))
 if (length(bad)) stop("unknown case(s): ", paste(bad, collapse = ", "),
                       "; choose from ", paste(c(names(runners), names(groups)), collapse = ", "))

@@ -65,6 +65,10 @@ public struct EmpiricalBayesFit: Sendable {
     public var evaluations: Int
     /// The deviance's gradient over (θ, β) at the optimum.
     public var gradient: [Double]
+    /// The approximation maximised: 1 for Laplace's, n > 1 for adaptive
+    /// Gauss–Hermite quadrature with n points (glmer's nAGQ;
+    /// `AdaptiveQuadrature`).
+    public var quadraturePoints = 1
 
     /// The SDs and correlations in the order of `Design.parameterNames`
     /// (`RandomEffect.covarianceNames`): each term's SDs, then its
@@ -115,15 +119,10 @@ public struct EmpiricalBayesFit: Sendable {
         // Stage 1: θ with β moving jointly with u, from every Lₖ = I. Only a
         // start for stage 2, so a loose tolerance (‖∇D‖ < 1) and long first
         // steps.
-        let rate = min(max(design.successes.reduce(0, +) / design.trials.reduce(0, +), 0.01), 0.99)
-        var beta = [Double](repeating: 0, count: p)
-        if let intercept = design.fixedNames.firstIndex(of: "(Intercept)") { beta[intercept] = log(rate / (1 - rate)) }
-        let first = try QuasiNewton(gradientTolerance: 1, maximumIterations: 200, firstStep: 0.3, lineTolerance: 0.5).minimize(
-            { (theta: [Double]) throws -> (value: Double, gradient: [Double]) in
-                let result = try laplace.devianceAndGradient(coefficients: beta, theta: theta, jointly: true)
-                beta = result.coefficients
-                return (result.deviance, result.gradient)
-            }, start: laplace.initialTheta)
+        let stage = try firstStageSearch(
+            laplace, QuasiNewton(gradientTolerance: 1, maximumIterations: 200, firstStep: 0.3, lineTolerance: 0.5))
+        let first = stage.result
+        var beta = stage.coefficients
         evaluations += first.evaluations
         // β at the first stage's optimum (the last evaluation may have been elsewhere).
         let firstTheta = laplace.normalized(first.minimum)
@@ -231,6 +230,26 @@ public struct EmpiricalBayesFit: Sendable {
         return result
     }
 
+    /// glmer's first stage: the Laplace deviance over θ with β moving
+    /// jointly with u in PIRLS, by `search` on its exact gradient from
+    /// every Lₖ = I and β = 0 but the intercept at the logit of the
+    /// overall success rate. Returns the search's result and β at its
+    /// last evaluation.
+    static func firstStageSearch(_ laplace: LaplaceApproximation, _ search: QuasiNewton) throws
+        -> (result: QuasiNewton.Result, coefficients: [Double]) {
+        let design = laplace.design
+        let rate = min(max(design.successes.reduce(0, +) / design.trials.reduce(0, +), 0.01), 0.99)
+        var beta = [Double](repeating: 0, count: design.fixedCount)
+        if let intercept = design.fixedNames.firstIndex(of: "(Intercept)") { beta[intercept] = log(rate / (1 - rate)) }
+        let result = try search.minimize(
+            { (theta: [Double]) throws -> (value: Double, gradient: [Double]) in
+                let result = try laplace.devianceAndGradient(coefficients: beta, theta: theta, jointly: true)
+                beta = result.coefficients
+                return (result.deviance, result.gradient)
+            }, start: laplace.initialTheta)
+        return (result, beta)
+    }
+
     /// Everything reported, at given β and θ (lme4's θ; the SDs for a model
     /// of random intercepts) instead of the optimum: for checking each
     /// quantity against glmer's at glmer's own estimates. `step` is the
@@ -266,7 +285,7 @@ public struct EmpiricalBayesFit: Sendable {
         return hessian
     }
 
-    private static func report(_ laplace: LaplaceApproximation, coefficients: [Double], theta: [Double],
+    static func report(_ laplace: LaplaceApproximation, coefficients: [Double], theta: [Double],
                                step h: Double = differenceStep, hessian given: [Double]? = nil)
         throws(NumericalFailure) -> EmpiricalBayesFit {
         let design = laplace.design
@@ -282,32 +301,11 @@ public struct EmpiricalBayesFit: Sendable {
         let evaluations = 1 + (given == nil ? 2 * d : 0)
 
         // glmer's checks (lme4's checkConv) and the covariance of β̂.
-        var messages: [String] = []
         // lme4's isSingular: a diagonal entry of some Lₖ at its bound 0.
         let boundary = theta.indices.map { laplace.thetaIsDiagonal[$0] && abs(theta[$0]) < singularTolerance }
         let singular = boundary.contains(true)
-        let eigenvalues = DenseSymmetric.eigenvalues(hessian, size: d)
-        let inverse = try? DenseSymmetric.inverse(hessian, size: d)
-        // The gradient scaled by the Hessian, H⁻¹g, where H is positive
-        // definite; the smaller of it and |g| componentwise, as checkConv.
-        var scaled = gradient.map { abs($0) }
-        if let inverse {
-            let newton = (0..<d).map { i in abs((0..<d).reduce(0) { $0 + inverse[i * d + $1] * gradient[$1] }) }
-            scaled = zip(scaled, newton).map { min($0, $1) }
-        }
-        let checked = (0..<d).filter { !($0 < k && boundary[$0]) }
-        if let worst = checked.max(by: { scaled[$0] < scaled[$1] }), scaled[worst] > gradientTolerance {
-            messages.append(String(format: "Model failed to converge with max|grad| = %.6g (tol = %g, component %d)",
-                                   scaled[worst], gradientTolerance, worst + 1))
-        }
-        if !singular {
-            let negative = eigenvalues.filter { $0 < 0 }.count
-            if negative > 0 {
-                messages.append("Model failed to converge: degenerate  Hessian with \(negative) negative eigenvalues")
-            } else if let low = eigenvalues.first, let high = eigenvalues.last, low > 0, high / low > 1e6 {
-                messages.append("Model is nearly unidentifiable: very large eigenvalue\n - Rescale variables?")
-            }
-        }
+        let (checks, inverse) = convergenceChecks(gradient: gradient, hessian: hessian, boundary: boundary)
+        var messages = checks
         // An SD beyond 10³ on the logit scale: the Laplace likelihood rises
         // without bound as it grows, which it does where each level's own
         // data separate its outcomes (û stays bounded while A → I).
@@ -366,6 +364,41 @@ public struct EmpiricalBayesFit: Sendable {
             gradient: gradient)
     }
 
+    /// glmer's convergence checks (lme4's `checkConv`) at an optimum over
+    /// x = (θ, β) with the deviance's gradient and Hessian there: the
+    /// gradient scaled by the Hessian, H⁻¹g where H is positive definite,
+    /// the smaller of it and |g| componentwise, must be below 0.002 for
+    /// every component not at its boundary (`boundary`, one per θ entry);
+    /// unless the fit is singular, H must be positive definite and not
+    /// nearly singular. Returns glmer's messages and H⁻¹ (nil when H
+    /// cannot be inverted).
+    static func convergenceChecks(gradient: [Double], hessian: [Double], boundary: [Bool])
+        -> (messages: [String], inverse: [Double]?) {
+        let d = gradient.count, k = boundary.count
+        var messages: [String] = []
+        let eigenvalues = DenseSymmetric.eigenvalues(hessian, size: d)
+        let inverse = try? DenseSymmetric.inverse(hessian, size: d)
+        var scaled = gradient.map { abs($0) }
+        if let inverse {
+            let newton = (0..<d).map { i in abs((0..<d).reduce(0) { $0 + inverse[i * d + $1] * gradient[$1] }) }
+            scaled = zip(scaled, newton).map { min($0, $1) }
+        }
+        let checked = (0..<d).filter { !($0 < k && boundary[$0]) }
+        if let worst = checked.max(by: { scaled[$0] < scaled[$1] }), scaled[worst] > gradientTolerance {
+            messages.append(String(format: "Model failed to converge with max|grad| = %.6g (tol = %g, component %d)",
+                                   scaled[worst], gradientTolerance, worst + 1))
+        }
+        if !boundary.contains(true) {
+            let negative = eigenvalues.filter { $0 < 0 }.count
+            if negative > 0 {
+                messages.append("Model failed to converge: degenerate  Hessian with \(negative) negative eigenvalues")
+            } else if let low = eigenvalues.first, let high = eigenvalues.last, low > 0, high / low > 1e6 {
+                messages.append("Model is nearly unidentifiable: very large eigenvalue\n - Rescale variables?")
+            }
+        }
+        return (messages, inverse)
+    }
+
     /// The fit in the one EB schema shared with glmer's
     /// (Validation/lme4/fit_glmer.R).
     public func report(design: Design, case name: String, seconds: Double) -> EmpiricalBayesReport {
@@ -410,6 +443,6 @@ public struct EmpiricalBayesFit: Sendable {
             // The schema's "converged" is glmer's: no convergence messages,
             // where glmer counts the boundary note as one.
             converged: converged && messages.isEmpty, messages: messages, seconds: seconds, link: Link.logit.rawValue,
-            correlations: correlation, theta: theta)
+            correlations: correlation, theta: theta, nagq: quadraturePoints)
     }
 }

@@ -86,6 +86,24 @@ public struct EmpiricalBayesReport: Codable, Sendable, Equatable {
     public var correlations: [Correlation]?
     /// lme4's θ (absent in older reports).
     public var theta: [Double]?
+    /// The approximation maximised: glmer's nAGQ, 1 for Laplace's (absent
+    /// in reports written before adaptive quadrature, all of them Laplace
+    /// fits).
+    public var nagq: Int?
+
+    /// The number of quadrature points, 1 (Laplace) when the report does not say.
+    public var quadraturePoints: Int { nagq ?? 1 }
+
+    /// The approximation in glmer's words: "Laplace Approximation",
+    /// "Adaptive Gauss-Hermite Quadrature, nAGQ = n", or for nAGQ = 0
+    /// (glmer's first stage alone) "Laplace Approximation, nAGQ = 0".
+    public var approximation: String {
+        switch quadraturePoints {
+        case 0: "Laplace Approximation, nAGQ = 0: fixed effects inside PIRLS"
+        case 1: "Laplace Approximation"
+        default: "Adaptive Gauss-Hermite Quadrature, nAGQ = \(quadraturePoints)"
+        }
+    }
 
     /// The link, "logit" when the report does not say.
     public var linkName: String { link ?? Link.logit.rawValue }
@@ -94,12 +112,12 @@ public struct EmpiricalBayesReport: Codable, Sendable, Equatable {
                 fixed: [Fixed], sd: [StandardDeviation], effects: [Effect], log_likelihood: Double,
                 aic: Double, bic: Double, deviance: Double, singular: Bool, converged: Bool,
                 messages: [String], seconds: Double, link: String? = nil, correlations: [Correlation]? = nil,
-                theta: [Double]? = nil) {
+                theta: [Double]? = nil, nagq: Int? = nil) {
         self.program = program; self.case = name; self.formula = formula; self.data = data
         self.rows_used = rows_used; self.fixed = fixed; self.sd = sd; self.effects = effects
         self.log_likelihood = log_likelihood; self.aic = aic; self.bic = bic; self.deviance = deviance
         self.singular = singular; self.converged = converged; self.messages = messages; self.seconds = seconds
-        self.link = link; self.correlations = correlations; self.theta = theta
+        self.link = link; self.correlations = correlations; self.theta = theta; self.nagq = nagq
     }
 
     /// Refuses to set this fit beside a run of another link: the effects and

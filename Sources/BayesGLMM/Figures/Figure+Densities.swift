@@ -39,7 +39,8 @@ extension Figure {
         if let estimate {
             marks.append(.verticalRule(estimate, Figure.ebStroke(Palette.vermillion)))
             rows.append([variable, "eb"] + fields([estimate, nil]))
-            legend.append(LegendEntry("empirical Bayes (\(eb!.program)): " + Figure.short(estimate),
+            let approximation = eb!.quadraturePoints == 1 ? "" : ", nAGQ = \(eb!.quadraturePoints)"
+            legend.append(LegendEntry("empirical Bayes (\(eb!.program)\(approximation)): " + Figure.short(estimate),
                                       .line(Figure.ebStroke(Palette.vermillion))))
         }
         let top = (density.density.max() ?? 1) * 1.08
