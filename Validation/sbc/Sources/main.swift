@@ -11,6 +11,7 @@
 //         [--band-simulations 10000] [--svg path] [--kernel gibbs|metropolis]
 //         [--sd-prior halft|exponential|lognormal] [--link logit|probit] [--max-thin 64]
 //         [--regime crossed|rare|nested|slopes] [--clusters 10]
+//     .build-sbc/release/Calibration --regime slopes --agreement N [--sweeps 200000] [--thin 10]
 //
 // Each replication r draws θ from the prior and y | θ, runs the sampler from
 // its overdispersed start on stream (seed, chain: r, stream: 0) and ranks the
@@ -18,6 +19,7 @@
 // owns its stream, so the output does not depend on the number of threads.
 
 import BayesGLMM
+import CGSL
 import Diagnostics
 import Dispatch
 import Foundation
@@ -122,6 +124,46 @@ print("  model      \(model.formula)" + (link == .logit ? "" : ", link \(link.ra
 print("  design     \(model.designDescription)")
 print("  priors     \(model.priorDescription)")
 print("  seed       \(seed); replication r uses Generator(seed: \(seed), chain: r, stream: 0)")
+
+if let count = options["agreement"].flatMap({ Int($0) }) {
+    guard regime == .slopes, count > 0 else {
+        FileHandle.standardError.write("Calibration: --agreement takes a positive count, with --regime slopes\n"
+            .data(using: .utf8)!)
+        exit(2)
+    }
+    // The two kernels on the same data sets (Agreement.swift).
+    let sweeps = option("sweeps", 200_000), agreementThin = option("thin", 10)
+    let gibbsWarmup = option("warmup", 200), metropolisWarmup = max(option("warmup", 1000), 1000)
+    print("  agreement  RandomSlopeGibbs (warm-up \(gibbsWarmup)) against RandomSlopeMetropolis (warm-up "
+          + "\(metropolisWarmup), then frozen) on the data sets of replications 0..<\(count), "
+          + "\(sweeps) sweeps each, every \(agreementThin)th kept")
+    let runStart = Date()
+    let z = agreement(model, seed: seed, count: count, sweeps: sweeps, thin: agreementThin,
+                      gibbsWarmup: gibbsWarmup, metropolisWarmup: metropolisWarmup)
+    print("")
+    print("z = (Gibbs − Metropolis)/√(MCSE² + MCSE²) per data set; under agreement each column is N(0, 1) and")
+    print("Σz² over the \(count) data sets is χ²(\(count)) (p from GSL's gsl_cdf_chisq_Q):")
+    print("")
+    print("| quantity | statistic | mean z | max abs z | data sets with abs z > 3 | Σz² | p |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    var smallest = 1.0
+    for (j, quantity) in quantities.enumerated() {
+        for (s, statistic) in agreementStatistics.enumerated() {
+            let column = z.map { $0[j][s] }.filter { $0.isFinite }
+            let sum = column.reduce(0) { $0 + $1 * $1 }
+            let p = gsl_cdf_chisq_Q(sum, Double(column.count))
+            smallest = min(smallest, p)
+            print("| \(quantity.name) | \(statistic) | \(fmt(column.reduce(0, +) / Double(column.count), 2)) "
+                  + "| \(fmt(column.map(abs).max() ?? 0, 2)) | \(column.filter { abs($0) > 3 }.count) "
+                  + "| \(fmt(sum, 1)) | \(fmt(p, 3)) |")
+        }
+    }
+    print("")
+    print("Smallest p over the \(q * agreementStatistics.count) rows: \(fmt(smallest, 4)) "
+          + "(Bonferroni at 0.05: \(fmt(0.05 / Double(q * agreementStatistics.count), 5)))")
+    print("Time: \(fmt(Date().timeIntervalSince(runStart), 1)) s (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+    exit(smallest > 0.05 / Double(q * agreementStatistics.count) ? 0 : 1)
+}
 
 /// Shared result storage: each replication writes only its own slots.
 final class Slots<T>: @unchecked Sendable {
