@@ -118,6 +118,25 @@ import Testing
         for design in [crossed, nested] { DesignTests.expectCodingReproducesRows(design, f) }
     }
 
+    /// Interactions of two categorical columns (R's model.matrix; the
+    /// values against R are in LME4AgreementTests' j cases): contrasts for
+    /// a factor whose margin is in the model, indicators otherwise, the
+    /// first factor varying fastest; the coding records both indicators.
+    @Test func categoricalTimesCategorical() throws {
+        let f = DesignTests.frame([("y", ["1", "0", "1", "0", "1", "1", "0", "0", "1", "0", "1", "0"]),
+                                   ("g", ["a", "b", "c", "a", "b", "c", "a", "b", "c", "a", "b", "c"]),
+                                   ("h", ["u", "v", "u", "v", "u", "v", "v", "u", "v", "u", "v", "u"]),
+                                   ("c", ["1", "1", "2", "2", "3", "3", "4", "4", "5", "5", "6", "6"])])
+        let crossed = try Design(formula: DesignTests.formula("y", fixed: [["g"], ["h"], ["g", "h"]], random: [["c"]]),
+                                 frame: f)
+        #expect(crossed.fixedNames == ["(Intercept)", "gb", "gc", "hv", "gb:hv", "gc:hv"])
+        #expect(crossed.fixedCoding[4] == FixedColumn(name: "gb:hv", numeric: [], categorical: "g", level: "b",
+                                                       also: [.init(categorical: "h", level: "v")]))
+        let nested = try Design(formula: DesignTests.formula("y", fixed: [["g"], ["g", "h"]], random: [["c"]]), frame: f)
+        #expect(nested.fixedNames == ["(Intercept)", "gb", "gc", "ga:hv", "gb:hv", "gc:hv"])
+        for design in [crossed, nested] { DesignTests.expectCodingReproducesRows(design, f) }
+    }
+
     @Test func codingReproducesEveryFixedRow() throws {
         let f = DesignTests.frame([
             ("y", ["1", "0", "1", "0", "1"]),
@@ -156,7 +175,7 @@ import Testing
         #expect(design.fixedCoding.map(\.name) == design.fixedNames, sourceLocation: sourceLocation)
         for (i, row) in design.usedRows.enumerated() {
             let coded = design.fixedCoding.map { column -> Double in
-                if let categorical = column.categorical, level(categorical, Int(row)) != column.level { return 0 }
+                if column.indicators.contains(where: { level($0.categorical, Int(row)) != $0.level }) { return 0 }
                 return column.numeric.reduce(1.0) { $0 * number($1, Int(row)) }
             }
             #expect(coded == Array(design.fixedRow(Int(design.cellOfRow[i]))), "row \(row)", sourceLocation: sourceLocation)
@@ -226,8 +245,6 @@ import Testing
                     contains: "rank deficient")
         expectError(.successesExceedTrials, DesignTests.formula("s", random: [["g"]]), f,
                     options: DesignOptions(trials: "n"), line: 3, column: "s")
-        expectError(.unsupported, DesignTests.formula("b", fixed: [["g", "h"]], random: [["g"]]), f,
-                    column: "h", contains: "not supported yet")
         expectError(.nonNumeric, DesignTests.formula("s", random: [["g"]]), f,
                     options: DesignOptions(trials: "h"), column: "h")
         expectError(.emptyData, DesignTests.formula("y", random: [["g"]]),

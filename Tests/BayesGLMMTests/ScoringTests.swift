@@ -97,6 +97,19 @@ import Variates
 
     static func logistic(_ eta: Double) -> Double { 1 / (1 + exp(-eta)) }
 
+    /// The mean over the draws of F(fixed(t) + client + stylist +
+    /// client:stylist effects), for a seen client and stylist.
+    static func meanProbability(_ draws: [String: [Double]], count: Int, client: String, stylist: String,
+                                fixed: (Int) -> Double) -> Double {
+        (0..<count).map { t -> Double in
+            var eta = fixed(t)
+            for (term, level) in [("client", client), ("stylist", stylist), ("client:stylist", client + ":" + stylist)] {
+                eta += draws["r(\(term))[\(level)]"]![t]
+            }
+            return logistic(eta)
+        }.reduce(0, +) / Double(count)
+    }
+
     // MARK: Scores from the draws
 
     static let mixed = """
@@ -274,15 +287,12 @@ import Variates
             ("a", "s1", 0.5, "p"), ("a", "s2", -1, "q"), ("b", "s1", 2, "r"), ("b", "s1", 2, "q"),
         ]
         for (i, row) in rows.enumerated() {
-            let mean = (0..<scoring.drawCount).map { t -> Double in
+            let mean = ScoringTests.meanProbability(draws, count: scoring.drawCount, client: row.client,
+                                                    stylist: row.stylist) { t in
                 var eta = draws["(Intercept)"]![t] + row.x * draws["x"]![t]
                 if row.g != "p" { eta += draws["g" + row.g]![t] + row.x * draws["x:g" + row.g]![t] }
-                for (term, level) in [("client", row.client), ("stylist", row.stylist),
-                                      ("client:stylist", row.client + ":" + row.stylist)] {
-                    eta += draws["r(\(term))[\(level)]"]![t]
-                }
-                return ScoringTests.logistic(eta)
-            }.reduce(0, +) / Double(scoring.drawCount)
+                return eta
+            }
             #expect(abs(scores[i].mean - mean) <= 1e-13, "row \(i): \(scores[i].mean) against \(mean)")
         }
         #expect(scoring.header(candidates, scores: scores).prefix(6) == ["client", "stylist", "x", "g", "n", "y"])
@@ -297,6 +307,55 @@ import Variates
         var old = ScoringTests.categoricalRun
         old.extra = [:]
         #expect(throws: InputError.self) { try Scoring(path: old.writeRandom()) }
+    }
+
+    /// An interaction of two categorical columns, `g * h` (R's coding:
+    /// "gq:hv" is 1 when g = q and h = v): each candidate's score adds the
+    /// coefficient of its cell of g × h.
+    @Test func categoricalInteractionsAreScoredByBothLevels() throws {
+        var run = Run()
+        run.formula = "y ~ 1 + g + h + g:h + (1 | client) + (1 | stylist) + (1 | client:stylist)"
+        run.fixed = ["(Intercept)", "gq", "gr", "hv", "gq:hv", "gr:hv"]
+        func indicator(_ name: String, _ g: String?, _ h: String?) -> [String: Any] {
+            var entry: [String: Any] = ["name": name, "numeric": [String]()]
+            if let g { entry["categorical"] = "g"; entry["level"] = g }
+            if let h {
+                if g == nil { entry["categorical"] = "h"; entry["level"] = h } else {
+                    entry["also"] = [["categorical": "h", "level": h]]
+                }
+            }
+            return entry
+        }
+        run.extra = [
+            "fixed_coding": [indicator("(Intercept)", nil, nil), indicator("gq", "q", nil), indicator("gr", "r", nil),
+                             indicator("hv", nil, "v"), indicator("gq:hv", "q", "v"), indicator("gr:hv", "r", "v")],
+            "categorical_levels": ["g": ["p", "q", "r"], "h": ["u", "v"]],
+        ]
+        let scoring = try Scoring(path: run.writeRandom())
+        #expect(Set(scoring.categoricals) == ["g", "h"])
+        let candidates = try ScoringTests.candidates("""
+            client,stylist,g,h
+            a,s1,p,u
+            a,s2,q,v
+            b,s1,r,v
+            b,s1,r,u
+            """, scoring)
+        let scores = try scoring.score(candidates, options: .init(threshold: 0.5))
+        let draws = try ScoringTests.pooled(scoring.run)
+        let rows: [(client: String, stylist: String, g: String, h: String)] = [
+            ("a", "s1", "p", "u"), ("a", "s2", "q", "v"), ("b", "s1", "r", "v"), ("b", "s1", "r", "u"),
+        ]
+        for (i, row) in rows.enumerated() {
+            let mean = ScoringTests.meanProbability(draws, count: scoring.drawCount, client: row.client,
+                                                    stylist: row.stylist) { t in
+                var eta = draws["(Intercept)"]![t]
+                if row.g != "p" { eta += draws["g" + row.g]![t] }
+                if row.h == "v" { eta += draws["hv"]![t] }
+                if row.g != "p" && row.h == "v" { eta += draws["g" + row.g + ":hv"]![t] }
+                return eta
+            }
+            #expect(abs(scores[i].mean - mean) <= 1e-13, "row \(i): \(scores[i].mean) against \(mean)")
+        }
     }
 
     @Test func resultsDoNotDependOnChunksOrThreads() throws {

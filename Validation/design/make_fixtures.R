@@ -276,6 +276,23 @@ d$y <- bern(0.5 * d$x + rnorm(25)[d$client] + rnorm(6)[factor(d$salon)])
 write_case("i_three_crossed",
            "y ~ group * x + (1 | day) + (1 | salon) + (1 | client)", d)
 
+# (j) categorical x categorical interactions (issue 19), on one data set:
+# a (3 string levels, "r" first in the file), b (2 levels, "v" first), x.
+# R codes a factor of a term by treatment contrasts when the term without
+# it is in the model and by indicators otherwise; within a term the first
+# factor varies fastest.
+n <- 60
+d <- data.frame(client = sample(1:8, n, TRUE),
+                a = c("r", sample(c("p", "q", "r"), n - 1, TRUE)),
+                b = c("v", sample(c("u", "v"), n - 1, TRUE)),
+                x = r4(rnorm(n)))
+d$y <- bern(0.3 * (d$a == "q") - 0.4 * (d$b == "v") + 0.5 * d$x)
+write_case("j1_categorical_crossing", "y ~ a * b + (1 | client)", d)
+write_case("j2_categorical_nesting", "y ~ a + a:b + (1 | client)", d)
+write_case("j3_categorical_cells", "y ~ 0 + a:b + (1 | client)", d)
+write_case("j4_categorical_numeric_three_way", "y ~ a * b * x + (1 | client)", d)
+write_case("j5_numeric_in_categorical_interaction", "y ~ a * b + x:a:b + (1 | client)", d)
+
 # ---------------------------------------------------------------------------
 versions <- c(
   R.version.string,

@@ -4,19 +4,42 @@ import Foundation
 /// How one fixed-effect column is computed from a row of data, as R's
 /// `model.matrix` codes it: the product of the `numeric` columns (1 for
 /// none), times, for a column of treatment contrasts or indicators, 1 when
-/// the row's `categorical` column has `level` and 0 otherwise. "x:groupb"
-/// is x·1{group = b}; "(Intercept)" is the empty product.
+/// the row's `categorical` column has `level` (and each further categorical
+/// column of an interaction, `also`, its level) and 0 otherwise. "x:groupb"
+/// is x·1{group = b}; "aq:bv" is 1{a = q}·1{b = v}; "(Intercept)" is the
+/// empty product.
 public struct FixedColumn: Sendable, Equatable, Codable {
+    /// A categorical column at one of its levels.
+    public struct Indicator: Sendable, Equatable, Codable {
+        public let categorical: String
+        public let level: String
+        public init(categorical: String, level: String) {
+            self.categorical = categorical
+            self.level = level
+        }
+    }
+
     public let name: String
     public let numeric: [String]
     public let categorical: String?
     public let level: String?
+    /// The further categorical columns of an interaction of several (absent
+    /// for one or none, and in fits written before such interactions).
+    public let also: [Indicator]?
 
-    public init(name: String, numeric: [String], categorical: String? = nil, level: String? = nil) {
+    public init(name: String, numeric: [String], categorical: String? = nil, level: String? = nil,
+                also: [Indicator]? = nil) {
         self.name = name
         self.numeric = numeric
         self.categorical = categorical
         self.level = level
+        self.also = also
+    }
+
+    /// Every categorical column's indicator: `categorical` at `level`, then `also`.
+    public var indicators: [Indicator] {
+        guard let categorical, let level else { return [] }
+        return [Indicator(categorical: categorical, level: level)] + (also ?? [])
     }
 }
 
@@ -409,22 +432,18 @@ extension Design {
                     }
                 }
             } else {
-                // A product of numeric columns, times the indicator columns of
-                // at most one categorical column. As in R's model.matrix, the
-                // categorical column is coded by treatment contrasts when the
-                // term without it is also in the model (g*x: "gb:x", …) and
-                // by one indicator per level otherwise (x + g:x: "ga:x", …).
+                // A product of numeric columns times indicator columns of the
+                // categorical ones. As in R's model.matrix, a categorical
+                // column is coded by treatment contrasts when the term
+                // without it is also in the model (g*x: "gb:x"; a*b:
+                // "aq:bv") and by one indicator per level otherwise (x +
+                // g:x: "ga:x", …; a + a:b: "ap:bv", …); with several, the
+                // first varies fastest.
                 var product = [Double](repeating: 1, count: keep.count)
-                var categorical: String?
+                var categoricals: [String] = []
                 for name in term.columns {
-                    guard case let .numeric(v) = columns[name]! else {
-                        guard categorical == nil else {
-                            throw InputError(.unsupported,
-                                             "the interaction \(term.name) involves two categorical columns; "
-                                                + "interactions between categorical columns are not supported yet",
-                                             file: source, column: name)
-                        }
-                        categorical = name
+                    guard case let .numeric(v) = columns[name]!, options.levels[name] == nil else {
+                        categoricals.append(name)
                         continue
                     }
                     try Design.checkFinite(v, name, rows: keep, frame: frame)
@@ -437,23 +456,46 @@ extension Design {
                                         + "precision); rescale its columns",
                                      file: source, line: Int(frame.lines[Int(keep[i])]))
                 }
-                if let categorical {
-                    let factor = try Factor.make(categorical, columns[categorical]!, rows: keep,
-                                                 order: options.levels[categorical], source: source)
-                    let rest = term.columns.filter { $0 != categorical }
-                    let contrasts = terms.contains { $0.columns == rest }
-                    categoricalLevels[categorical] = factor.levels
-                    for level in (contrasts ? 1 : 0)..<factor.levels.count {
-                        names.append(term.columns.map { $0 == categorical ? $0 + factor.levels[level] : $0 }
-                            .joined(separator: ":"))
-                        coding.append(FixedColumn(name: names.last!, numeric: rest, categorical: categorical,
-                                                  level: factor.levels[level]))
-                        fixedColumns.append(zip(factor.codes, product).map { $0 == Int32(level) ? $1 : 0 })
-                    }
-                } else {
+                if categoricals.isEmpty {
                     names.append(term.name)
                     coding.append(FixedColumn(name: term.name, numeric: term.columns))
                     fixedColumns.append(product)
+                } else {
+                    let numeric = term.columns.filter { !categoricals.contains($0) }
+                    var factors: [Factor] = [], first: [Int] = []
+                    for categorical in categoricals {
+                        let factor = try Factor.make(categorical, columns[categorical]!, rows: keep,
+                                                     order: options.levels[categorical], source: source)
+                        let rest = Set(term.columns.filter { $0 != categorical })
+                        first.append(terms.contains { Set($0.columns) == rest } ? 1 : 0)
+                        factors.append(factor)
+                        categoricalLevels[categorical] = factor.levels
+                    }
+                    // Every combination of the factors' coded levels, the
+                    // first factor's varying fastest.
+                    var index = first
+                    while index.last! < factors.last!.levels.count {
+                        names.append(term.columns.map { column in
+                            guard let f = categoricals.firstIndex(of: column) else { return column }
+                            return column + factors[f].levels[index[f]]
+                        }.joined(separator: ":"))
+                        let indicators = categoricals.indices.map {
+                            FixedColumn.Indicator(categorical: categoricals[$0], level: factors[$0].levels[index[$0]])
+                        }
+                        coding.append(FixedColumn(name: names.last!, numeric: numeric,
+                                                  categorical: indicators[0].categorical, level: indicators[0].level,
+                                                  also: indicators.count > 1 ? Array(indicators.dropFirst()) : nil))
+                        fixedColumns.append((0..<keep.count).map { i in
+                            categoricals.indices.allSatisfy { factors[$0].codes[i] == Int32(index[$0]) } ? product[i] : 0
+                        })
+                        var f = 0
+                        index[f] += 1
+                        while f < factors.count - 1 && index[f] == factors[f].levels.count {
+                            index[f] = first[f]
+                            f += 1
+                            index[f] += 1
+                        }
+                    }
                 }
             }
         }

@@ -49,7 +49,7 @@ extension EmpiricalBayesFit {
     private static func column(of coding: FixedColumn) -> String? {
         switch (coding.numeric.count, coding.categorical) {
         case (1, nil): coding.numeric[0]
-        case (0, let categorical?): categorical
+        case (0, let categorical?) where coding.also == nil: categorical
         default: nil
         }
     }

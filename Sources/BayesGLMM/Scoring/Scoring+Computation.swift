@@ -187,8 +187,8 @@ extension Scoring {
                         throw InputError(.unsupported, "cannot make a random number generator: \(error)")
                     }
                 }
-                let covariates = zip(fixedProducts, fixedIndicators).map { product, indicator in
-                    if let indicator, candidates.categoryCodes[indicator.categorical][row] != indicator.level {
+                let covariates = zip(fixedProducts, fixedIndicators).map { product, indicators in
+                    if indicators.contains(where: { candidates.categoryCodes[$0.categorical][row] != $0.level }) {
                         return 0.0
                     }
                     return product.reduce(1.0) { $0 * candidates.covariateValues[$1][row] }
@@ -358,8 +358,9 @@ extension Scoring {
     func slopeValues(_ k: Int, _ row: Int, _ candidates: Candidates) -> [Double] {
         guard let columns = slopeProducts[k] else { return [1] }
         return columns.map { column in
-            if let indicator = column.indicator,
-               candidates.categoryCodes[indicator.categorical][row] != indicator.level { return 0 }
+            if column.indicators.contains(where: { candidates.categoryCodes[$0.categorical][row] != $0.level }) {
+                return 0
+            }
             return column.product.reduce(1.0) { $0 * candidates.covariateValues[$1][row] }
         }
     }

@@ -64,10 +64,11 @@ public struct Scoring: Sendable {
 
     /// Per fixed-effect name (`run.fixedNames`): the indices into
     /// `covariates` whose product is that column ([] for the intercept),
-    /// and for an indicator or contrast column the index into `categoricals`
-    /// and of the level in `categoricalLevels` it is 1 at.
+    /// and for an indicator or contrast column, for each of its categorical
+    /// columns, the index into `categoricals` and of the level in
+    /// `categoricalLevels` it is 1 at ([] for none).
     let fixedProducts: [[Int]]
-    let fixedIndicators: [(categorical: Int, level: Int)?]
+    let fixedIndicators: [[(categorical: Int, level: Int)]]
     /// Store indices of the fixed effects, and per term of its SDs and
     /// correlations (`RunDirectory.Term.covarianceNames`: sd(term) alone for
     /// a random intercept).
@@ -75,9 +76,10 @@ public struct Scoring: Sendable {
     let covarianceIndices: [[Int]]
     /// Per term with slopes, per column: the indices into `covariates`
     /// whose product is the column ([] for the intercept), and for a
-    /// categorical column's contrast the index into `categoricals` and of
-    /// the level it is 1 at; nil for a random intercept.
-    let slopeProducts: [[(product: [Int], indicator: (categorical: Int, level: Int)?)]?]
+    /// categorical column's contrast, per categorical column, the index
+    /// into `categoricals` and of the level it is 1 at; nil for a random
+    /// intercept.
+    let slopeProducts: [[(product: [Int], indicators: [(categorical: Int, level: Int)])]?]
     /// Per term: level name → its position in the term's level list.
     let levelPositions: [[String: Int]]
 
@@ -165,30 +167,34 @@ public struct Scoring: Sendable {
             covariates.append(name)
             return covariates.count - 1
         }
-        func indicator(_ column: FixedColumn) throws(InputError) -> (categorical: Int, level: Int)? {
-            guard let categorical = column.categorical, let level = column.level else { return nil }
-            if !categoricals.contains(categorical) {
-                guard let levels = run.categoricalLevels?[categorical] else {
-                    throw InputError(.malformedCSV, "\"categorical_levels\" lacks \(categorical)", file: recordPath)
+        func indicators(_ column: FixedColumn) throws(InputError) -> [(categorical: Int, level: Int)] {
+            var found: [(categorical: Int, level: Int)] = []
+            for indicator in column.indicators {
+                let categorical = indicator.categorical, level = indicator.level
+                if !categoricals.contains(categorical) {
+                    guard let levels = run.categoricalLevels?[categorical] else {
+                        throw InputError(.malformedCSV, "\"categorical_levels\" lacks \(categorical)", file: recordPath)
+                    }
+                    categoricals.append(categorical)
+                    categoricalLevels.append(levels)
                 }
-                categoricals.append(categorical)
-                categoricalLevels.append(levels)
+                let c = categoricals.firstIndex(of: categorical)!
+                guard let l = categoricalLevels[c].firstIndex(of: level) else {
+                    throw InputError(.malformedCSV, "the level \(level) of \(column.name) is not among "
+                                     + "\"categorical_levels\" of \(categorical)", file: recordPath)
+                }
+                found.append((c, l))
             }
-            let c = categoricals.firstIndex(of: categorical)!
-            guard let l = categoricalLevels[c].firstIndex(of: level) else {
-                throw InputError(.malformedCSV, "the level \(level) of \(column.name) is not among "
-                                 + "\"categorical_levels\" of \(categorical)", file: recordPath)
-            }
-            return (c, l)
+            return found
         }
-        var products: [[Int]] = [], indicators: [(categorical: Int, level: Int)?] = []
+        var products: [[Int]] = [], fixedIndicators: [[(categorical: Int, level: Int)]] = []
         for column in coding {
             products.append(column.numeric.map(covariate))
-            indicators.append(try indicator(column))
+            fixedIndicators.append(try indicators(column))
         }
         // The slope columns: products of numeric covariates, each times a
         // categorical column's indicator (as the fixed part's).
-        var slopes: [[(product: [Int], indicator: (categorical: Int, level: Int)?)]?] = []
+        var slopes: [[(product: [Int], indicators: [(categorical: Int, level: Int)])]?] = []
         for (k, term) in run.terms.enumerated() {
             guard !term.isInterceptOnly else { slopes.append(nil); continue }
             if k < recordedCoding.count, let coding = recordedCoding[k] {
@@ -196,13 +202,13 @@ public struct Scoring: Sendable {
                     throw InputError(.malformedCSV, "the coding of \(term.name) does not match its columns",
                                      file: recordPath)
                 }
-                var columns: [(product: [Int], indicator: (categorical: Int, level: Int)?)] = []
-                for column in coding { columns.append((column.numeric.map(covariate), try indicator(column))) }
+                var columns: [(product: [Int], indicators: [(categorical: Int, level: Int)])] = []
+                for column in coding { columns.append((column.numeric.map(covariate), try indicators(column))) }
                 slopes.append(columns)
             } else if let random = slopeTerms[k] {
-                var columns: [(product: [Int], indicator: (categorical: Int, level: Int)?)] =
-                    random.hasIntercept ? [([], nil)] : []
-                for slope in random.slopes { columns.append((slope.columns.map(covariate), nil)) }
+                var columns: [(product: [Int], indicators: [(categorical: Int, level: Int)])] =
+                    random.hasIntercept ? [([], [])] : []
+                for slope in random.slopes { columns.append((slope.columns.map(covariate), [])) }
                 slopes.append(columns)
             } else {
                 slopes.append(nil)
@@ -213,7 +219,7 @@ public struct Scoring: Sendable {
         self.categoricals = categoricals
         self.categoricalLevels = categoricalLevels
         self.fixedProducts = products
-        self.fixedIndicators = indicators
+        self.fixedIndicators = fixedIndicators
 
         func index(_ name: String, group: String) throws(InputError) -> Int {
             guard let i = run.parameterIndex(name) else {
