@@ -10,7 +10,9 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: ArgumentHelp(
         "The model, in lme4 syntax.",
         discussion: "For example 'y ~ x + (1|client) + (1|stylist) + (1|client:stylist)'. "
-            + "The response is a 0/1 column, cbind(successes, failures), or successes with --trials."))
+            + "The response is a 0/1 column, cbind(successes, failures), or successes with --trials. "
+            + "Terms may be products (a:b, a*b) and transformed columns: log, log1p, exp, sqrt, abs, "
+            + "I(x^2) and other arithmetic in I(), factor(code)."))
     var formula: String
 
     @Option(help: "A column of trial counts; the response column then holds successes.")

@@ -229,6 +229,36 @@ import Testing
         }
     }
 
+    /// Transformed variables: computed per row as R computes them, a
+    /// missing value where a column they read is missing; a value where the
+    /// transformation is not finite, a text column inside one and an
+    /// unknown column are refused naming the line, column and values.
+    @Test func transformedVariables() throws {
+        let f = DesignTests.frame([("y", ["1", "0", "1", "0", "1", "0"]), ("g", ["a", "b", "a", "b", "a", "b"]),
+                                   ("x", ["1", "4", "NA", "0.25", "9", "2"]), ("code", ["10", "9", "10", "2", "9", "2"]),
+                                   ("w", ["p", "q", "p", "q", "p", "q"])])
+        let formula = try ModelFormula.parse("y ~ sqrt(x) + I(x^2) + factor(code) + (1 | g)")
+        let d = try Design(formula: formula, frame: f)
+        #expect(d.fixedNames == ["(Intercept)", "sqrt(x)", "I(x^2)", "factor(code)9", "factor(code)10"])
+        #expect(d.rowsUsed == 5)                   // x missing on the third row
+        #expect(Array(d.fixedRow(Int(d.cellOfRow[1]))) == [1, 2, 16, 1, 0])
+        #expect(d.categoricalLevels["factor(code)"] == ["2", "9", "10"])
+        func refused(_ text: String, line: Int?, column: String, contains: String) throws {
+            let parsed = try ModelFormula.parse(text)
+            do {
+                _ = try Design(formula: parsed, frame: f)
+                Issue.record("\(text) was accepted")
+            } catch {
+                #expect(error.line == line && error.column == column && error.message.contains(contains),
+                        "\(text): \(error)")
+            }
+        }
+        try refused("y ~ log(x - 1) + (1 | g)", line: 2, column: "x", contains: "log(x - 1) is -Inf at x = 1")
+        try refused("y ~ I(1/(x - 4)) + (1 | g)", line: 3, column: "x", contains: "I(1/(x - 4)) is Inf at x = 4")
+        try refused("y ~ log(w) + (1 | g)", line: 2, column: "w", contains: "log(w) needs numbers")
+        try refused("y ~ exp(v) + (1 | g)", line: nil, column: "v", contains: "not a column of the data")
+    }
+
     @Test func validators() {
         let f = DesignTests.frame([("y", ["1", "2", "0"]), ("g", ["a", "b", "a"]), ("one", ["z", "z", "z"]),
                                    ("x", ["1", "2", "3"]), ("x2", ["2", "4", "6"]), ("s", ["1", "3", "0"]),

@@ -358,6 +358,34 @@ import Variates
         }
     }
 
+    /// A transformed covariate, log(x) and I(x^2): the candidate table gives
+    /// x, and each score uses the transformation of it (the table's own
+    /// columns are echoed); a value outside the transformation's domain is
+    /// refused naming the line and column.
+    @Test func transformedCovariatesAreComputedFromTheirColumns() throws {
+        var run = Run()
+        run.formula = "y ~ 1 + log(x) + I(x^2) + (1 | client) + (1 | stylist) + (1 | client:stylist)"
+        run.fixed = ["(Intercept)", "log(x)", "I(x^2)"]
+        run.extra = ["fixed_coding": [["name": "(Intercept)", "numeric": [String]()],
+                                      ["name": "log(x)", "numeric": ["log(x)"]],
+                                      ["name": "I(x^2)", "numeric": ["I(x^2)"]]] as [[String: Any]]]
+        let scoring = try Scoring(path: run.writeRandom())
+        let candidates = try ScoringTests.candidates("client,stylist,x\na,s1,0.5\nb,s1,3\n", scoring)
+        #expect(candidates.columns == ["client", "stylist", "x"])
+        let scores = try scoring.score(candidates, options: .init(threshold: 0.5))
+        let draws = try ScoringTests.pooled(scoring.run)
+        for (i, row) in [("a", "s1", 0.5), ("b", "s1", 3.0)].enumerated() {
+            let mean = ScoringTests.meanProbability(draws, count: scoring.drawCount, client: row.0, stylist: row.1) { t in
+                draws["(Intercept)"]![t] + log(row.2) * draws["log(x)"]![t] + row.2 * row.2 * draws["I(x^2)"]![t]
+            }
+            #expect(abs(scores[i].mean - mean) <= 1e-13, "row \(i): \(scores[i].mean) against \(mean)")
+        }
+        let negative = try #require(ScoringTests.error("client,stylist,x\na,s1,1\na,s1,-2\n", scoring))
+        #expect(negative.line == 3 && negative.column == "x" && negative.message.contains("log(x) is NaN"))
+        let lacking = try #require(ScoringTests.error("client,stylist\na,s1\n", scoring))
+        #expect(lacking.column == "x")
+    }
+
     @Test func resultsDoNotDependOnChunksOrThreads() throws {
         let path = try Run().writeRandom()
         let scoring = try Scoring(path: path)

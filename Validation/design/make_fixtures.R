@@ -293,6 +293,21 @@ write_case("j3_categorical_cells", "y ~ 0 + a:b + (1 | client)", d)
 write_case("j4_categorical_numeric_three_way", "y ~ a * b * x + (1 | client)", d)
 write_case("j5_numeric_in_categorical_interaction", "y ~ a * b + x:a:b + (1 | client)", d)
 
+# (k) transformed variables (issue 19): elementwise functions of numeric
+# columns and I() arithmetic, named by R's deparse ("I(x * z)", "I(x/2)",
+# "log(x + 3)"), and factor() of a numeric code (levels in numeric order:
+# 9 before 10).
+n <- 60
+d <- data.frame(client = sample(1:8, n, TRUE),
+                code = sample(c(2, 9, 10), n, TRUE),
+                a = sample(c("p", "q"), n, TRUE),
+                x = r4(rnorm(n)), z = r4(runif(n, 0.5, 3)))
+d$y <- bern(0.5 * d$x - 0.3 * (d$code == 10))
+write_case("k1_functions", "y ~ log(x + 3) + I(x^2) + sqrt(z) + exp(x) + abs(x) + log1p(z) + (1 | client)", d)
+write_case("k2_arithmetic", "y ~ I(2*x + z^2 - 1) + I(x/z) + I(-x * z) + I((x + 1)^3) + (1 | client)", d)
+write_case("k3_factor_of_numbers", "y ~ factor(code) + log(z):a + (1 | client)", d)
+write_case("k4_function_interactions", "y ~ log(z) * factor(code) + I(x^2):a + (1 | client)", d)
+
 # ---------------------------------------------------------------------------
 versions <- c(
   R.version.string,

@@ -186,7 +186,13 @@ extension Design {
     /// As `init(formula:frame:options:)`; without `admittingSlopes` a random
     /// term with slopes is refused (`.unsupported`), for the readers that
     /// take random intercepts only.
-    init(formula: ModelFormula, frame: Frame, options: DesignOptions, admittingSlopes: Bool) throws(InputError) {
+    init(formula: ModelFormula, frame data: Frame, options given: DesignOptions, admittingSlopes: Bool)
+        throws(InputError) {
+        // The formula's transformed variables (log(x), I(x^2), factor(g))
+        // as columns; factor() of a number declares its levels' order.
+        let (frame, derivedLevels) = try data.deriving(formula.expressions)
+        var options = given
+        for (name, order) in derivedLevels where options.levels[name] == nil { options.levels[name] = order }
         let source = frame.source
         func column(_ name: String) throws(InputError) -> Column {
             guard let c = frame.columns[name] else {

@@ -65,7 +65,7 @@ struct FormulaToken: Equatable, Sendable {
     enum Kind: Equatable, Sendable {
         case name(String)
         case number(String)
-        case tilde, plus, minus, star, colon, slash
+        case tilde, plus, minus, star, colon, slash, caret
         case bar, doubleBar
         case openParenthesis, closeParenthesis, comma
         case end
@@ -88,6 +88,7 @@ struct FormulaToken: Equatable, Sendable {
         case .star: return "*"
         case .colon: return ":"
         case .slash: return "/"
+        case .caret: return "^"
         case .bar: return "|"
         case .doubleBar: return "||"
         case .openParenthesis: return "("
@@ -199,8 +200,7 @@ enum FormulaTokenizer {
                 } else {
                     add(.bar)
                 }
-            case "^":
-                throw fail("powers ('^') are not supported; write the interactions out with ':' or '*'", at: index)
+            case "^": add(.caret)
             case "`":
                 guard let (name, end) = backquotedName(characters, from: index) else {
                     throw fail("unclosed backquote", at: index)
@@ -323,6 +323,8 @@ struct FormulaParser {
     var responseNames: Set<String> = []
     /// Fixed-effect variables in order of first appearance.
     var variables: [String] = []
+    /// The transformed variables (`log(x)`, `I(x^2)`, `factor(g)`) by name.
+    var expressions: [String: FormulaExpression] = [:]
     var variableNumbers: [String: Int] = [:]
 
     /// The deepest nesting of parentheses accepted. The parser recurses once
@@ -340,6 +342,9 @@ struct FormulaParser {
     /// terms of up to n factors each, and comparing them as sets costs n³;
     /// 1,000 levels of nesting took minutes.
     static let maximumRandomTerms = 100
+
+    /// The most tokens one function call of a transformed variable may span.
+    static let maximumExpressionTokens = 1000
 
     init(text: String) throws(FormulaError) {
         self.text = text
@@ -412,6 +417,9 @@ struct FormulaParser {
             return error("random terms must be in parentheses, e.g. (1 | g)", at: token)
         case .name, .number, .openParenthesis:
             return error("missing operator before '\(token.spelling)'", at: token)
+        case .caret:
+            return error("powers of terms ('^') are not supported; write the interactions out with ':' or '*' "
+                         + "(a power of a column is I(x^2))", at: token)
         default:
             return error("unexpected '\(token.spelling)'", at: token)
         }
@@ -438,8 +446,10 @@ struct FormulaParser {
         if case .name("cbind") = tokens[index].kind {
             return error("cbind(successes, failures) can only be the response", at: tokens[index])
         }
-        return error("functions of columns (\(call)) are not supported; add a transformed column to the data",
-                     at: tokens[index])
+        guard case let .name(function) = tokens[index].kind else { return unexpected(tokens[index]) }
+        return error("\(function) in \(call) is not a function a formula can use (those are "
+                     + FormulaExpression.functions.sorted().joined(separator: ", ") + " and factor); add a "
+                     + "transformed column to the data", at: tokens[index])
     }
 
     /// A name followed by `(`, as in `log(x)`; not `x (1 | g)`, where the
@@ -448,6 +458,122 @@ struct FormulaParser {
         guard case .name = tokens[index].kind, index + 1 < tokens.count,
               tokens[index + 1].kind == .openParenthesis else { return false }
         return barIndex(inParenthesesAt: index + 1) == nil
+    }
+
+    /// A call of a supported function at `index` (its `(` at index + 1, its
+    /// `)` at `close`): `factor(column)`, or log, log1p, exp, sqrt, abs or I
+    /// of one arithmetic expression of columns and numbers with `+ - * / ^`
+    /// and parentheses (R's precedence: `^` first, right to left, then
+    /// unary minus, then `* /`, then `+ -`).
+    func parseCall(at index: Int, close: Int) throws(FormulaError) -> FormulaExpression {
+        guard case let .name(function) = tokens[index].kind else { throw unexpected(tokens[index]) }
+        if function == "factor" {
+            guard close == index + 3, case let .name(column) = tokens[index + 2].kind else {
+                throw error("factor() takes one column name, as factor(code)", at: tokens[index])
+            }
+            try checkNotResponse(column, at: tokens[index + 2])
+            return .factor(column)
+        }
+        guard FormulaExpression.functions.contains(function) else { throw functionError(nameAt: index) }
+        if close == index + 2 { throw error("\(function)() needs an argument", at: tokens[index]) }
+        // Evaluating and naming an expression recurse over it; no model
+        // needs one of more than a few dozen tokens.
+        guard close - index <= FormulaParser.maximumExpressionTokens else {
+            throw error("the expression in \(function)() is longer than \(FormulaParser.maximumExpressionTokens) "
+                        + "tokens; add the transformed column to the data", at: tokens[index])
+        }
+        var cursor = index + 2
+        let argument = try parseArithmetic(&cursor, end: close)
+        guard cursor == close else {
+            if tokens[cursor].kind == .comma {
+                throw error("\(function) takes one argument here (no base or other options)", at: tokens[cursor])
+            }
+            if tokens[cursor].kind == .colon || tokens[cursor].kind == .bar || tokens[cursor].kind == .doubleBar
+                || tokens[cursor].kind == .tilde {
+                throw error("'\(tokens[cursor].spelling)' cannot be part of an expression in \(function)(); "
+                            + "an expression takes + - * / ^ and parentheses", at: tokens[cursor])
+            }
+            throw unexpected(tokens[cursor])
+        }
+        return .call(function, argument)
+    }
+
+    /// `a + b`, `a - b` (left to right).
+    func parseArithmetic(_ cursor: inout Int, end: Int) throws(FormulaError) -> FormulaExpression {
+        var left = try parseArithmeticProduct(&cursor, end: end)
+        while cursor < end, tokens[cursor].kind == .plus || tokens[cursor].kind == .minus {
+            let op: Character = tokens[cursor].kind == .plus ? "+" : "-"
+            cursor += 1
+            left = .binary(op, left, try parseArithmeticProduct(&cursor, end: end))
+        }
+        return left
+    }
+
+    /// `a * b`, `a / b` (left to right).
+    func parseArithmeticProduct(_ cursor: inout Int, end: Int) throws(FormulaError) -> FormulaExpression {
+        var left = try parseArithmeticUnary(&cursor, end: end)
+        while cursor < end, tokens[cursor].kind == .star || tokens[cursor].kind == .slash {
+            let op: Character = tokens[cursor].kind == .star ? "*" : "/"
+            cursor += 1
+            left = .binary(op, left, try parseArithmeticUnary(&cursor, end: end))
+        }
+        return left
+    }
+
+    /// `-a`, `+a`, then a power.
+    func parseArithmeticUnary(_ cursor: inout Int, end: Int) throws(FormulaError) -> FormulaExpression {
+        guard cursor < end else { throw error("expected a value", at: tokens[cursor]) }
+        if tokens[cursor].kind == .minus {
+            cursor += 1
+            return .negate(try parseArithmeticUnary(&cursor, end: end))
+        }
+        if tokens[cursor].kind == .plus {
+            cursor += 1
+            return try parseArithmeticUnary(&cursor, end: end)
+        }
+        return try parseArithmeticPower(&cursor, end: end)
+    }
+
+    /// `a ^ b` (right to left; the exponent may carry a sign, as x^-1).
+    func parseArithmeticPower(_ cursor: inout Int, end: Int) throws(FormulaError) -> FormulaExpression {
+        let base = try parseArithmeticAtom(&cursor, end: end)
+        guard cursor < end, tokens[cursor].kind == .caret else { return base }
+        cursor += 1
+        return .binary("^", base, try parseArithmeticUnary(&cursor, end: end))
+    }
+
+    /// A column, a number, a parenthesised expression or a nested call.
+    func parseArithmeticAtom(_ cursor: inout Int, end: Int) throws(FormulaError) -> FormulaExpression {
+        guard cursor < end else { throw error("expected a value", at: tokens[cursor]) }
+        let token = tokens[cursor]
+        switch token.kind {
+        case let .name(name):
+            if isFunctionCall(at: cursor) {
+                let close = matchingClose[cursor + 1]!
+                let inner = try parseCall(at: cursor, close: close)
+                if inner.isFactor { throw error("factor() cannot be part of an expression", at: token) }
+                cursor = close + 1
+                return inner
+            }
+            try checkNotResponse(name, at: token)
+            cursor += 1
+            return .column(name)
+        case let .number(text):
+            guard let value = Double(text) else { throw error("'\(text)' is not a number", at: token) }
+            cursor += 1
+            let text = Levels.rName(value)
+            return .number(text, Double(text) ?? value)
+        case .openParenthesis:
+            let close = matchingClose[cursor]!
+            if close == cursor + 1 { throw error("empty parentheses", at: token) }
+            var inner = cursor + 1
+            let expression = try parseArithmetic(&inner, end: close)
+            guard inner == close else { throw unexpected(tokens[inner]) }
+            cursor = close + 1
+            return .parenthesized(expression)
+        default:
+            throw error("expected a column, a number or '(' in an expression, not '\(token.spelling)'", at: token)
+        }
     }
 
     func checkNotResponse(_ name: String, at token: FormulaToken) throws(FormulaError) {
@@ -494,8 +620,10 @@ struct FormulaParser {
             ($0.element.count, $0.offset) < ($1.element.count, $1.offset)
         }
         let fixedTerms = ordered.map { FixedTerm(columns: $0.element.map { variables[$0] }) }
-        return ModelFormula(response: response, hasIntercept: hasIntercept, fixedTerms: fixedTerms,
-                            randomTerms: terms.random, text: text)
+        var formula = ModelFormula(response: response, hasIntercept: hasIntercept, fixedTerms: fixedTerms,
+                                   randomTerms: terms.random, text: text)
+        formula.expressions = expressions
+        return formula
     }
 
     mutating func parseResponse() throws(FormulaError) -> ModelFormula.Response {
@@ -507,7 +635,11 @@ struct FormulaParser {
             throw error("missing response before '~'", at: first)
         case let .name(name):
             if isFunctionCall(at: position) {
-                guard name == "cbind" else { throw functionError(nameAt: position) }
+                guard name == "cbind" else {
+                    let call = originalText(from: position, through: matchingClose[position + 1]!)
+                    throw error("the response is a column or cbind(successes, failures), not a function of "
+                                + "columns (\(call)); add the transformed column to the data", at: tokens[position])
+                }
                 return try parseCbind()
             }
             position += 1
@@ -683,7 +815,17 @@ struct FormulaParser {
         let token = current
         switch token.kind {
         case let .name(name):
-            if isFunctionCall(at: position) { throw functionError(nameAt: position) }
+            if isFunctionCall(at: position) {
+                let close = matchingClose[position + 1]!
+                let expression = try parseCall(at: position, close: close)
+                position = close + 1
+                let variable = expression.text
+                if let earlier = expressions[variable], earlier != expression {
+                    throw error("\(variable) names two different expressions", at: token)
+                }
+                expressions[variable] = expression
+                return FormulaTerms(fixed: [[variableNumber(variable)]])
+            }
             try checkNotResponse(name, at: token)
             position += 1
             return FormulaTerms(fixed: [[variableNumber(name)]])
@@ -800,7 +942,11 @@ struct FormulaParser {
                 }
                 throw error("expected a grouping factor, not '\(token.spelling)'", at: token)
             }
-            if isFunctionCall(at: position) { throw functionError(nameAt: position) }
+            if isFunctionCall(at: position) {
+                let call = originalText(from: position, through: matchingClose[position + 1]!)
+                throw error("a grouping factor is a column, not a function of columns (\(call)); add the "
+                            + "column to the data (any values make a factor: numbers, dates, words)", at: token)
+            }
             try checkNotResponse(name, at: token)
             position += 1
             if !factors.contains(name) { factors.append(name) }

@@ -28,6 +28,9 @@ public struct ModelFormula: Equatable, Sendable, CustomStringConvertible {
     public var randomTerms: [RandomTerm]
     /// The formula as written.
     public var text: String
+    /// The transformed variables of the fixed terms and slopes (`log(x)`,
+    /// `I(x^2)`, `factor(code)`), by the name they have in the terms.
+    public var expressions: [String: FormulaExpression] = [:]
 
     public init(response: Response, hasIntercept: Bool, fixedTerms: [FixedTerm],
                 randomTerms: [RandomTerm], text: String) {

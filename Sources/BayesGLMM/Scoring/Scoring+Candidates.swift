@@ -40,10 +40,18 @@ extension Scoring {
     /// level whose effect the draw store lacks (refit saving all draws). An
     /// empty table is refused when it is read
     /// (`Frame.read`).
-    public func candidates(_ frame: Frame) throws(InputError) -> Candidates {
-        let source = frame.source
-        let needed = factors + covariates + categoricals
+    public func candidates(_ table: Frame) throws(InputError) -> Candidates {
+        let source = table.source
+        // A transformed variable (log(x), I(x^2), factor(g)) is computed
+        // from its columns, as the fit computed it.
+        var needed: [String] = []
+        for name in factors + covariates + categoricals {
+            for column in formula.expressions[name]?.columns ?? [name] where !needed.contains(column) {
+                needed.append(column)
+            }
+        }
         let known = Set(needed + responseColumns)
+        let frame = table
         if let unknown = frame.names.first(where: { !known.contains($0) }) {
             throw InputError(.unknownColumn, "not a column of the model (a candidate table has the grouping factors "
                              + needed.joined(separator: ", ") + " and nothing else but the response)",
@@ -56,6 +64,13 @@ extension Scoring {
                              + "(columns: \(frame.names.joined(separator: ", ")))", file: source, column: name)
         }
 
+        let derived = try frame.deriving(formula.expressions.filter { covariates.contains($0.key) || categoricals.contains($0.key) }).frame
+        return try candidates(derived, source: source, echoed: table.names)
+    }
+
+    /// `candidates(_:)` once the transformed variables are columns; `echoed`
+    /// are the table's own columns.
+    private func candidates(_ frame: Frame, source: String, echoed: [String]) throws(InputError) -> Candidates {
         // Level names of the grouping columns, as the design names them, and
         // as a level spelled as numbers in text (`07`, `2.0`) is renamed by
         // the design when the column is numeric (`7`, `2`).
@@ -185,7 +200,7 @@ extension Scoring {
         // The fields to echo.
         var fields = [[String]](repeating: [], count: frame.rowCount)
         for row in 0..<frame.rowCount {
-            fields[row] = frame.names.map { name in
+            fields[row] = echoed.map { name in
                 if let level = names[name]?[row] { return level }
                 switch frame.columns[name]! {
                 case let .numeric(v): return Scoring.echo(v[row])
@@ -193,7 +208,7 @@ extension Scoring {
                 }
             }
         }
-        return Candidates(source: source, columns: frame.names, fields: fields, lines: frame.lines.map { Int($0) },
+        return Candidates(source: source, columns: echoed, fields: fields, lines: frame.lines.map { Int($0) },
                           levels: levels, isNew: isNew, covariateValues: covariateValues, categoryCodes: categoryCodes,
                           effectIndices: effectIndices)
     }
