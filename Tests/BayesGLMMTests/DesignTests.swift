@@ -259,6 +259,18 @@ import Testing
         try refused("y ~ exp(v) + (1 | g)", line: nil, column: "v", contains: "not a column of the data")
     }
 
+    /// cbind(s, n - s), lme4's cbpp idiom, is the design of an explicit
+    /// failures column; a negative count it makes is refused by its name.
+    @Test func failuresAsAnExpression() throws {
+        let f = DesignTests.frame([("s", ["1", "2", "0", "3"]), ("n", ["3", "4", "2", "3"]), ("fail", ["2", "2", "2", "0"]),
+                                   ("g", ["a", "b", "a", "b"])])
+        let derived = try Design(formula: try ModelFormula.parse("cbind(s, n - s) ~ (1 | g)"), frame: f)
+        let explicit = try Design(formula: try ModelFormula.parse("cbind(s, fail) ~ (1 | g)"), frame: f)
+        #expect(derived.successes == explicit.successes && derived.trials == explicit.trials)
+        let negative = try ModelFormula.parse("cbind(s, n - 2 * s) ~ (1 | g)")
+        expectError(.negativeCount, negative, f, line: 5, column: "n - 2 * s")
+    }
+
     @Test func validators() {
         let f = DesignTests.frame([("y", ["1", "2", "0"]), ("g", ["a", "b", "a"]), ("one", ["z", "z", "z"]),
                                    ("x", ["1", "2", "3"]), ("x2", ["2", "4", "6"]), ("s", ["1", "3", "0"]),

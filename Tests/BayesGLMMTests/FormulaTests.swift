@@ -189,6 +189,11 @@ struct FormulaTests {
         Valid("y ~ sqrt(abs(x-2)) + I((x+1)^2) + I(x*2.50)", "y ~ 1 + sqrt(abs(x - 2)) + I((x + 1)^2) + I(x * 2.5)"),
         Valid("y ~ factor(code) * log1p(z)", "y ~ 1 + factor(code) + log1p(z) + factor(code):log1p(z)"),
         Valid("y ~ exp(x) + (1 + log(x) | g)", "y ~ 1 + exp(x) + (1 + log(x) | g)"),
+        Valid("cbind(s, n-s) ~ x", "cbind(s, n - s) ~ 1 + x"),
+        // Powers of terms: every interaction up to the power.
+        Valid("y ~ (a + b + c)^2", "y ~ 1 + a + b + c + a:b + a:c + b:c"),
+        Valid("y ~ (a + b)^3 + x", "y ~ 1 + a + b + x + a:b"),
+        Valid("y ~ (a + b + c)^1", "y ~ 1 + a + b + c"),
         // Non-ASCII letters are letters.
         Valid("réservé ~ durée + (1 | coiffeur)", "réservé ~ 1 + durée + (1 | coiffeur)"),
     ]
@@ -249,8 +254,12 @@ struct FormulaTests {
         Invalid("y ~ durée € 2", "unexpected character '€'", at: 11),
         Invalid("y ~ x\t$", "unexpected character '$'", at: 7),
         Invalid("y ~ \"x\"", "unexpected character '\"'", at: 5),
-        Invalid("y ~ (a + b)^2", "powers of terms ('^') are not supported; write the interactions out with ':' or '*' "
-                + "(a power of a column is I(x^2))", at: 12),
+        Invalid("y ~ x^2", "x^2 in a formula is x itself (R's formula algebra); for the power write I(x^2)", at: 6),
+        Invalid("y ~ log(x)^2", "log(x)^2 in a formula is log(x) itself (R's formula algebra); for the power write "
+                + "I(log(x)^2)", at: 11),
+        Invalid("y ~ (a + b)^x", "a power of terms takes a whole number of at least 1, as (a + b + c)^2", at: 13),
+        Invalid("y ~ (a + b)^", "a power of terms takes a whole number of at least 1, as (a + b + c)^2", at: 12),
+        Invalid("y ~ ((1 | g) + x)^2", "random terms cannot be raised to a power", at: 18),
         Invalid("y ~ .", "'.' (all other columns) is not supported; list the columns", at: 5),
         Invalid("y ~ _id", "names cannot start with '_'; backquote the name: `_id`", at: 5),
         Invalid("y ~ `x", "unclosed backquote", at: 5),
@@ -276,8 +285,8 @@ struct FormulaTests {
         Invalid("cbind(a, b, c) ~ x", "cbind needs two columns, cbind(successes, failures), not 3", at: 1),
         Invalid("cbind() ~ x", "cbind needs two columns, cbind(successes, failures), not 0", at: 1),
         Invalid("cbind(s, ) ~ x", "expected a column name in cbind", at: 10),
-        Invalid("cbind(s, n - s) ~ x",
-                "cbind takes column names, not expressions like 'n - s'; add a column to the data", at: 10),
+        Invalid("cbind(s, n:s) ~ x",
+                "cbind takes columns or arithmetic of columns (+ - * / ^), as cbind(s, n - s); unexpected ':'", at: 11),
         Invalid("y ~ cbind(a, b)", "cbind(successes, failures) can only be the response", at: 5),
         // Right-hand side.
         Invalid("y ~", "missing right-hand side after '~'", at: 3),

@@ -307,6 +307,7 @@ write_case("k1_functions", "y ~ log(x + 3) + I(x^2) + sqrt(z) + exp(x) + abs(x) 
 write_case("k2_arithmetic", "y ~ I(2*x + z^2 - 1) + I(x/z) + I(-x * z) + I((x + 1)^3) + (1 | client)", d)
 write_case("k3_factor_of_numbers", "y ~ factor(code) + log(z):a + (1 | client)", d)
 write_case("k4_function_interactions", "y ~ log(z) * factor(code) + I(x^2):a + (1 | client)", d)
+write_case("k5_power_of_terms", "y ~ (a + x + log(z))^2 + (1 | client)", d)
 
 # ---------------------------------------------------------------------------
 versions <- c(

@@ -680,12 +680,25 @@ struct FormulaParser {
             guard !argument.isEmpty else {
                 throw error("expected a column name in cbind", at: tokens[argument.lowerBound])
             }
-            guard argument.count == 1, case let .name(name) = tokens[argument.lowerBound].kind else {
-                let expression = rendered(argument)
-                throw error("cbind takes column names, not expressions like '\(expression)'; add a column to the data",
-                            at: tokens[argument.lowerBound])
+            if argument.count == 1, case let .name(name) = tokens[argument.lowerBound].kind {
+                names.append(name)
+                continue
             }
-            names.append(name)
+            // An expression of columns, as cbind(s, n - s): a transformed
+            // variable named as R deparses it.
+            guard argument.count <= FormulaParser.maximumExpressionTokens else {
+                throw error("the expression in cbind is longer than \(FormulaParser.maximumExpressionTokens) "
+                            + "tokens; add the column to the data", at: tokens[argument.lowerBound])
+            }
+            var cursor = argument.lowerBound
+            let expression = try parseArithmetic(&cursor, end: argument.upperBound)
+            guard cursor == argument.upperBound else {
+                throw error("cbind takes columns or arithmetic of columns (+ - * / ^), as cbind(s, n - s); "
+                            + "unexpected '\(tokens[cursor].spelling)'", at: tokens[cursor])
+            }
+            let variable = expression.text
+            expressions[variable] = expression
+            names.append(variable)
         }
         position = close + 1
         responseNames = Set(names)
@@ -761,11 +774,11 @@ struct FormulaParser {
     }
 
     mutating func parseInteraction() throws(FormulaError) -> FormulaTerms {
-        var terms = try parsePrimary()
+        var terms = try parsePower()
         while !atLimit, current.kind == .colon {
             let operation = current
             position += 1
-            let right = try parsePrimary()
+            let right = try parsePower()
             try checkFixedOnly(terms, right, at: operation)
             terms = try interaction(terms, right, at: operation)
         }
@@ -805,6 +818,36 @@ struct FormulaParser {
         if left.intercept != nil || right.intercept != nil {
             throw error("the intercept (1 or 0) cannot be part of an interaction", at: operation)
         }
+    }
+
+    /// `(a + b + c)^n`: every interaction of up to n of the terms (R's
+    /// formula power: `(a + b)^2` is `a + b + a:b`). A single column raised
+    /// to a power is refused: in R's formula algebra `x^2` is x itself,
+    /// which is never what is meant; the square is I(x^2).
+    mutating func parsePower() throws(FormulaError) -> FormulaTerms {
+        let first = current, start = position
+        let base = try parsePrimary()
+        let baseText = originalText(from: start, through: position - 1)
+        guard !atLimit, current.kind == .caret else { return base }
+        let caret = current
+        position += 1
+        guard !atLimit, case let .number(text) = current.kind, let n = Int(text), n >= 1 else {
+            throw error("a power of terms takes a whole number of at least 1, as (a + b + c)^2",
+                        at: atLimit ? caret : current)
+        }
+        position += 1
+        if !base.random.isEmpty { throw error("random terms cannot be raised to a power", at: caret) }
+        if base.intercept != nil { throw error("the intercept (1 or 0) cannot be raised to a power", at: caret) }
+        if first.kind != .openParenthesis {
+            throw error("\(baseText)^\(n) in a formula is \(baseText) itself (R's formula algebra); for the power "
+                        + "write I(\(baseText)^\(n))", at: caret)
+        }
+        var result = base
+        for _ in 1..<n {
+            result = result + (try interaction(result, base, at: caret))
+            try checkSize(result, at: caret)
+        }
+        return result
     }
 
     mutating func parsePrimary() throws(FormulaError) -> FormulaTerms {

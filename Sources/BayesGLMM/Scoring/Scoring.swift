@@ -105,7 +105,9 @@ public struct Scoring: Sendable {
         self.formula = formula
         switch formula.response {
         case let .column(y): responseColumns = [y] + (run.trialsColumn.map { [$0] } ?? [])
-        case let .successesAndFailures(s, f): responseColumns = [s, f]
+        case let .successesAndFailures(s, f):
+            // cbind(s, n - s): the columns the expression reads are the response's too.
+            responseColumns = [s, f] + [s, f].flatMap { formula.expressions[$0]?.columns ?? [] }
         }
 
         // Grouping columns and terms, in the fit's order of terms.
