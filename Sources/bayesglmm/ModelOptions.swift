@@ -27,6 +27,13 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("na"), help: "Rows with a missing value in a used column: drop (like R's na.omit) or fail.")
     var missing: DesignOptions.Missing = .drop
 
+    @Option(help: ArgumentHelp(
+        "How categorical columns are coded: treatment (R's default) or sum (R's contr.sum).",
+        discussion: "treatment: a column per level but the first (the baseline), named gb, gc, …; "
+            + "sum: a column per level but the last, 1 at the level and -1 at the last, named g1, g2, … "
+            + "(the intercept is then the average over the levels)."))
+    var contrasts: DesignOptions.Contrasts = .treatment
+
     func validate() throws {
         _ = try parsedLevels()
     }
@@ -54,8 +61,10 @@ struct ModelOptions: ParsableArguments {
         let formula = try ModelFormula.parse(formula)
         let frame = try Frame.read(csvFile: data)
         return try Design(formula: formula, frame: frame,
-                          options: DesignOptions(trials: trials, levels: try parsedLevels(), missing: missing))
+                          options: DesignOptions(trials: trials, levels: try parsedLevels(), missing: missing,
+                                                 contrasts: contrasts))
     }
 }
 
 extension DesignOptions.Missing: ExpressibleByArgument {}
+extension DesignOptions.Contrasts: ExpressibleByArgument {}

@@ -137,6 +137,21 @@ import Testing
         for design in [crossed, nested] { DesignTests.expectCodingReproducesRows(design, f) }
     }
 
+    /// Sum contrasts (R's contr.sum): g1, g2 against the last level, in
+    /// main effects and interactions; the coding records the −1 level.
+    @Test func sumContrasts() throws {
+        let f = DesignTests.frame([("y", ["1", "0", "1", "0", "1", "1", "0", "0"]),
+                                   ("g", ["a", "b", "c", "a", "b", "c", "a", "b"]),
+                                   ("x", ["1", "2", "3", "4", "5", "6", "7", "8"]),
+                                   ("h", ["u", "v", "u", "v", "u", "v", "u", "v"])])
+        let d = try Design(formula: DesignTests.formula("y", fixed: [["g"], ["x"], ["g", "x"]], random: [["h"]]),
+                           frame: f, options: DesignOptions(contrasts: .sum))
+        #expect(d.fixedNames == ["(Intercept)", "g1", "g2", "x", "g1:x", "g2:x"])
+        #expect(Array(d.fixedRow(Int(d.cellOfRow[2]))) == [1, -1, -1, 3, -3, -3])
+        #expect(d.fixedCoding[1] == FixedColumn(name: "g1", numeric: [], categorical: "g", level: "a", against: "c"))
+        DesignTests.expectCodingReproducesRows(d, f)
+    }
+
     @Test func codingReproducesEveryFixedRow() throws {
         let f = DesignTests.frame([
             ("y", ["1", "0", "1", "0", "1"]),
@@ -175,8 +190,8 @@ import Testing
         #expect(design.fixedCoding.map(\.name) == design.fixedNames, sourceLocation: sourceLocation)
         for (i, row) in design.usedRows.enumerated() {
             let coded = design.fixedCoding.map { column -> Double in
-                if column.indicators.contains(where: { level($0.categorical, Int(row)) != $0.level }) { return 0 }
-                return column.numeric.reduce(1.0) { $0 * number($1, Int(row)) }
+                let indicators = column.indicators.reduce(1.0) { $0 * $1.value(at: level($1.categorical, Int(row))) }
+                return indicators * column.numeric.reduce(1.0) { $0 * number($1, Int(row)) }
             }
             #expect(coded == Array(design.fixedRow(Int(design.cellOfRow[i]))), "row \(row)", sourceLocation: sourceLocation)
         }

@@ -19,6 +19,8 @@ import Testing
         let fixed: [[Double]]
         let random: [Random]
         let response: Response
+        /// R's contrasts for the case: absent for contr.treatment, "sum" for contr.sum.
+        let contrasts: String?
     }
 
     static let directory = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
@@ -37,7 +39,8 @@ import Testing
         let fixture = try JSONDecoder().decode(Fixture.self, from: data)
         let frame = try Frame.read(csvFile: LME4AgreementTests.directory.appendingPathComponent(fixture.csv).path)
         let formula = try ModelFormula.parse(fixture.formula)
-        let design = try Design(formula: formula, frame: frame)
+        let contrasts = try #require(DesignOptions.Contrasts(rawValue: fixture.contrasts ?? "treatment"))
+        let design = try Design(formula: formula, frame: frame, options: DesignOptions(contrasts: contrasts))
 
         #expect(design.rowsRead == fixture.rows_read)
         #expect(design.rowsUsed == fixture.rows_used)

@@ -358,6 +358,32 @@ import Variates
         }
     }
 
+    /// Sum contrasts (`--contrasts sum`): g1 and g2 are 1 at their level
+    /// and −1 at the last, r.
+    @Test func sumContrastsAreScoredAgainstTheLastLevel() throws {
+        var run = Run()
+        run.formula = "y ~ 1 + g + (1 | client) + (1 | stylist) + (1 | client:stylist)"
+        run.fixed = ["(Intercept)", "g1", "g2"]
+        run.extra = [
+            "fixed_coding": [["name": "(Intercept)", "numeric": [String]()],
+                             ["name": "g1", "numeric": [String](), "categorical": "g", "level": "p", "against": "r"],
+                             ["name": "g2", "numeric": [String](), "categorical": "g", "level": "q", "against": "r"]]
+                as [[String: Any]],
+            "categorical_levels": ["g": ["p", "q", "r"]],
+        ]
+        let scoring = try Scoring(path: run.writeRandom())
+        let candidates = try ScoringTests.candidates("client,stylist,g\na,s1,p\na,s1,q\nb,s1,r\n", scoring)
+        let scores = try scoring.score(candidates, options: .init(threshold: 0.5))
+        let draws = try ScoringTests.pooled(scoring.run)
+        for (i, row) in [("a", "p"), ("a", "q"), ("b", "r")].enumerated() {
+            let mean = ScoringTests.meanProbability(draws, count: scoring.drawCount, client: row.0, stylist: "s1") { t in
+                let g1 = draws["g1"]![t], g2 = draws["g2"]![t]
+                return draws["(Intercept)"]![t] + (row.1 == "p" ? g1 : row.1 == "q" ? g2 : -g1 - g2)
+            }
+            #expect(abs(scores[i].mean - mean) <= 1e-13, "row \(i): \(scores[i].mean) against \(mean)")
+        }
+    }
+
     /// A transformed covariate, log(x) and I(x^2): the candidate table gives
     /// x, and each score uses the transformation of it (the table's own
     /// columns are echoed); a value outside the transformation's domain is

@@ -68,7 +68,9 @@ json_matrix <- function(X) {
   structure(paste0("[", paste(rows, collapse = ","), "]"), class = "json")
 }
 
-write_case <- function(case, formula_text, d, note = NULL) {
+write_case <- function(case, formula_text, d, note = NULL, contrasts = "treatment") {
+  old_contrasts <- options(contrasts = c(paste0("contr.", contrasts), "contr.poly"))
+  on.exit(options(old_contrasts), add = TRUE)
   csv_name <- paste0(case, ".csv")
   csv_path <- file.path(out_dir, csv_name)
   write.csv(d, csv_path, row.names = FALSE, na = "NA")
@@ -135,6 +137,7 @@ write_case <- function(case, formula_text, d, note = NULL) {
     response = list(successes = I(successes), trials = I(trials))
   )
   if (!is.null(note)) ref$note <- note
+  if (contrasts != "treatment") ref$contrasts <- contrasts
   jsonlite::write_json(ref, file.path(out_dir, paste0(case, ".json")),
                        digits = NA, auto_unbox = TRUE, pretty = FALSE,
                        json_verbatim = TRUE)
@@ -308,6 +311,17 @@ write_case("k2_arithmetic", "y ~ I(2*x + z^2 - 1) + I(x/z) + I(-x * z) + I((x + 
 write_case("k3_factor_of_numbers", "y ~ factor(code) + log(z):a + (1 | client)", d)
 write_case("k4_function_interactions", "y ~ log(z) * factor(code) + I(x^2):a + (1 | client)", d)
 write_case("k5_power_of_terms", "y ~ (a + x + log(z))^2 + (1 | client)", d)
+
+# (l) sum contrasts (contr.sum, `--contrasts sum`): columns named a1, a2, …,
+# −1 at the last level; indicators where the margin is absent, as before.
+n <- 60
+d <- data.frame(client = sample(1:8, n, TRUE),
+                a = sample(c("p", "q", "r"), n, TRUE),
+                b = sample(c("u", "v"), n, TRUE),
+                x = r4(rnorm(n)))
+d$y <- bern(0.4 * (d$a == "q") + 0.5 * d$x)
+write_case("l1_sum_contrasts", "y ~ a * b + x:a + (1 | client)", d, contrasts = "sum")
+write_case("l2_sum_contrasts_nesting", "y ~ a + a:b + (1 | client)", d, contrasts = "sum")
 
 # ---------------------------------------------------------------------------
 versions <- c(

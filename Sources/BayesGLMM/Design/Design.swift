@@ -9,37 +9,47 @@ import Foundation
 /// is x·1{group = b}; "aq:bv" is 1{a = q}·1{b = v}; "(Intercept)" is the
 /// empty product.
 public struct FixedColumn: Sendable, Equatable, Codable {
-    /// A categorical column at one of its levels.
+    /// A categorical column at one of its levels: 1 there, and for a sum
+    /// contrast −1 at the level `against` (R's contr.sum: the last), 0
+    /// elsewhere.
     public struct Indicator: Sendable, Equatable, Codable {
         public let categorical: String
         public let level: String
-        public init(categorical: String, level: String) {
+        public let against: String?
+        public init(categorical: String, level: String, against: String? = nil) {
             self.categorical = categorical
             self.level = level
+            self.against = against
         }
+
+        /// The indicator's value at a row whose level is `value`.
+        public func value(at value: String) -> Double { value == level ? 1 : value == against ? -1 : 0 }
     }
 
     public let name: String
     public let numeric: [String]
     public let categorical: String?
     public let level: String?
+    /// For a sum contrast of `categorical`, the level where the column is −1.
+    public let against: String?
     /// The further categorical columns of an interaction of several (absent
     /// for one or none, and in fits written before such interactions).
     public let also: [Indicator]?
 
     public init(name: String, numeric: [String], categorical: String? = nil, level: String? = nil,
-                also: [Indicator]? = nil) {
+                against: String? = nil, also: [Indicator]? = nil) {
         self.name = name
         self.numeric = numeric
         self.categorical = categorical
         self.level = level
+        self.against = against
         self.also = also
     }
 
     /// Every categorical column's indicator: `categorical` at `level`, then `also`.
     public var indicators: [Indicator] {
         guard let categorical, let level else { return [] }
-        return [Indicator(categorical: categorical, level: level)] + (also ?? [])
+        return [Indicator(categorical: categorical, level: level, against: against)] + (also ?? [])
     }
 }
 
@@ -157,10 +167,24 @@ public struct DesignOptions: Sendable {
     public var levels: [String: [String]]
     public var missing: Missing
 
-    public init(trials: String? = nil, levels: [String: [String]] = [:], missing: Missing = .drop) {
+    /// How a categorical column is coded where R codes it by contrasts.
+    public enum Contrasts: String, Sendable, CaseIterable {
+        /// R's default, `contr.treatment`: a column per level but the first,
+        /// 1 at that level ("gb", "gc").
+        case treatment
+        /// `contr.sum`: a column per level but the last, 1 at that level and
+        /// −1 at the last ("g1", "g2"), so that the intercept is the mean
+        /// over the levels rather than the first level's.
+        case sum
+    }
+    public var contrasts: Contrasts
+
+    public init(trials: String? = nil, levels: [String: [String]] = [:], missing: Missing = .drop,
+                contrasts: Contrasts = .treatment) {
         self.trials = trials
         self.levels = levels
         self.missing = missing
+        self.contrasts = contrasts
     }
 }
 
@@ -424,17 +448,20 @@ extension Design {
                     }
                     let factor = try Factor.make(name, columns[name]!, rows: keep, order: options.levels[name],
                                                  source: source)
-                    // Treatment contrasts: drop the first level unless no
-                    // earlier term spans the intercept (R codes the first
-                    // factor in full when there is no intercept).
-                    let first = fullCodingUsed ? 1 : 0
+                    // Contrasts, unless no earlier term spans the intercept
+                    // (R codes the first factor in full, by indicators,
+                    // when there is no intercept).
+                    let contrasts = fullCodingUsed
                     fullCodingUsed = true
                     categoricalLevels[name] = factor.levels
-                    for level in first..<factor.levels.count {
-                        names.append(name + factor.levels[level])
+                    for column in Design.codedLevels(factor.levels.count, contrasts: contrasts ? options.contrasts : nil) {
+                        let against = column.against.map { factor.levels[$0] }
+                        names.append(name + column.suffix(factor.levels))
                         coding.append(FixedColumn(name: names.last!, numeric: [], categorical: name,
-                                                  level: factor.levels[level]))
-                        fixedColumns.append(factor.codes.map { $0 == Int32(level) ? 1 : 0 })
+                                                  level: factor.levels[column.level], against: against))
+                        fixedColumns.append(factor.codes.map { code in
+                            code == Int32(column.level) ? 1 : code == Int32(column.against ?? -2) ? -1 : 0
+                        })
                     }
                 }
             } else {
@@ -468,36 +495,46 @@ extension Design {
                     fixedColumns.append(product)
                 } else {
                     let numeric = term.columns.filter { !categoricals.contains($0) }
-                    var factors: [Factor] = [], first: [Int] = []
+                    var factors: [Factor] = [], coded: [[CodedLevel]] = []
                     for categorical in categoricals {
                         let factor = try Factor.make(categorical, columns[categorical]!, rows: keep,
                                                      order: options.levels[categorical], source: source)
                         let rest = Set(term.columns.filter { $0 != categorical })
-                        first.append(terms.contains { Set($0.columns) == rest } ? 1 : 0)
+                        let contrasts = terms.contains { Set($0.columns) == rest }
+                        coded.append(Design.codedLevels(factor.levels.count, contrasts: contrasts ? options.contrasts : nil))
                         factors.append(factor)
                         categoricalLevels[categorical] = factor.levels
                     }
-                    // Every combination of the factors' coded levels, the
+                    // Every combination of the factors' coded columns, the
                     // first factor's varying fastest.
-                    var index = first
-                    while index.last! < factors.last!.levels.count {
+                    var index = [Int](repeating: 0, count: factors.count)
+                    while index.last! < coded.last!.count {
+                        let columnsHere = factors.indices.map { coded[$0][index[$0]] }
                         names.append(term.columns.map { column in
                             guard let f = categoricals.firstIndex(of: column) else { return column }
-                            return column + factors[f].levels[index[f]]
+                            return column + columnsHere[f].suffix(factors[f].levels)
                         }.joined(separator: ":"))
-                        let indicators = categoricals.indices.map {
-                            FixedColumn.Indicator(categorical: categoricals[$0], level: factors[$0].levels[index[$0]])
+                        let indicators = categoricals.indices.map { f in
+                            FixedColumn.Indicator(categorical: categoricals[f],
+                                                  level: factors[f].levels[columnsHere[f].level],
+                                                  against: columnsHere[f].against.map { factors[f].levels[$0] })
                         }
                         coding.append(FixedColumn(name: names.last!, numeric: numeric,
                                                   categorical: indicators[0].categorical, level: indicators[0].level,
+                                                  against: indicators[0].against,
                                                   also: indicators.count > 1 ? Array(indicators.dropFirst()) : nil))
                         fixedColumns.append((0..<keep.count).map { i in
-                            categoricals.indices.allSatisfy { factors[$0].codes[i] == Int32(index[$0]) } ? product[i] : 0
+                            var value = product[i]
+                            for f in factors.indices {
+                                let code = Int(factors[f].codes[i]), column = columnsHere[f]
+                                value *= code == column.level ? 1 : code == column.against ? -1 : 0
+                            }
+                            return value
                         })
                         var f = 0
                         index[f] += 1
-                        while f < factors.count - 1 && index[f] == factors[f].levels.count {
-                            index[f] = first[f]
+                        while f < factors.count - 1 && index[f] == coded[f].count {
+                            index[f] = 0
                             f += 1
                             index[f] += 1
                         }
@@ -507,6 +544,28 @@ extension Design {
         }
 
         return (names, coding, fixedColumns, categoricalLevels)
+    }
+
+    /// One column of a categorical variable's coding: 1 at `level`, −1 at
+    /// `against` (sum contrasts), named by the level (treatment contrasts,
+    /// indicators) or by its number (R names contr.sum columns g1, g2, …).
+    struct CodedLevel {
+        let level: Int
+        let against: Int?
+        let numbered: Bool
+        func suffix(_ levels: [String]) -> String { numbered ? String(level + 1) : levels[level] }
+    }
+
+    /// The columns of a categorical variable of `count` levels: an
+    /// indicator per level without contrasts (nil), else treatment (every
+    /// level but the first) or sum contrasts (every level but the last,
+    /// each against the last).
+    static func codedLevels(_ count: Int, contrasts: DesignOptions.Contrasts?) -> [CodedLevel] {
+        switch contrasts {
+        case nil: (0..<count).map { CodedLevel(level: $0, against: nil, numbered: false) }
+        case .treatment?: (1..<max(count, 1)).map { CodedLevel(level: $0, against: nil, numbered: false) }
+        case .sum?: (0..<max(count - 1, 0)).map { CodedLevel(level: $0, against: count - 1, numbered: true) }
+        }
     }
 
     /// Successes and trials per used row, checked.

@@ -188,10 +188,8 @@ extension Scoring {
                     }
                 }
                 let covariates = zip(fixedProducts, fixedIndicators).map { product, indicators in
-                    if indicators.contains(where: { candidates.categoryCodes[$0.categorical][row] != $0.level }) {
-                        return 0.0
-                    }
-                    return product.reduce(1.0) { $0 * candidates.covariateValues[$1][row] }
+                    Scoring.indicatorValue(indicators, row, candidates)
+                        * product.reduce(1.0) { $0 * candidates.covariateValues[$1][row] }
                 }
                 // Per seen level: the slot of each column's effect and the
                 // row's value of the column (1 for a random intercept).
@@ -352,16 +350,27 @@ private final class ResultBuffer: @unchecked Sendable {
 }
 
 extension Scoring {
+    /// The product of a column's categorical indicators at a candidate row:
+    /// 1 at each one's level, −1 at a sum contrast's `against` level, else 0
+    /// (1 for a column with none).
+    static func indicatorValue(_ indicators: [(categorical: Int, level: Int, against: Int?)], _ row: Int,
+                               _ candidates: Candidates) -> Double {
+        var value = 1.0
+        for indicator in indicators {
+            let code = candidates.categoryCodes[indicator.categorical][row]
+            value *= code == indicator.level ? 1 : code == indicator.against ? -1 : 0
+        }
+        return value
+    }
+
     /// The row's values of term k's columns: [1] for a random intercept;
     /// for a term with slopes, each column's product of covariates (1 for
     /// the intercept).
     func slopeValues(_ k: Int, _ row: Int, _ candidates: Candidates) -> [Double] {
         guard let columns = slopeProducts[k] else { return [1] }
         return columns.map { column in
-            if column.indicators.contains(where: { candidates.categoryCodes[$0.categorical][row] != $0.level }) {
-                return 0
-            }
-            return column.product.reduce(1.0) { $0 * candidates.covariateValues[$1][row] }
+            Scoring.indicatorValue(column.indicators, row, candidates)
+                * column.product.reduce(1.0) { $0 * candidates.covariateValues[$1][row] }
         }
     }
 }

@@ -68,7 +68,7 @@ public struct Scoring: Sendable {
     /// columns, the index into `categoricals` and of the level in
     /// `categoricalLevels` it is 1 at ([] for none).
     let fixedProducts: [[Int]]
-    let fixedIndicators: [[(categorical: Int, level: Int)]]
+    let fixedIndicators: [[(categorical: Int, level: Int, against: Int?)]]
     /// Store indices of the fixed effects, and per term of its SDs and
     /// correlations (`RunDirectory.Term.covarianceNames`: sd(term) alone for
     /// a random intercept).
@@ -79,7 +79,7 @@ public struct Scoring: Sendable {
     /// categorical column's contrast, per categorical column, the index
     /// into `categoricals` and of the level it is 1 at; nil for a random
     /// intercept.
-    let slopeProducts: [[(product: [Int], indicators: [(categorical: Int, level: Int)])]?]
+    let slopeProducts: [[(product: [Int], indicators: [(categorical: Int, level: Int, against: Int?)])]?]
     /// Per term: level name → its position in the term's level list.
     let levelPositions: [[String: Int]]
 
@@ -169,8 +169,8 @@ public struct Scoring: Sendable {
             covariates.append(name)
             return covariates.count - 1
         }
-        func indicators(_ column: FixedColumn) throws(InputError) -> [(categorical: Int, level: Int)] {
-            var found: [(categorical: Int, level: Int)] = []
+        func indicators(_ column: FixedColumn) throws(InputError) -> [(categorical: Int, level: Int, against: Int?)] {
+            var found: [(categorical: Int, level: Int, against: Int?)] = []
             for indicator in column.indicators {
                 let categorical = indicator.categorical, level = indicator.level
                 if !categoricals.contains(categorical) {
@@ -181,22 +181,26 @@ public struct Scoring: Sendable {
                     categoricalLevels.append(levels)
                 }
                 let c = categoricals.firstIndex(of: categorical)!
-                guard let l = categoricalLevels[c].firstIndex(of: level) else {
-                    throw InputError(.malformedCSV, "the level \(level) of \(column.name) is not among "
-                                     + "\"categorical_levels\" of \(categorical)", file: recordPath)
+                var positions: [Int] = []
+                for name in [level] + (indicator.against.map { [$0] } ?? []) {
+                    guard let l = categoricalLevels[c].firstIndex(of: name) else {
+                        throw InputError(.malformedCSV, "the level \(name) of \(column.name) is not among "
+                                         + "\"categorical_levels\" of \(categorical)", file: recordPath)
+                    }
+                    positions.append(l)
                 }
-                found.append((c, l))
+                found.append((c, positions[0], positions.count > 1 ? positions[1] : nil))
             }
             return found
         }
-        var products: [[Int]] = [], fixedIndicators: [[(categorical: Int, level: Int)]] = []
+        var products: [[Int]] = [], fixedIndicators: [[(categorical: Int, level: Int, against: Int?)]] = []
         for column in coding {
             products.append(column.numeric.map(covariate))
             fixedIndicators.append(try indicators(column))
         }
         // The slope columns: products of numeric covariates, each times a
         // categorical column's indicator (as the fixed part's).
-        var slopes: [[(product: [Int], indicators: [(categorical: Int, level: Int)])]?] = []
+        var slopes: [[(product: [Int], indicators: [(categorical: Int, level: Int, against: Int?)])]?] = []
         for (k, term) in run.terms.enumerated() {
             guard !term.isInterceptOnly else { slopes.append(nil); continue }
             if k < recordedCoding.count, let coding = recordedCoding[k] {
@@ -204,11 +208,11 @@ public struct Scoring: Sendable {
                     throw InputError(.malformedCSV, "the coding of \(term.name) does not match its columns",
                                      file: recordPath)
                 }
-                var columns: [(product: [Int], indicators: [(categorical: Int, level: Int)])] = []
+                var columns: [(product: [Int], indicators: [(categorical: Int, level: Int, against: Int?)])] = []
                 for column in coding { columns.append((column.numeric.map(covariate), try indicators(column))) }
                 slopes.append(columns)
             } else if let random = slopeTerms[k] {
-                var columns: [(product: [Int], indicators: [(categorical: Int, level: Int)])] =
+                var columns: [(product: [Int], indicators: [(categorical: Int, level: Int, against: Int?)])] =
                     random.hasIntercept ? [([], [])] : []
                 for slope in random.slopes { columns.append((slope.columns.map(covariate), [])) }
                 slopes.append(columns)
