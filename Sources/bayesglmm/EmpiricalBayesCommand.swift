@@ -49,7 +49,8 @@ struct EmpiricalBayesCommand: ParsableCommand {
     var caseName: String?
 
     @Option(name: .customLong("nagq"),
-            help: "Quadrature points per level (glmer's nAGQ): 1 = Laplace; up to 25 for a single scalar term.")
+            help: ArgumentHelp("Quadrature points per level (glmer's nAGQ): 1 = Laplace; up to 25 for a single "
+                               + "scalar term; 0 = glmer's first stage alone."))
     var quadraturePoints = 1
 
     func run() throws {

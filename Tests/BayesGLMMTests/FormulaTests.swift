@@ -260,6 +260,8 @@ struct FormulaTests {
         Invalid("y ~ (a + b)^x", "a power of terms takes a whole number of at least 1, as (a + b + c)^2", at: 13),
         Invalid("y ~ (a + b)^", "a power of terms takes a whole number of at least 1, as (a + b + c)^2", at: 12),
         Invalid("y ~ ((1 | g) + x)^2", "random terms cannot be raised to a power", at: 18),
+        Invalid("y ~ (a + b)^2^2", "unexpected '^': a power applies once, to a parenthesised sum of terms, as "
+                + "(a + b)^2 (a power of a column is I(x^2))", at: 14),
         Invalid("y ~ .", "'.' (all other columns) is not supported; list the columns", at: 5),
         Invalid("y ~ _id", "names cannot start with '_'; backquote the name: `_id`", at: 5),
         Invalid("y ~ `x", "unclosed backquote", at: 5),

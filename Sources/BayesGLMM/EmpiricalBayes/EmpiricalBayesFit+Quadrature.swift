@@ -58,8 +58,8 @@ extension EmpiricalBayesFit {
     /// on the Hessian over θ (central differences of the gradient); β̂ is
     /// the joint mode at θ̂ and its covariance the one given θ̂ (lme4's
     /// RX⁻¹RX⁻ᵀ, which glmer reports without the second stage's Hessian).
-    /// The log-likelihood, effects and the rest are the Laplace fit's at
-    /// (β̂, θ̂); the convergence checks are glmer's on θ alone.
+    /// The report is the Laplace fit's at (β̂, θ̂), with glmer's convergence
+    /// checks on θ alone (`report(…, firstStage:)`).
     private static func firstStage(_ design: Design) throws -> EmpiricalBayesFit {
         let laplace = try LaplaceApproximation(design: design)
         let p = design.fixedCount, k = laplace.thetaCount
@@ -103,19 +103,11 @@ extension EmpiricalBayesFit {
             curvature = try hessian(at: theta)
             evaluations += 2 * k
         }
-        let joined = try laplace.evaluate(coefficients: point.beta, theta: theta, jointly: true)
-        var result = try report(laplace, coefficients: joined.coefficients, theta: theta)
-        let boundary = theta.indices.map { laplace.thetaIsDiagonal[$0] && abs(theta[$0]) < singularTolerance }
-        var (messages, _) = convergenceChecks(gradient: point.gradient, hessian: curvature, boundary: boundary)
-        if !(search.converged || search.gradient.allSatisfy({ abs($0) < tolerance })) && !messages.isEmpty {
-            messages.insert("the optimiser stopped before converging", at: 0)
+        var result = try report(laplace, coefficients: point.beta, theta: theta,
+                                firstStage: (point.gradient, curvature))
+        if !(search.converged || search.gradient.allSatisfy({ abs($0) < tolerance })) && !result.converged {
+            result.messages.insert("the optimiser stopped before converging", at: 0)
         }
-        result.converged = messages.isEmpty
-        if result.singular { messages.append("boundary (singular) fit: see help('isSingular')") }
-        result.messages = messages
-        result.covariance = joined.fixedCovariance
-        result.standardErrors = (0..<p).map { joined.fixedCovariance[$0 * p + $0].squareRoot() }
-        result.gradient = point.gradient
         result.evaluations += evaluations
         result.quadraturePoints = 0
         return result

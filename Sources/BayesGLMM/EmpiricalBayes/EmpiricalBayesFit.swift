@@ -285,8 +285,13 @@ public struct EmpiricalBayesFit: Sendable {
         return hessian
     }
 
+    /// The report at (β, θ). `firstStage` is glmer's nAGQ = 0 fit, judged
+    /// on θ alone: the joint deviance's gradient and Hessian over θ, with
+    /// β̂'s covariance the one given θ (RX⁻¹RX⁻ᵀ); otherwise the gradient
+    /// and Hessian are over (θ, β), the Hessian computed unless given.
     static func report(_ laplace: LaplaceApproximation, coefficients: [Double], theta: [Double],
-                               step h: Double = differenceStep, hessian given: [Double]? = nil)
+                       step h: Double = differenceStep, hessian given: [Double]? = nil,
+                       firstStage: (gradient: [Double], hessian: [Double])? = nil)
         throws(NumericalFailure) -> EmpiricalBayesFit {
         let design = laplace.design
         let p = design.fixedCount, k = laplace.thetaCount
@@ -295,10 +300,14 @@ public struct EmpiricalBayesFit: Sendable {
         // The gradient at the optimum and the Hessian (unless given: from the
         // Newton polish, a step of < 1e-6 away, which moves it by less).
         let d = k + p
-        let gradient = try devianceAndGradient(laplace, optimum, terms: k).gradient
-        let hessian: [Double]
-        if let given { hessian = given } else { hessian = try curvature(laplace, at: optimum, terms: k, step: h) }
-        let evaluations = 1 + (given == nil ? 2 * d : 0)
+        let gradient: [Double], hessian: [Double], evaluations: Int
+        if let firstStage {
+            (gradient, hessian, evaluations) = (firstStage.gradient, firstStage.hessian, 0)
+        } else {
+            gradient = try devianceAndGradient(laplace, optimum, terms: k).gradient
+            if let given { hessian = given } else { hessian = try curvature(laplace, at: optimum, terms: k, step: h) }
+            evaluations = 1 + (given == nil ? 2 * d : 0)
+        }
 
         // glmer's checks (lme4's checkConv) and the covariance of β̂.
         // lme4's isSingular: a diagonal entry of some Lₖ at its bound 0.
@@ -322,7 +331,9 @@ public struct EmpiricalBayesFit: Sendable {
         if singular { messages.append("boundary (singular) fit: see help('isSingular')") }
 
         var covariance = [Double](repeating: .nan, count: p * p)
-        if let inverse {
+        if firstStage != nil {
+            covariance = try laplace.evaluate(coefficients: coefficients, theta: theta, jointly: true).fixedCovariance
+        } else if let inverse {
             for i in 0..<p { for j in 0..<p { covariance[i * p + j] = 2 * inverse[(k + i) * d + (k + j)] } }
         } else {
             // lme4 falls back on the covariance given θ (RX⁻¹RX⁻ᵀ).

@@ -418,7 +418,7 @@ struct FormulaParser {
         case .name, .number, .openParenthesis:
             return error("missing operator before '\(token.spelling)'", at: token)
         case .caret:
-            return error("powers of terms ('^') are not supported; write the interactions out with ':' or '*' "
+            return error("unexpected '^': a power applies once, to a parenthesised sum of terms, as (a + b)^2 "
                          + "(a power of a column is I(x^2))", at: token)
         default:
             return error("unexpected '\(token.spelling)'", at: token)

@@ -51,21 +51,20 @@ extension Scoring {
             }
         }
         let known = Set(needed + responseColumns)
-        let frame = table
-        if let unknown = frame.names.first(where: { !known.contains($0) }) {
+        if let unknown = table.names.first(where: { !known.contains($0) }) {
             throw InputError(.unknownColumn, "not a column of the model (a candidate table has the grouping factors "
                              + needed.joined(separator: ", ") + " and nothing else but the response)",
                              file: source, line: 1, column: unknown)
         }
-        for name in needed where frame.columns[name] == nil {
+        for name in needed where table.columns[name] == nil {
             let role = factors.contains(name) ? "a grouping factor"
                 : categoricals.contains(name) ? "a categorical covariate" : "a covariate of the fixed effects"
             throw InputError(.unknownColumn, "the model needs this column (\(role)), which the candidate table lacks "
-                             + "(columns: \(frame.names.joined(separator: ", ")))", file: source, column: name)
+                             + "(columns: \(table.names.joined(separator: ", ")))", file: source, column: name)
         }
 
-        let derived = try frame.deriving(formula.expressions.filter { covariates.contains($0.key) || categoricals.contains($0.key) }).frame
-        return try candidates(derived, source: source, echoed: table.names)
+        let transformed = formula.expressions.filter { covariates.contains($0.key) || categoricals.contains($0.key) }
+        return try candidates(table.deriving(transformed).frame, source: source, echoed: table.names)
     }
 
     /// `candidates(_:)` once the transformed variables are columns; `echoed`

@@ -353,8 +353,7 @@ extension Scoring {
     /// The product of a column's categorical indicators at a candidate row:
     /// 1 at each one's level, −1 at a sum contrast's `against` level, else 0
     /// (1 for a column with none).
-    static func indicatorValue(_ indicators: [(categorical: Int, level: Int, against: Int?)], _ row: Int,
-                               _ candidates: Candidates) -> Double {
+    static func indicatorValue(_ indicators: [Indicator], _ row: Int, _ candidates: Candidates) -> Double {
         var value = 1.0
         for indicator in indicators {
             let code = candidates.categoryCodes[indicator.categorical][row]

@@ -68,7 +68,11 @@ public struct Scoring: Sendable {
     /// columns, the index into `categoricals` and of the level in
     /// `categoricalLevels` it is 1 at ([] for none).
     let fixedProducts: [[Int]]
-    let fixedIndicators: [[(categorical: Int, level: Int, against: Int?)]]
+    let fixedIndicators: [[Indicator]]
+    /// A categorical column's indicator in a candidate row's codes: the
+    /// indices into `categoricals` and into its levels of the level where it
+    /// is 1 and, for a sum contrast, of the one where it is −1.
+    typealias Indicator = (categorical: Int, level: Int, against: Int?)
     /// Store indices of the fixed effects, and per term of its SDs and
     /// correlations (`RunDirectory.Term.covarianceNames`: sd(term) alone for
     /// a random intercept).
@@ -79,7 +83,7 @@ public struct Scoring: Sendable {
     /// categorical column's contrast, per categorical column, the index
     /// into `categoricals` and of the level it is 1 at; nil for a random
     /// intercept.
-    let slopeProducts: [[(product: [Int], indicators: [(categorical: Int, level: Int, against: Int?)])]?]
+    let slopeProducts: [[(product: [Int], indicators: [Indicator])]?]
     /// Per term: level name → its position in the term's level list.
     let levelPositions: [[String: Int]]
 
@@ -169,8 +173,8 @@ public struct Scoring: Sendable {
             covariates.append(name)
             return covariates.count - 1
         }
-        func indicators(_ column: FixedColumn) throws(InputError) -> [(categorical: Int, level: Int, against: Int?)] {
-            var found: [(categorical: Int, level: Int, against: Int?)] = []
+        func indicators(_ column: FixedColumn) throws(InputError) -> [Indicator] {
+            var found: [Indicator] = []
             for indicator in column.indicators {
                 let categorical = indicator.categorical, level = indicator.level
                 if !categoricals.contains(categorical) {
@@ -193,14 +197,14 @@ public struct Scoring: Sendable {
             }
             return found
         }
-        var products: [[Int]] = [], fixedIndicators: [[(categorical: Int, level: Int, against: Int?)]] = []
+        var products: [[Int]] = [], fixedIndicators: [[Indicator]] = []
         for column in coding {
             products.append(column.numeric.map(covariate))
             fixedIndicators.append(try indicators(column))
         }
         // The slope columns: products of numeric covariates, each times a
         // categorical column's indicator (as the fixed part's).
-        var slopes: [[(product: [Int], indicators: [(categorical: Int, level: Int, against: Int?)])]?] = []
+        var slopes: [[(product: [Int], indicators: [Indicator])]?] = []
         for (k, term) in run.terms.enumerated() {
             guard !term.isInterceptOnly else { slopes.append(nil); continue }
             if k < recordedCoding.count, let coding = recordedCoding[k] {
@@ -208,11 +212,11 @@ public struct Scoring: Sendable {
                     throw InputError(.malformedCSV, "the coding of \(term.name) does not match its columns",
                                      file: recordPath)
                 }
-                var columns: [(product: [Int], indicators: [(categorical: Int, level: Int, against: Int?)])] = []
+                var columns: [(product: [Int], indicators: [Indicator])] = []
                 for column in coding { columns.append((column.numeric.map(covariate), try indicators(column))) }
                 slopes.append(columns)
             } else if let random = slopeTerms[k] {
-                var columns: [(product: [Int], indicators: [(categorical: Int, level: Int, against: Int?)])] =
+                var columns: [(product: [Int], indicators: [Indicator])] =
                     random.hasIntercept ? [([], [])] : []
                 for slope in random.slopes { columns.append((slope.columns.map(covariate), [])) }
                 slopes.append(columns)
