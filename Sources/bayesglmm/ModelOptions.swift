@@ -12,11 +12,24 @@ struct ModelOptions: ParsableArguments {
         discussion: "For example 'y ~ x + (1|client) + (1|stylist) + (1|client:stylist)'. "
             + "The response is a 0/1 column, cbind(successes, failures), or successes with --trials. "
             + "Terms may be products (a:b, a*b) and transformed columns: log, log1p, exp, sqrt, abs, "
-            + "I(x^2) and other arithmetic in I(), factor(code)."))
+            + "I(x^2) and other arithmetic in I(), factor(code); offset(log(n)) adds to the linear predictor."))
     var formula: String
 
     @Option(help: "A column of trial counts; the response column then holds successes.")
     var trials: String?
+
+    @Option(help: ArgumentHelp(
+        "A column of prior weights (above 0), as glmer's weights =.",
+        discussion: "A row of weight w counts as w·y successes out of w trials: the response may then be a "
+            + "proportion in [0, 1]. Weights that make fractional counts are taken as they are (the logit "
+            + "samplers and the EB fit accept them; probit and simulation need whole counts)."))
+    var weights: String?
+
+    @Option(help: ArgumentHelp(
+        "A column added to the linear predictor with coefficient 1, as glmer's offset =.",
+        discussion: "The same as offset(column) in the formula; offsets of both kinds add up. "
+            + "An offset must be present on every row, and score reads it from the candidates too."))
+    var offset: String?
 
     @Option(name: .customLong("levels"), help: ArgumentHelp(
         "The level order of a categorical column, as column=level1,level2,… (repeatable).",
@@ -61,7 +74,8 @@ struct ModelOptions: ParsableArguments {
         let formula = try ModelFormula.parse(formula)
         let frame = try Frame.read(csvFile: data)
         return try Design(formula: formula, frame: frame,
-                          options: DesignOptions(trials: trials, levels: try parsedLevels(), missing: missing,
+                          options: DesignOptions(trials: trials, weights: weights, offset: offset,
+                                                 levels: try parsedLevels(), missing: missing,
                                                  contrasts: contrasts))
     }
 }

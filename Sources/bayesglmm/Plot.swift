@@ -157,7 +157,8 @@ struct Plot: ParsableCommand {
             var counts: LevelCounts?
             let chosen = try Figure.term(run, term)
             if let data, chosen.isInterceptOnly {
-                counts = try Figure.counts(of: chosen, dataPath: data, formula: run.formula)
+                counts = try Figure.counts(of: chosen, dataPath: data, formula: run.formula,
+                                           options: run.manifest.designOptions)
             }
             let source = try report ?? EmpiricalBayesReport.fromRanef(Frame.read(csvFile: lme4!), beside: run)
             do {

@@ -13,7 +13,8 @@ import Testing
         // cbpp's period is a factor in R; its CSV holds 1…4.
         let levels = name.hasPrefix("cbpp") ? ["period": ["1", "2", "3", "4"]] : [:]
         let design = try Design(formula: ModelFormula.parse(fixture.formula), frame: frame,
-                                options: DesignOptions(levels: levels))
+                                options: DesignOptions(weights: fixture.weights, offset: fixture.offset,
+                                                       levels: levels))
         return (design, fixture)
     }
 

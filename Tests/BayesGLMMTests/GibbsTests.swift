@@ -27,10 +27,15 @@ import Testing
     /// bounded at the range's ends is integrated to second order. `link`
     /// is F in pⱼ = F(α + uⱼ); the likelihood is written out here,
     /// independently of `Link.logLikelihood` (probit's Φ from erfc).
+    ///
+    /// `successes`, `trials` and `offsets` (oⱼ in pⱼ = F(oⱼ + α + uⱼ)) may
+    /// be other than the model's (fractional counts included).
     static func quadrature(
         logPrior: (Double) -> Double = { ScalePrior.halfT(degrees: 3, scale: 2.5).logDensity(standardDeviation: $0) },
-        sigmas: ClosedRange<Double> = 1e-3...60, link: Link = .logit
+        sigmas: ClosedRange<Double> = 1e-3...60, link: Link = .logit,
+        successes: [Double] = GibbsTests.successes, trials: [Double] = GibbsTests.trials, offsets: [Double]? = nil
     ) -> (alpha: Double, sigma: Double, sigmaSD: Double) {
+        let offsets = offsets ?? [Double](repeating: 0, count: successes.count)
         func logBinomial(_ y: Double, _ n: Double, _ v: Double) -> Double {
             switch link {   // up to a constant
             case .logit: return y * v - n * log1p(exp(v))
@@ -58,7 +63,7 @@ import Testing
                     // Shift by the maximum for stability.
                     var top = -Double.infinity
                     for m in ts.indices {
-                        logs[m] = logBinomial(successes[j], trials[j], alpha + sigma * ts[m])
+                        logs[m] = logBinomial(successes[j], trials[j], offsets[j] + alpha + sigma * ts[m])
                         top = max(top, logs[m])
                     }
                     var integral = 0.0

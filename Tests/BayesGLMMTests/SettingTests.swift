@@ -71,7 +71,7 @@ import Testing
             _ = try Design(formula: DesignTests.formula("n", random: [["g"]]), frame: frame,
                            options: DesignOptions(missing: .drop))
         }
-        #expect(counts?.kind == .notBinary && counts?.advice?.settings == [Setting("trials")])
+        #expect(counts?.kind == .notBinary && counts?.advice?.settings == [Setting("trials"), Setting("weights")])
         let unlisted = SettingTests.error {
             _ = try Design(formula: DesignTests.formula("f", fixed: [["g"]]), frame: frame,
                            options: DesignOptions(levels: ["g": ["a"]]))

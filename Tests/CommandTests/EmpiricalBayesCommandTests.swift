@@ -43,6 +43,38 @@ import Testing
         #expect(ours.log_likelihood >= glmer.log_likelihood - 1e-4)
     }
 
+    /// `--weights` and `--offset` (with an `offset()` in the formula): the
+    /// EB fit of glmer's `weights =` and `offset =`, recorded in the JSON;
+    /// bad weights and a missing offset column exit 2 naming the flag.
+    @Test func weightsAndOffsets() throws {
+        let data = EmpiricalBayesCommandTests.root.appendingPathComponent("Validation/lme4/data")
+        let out = CommandTests.temporary("eb-offsets.json")
+        let offsets = try CommandTests.run(["eb", data.appendingPathComponent("offsets.csv").path, "--formula",
+                                           "y ~ x + offset(log(exposure)) + (1|group)", "--offset", "base",
+                                           "--out", out])
+        #expect(offsets.status == 0, "\(offsets.error)")
+        struct Recorded: Decodable { let fixed: [Report.Fixed]; let offset: String?; let weights: String? }
+        let ours = try JSONDecoder().decode(Recorded.self, from: Data(contentsOf: URL(fileURLWithPath: out)))
+        let glmer = try JSONDecoder().decode(Recorded.self, from: Data(contentsOf: EmpiricalBayesCommandTests.root
+            .appendingPathComponent("Tests/BayesGLMMTests/Fixtures/eb/offset_both_tight.json")))
+        #expect(ours.offset == "base" && ours.weights == nil)
+        for (a, b) in zip(ours.fixed, glmer.fixed) { #expect(abs(a.estimate - b.estimate) <= 1e-3 * abs(b.estimate)) }
+        let weighted = try CommandTests.run(["eb", data.appendingPathComponent("weighted.csv").path, "--formula",
+                                             "p ~ x + (1|group)", "--weights", "w"])
+        #expect(weighted.status == 0 && weighted.output.contains("-500.1"), "\(weighted.error)")
+        let unweighted = try CommandTests.run(["eb", data.appendingPathComponent("weighted.csv").path, "--formula",
+                                               "p ~ x + (1|group)"])
+        #expect(unweighted.status == 2 && unweighted.error.contains("for proportions --weights"), "\(unweighted.error)")
+        let unknown = try CommandTests.run(["eb", data.appendingPathComponent("offsets.csv").path, "--formula",
+                                            "y ~ x + (1|group)", "--offset", "bse"])
+        #expect(unknown.status == 2 && unknown.error.contains("--offset") && unknown.error.contains("\"bse\""),
+                "\(unknown.error)")
+        let zero = CommandTests.temporary("zero-weight.csv")
+        try "p,w,g\n0.5,2,a\n1,0,b\n0,1,b\n".write(toFile: zero, atomically: true, encoding: .utf8)
+        let bad = try CommandTests.run(["eb", zero, "--formula", "p ~ (1|g)", "--weights", "w"])
+        #expect(bad.status == 2 && bad.error.contains("--weights") && bad.error.contains("line 3"), "\(bad.error)")
+    }
+
     /// `--nagq`: glmer's adaptive quadrature on cbpp (its estimates in the
     /// JSON, the approximation named in the summary), and the models and
     /// values glmer refuses, refused with exit 2 naming --nagq.

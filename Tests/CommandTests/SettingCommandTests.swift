@@ -26,7 +26,7 @@ import Testing
             "fix the value or write NA, or give --levels x=… to treat the column as categorical"), "\(typo.error)")
         let counts = try SettingCommandTests.describe("y,g\n1,a\n2,b\n", "y ~ (1|g)")
         #expect(counts.status == 2 && counts.error.contains(
-            "expected 0 or 1, found 2; for counts use cbind(successes, failures) or --trials"), "\(counts.error)")
+            "expected 0 or 1, found 2; for counts use cbind(successes, failures) or --trials, for proportions --weights"), "\(counts.error)")
     }
 
     @Test func simulationSettingsAreNamedByTheirFlags() throws {

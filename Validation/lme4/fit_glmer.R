@@ -18,6 +18,9 @@
 # Adaptive Gauss-Hermite quadrature cases (glmer's nAGQ), run only when named
 # (the group "agq" runs them all): agq_sparse_<n>[_tight] for n = 1, 10, 25
 # and cbpp_agq_10[_tight]; see "adaptive Gauss-Hermite quadrature" below.
+# Offsets and prior weights (the group "offsets"): offset_formula_tight,
+# offset_argument_tight, offset_both_tight, offset_slopes_tight,
+# offset_agq_10_tight, weighted_tight; see "offsets and prior weights" below.
 # slopes_small and slopes_singular read Validation/lme4/data/<case>.csv, which
 # is simulated here (simulate_slopes) only when the file is missing.
 #
@@ -53,13 +56,17 @@ source(path("Validation/lme4/json.R"))
 
 ## ---- one fit -> one JSON ---------------------------------------------------
 fit_case <- function(case, formula_text, data, data_rel, out_rel,
-                     effects = TRUE, control = glmerControl(), nAGQ = 1L) {
+                     effects = TRUE, control = glmerControl(), nAGQ = 1L,
+                     weights = NULL, offset = NULL) {
   message(sprintf("[%s] %s: glmer(%s) on %d rows",
                   format(Sys.time(), "%H:%M:%S"), case, formula_text, nrow(data)))
   form <- as.formula(formula_text)
-  wall <- system.time(
-    fit <- glmer(form, data = data, family = binomial, control = control, nAGQ = nAGQ)
-  )
+  # weights = and offset = name columns of data; passed as vectors (do.call),
+  # since glmer evaluates them in the data's frame by name.
+  args <- list(form, data = data, family = binomial, control = control, nAGQ = nAGQ)
+  if (!is.null(weights)) args$weights <- data[[weights]]
+  if (!is.null(offset)) args$offset <- data[[offset]]
+  wall <- system.time(fit <- do.call(glmer, args))
   seconds <- unname(wall[["elapsed"]])
 
   fe <- fixef(fit)
@@ -150,6 +157,8 @@ fit_case <- function(case, formula_text, data, data_rel, out_rel,
     optimizer = as.character(fit@optinfo$optimizer),
     nagq = as.integer(nAGQ)
   )
+  if (!is.null(weights)) out$weights <- weights
+  if (!is.null(offset)) out$offset <- offset
   txt <- to_json(out)
   writeLines(txt, path(out_rel))
 
@@ -416,6 +425,60 @@ run_cbpp_agq <- function(nAGQ, suffix = "", control = bobyqa()) {
            control = control, nAGQ = nAGQ)
 }
 
+## ---- offsets and prior weights (issue 19) -----------------------------------
+# offsets.csv: 600 binary rows in 60 groups coded by numbers (101, ..., 160:
+# a grouping factor whatever its values look like), logit p = -1 + 0.6 x +
+# log(exposure) + base + b[group], b ~ N(0, 0.8^2), x ~ N(0, 1),
+# exposure ~ U(0.5, 4), base ~ N(0, 0.5^2) (seed 20261208).
+# weighted.csv: the proportion p = s/w of w = 1..8 trials per row, 40 groups,
+# logit p = 0.3 - 0.8 x + b[group], b ~ N(0, 1) (seed 20261209); glmer's
+# p ~ x with weights = w is cbind(s, w - s) ~ x.
+offsets_data <- function() {
+  rel <- file.path(data_dir, "offsets.csv")
+  if (!file.exists(path(rel))) {
+    message("simulating ", rel)
+    set.seed(20261208)
+    n <- 600L
+    group <- sample(101:160, n, replace = TRUE)
+    b <- rnorm(60, 0, 0.8)
+    x <- round(rnorm(n), 4); exposure <- round(runif(n, 0.5, 4), 3); base <- round(rnorm(n, 0, 0.5), 4)
+    y <- rbinom(n, 1L, plogis(-1 + 0.6 * x + log(exposure) + base + b[group - 100L]))
+    write.csv(data.frame(group, x, exposure, base, y), path(rel), row.names = FALSE, quote = FALSE)
+  }
+  d <- read.csv(path(rel))
+  d$group <- factor(d$group)
+  list(rel = rel, data = d)
+}
+
+weighted_data <- function() {
+  rel <- file.path(data_dir, "weighted.csv")
+  if (!file.exists(path(rel))) {
+    message("simulating ", rel)
+    set.seed(20261209)
+    n <- 400L
+    group <- sprintf("g%02d", sample(1:40, n, replace = TRUE))
+    b <- rnorm(40, 0, 1)
+    x <- round(rnorm(n), 4); w <- sample(1:8, n, replace = TRUE)
+    s <- rbinom(n, w, plogis(0.3 - 0.8 * x + b[as.integer(substr(group, 2, 3))]))
+    write.csv(data.frame(group, x, w, p = s / w), path(rel), row.names = FALSE, quote = FALSE)
+  }
+  d <- read.csv(path(rel))
+  d$group <- factor(d$group)
+  list(rel = rel, data = d)
+}
+
+run_offset_case <- function(case, formula_text, offset = NULL) {
+  od <- offsets_data()
+  fit_case(case, formula_text, od$data, od$rel, file.path(fixture_dir, paste0(case, ".json")),
+           control = bobyqa(tight = TRUE), offset = offset)
+}
+
+run_weighted <- function() {
+  wd <- weighted_data()
+  fit_case("weighted_tight", "p ~ x + (1|group)", wd$data, wd$rel, file.path(fixture_dir, "weighted_tight.json"),
+           control = bobyqa(tight = TRUE), weights = "w")
+}
+
 cases <- commandArgs(trailingOnly = TRUE)
 if (length(cases) == 0L)
   cases <- c("verbagg", "cbpp", "pairings", "singular", "verbagg_tight", "cbpp_tight", "pairings_tight")
@@ -423,7 +486,9 @@ groups <- list(slopes = c("verbagg_slopes", "verbagg_slopes_tight", "slopes_smal
                           "slopes_small_tight", "slopes_singular", "slopes_singular_tight"),
                agq = c("agq_sparse_1", "agq_sparse_1_tight", "agq_sparse_10", "agq_sparse_10_tight",
                        "agq_sparse_25_tight", "cbpp_agq_10", "cbpp_agq_10_tight",
-                       "agq_sparse_0_tight", "cbpp_agq_0_tight", "verbagg_agq_0_tight"))
+                       "agq_sparse_0_tight", "cbpp_agq_0_tight", "verbagg_agq_0_tight"),
+               offsets = c("offset_formula_tight", "offset_argument_tight", "offset_both_tight",
+                           "offset_slopes_tight", "offset_agq_10_tight", "weighted_tight"))
 cases <- unlist(lapply(cases, function(cs) if (cs %in% names(groups)) groups[[cs]] else cs))
 runners <- list(verbagg = run_verbagg, cbpp = run_cbpp, pairings = run_pairings, singular = run_singular,
                 verbagg_tight = tight(run_verbagg), cbpp_tight = tight(run_cbpp),
@@ -442,7 +507,22 @@ runners <- list(verbagg = run_verbagg, cbpp = run_cbpp, pairings = run_pairings,
                 cbpp_agq_10_tight = function() run_cbpp_agq(10L, "_tight", bobyqa(tight = TRUE)),
                 agq_sparse_0_tight = function() run_agq_sparse(0L, "_tight", bobyqa(tight = TRUE)),
                 cbpp_agq_0_tight = function() run_cbpp_agq(0L, "_tight", bobyqa(tight = TRUE)),
-                verbagg_agq_0_tight = function() run_verbagg_agq0())
+                verbagg_agq_0_tight = function() run_verbagg_agq0(),
+                offset_formula_tight = function()
+                  run_offset_case("offset_formula_tight", "y ~ x + offset(log(exposure)) + (1|group)"),
+                offset_argument_tight = function()
+                  run_offset_case("offset_argument_tight", "y ~ x + (1|group)", offset = "base"),
+                offset_both_tight = function()
+                  run_offset_case("offset_both_tight", "y ~ x + offset(log(exposure)) + (1|group)", offset = "base"),
+                offset_slopes_tight = function()
+                  run_offset_case("offset_slopes_tight", "y ~ x + offset(log(exposure) + base) + (1 + x|group)"),
+                offset_agq_10_tight = function() {
+                  od <- offsets_data()
+                  fit_case("offset_agq_10_tight", "y ~ x + offset(log(exposure)) + (1|group)", od$data, od$rel,
+                           file.path(fixture_dir, "offset_agq_10_tight.json"), control = bobyqa(tight = TRUE),
+                           nAGQ = 10L)
+                },
+                weighted_tight = run_weighted)
 bad <- setdiff(cases, names(runners))
 if (length(bad)) stop("unknown case(s): ", paste(bad, collapse = ", "),
                       "; choose from ", paste(c(names(runners), names(groups)), collapse = ", "))

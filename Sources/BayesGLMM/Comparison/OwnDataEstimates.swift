@@ -47,7 +47,7 @@ public enum OwnDataEstimates {
         var offset = [Double](repeating: 0, count: n)
         var cells = [[Int]](repeating: [], count: term.levelCount)
         for i in 0..<n {
-            var eta = 0.0
+            var eta = design.offset(i)
             for j in 0..<p { eta += design.fixed[i * p + j] * beta[j] }
             for (m, other) in terms.enumerated() where m != k {
                 let l = Int(other.levelOfCell[i]), d = other.dimension

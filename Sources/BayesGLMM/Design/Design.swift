@@ -81,6 +81,17 @@ public struct Design: Sendable {
     public let categoricalLevels: [String: [String]]
     /// The column of trials (`DesignOptions.trials`), if the response is successes out of it.
     public let trialsColumn: String?
+    /// The column of prior weights (`DesignOptions.weights`), if any.
+    public let weightsColumn: String?
+    /// How categorical columns are coded where R codes them by contrasts.
+    public let contrasts: DesignOptions.Contrasts
+    /// The variables whose sum is the offset: the formula's `offset(…)`
+    /// terms, then `DesignOptions.offset`; empty without an offset.
+    public let offsetVariables: [String]
+    /// Per cell: the offset oᵢ, added to the linear predictor with
+    /// coefficient 1 (ψᵢ = oᵢ + xᵢ'β + Σₖ zᵢₖ'uₖ); empty without an offset
+    /// (every oᵢ = 0), so that samplers skip it.
+    public let offsets: [Double]
     /// The fixed-effect matrix of the cells, row-major: `cellCount` rows of
     /// `fixedNames.count` numbers.
     public let fixed: [Double]
@@ -110,6 +121,28 @@ public struct Design: Sendable {
     /// The fixed-effect row of cell `i`.
     public func fixedRow(_ i: Int) -> ArraySlice<Double> {
         fixed[(i * fixedCount)..<((i + 1) * fixedCount)]
+    }
+
+    /// Whether the linear predictor has an offset.
+    public var hasOffset: Bool { !offsets.isEmpty }
+
+    /// The offset column given apart from the formula (`DesignOptions.offset`), if any.
+    public var offsetColumn: String? { offsetVariables.count > formula.offsets.count ? offsetVariables.last : nil }
+
+    /// The offset of cell `i` (0 without one).
+    @inline(__always)
+    public func offset(_ i: Int) -> Double { offsets.isEmpty ? 0 : offsets[i] }
+
+    /// Adds every cell's offset to `predictors` (nothing without an offset).
+    public func addOffsets(to predictors: inout [Double]) {
+        guard !offsets.isEmpty else { return }
+        for i in predictors.indices { predictors[i] += offsets[i] }
+    }
+
+    /// Whether every cell's successes and trials are whole numbers: not so
+    /// with prior weights that make them fractions.
+    public var hasWholeCounts: Bool {
+        weightsColumn == nil || zip(successes, trials).allSatisfy { $0 == $0.rounded() && $1 == $1.rounded() }
     }
 }
 
@@ -162,6 +195,13 @@ public struct DesignOptions: Sendable {
     /// A column of trial counts; the response column then holds successes
     /// (glmer's `weights` with a proportion response, written as counts).
     public var trials: String?
+    /// A column of prior weights wᵣ > 0 (glmer's `weights =`): row r counts
+    /// as wᵣ·yᵣ successes out of wᵣ·nᵣ trials, so that with a proportion
+    /// response yᵣ ∈ [0, 1] it is wᵣyᵣ successes out of wᵣ.
+    public var weights: String?
+    /// A column added to the linear predictor with coefficient 1, as
+    /// `offset(column)` in the formula (glmer's `offset =`).
+    public var offset: String?
     /// Level orders by column (for the baseline of a categorical fixed
     /// effect and the order of a grouping factor's levels).
     public var levels: [String: [String]]
@@ -179,9 +219,11 @@ public struct DesignOptions: Sendable {
     }
     public var contrasts: Contrasts
 
-    public init(trials: String? = nil, levels: [String: [String]] = [:], missing: Missing = .drop,
-                contrasts: Contrasts = .treatment) {
+    public init(trials: String? = nil, weights: String? = nil, offset: String? = nil,
+                levels: [String: [String]] = [:], missing: Missing = .drop, contrasts: Contrasts = .treatment) {
         self.trials = trials
+        self.weights = weights
+        self.offset = offset
         self.levels = levels
         self.missing = missing
         self.contrasts = contrasts
@@ -220,10 +262,13 @@ extension Design {
         let source = frame.source
         func column(_ name: String) throws(InputError) -> Column {
             guard let c = frame.columns[name] else {
+                // A column named by a setting rather than the formula.
+                let setting = [("trials", given.trials), ("weights", given.weights), ("offset", given.offset)]
+                    .first { $0.1 == name }?.0
                 throw InputError(.unknownColumn,
-                                 "the formula uses \"\(name)\", which is not a column of the data (columns: "
-                                    + frame.names.joined(separator: ", ") + ")",
-                                 file: source, column: name)
+                                 (setting == nil ? "the formula uses \"\(name)\", which is" : "\"\(name)\" is")
+                                    + " not a column of the data (columns: " + frame.names.joined(separator: ", ") + ")",
+                                 file: source, column: name, setting: setting)
             }
             return c
         }
@@ -249,6 +294,15 @@ extension Design {
             }
             use(trials)
         }
+        if let weights = options.weights {
+            if options.trials == weights {
+                throw InputError(.badOption, "the same column cannot be the trials and the weights",
+                                 column: weights, setting: "weights")
+            }
+            use(weights)
+        }
+        let offsetVariables = formula.offsets + (options.offset.map { [$0] } ?? [])
+        offsetVariables.forEach(use)
         for term in formula.fixedTerms { term.columns.forEach(use) }
         for term in formula.randomTerms {
             term.factors.forEach(use)
@@ -280,6 +334,20 @@ extension Design {
                 keep.append(Int32(r))
             }
         }
+        // An offset or a weight is part of a row's likelihood: a missing
+        // one is a hole in the data, not a row to drop quietly.
+        for name in offsetVariables + (options.weights.map { [$0] } ?? []) {
+            guard let r = (0..<frame.rowCount).first(where: { r in
+                switch columns[name]! {
+                case let .numeric(v): v[r].isNaN
+                case let .factor(codes, _): codes[r] < 0
+                }
+            }) else { continue }
+            let role = offsetVariables.contains(name) ? "offset" : "weight"
+            throw InputError(.missingValues, "missing \(role) (every row needs one; an offset or weight is not "
+                             + "a value to drop rows over)", file: source, line: Int(frame.lines[r]), column: name,
+                             advice: "fill in the \(role)s, or drop those rows from the data")
+        }
         if let firstMissing, options.missing == .fail {
             throw InputError(.missingValues,
                              "missing value (\(frame.rowCount - keep.count) rows have one in a used column)",
@@ -292,9 +360,25 @@ extension Design {
         }
 
         // Response.
-        let (rowSuccesses, rowTrials) = try Design.response(formula.response, trials: options.trials,
+        var (rowSuccesses, rowTrials) = try Design.response(formula.response, trials: options.trials,
+                                                            weighted: options.weights != nil,
                                                             columns: columns, rows: keep, frame: frame,
                                                             levels: options.levels)
+        if let weights = options.weights {
+            let w = try Design.weights(weights, columns: columns, rows: keep, frame: frame)
+            // A proportion written in decimals (1/3 as 0.333333333333333)
+            // times its weight is a whole count but for rounding: snapped
+            // to it, as R's binomial family rounds w·y to count successes.
+            func snapped(_ x: Double) -> Double {
+                let whole = x.rounded()
+                return abs(x - whole) <= 1e-9 * max(1, abs(x)) ? whole : x
+            }
+            for i in keep.indices {
+                rowSuccesses[i] = snapped(rowSuccesses[i] * w[i])
+                rowTrials[i] = snapped(rowTrials[i] * w[i])
+            }
+        }
+        let rowOffsets = try Design.offsets(offsetVariables, columns: columns, rows: keep, frame: frame)
 
         // Fixed effects, per row.
         let (names, coding, fixedColumns, fixedLevels) =
@@ -345,11 +429,14 @@ extension Design {
         var randomLevels = [[Int32]](repeating: [], count: q)
         var randomValues = [[Double]](repeating: [], count: q)
         var successes: [Double] = [], trials: [Double] = []
-        var key = [UInt64](repeating: 0, count: p + q + e)
+        var offsets: [Double] = []
+        let o = rowOffsets.isEmpty ? 0 : 1
+        var key = [UInt64](repeating: 0, count: p + q + e + o)
         for i in 0..<keep.count {
             for j in 0..<p { key[j] = fixedColumns[j][i].bitPattern }
             for k in 0..<q { key[p + k] = UInt64(UInt32(bitPattern: randomFactors[k].1.codes[i])) }
             for j in 0..<e { key[p + q + j] = effectValues[j][i].bitPattern }
+            if o == 1 { key[p + q + e] = rowOffsets[i].bitPattern }
             if let cell = cellIndex[key] {
                 cellOfRow[i] = cell
                 successes[Int(cell)] += rowSuccesses[i]
@@ -365,6 +452,7 @@ extension Design {
                 }
                 successes.append(rowSuccesses[i])
                 trials.append(rowTrials[i])
+                if o == 1 { offsets.append(rowOffsets[i]) }
             }
         }
 
@@ -391,6 +479,10 @@ extension Design {
         self.fixedCoding = coding
         self.categoricalLevels = categoricalLevels
         self.trialsColumn = options.trials
+        self.weightsColumn = options.weights
+        self.contrasts = options.contrasts
+        self.offsetVariables = offsetVariables
+        self.offsets = offsets
         self.fixed = fixed
         self.randomTerms = randomFactors.enumerated().map { k, pair in
             RandomEffect(name: pair.0.name, factors: pair.0.factors, levels: pair.1.levels,
@@ -568,8 +660,46 @@ extension Design {
         }
     }
 
-    /// Successes and trials per used row, checked.
-    static func response(_ response: ModelFormula.Response, trials trialsColumn: String?,
+    /// The prior weights of the used rows, checked: finite and above 0.
+    static func weights(_ name: String, columns: [String: Column], rows: [Int32], frame: Frame) throws(InputError)
+        -> [Double] {
+        guard case let .numeric(v) = columns[name]! else {
+            let (r, text) = Design.firstText(columns[name]!, rows: rows) ?? (Int(rows[0]), "")
+            throw InputError(.nonNumeric, "expected a weight (a number above 0), found \"\(text)\"",
+                             file: frame.source, line: Int(frame.lines[r]), column: name, setting: "weights")
+        }
+        for r in rows where !(v[Int(r)] > 0) || !v[Int(r)].isFinite {
+            throw InputError(.badWeight, "expected a weight above 0 and finite, found \(Levels.rName(v[Int(r)]))",
+                             file: frame.source, line: Int(frame.lines[Int(r)]), column: name, setting: "weights",
+                             advice: v[Int(r)] == 0 ? "drop the rows of weight 0 from the data (they add nothing)"
+                                : nil)
+        }
+        return rows.map { v[Int($0)] }
+    }
+
+    /// The offset of each used row: the sum of the `variables` (columns,
+    /// or transformed variables already computed into the frame), checked
+    /// finite; empty without an offset.
+    static func offsets(_ variables: [String], columns: [String: Column], rows: [Int32], frame: Frame)
+        throws(InputError) -> [Double] {
+        guard !variables.isEmpty else { return [] }
+        var sum = [Double](repeating: 0, count: rows.count)
+        for name in variables {
+            guard case let .numeric(v) = columns[name]! else {
+                let (r, text) = Design.firstText(columns[name]!, rows: rows) ?? (Int(rows[0]), "")
+                throw InputError(.nonNumeric, "expected a number for the offset, found \"\(text)\"",
+                                 file: frame.source, line: Int(frame.lines[r]), column: name)
+            }
+            try Design.checkFinite(v, name, rows: rows, frame: frame)
+            for (i, r) in rows.enumerated() { sum[i] += v[Int(r)] }
+        }
+        return sum
+    }
+
+    /// Successes and trials per used row, checked. With prior weights
+    /// (`weighted`) a response column may hold proportions in [0, 1], as
+    /// glmer's binomial family reads a response with weights.
+    static func response(_ response: ModelFormula.Response, trials trialsColumn: String?, weighted: Bool = false,
                          columns: [String: Column], rows: [Int32], frame: Frame,
                          levels: [String: [String]]) throws(InputError) -> ([Double], [Double]) {
         let source = frame.source
@@ -605,11 +735,19 @@ extension Design {
                 return (rows.map { s[Int($0)] }, rows.map { n[Int($0)] })
             }
             switch columns[y]! {
+            case let .numeric(v) where weighted:
+                for r in rows where !(v[Int(r)] >= 0 && v[Int(r)] <= 1) {
+                    throw InputError(.notBinary, "expected a proportion in [0, 1] (a response with weights), found "
+                                     + Levels.rName(v[Int(r)]),
+                                     file: source, line: Int(frame.lines[Int(r)]), column: y)
+                }
+                return (rows.map { v[Int($0)] }, [Double](repeating: 1, count: rows.count))
             case let .numeric(v):
                 for r in rows where v[Int(r)] != 0 && v[Int(r)] != 1 {
                     throw InputError(.notBinary, "expected 0 or 1, found \(Levels.rName(v[Int(r)]))",
                                      file: source, line: Int(frame.lines[Int(r)]), column: y,
-                                     advice: "for counts use cbind(successes, failures) or \(setting: "trials")")
+                                     advice: "for counts use cbind(successes, failures) or \(setting: "trials"), "
+                                        + "for proportions \(setting: "weights")")
                 }
                 return (rows.map { v[Int($0)] }, [Double](repeating: 1, count: rows.count))
             case .factor:
@@ -727,7 +865,8 @@ extension Design {
         precondition(successes.count == cellCount, "one count per cell")
         return Design(formula: formula, source: source, rowsRead: rowsRead, rowsDropped: rowsDropped,
                       fixedNames: fixedNames, fixedCoding: fixedCoding, categoricalLevels: categoricalLevels,
-                      trialsColumn: trialsColumn, fixed: fixed, randomTerms: randomTerms, successes: successes,
+                      trialsColumn: trialsColumn, weightsColumn: weightsColumn, contrasts: contrasts, offsetVariables: offsetVariables,
+                      offsets: offsets, fixed: fixed, randomTerms: randomTerms, successes: successes,
                       trials: trials, usedRows: usedRows, cellOfRow: cellOfRow,
                       logBinomialCoefficients: logBinomialCoefficients,
                       saturatedLogLikelihoods: saturatedLogLikelihoods)

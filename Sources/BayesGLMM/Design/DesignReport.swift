@@ -18,9 +18,17 @@ public struct DesignReport: Sendable {
         if d.rowsDropped > 0 { rows += ", \(number(d.rowsDropped)) dropped (missing values in used columns)" }
         lines.append(rows)
         let s = d.successes.reduce(0, +), n = d.trials.reduce(0, +)
+        // Weights may make fractional counts.
+        func count(_ x: Double) -> String { x == x.rounded() ? number(Int(x)) : Levels.rName(x) }
         lines.append(n > 0 ? String(format: "response:  %@ successes in %@ trials (%.1f%%)",
-                                    number(Int(s)), number(Int(n)), 100 * s / n)
+                                    count(s), count(n), 100 * s / n)
                            : "response:  no trials (every count is 0)")
+        if let weights = d.weightsColumn { lines.append("weights:   \(weights) (each row counts w·y successes in w trials)") }
+        if d.hasOffset {
+            let low = d.offsets.min()!, high = d.offsets.max()!
+            lines.append("offset:    " + d.offsetVariables.joined(separator: " + ")
+                         + String(format: " (from %.3g to %.3g)", low, high))
+        }
         lines.append("fixed:     \(d.fixedNames.isEmpty ? "(none)" : d.fixedNames.joined(separator: ", "))")
         lines.append("cells:     \(number(d.cellCount)) binomial cells (\(String(format: "%.2f", n / Double(d.cellCount))) trials per cell)")
         if d.randomTerms.isEmpty {

@@ -96,7 +96,7 @@ public struct AdaptiveQuadrature: Sendable {
         let n = design.cellCount, p = design.fixedCount
         var offset = [Double](repeating: 0, count: n)
         for i in 0..<n {
-            var e = 0.0
+            var e = design.offset(i)
             for j in 0..<p { e += design.fixed[i * p + j] * beta[j] }
             offset[i] = e
         }

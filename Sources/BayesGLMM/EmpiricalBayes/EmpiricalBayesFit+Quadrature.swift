@@ -245,7 +245,7 @@ extension EmpiricalBayesFit {
         // glmer's deviance(): the rows' deviance residuals at the modes.
         var residualDeviance = 0.0
         for i in 0..<design.cellCount {
-            var eta = term.value(cell: i, column: 0) * modes[Int(term.levelOfCell[i])]
+            var eta = design.offset(i) + term.value(cell: i, column: 0) * modes[Int(term.levelOfCell[i])]
             for j in 0..<p { eta += design.fixed[i * p + j] * coefficients[j] }
             let mu = 1 / (1 + exp(-eta))
             let s = design.successes[i], n = design.trials[i]

@@ -240,7 +240,9 @@ public struct EmpiricalBayesFit: Sendable {
         let design = laplace.design
         let rate = min(max(design.successes.reduce(0, +) / design.trials.reduce(0, +), 0.01), 0.99)
         var beta = [Double](repeating: 0, count: design.fixedCount)
-        if let intercept = design.fixedNames.firstIndex(of: "(Intercept)") { beta[intercept] = log(rate / (1 - rate)) }
+        if let intercept = design.fixedNames.firstIndex(of: "(Intercept)") { 
+            beta[intercept] = log(rate / (1 - rate)) - InitialValues.meanOffset(design)
+        }
         let result = try search.minimize(
             { (theta: [Double]) throws -> (value: Double, gradient: [Double]) in
                 let result = try laplace.devianceAndGradient(coefficients: beta, theta: theta, jointly: true)
@@ -454,6 +456,7 @@ public struct EmpiricalBayesFit: Sendable {
             // The schema's "converged" is glmer's: no convergence messages,
             // where glmer counts the boundary note as one.
             converged: converged && messages.isEmpty, messages: messages, seconds: seconds, link: Link.logit.rawValue,
-            correlations: correlation, theta: theta, nagq: quadraturePoints)
+            correlations: correlation, theta: theta, nagq: quadraturePoints, weights: design.weightsColumn,
+            offset: design.offsetColumn)
     }
 }

@@ -90,6 +90,10 @@ public struct EmpiricalBayesReport: Codable, Sendable, Equatable {
     /// in reports written before adaptive quadrature, all of them Laplace
     /// fits).
     public var nagq: Int?
+    /// The column of prior weights, and the offset column given apart from
+    /// the formula (glmer's `weights =`, `offset =`), if any.
+    public var weights: String?
+    public var offset: String?
 
     /// The number of quadrature points, 1 (Laplace) when the report does not say.
     public var quadraturePoints: Int { nagq ?? 1 }
@@ -112,12 +116,13 @@ public struct EmpiricalBayesReport: Codable, Sendable, Equatable {
                 fixed: [Fixed], sd: [StandardDeviation], effects: [Effect], log_likelihood: Double,
                 aic: Double, bic: Double, deviance: Double, singular: Bool, converged: Bool,
                 messages: [String], seconds: Double, link: String? = nil, correlations: [Correlation]? = nil,
-                theta: [Double]? = nil, nagq: Int? = nil) {
+                theta: [Double]? = nil, nagq: Int? = nil, weights: String? = nil, offset: String? = nil) {
         self.program = program; self.case = name; self.formula = formula; self.data = data
         self.rows_used = rows_used; self.fixed = fixed; self.sd = sd; self.effects = effects
         self.log_likelihood = log_likelihood; self.aic = aic; self.bic = bic; self.deviance = deviance
         self.singular = singular; self.converged = converged; self.messages = messages; self.seconds = seconds
         self.link = link; self.correlations = correlations; self.theta = theta; self.nagq = nagq
+        self.weights = weights; self.offset = offset
     }
 
     /// Refuses to set this fit beside a run of another link: the effects and
@@ -140,6 +145,21 @@ public struct EmpiricalBayesReport: Codable, Sendable, Equatable {
         try checkLink(of: run, path: path)
         try checkModel(formula: run.formula, terms: run.terms.map(\.name), fixed: run.fixedNames,
                        rows: run.rowsUsed, path: path)
+        // The same offset and weights: other ones make another likelihood.
+        guard !fixed.isEmpty else { return }
+        func offsets(_ formula: String, _ column: String?) -> [String] {
+            ((try? ModelFormula.parse(formula))?.offsets ?? []) + (column.map { [$0] } ?? [])
+        }
+        let ours = offsets(self.formula, offset), theirs = offsets(run.formula, run.manifest.offset)
+        if Set(ours) != Set(theirs) || weights != run.manifest.weights {
+            func described(_ offsets: [String], _ weights: String?) -> String {
+                (offsets.isEmpty ? "no offset" : "offset " + offsets.joined(separator: " + "))
+                    + ", " + (weights.map { "weights \($0)" } ?? "no weights")
+            }
+            throw InputError(.badOption, "the empirical-Bayes fit is not of the run's model: empirical Bayes has "
+                             + described(ours, weights) + ", the run " + described(theirs, run.manifest.weights),
+                             file: path)
+        }
     }
 
     /// Refuses an EB fit of another model or other data than a run's —

@@ -293,6 +293,7 @@ public final class LaplaceApproximation {
         /// log-likelihood log p(y | u) − ‖u‖²/2 (with the rows' coefficients).
         func point(_ u: [Double], _ fixed: [Double]) -> (eta: [Double], mu: [Double], value: Double) {
             var eta = fixed
+            design.addOffsets(to: &eta)
             slotPosition.withUnsafeBufferPointer { position in
                 for i in 0..<n {
                     var e = 0.0
@@ -437,7 +438,7 @@ public final class LaplaceApproximation {
         var c = [Double](repeating: 0, count: slots)
         for i in 0..<n {
             let base = i * slots
-            var e = 0.0
+            var e = design.offset(i)
             for j in 0..<p { e += design.fixed[i * p + j] * beta[j] }
             for a in 0..<slots { e += v[base + a] * u[Int(slotPosition[base + a])] }
             let m = 1 / (1 + exp(-e))
@@ -691,7 +692,7 @@ public final class LaplaceApproximation {
         let n = design.cellCount, p = design.fixedCount, slots = slotCount
         let v = slotWeights(theta)
         return (0..<n).map { i in
-            var eta = 0.0
+            var eta = design.offset(i)
             for j in 0..<p { eta += design.fixed[i * p + j] * beta[j] }
             for a in (i * slots)..<((i + 1) * slots) { eta += v[a] * modes[Int(slotPosition[a])] }
             return 1 / (1 + exp(-eta))

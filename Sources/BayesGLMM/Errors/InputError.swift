@@ -23,6 +23,8 @@ public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
         case notFinite
         /// An output that holds a run, which is replaced only on request.
         case outputExists
+        /// A prior weight that is not a finite number above 0.
+        case badWeight
     }
 
     public var kind: Kind

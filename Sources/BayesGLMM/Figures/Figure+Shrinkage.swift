@@ -38,7 +38,8 @@ extension Figure {
                 do { formula = try ModelFormula.parse(run.formula) } catch {
                     throw InputError(.malformedCSV, "the fit's formula does not parse: \(error)", file: path)
                 }
-                let read = try Design(formula: formula, frame: Frame.read(csvFile: path))
+                let read = try Design(formula: formula, frame: Frame.read(csvFile: path),
+                                      options: run.manifest.designOptions)
                 // The data fit.json names may have changed since: used only if it still has the run's rows.
                 if read.rowsUsed == run.rowsUsed { design = read } else if dataPath != nil {
                     throw InputError(.badOption, "these data have \(read.rowsUsed) rows used, the fit \(run.rowsUsed): "
@@ -124,13 +125,13 @@ extension Figure {
     /// the data file of the fit (for fits whose fit.json predates the
     /// recorded counts), aligned with the term's levels. Throws `InputError`
     /// naming the file when it does not fit the formula or lacks a level.
-    public static func counts(of term: RunDirectory.Term, dataPath: String, formula text: String) throws(InputError)
-        -> LevelCounts {
+    public static func counts(of term: RunDirectory.Term, dataPath: String, formula text: String,
+                              options: DesignOptions = DesignOptions()) throws(InputError) -> LevelCounts {
         let formula: ModelFormula
         do { formula = try ModelFormula.parse(text) } catch {
             throw InputError(.malformedCSV, "the fit's formula does not parse: \(error)", file: dataPath)
         }
-        let design = try Design(formula: formula, frame: Frame.read(csvFile: dataPath))
+        let design = try Design(formula: formula, frame: Frame.read(csvFile: dataPath), options: options)
         guard let random = design.randomTerms.first(where: { $0.name == term.name }) else {
             throw InputError(.badOption, "the model on these data has no term \(term.name)", file: dataPath,
                              setting: "data")

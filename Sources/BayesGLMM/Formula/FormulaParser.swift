@@ -249,6 +249,9 @@ struct FormulaTerms {
     /// Whether the last `1`, `0` or `- 1` in this part asks for an
     /// intercept; nil when it has none of them.
     var intercept: Bool?
+    /// The variables of `offset(…)` terms, in order of appearance, without
+    /// duplicates.
+    var offsets: [String] = []
 
     init(fixed: [[Int]] = [], intercept: Bool? = nil) {
         for term in fixed { add(fixed: term) }
@@ -279,6 +282,7 @@ struct FormulaTerms {
         var sum = left
         for term in right.fixed { sum.add(fixed: term) }
         for term in right.random { sum.add(random: term) }
+        for offset in right.offsets where !sum.offsets.contains(offset) { sum.offsets.append(offset) }
         sum.intercept = right.intercept ?? left.intercept
         return sum
     }
@@ -623,6 +627,7 @@ struct FormulaParser {
         var formula = ModelFormula(response: response, hasIntercept: hasIntercept, fixedTerms: fixedTerms,
                                    randomTerms: terms.random, text: text)
         formula.expressions = expressions
+        formula.offsets = terms.offsets
         return formula
     }
 
@@ -750,6 +755,9 @@ struct FormulaParser {
         guard removed.random.isEmpty else {
             throw error("random terms cannot be removed with '-'", at: operation)
         }
+        guard removed.offsets.isEmpty else {
+            throw error("an offset cannot be removed with '-'; leave offset(…) out of the formula", at: operation)
+        }
         var result = terms
         result.remove(fixedTermsOf: removed)
         if let intercept = removed.intercept { result.intercept = !intercept }
@@ -818,6 +826,9 @@ struct FormulaParser {
         if left.intercept != nil || right.intercept != nil {
             throw error("the intercept (1 or 0) cannot be part of an interaction", at: operation)
         }
+        if !left.offsets.isEmpty || !right.offsets.isEmpty {
+            throw error("an offset cannot be part of an interaction; add it with '+'", at: operation)
+        }
     }
 
     /// `(a + b + c)^n`: every interaction of up to n of the terms (R's
@@ -858,6 +869,9 @@ struct FormulaParser {
         let token = current
         switch token.kind {
         case let .name(name):
+            if name == "offset", isFunctionCall(at: position) {
+                return try parseOffset()
+            }
             if isFunctionCall(at: position) {
                 let close = matchingClose[position + 1]!
                 let expression = try parseCall(at: position, close: close)
@@ -901,6 +915,44 @@ struct FormulaParser {
         default:
             throw unexpected(token)
         }
+    }
+
+    /// `offset(expression)` with the cursor on `offset`: a column, or an
+    /// expression of columns as in `I()` (`offset(log(n))`, `offset(2 * t)`),
+    /// added to the linear predictor with coefficient 1 (R's `offset()`).
+    mutating func parseOffset() throws(FormulaError) -> FormulaTerms {
+        let token = current
+        if insideRandomTerm {
+            throw error("offset() belongs to the fixed part of the formula, not inside a random term", at: token)
+        }
+        let close = matchingClose[position + 1]!
+        if close == position + 2 { throw error("offset() needs an argument, as offset(log(n))", at: token) }
+        guard close - position <= FormulaParser.maximumExpressionTokens else {
+            throw error("the expression in offset() is longer than \(FormulaParser.maximumExpressionTokens) "
+                        + "tokens; add the column to the data", at: token)
+        }
+        var cursor = position + 2
+        let expression = try parseArithmetic(&cursor, end: close)
+        guard cursor == close else {
+            if tokens[cursor].kind == .comma {
+                throw error("offset takes one argument", at: tokens[cursor])
+            }
+            throw error("offset takes a column or arithmetic of columns (+ - * / ^ and functions), as "
+                        + "offset(log(n)); unexpected '\(tokens[cursor].spelling)'", at: tokens[cursor])
+        }
+        position = close + 1
+        var terms = FormulaTerms()
+        if case let .column(name) = expression {
+            terms.offsets = [name]
+        } else {
+            let variable = expression.text
+            if let earlier = expressions[variable], earlier != expression {
+                throw error("\(variable) names two different expressions", at: token)
+            }
+            expressions[variable] = expression
+            terms.offsets = [variable]
+        }
+        return terms
     }
 
     // MARK: Random terms

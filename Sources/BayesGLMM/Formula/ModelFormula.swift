@@ -28,6 +28,10 @@ public struct ModelFormula: Equatable, Sendable, CustomStringConvertible {
     public var randomTerms: [RandomTerm]
     /// The formula as written.
     public var text: String
+    /// The variables of its `offset(…)` terms: a column's name, or a
+    /// transformed variable's (`log(n)`, in `expressions`); their sum enters
+    /// the linear predictor with coefficient 1.
+    public var offsets: [String] = []
     /// The transformed variables of the fixed terms and slopes (`log(x)`,
     /// `I(x^2)`, `factor(code)`), by the name they have in the terms.
     public var expressions: [String: FormulaExpression] = [:]
@@ -50,6 +54,7 @@ public struct ModelFormula: Equatable, Sendable, CustomStringConvertible {
         }
         var parts = [hasIntercept ? "1" : "0"]
         parts += fixedTerms.map(\.name)
+        parts += offsets.map { "offset(\($0))" }
         parts += randomTerms.map { "(\($0.effectsDescription) | \($0.name))" }
         return "\(lhs) ~ \(parts.joined(separator: " + "))"
     }

@@ -61,7 +61,9 @@ extension Run {
             status: .running, failure: nil, writer: .current, started: Run.now(), finished: nil,
             formula: design.formula.description, formulaAsWritten: design.formula.text, data: design.source,
             rowsRead: design.rowsRead, rowsUsed: design.rowsUsed, rowsDropped: design.rowsDropped,
-            cells: design.cellCount, trials: design.trialsColumn, fixed: design.fixedNames,
+            cells: design.cellCount, trials: design.trialsColumn, weights: design.weightsColumn,
+            offset: design.offsetColumn,
+            contrasts: design.contrasts == .treatment ? nil : design.contrasts.rawValue, fixed: design.fixedNames,
             fixedCoding: design.fixedCoding, categoricalLevels: design.categoricalLevels,
             random: zip(LevelCounts.of(design), design.randomTerms).map { counts, term in
                 RunManifest.Random(term: counts.term, levels: counts.levels, observations: counts.observations,

@@ -127,6 +127,12 @@ extension Run {
                                  + "\(described) yet; the augmented ones do", setting: "updates")
             }
         }
+        if request.resolvedSampler == .gibbs && PolyaGammaGibbs.Augmentation(link: request.link) == .albertChib
+            && !request.design.hasWholeCounts {
+            throw InputError(.unsupported, "the weights make fractional successes or trials, and the Albert–Chib "
+                             + "augmentation of the probit link draws one latent value per trial; use whole-number "
+                             + "weights, or the Metropolis sampler", setting: "weights")
+        }
         if request.sampler == .gibbs && PolyaGammaGibbs.Augmentation(link: request.link) == nil {
             throw InputError(.badOption, "the Gibbs sampler has a data augmentation for the logit and probit links "
                              + "only (Pólya–Gamma, Albert–Chib), not for the \(request.link.rawValue) link; the "

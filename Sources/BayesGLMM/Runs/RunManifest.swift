@@ -167,6 +167,15 @@ public struct RunManifest: Codable, Sendable, Equatable {
     public var rowsDropped: Int?
     public var cells: Int?
     public var trials: String?
+    /// The column of prior weights (`DesignOptions.weights`), if any.
+    public var weights: String?
+    /// The offset column given apart from the formula
+    /// (`DesignOptions.offset`); the formula's `offset(…)` terms are in
+    /// `formula`.
+    public var offset: String?
+    /// How categorical columns were coded, when not by treatment contrasts
+    /// (`DesignOptions.contrasts`: "sum").
+    public var contrasts: String?
     public var fixed: [String]
     public var fixedCoding: [FixedColumn]?
     public var categoricalLevels: [String: [String]]?
@@ -223,7 +232,7 @@ public struct RunManifest: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", program, status, failure, writer, started, finished
         case formula, formulaAsWritten = "formula_as_written", data, rowsRead = "rows_read", rowsUsed = "rows_used"
-        case rowsDropped = "rows_dropped", cells, trials, fixed, fixedCoding = "fixed_coding"
+        case rowsDropped = "rows_dropped", cells, trials, weights, offset, contrasts, fixed, fixedCoding = "fixed_coding"
         case categoricalLevels = "categorical_levels", random, priors
         case sampler, samplerDescription = "sampler_description", augmentation, updates, link, `init`
         case initNote = "init_note", initEb = "init_eb", chains, warmup, draws, thin, seed, streams
@@ -277,6 +286,17 @@ public struct RunManifest: Codable, Sendable, Equatable {
                              + "bayesglmm (\(Release.version)) reads layouts 1 to \(currentSchemaVersion)", file: path)
         }
         return manifest
+    }
+}
+
+extension RunManifest {
+    /// The options the fit's design was built with, as far as the record
+    /// keeps them — the trials, weights and offset columns, the contrasts,
+    /// and the level orders of the categorical columns — for building the
+    /// same design from the data again.
+    public var designOptions: DesignOptions {
+        DesignOptions(trials: trials, weights: weights, offset: offset, levels: categoricalLevels ?? [:],
+                      contrasts: contrasts.flatMap(DesignOptions.Contrasts.init(rawValue:)) ?? .treatment)
     }
 }
 

@@ -287,11 +287,12 @@ extension PolyaGammaGibbs {
         return s
     }
 
-    /// ψ = Xβ + Σₖ uₖ per cell; without the fixed part (`fixed: false`),
-    /// Σₖ uₖ alone.
+    /// ψ = o + Xβ + Σₖ uₖ per cell (o the offset, if any); without the
+    /// fixed part (`fixed: false`), o + Σₖ uₖ.
     func linearPredictor(_ s: State, fixed: Bool = true) -> [Double] {
         let n = design.cellCount, p = design.fixedCount
         var psi = fixed && p > 0 ? fixedRows.product(s.coefficients) : [Double](repeating: 0, count: n)
+        design.addOffsets(to: &psi)
         for (k, term) in design.randomTerms.enumerated() {
             let u = s.effects[k]
             for i in 0..<n { psi[i] += u[Int(term.levelOfCell[i])] }
@@ -644,13 +645,17 @@ extension PolyaGammaGibbs {
                 gradient -= priorPrecision[a] * d * b
                 curvature += priorPrecision[a] * b * b
             }
-            let eta = psi0.map { lambda * $0 }
+            // λ scales ψ without its offset.
+            var eta = psi0.map { lambda * $0 }
+            if design.hasOffset { for i in 0..<n { eta[i] += (1 - lambda) * design.offsets[i] } }
             link.cells(successes: successes, trials: trials, linearPredictors: eta,
                        logLikelihood: &cellValue, score: &cellScore, information: &cellInformation)
             for i in 0..<n {
+                // dψᵢ/dt = λ(ψᵢ⁰ − oᵢ) = ψᵢ − oᵢ.
+                let d = eta[i] - design.offset(i)
                 value += cellValue[i]
-                gradient += cellScore[i] * eta[i]
-                curvature += cellInformation[i] * eta[i] * eta[i]
+                gradient += cellScore[i] * d
+                curvature += cellInformation[i] * d * d
             }
             return (value, gradient, max(curvature, 1e-8))
         }
@@ -669,6 +674,6 @@ extension PolyaGammaGibbs {
         s.coefficients = beta.map { $0 * lambda }
         s.standardDeviations = sigma.map { $0 * lambda }
         s.effects = s.effects.map { $0.map { $0 * lambda } }
-        for i in 0..<n { psi[i] = psi0[i] * lambda }
+        for i in 0..<n { psi[i] = psi0[i] * lambda + (1 - lambda) * design.offset(i) }
     }
 }

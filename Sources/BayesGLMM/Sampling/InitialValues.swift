@@ -73,6 +73,23 @@ public enum InitialValues: Sendable {
         min(max(design.successes.reduce(0, +) / max(design.trials.reduce(0, +), 1), 0.01), 0.99)
     }
 
+    /// The offset averaged over the trials (0 without an offset): an
+    /// intercept started at F⁻¹(rate) − ō puts the average linear
+    /// predictor at F⁻¹(rate).
+    static func meanOffset(_ design: Design) -> Double {
+        guard design.hasOffset else { return 0 }
+        var sum = 0.0, total = 0.0
+        for i in 0..<design.cellCount { sum += design.trials[i] * design.offsets[i]; total += design.trials[i] }
+        return total > 0 ? sum / total : 0
+    }
+
+    /// Where a start puts the intercept: F⁻¹(overall rate) for `link`, less
+    /// the mean offset.
+    static func interceptCentre(_ design: Design, link: Link) -> Double {
+        let rate = overallRate(design)
+        return (link == .logit ? log(rate / (1 - rate)) : link.linearPredictor(probability: rate)) - meanOffset(design)
+    }
+
     /// A start for `design` drawn with `generator`, as documented above,
     /// for a model with `link`. The prior start centres the intercept at
     /// F⁻¹(overall rate) for the link. The EB fit is of the logit; for
@@ -81,8 +98,7 @@ public enum InitialValues: Sendable {
     func start(for design: Design, link: Link = .logit, using generator: Generator) -> Start {
         switch self {
         case .prior:
-            let rate = InitialValues.overallRate(design)
-            let centre = link == .logit ? log(rate / (1 - rate)) : link.linearPredictor(probability: rate)
+            let centre = InitialValues.interceptCentre(design, link: link)
             let coefficients = design.fixedNames.map { name in
                 (name == "(Intercept)" ? centre : 0) + generator.normal()
             }
@@ -135,10 +151,10 @@ public enum InitialValues: Sendable {
     static func fromLogit(_ fit: EmpiricalBayesFit, design: Design, link: Link) -> EmpiricalBayesFit {
         let rate = overallRate(design)
         let logitCentre = log(rate / (1 - rate)), centre = link.linearPredictor(probability: rate)
-        let s = rate * (1 - rate) / link.slope(centre)
+        let s = rate * (1 - rate) / link.slope(centre), offset = meanOffset(design)
         var carried = fit
         carried.coefficients = fit.coefficients.indices.map { j in
-            design.fixedNames[j] == "(Intercept)" ? centre + s * (fit.coefficients[j] - logitCentre)
+            design.fixedNames[j] == "(Intercept)" ? centre - offset + s * (fit.coefficients[j] + offset - logitCentre)
                 : s * fit.coefficients[j]
         }
         carried.standardErrors = fit.standardErrors.map { s * $0 }

@@ -203,7 +203,7 @@ public struct MetropolisWithinGibbs: SamplingKernel {
         var info = Info(fixedAcceptance: nil, effectAcceptance: [], scaleAcceptance: [], jointScaleAcceptance: [])
 
         // η and each cell's log-likelihood, kept current through the sweep.
-        var eta = [Double](repeating: 0, count: n)
+        var eta = design.hasOffset ? design.offsets : [Double](repeating: 0, count: n)
         for i in 0..<n { for j in 0..<p { eta[i] += x[i * p + j] * s.coefficients[j] } }
         for (k, term) in terms.enumerated() {
             let u = s.effects[k]

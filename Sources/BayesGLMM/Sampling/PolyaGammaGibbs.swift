@@ -133,14 +133,26 @@ public struct PolyaGammaGibbs: SamplingKernel {
         /// The link this augmentation is exact for.
         public var link: Link { self == .polyaGamma ? .logit : .probit }
 
-        /// Step 1 over every cell with trials, ψᵢ = randomᵢ + fixedᵢ: ω, and
-        /// κ (from the constant `kappa`, redrawn for Albert–Chib).
-        func draw(random: [Double], fixed: [Double], successes: [Double], trials: [Double], kappa: [Double],
-                  using generator: Generator) -> (omega: [Double], kappa: [Double]) {
+        /// Step 1 over every cell with trials, ψᵢ = randomᵢ + fixedᵢ + oᵢ
+        /// (oᵢ the cell's offset, none when `offsets` is empty): ω, and κ
+        /// (from the constant `kappa`, redrawn for Albert–Chib). With an
+        /// offset the κ returned is κᵢ − ωᵢoᵢ, so that the likelihood
+        /// exp(κᵢψᵢ − ωᵢψᵢ²/2) is, up to a constant, exp(κ'ᵢψ'ᵢ − ωᵢψ'ᵢ²/2)
+        /// in ψ'ᵢ = ψᵢ − oᵢ, the part the later steps draw.
+        func draw(random: [Double], fixed: [Double], offsets: [Double], successes: [Double], trials: [Double],
+                  kappa: [Double], using generator: Generator) -> (omega: [Double], kappa: [Double]) {
             var omega = [Double](repeating: 0, count: random.count), kappa = kappa
-            for i in random.indices where trials[i] > 0 {
-                omega[i] = draw(at: random[i] + fixed[i], successes: successes[i], trials: trials[i],
-                                kappa: &kappa[i], using: generator)
+            if offsets.isEmpty {
+                for i in random.indices where trials[i] > 0 {
+                    omega[i] = draw(at: random[i] + fixed[i], successes: successes[i], trials: trials[i],
+                                    kappa: &kappa[i], using: generator)
+                }
+            } else {
+                for i in random.indices where trials[i] > 0 {
+                    omega[i] = draw(at: random[i] + fixed[i] + offsets[i], successes: successes[i],
+                                    trials: trials[i], kappa: &kappa[i], using: generator)
+                    kappa[i] -= omega[i] * offsets[i]
+                }
             }
             return (omega, kappa)
         }
@@ -254,7 +266,8 @@ public struct PolyaGammaGibbs: SamplingKernel {
         augmentedExactMoves = design.mostlySeparated ? [.centring, .dilation] : []
         let rate = min(max(design.successRate, 1e-6), 1 - 1e-6)
         let intercept = interceptIndex
-        calibrationCoefficients = (0..<p).map { $0 == intercept ? log(rate / (1 - rate)) : 0 }
+        let offset = InitialValues.meanOffset(design)
+        calibrationCoefficients = (0..<p).map { $0 == intercept ? log(rate / (1 - rate)) - offset : 0 }
     }
 
     public var parameterNames: [String] { design.parameterNames }
@@ -311,7 +324,8 @@ public struct PolyaGammaGibbs: SamplingKernel {
         }
         // Step 1: (ω, κ) given ψ.
         let (omega, kappa) = augmentation.draw(random: random, fixed: fixedRows.product(s.coefficients),
-                                               successes: successes, trials: trials, kappa: self.kappa,
+                                               offsets: design.offsets, successes: successes, trials: trials,
+                                               kappa: self.kappa,
                                                using: generator)
 
         // Σ ωᵢ xᵢ xᵢ', shared by every term's β update.
@@ -450,6 +464,7 @@ public struct PolyaGammaGibbs: SamplingKernel {
                 // ψ = Σₖ uₖ + Xβ, both kept current through steps 2 and 3 (the
                 // nested centring leaves every ψᵢ as it was).
                 var psi = interweaves ? zip(random, fixedPart).map { $0 + $1 } : linearPredictor(s)
+                if interweaves { design.addOffsets(to: &psi) }
                 if moves.contains(.scales) {
                     for k in 0..<terms.count {
                         scaleStep(&s, term: k, psi: &psi, using: generator, evaluations: &evaluations)

@@ -189,8 +189,7 @@ public struct RandomSlopeGibbs: SamplingKernel {
     /// The coefficients of an overdispersed start: the intercept at F⁻¹ of
     /// the overall success rate ± N(0, 1), the others N(0, 1).
     static func startingCoefficients(_ design: Design, link: Link, using generator: Generator) -> [Double] {
-        let rate = InitialValues.overallRate(design)
-        let centre = link == .logit ? log(rate / (1 - rate)) : link.linearPredictor(probability: rate)
+        let centre = InitialValues.interceptCentre(design, link: link)
         return design.fixedNames.map { name in (name == "(Intercept)" ? centre : 0) + generator.normal() }
     }
 
@@ -241,7 +240,8 @@ public struct RandomSlopeGibbs: SamplingKernel {
         }
         // Step 1: (ω, κ) given ψ.
         let (omega, kappa) = augmentation.draw(random: random, fixed: fixedRows.product(s.coefficients),
-                                               successes: successes, trials: trials, kappa: self.kappa,
+                                               offsets: design.offsets, successes: successes, trials: trials,
+                                               kappa: self.kappa,
                                                using: generator)
         let xwx = fixedRows.weightedGram(weights: omega)
         if terms.isEmpty {

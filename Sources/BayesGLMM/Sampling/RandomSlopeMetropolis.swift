@@ -227,6 +227,7 @@ public struct RandomSlopeMetropolis: SamplingKernel {
         var info = Info(fixedAcceptance: nil, effectAcceptance: [], covarianceAcceptance: [], jointAcceptance: [])
 
         var eta = fixedRows.product(s.coefficients)
+        design.addOffsets(to: &eta)
         for (k, term) in terms.enumerated() {
             let u = s.effects[k]
             for i in 0..<n { eta[i] += term.contribution(cell: i, effects: u) }

@@ -20,6 +20,9 @@ extension Scoring {
         public let isNew: [[Bool]]
         /// Per covariate (`Scoring.covariates`), per row: its value.
         let covariateValues: [[Double]]
+        /// Per row: the offset (`Scoring.offsetVariables` summed); empty
+        /// without an offset.
+        let offsets: [Double]
         /// Per categorical column (`Scoring.categoricals`), per row: the
         /// position of its level in `Scoring.categoricalLevels`.
         let categoryCodes: [[Int]]
@@ -45,7 +48,7 @@ extension Scoring {
         // A transformed variable (log(x), I(x^2), factor(g)) is computed
         // from its columns, as the fit computed it.
         var needed: [String] = []
-        for name in factors + covariates + categoricals {
+        for name in factors + covariates + categoricals + offsetVariables {
             for column in formula.expressions[name]?.columns ?? [name] where !needed.contains(column) {
                 needed.append(column)
             }
@@ -58,12 +61,16 @@ extension Scoring {
         }
         for name in needed where table.columns[name] == nil {
             let role = factors.contains(name) ? "a grouping factor"
-                : categoricals.contains(name) ? "a categorical covariate" : "a covariate of the fixed effects"
+                : categoricals.contains(name) ? "a categorical covariate"
+                : offsetVariables.contains(where: { (formula.expressions[$0]?.columns ?? [$0]).contains(name) })
+                    && !covariates.contains(name) ? "the offset" : "a covariate of the fixed effects"
             throw InputError(.unknownColumn, "the model needs this column (\(role)), which the candidate table lacks "
                              + "(columns: \(table.names.joined(separator: ", ")))", file: source, column: name)
         }
 
-        let transformed = formula.expressions.filter { covariates.contains($0.key) || categoricals.contains($0.key) }
+        let transformed = formula.expressions.filter {
+            covariates.contains($0.key) || categoricals.contains($0.key) || offsetVariables.contains($0.key)
+        }
         return try candidates(table.deriving(transformed).frame, source: source, echoed: table.names)
     }
 
@@ -123,6 +130,22 @@ extension Scoring {
                 var firstMissing = 0
                 while firstMissing < frame.rowCount - 1 && codes[firstMissing] >= 0 { firstMissing += 1 }
                 throw missing(frame, firstMissing, name)
+            }
+        }
+
+        // The offset: a finite number on every row.
+        var offsets: [Double] = offsetVariables.isEmpty ? [] : [Double](repeating: 0, count: frame.rowCount)
+        for name in offsetVariables {
+            guard case let .numeric(v) = frame.columns[name]! else {
+                throw InputError(.nonNumeric, "expected numbers (the offset), found text", file: source, column: name)
+            }
+            for row in 0..<frame.rowCount {
+                guard v[row].isFinite else {
+                    if v[row].isNaN { throw missing(frame, row, name) }
+                    throw InputError(.notFinite, "expected a finite offset, found \(Levels.rName(v[row]))",
+                                     file: source, line: Int(frame.lines[row]), column: name)
+                }
+                offsets[row] += v[row]
             }
         }
 
@@ -208,7 +231,8 @@ extension Scoring {
             }
         }
         return Candidates(source: source, columns: echoed, fields: fields, lines: frame.lines.map { Int($0) },
-                          levels: levels, isNew: isNew, covariateValues: covariateValues, categoryCodes: categoryCodes,
+                          levels: levels, isNew: isNew, covariateValues: covariateValues, offsets: offsets,
+                          categoryCodes: categoryCodes,
                           effectIndices: effectIndices)
     }
 

@@ -202,9 +202,9 @@ extension Scoring {
                 }
                 let (sum, above) = probabilities.withUnsafeMutableBufferPointer { p in
                     draws.withUnsafeBufferPointer { d in
-                        // η = Σⱼ xⱼβⱼ + the seen effects + σₖ z for the new levels.
+                        // η = o + Σⱼ xⱼβⱼ + the seen effects + σₖ z for the new levels.
                         let eta = p.baseAddress! + i * total, draw = d.baseAddress!
-                        eta.update(repeating: 0, count: total)
+                        eta.update(repeating: candidates.offsets.isEmpty ? 0 : candidates.offsets[row], count: total)
                         for (j, x) in covariates.enumerated() where x != 0 {
                             let beta = draw + j * total
                             for t in 0..<total { eta[t] += x * beta[t] }

@@ -5,8 +5,10 @@ import Foundation
 /// For a candidate row i (a level of every grouping factor, and the
 /// covariates of the fixed part) and posterior draw t, the linear predictor is
 ///
-///     ηᵢ⁽ᵗ⁾ = xᵢ′β⁽ᵗ⁾ + Σₖ uₖ⁽ᵗ⁾[levelₖ(i)]
+///     ηᵢ⁽ᵗ⁾ = oᵢ + xᵢ′β⁽ᵗ⁾ + Σₖ uₖ⁽ᵗ⁾[levelₖ(i)]
 ///
+/// with oᵢ the row's offset, if the model has one (computed from the
+/// candidate's columns as the fit computed it from its data),
 /// with xᵢ the row coded as the fit coded its data (fit.json's
 /// "fixed_coding": products of numeric columns, treatment contrasts of
 /// categorical ones against the fit's baseline level)
@@ -55,9 +57,13 @@ public struct Scoring: Sendable {
     /// one of them).
     public let categoricals: [String]
     public let categoricalLevels: [[String]]
-    /// The response column(s) and the trials column (the setting `trials`): allowed in
-    /// a candidate table (echoed, ignored).
-    public let responseColumns: [String]
+    /// The response column(s), the trials column (the setting `trials`) and
+    /// the weights column: allowed in a candidate table (echoed, ignored).
+    public private(set) var responseColumns: [String]
+    /// The variables whose sum is the offset (the formula's `offset(…)`
+    /// terms, then the fit's offset column): computed from the candidate's
+    /// columns and added to its linear predictor; empty without an offset.
+    public let offsetVariables: [String]
     /// The random terms in the fit's order, with the candidate columns each
     /// is made of (`client:stylist` → ["client", "stylist"]).
     public let terms: [(name: String, factors: [String])]
@@ -113,6 +119,8 @@ public struct Scoring: Sendable {
             // cbind(s, n - s): the columns the expression reads are the response's too.
             responseColumns = [s, f] + [s, f].flatMap { formula.expressions[$0]?.columns ?? [] }
         }
+        responseColumns += run.manifest.weights.map { [$0] } ?? []
+        offsetVariables = formula.offsets + (run.manifest.offset.map { [$0] } ?? [])
 
         // Grouping columns and terms, in the fit's order of terms.
         var factors: [String] = []

@@ -77,14 +77,14 @@ public enum PriorPredictive {
     }
 
     /// y ~ p(y | θ): the successes of cell i, Binomial(nᵢ, F(ψᵢ)) with
-    /// ψᵢ = xᵢ′β + Σₖ zₖᵢ′uₖ[levelₖ(i)] (zₖᵢ = 1 for a random intercept), drawn as nᵢ uniform comparisons. F is
+    /// ψᵢ = oᵢ + xᵢ′β + Σₖ zₖᵢ′uₖ[levelₖ(i)] (oᵢ the offset, zₖᵢ = 1 for a random intercept), drawn as nᵢ uniform comparisons. F is
     /// the link's inverse; for the logit it is written 1/(1 + e^−ψ), the
     /// expression of the SBC runs in Validation/RESULTS.md, so that their
     /// data are the same to the last bit.
     public static func successes(_ design: Design, link: Link = .logit, coefficients: [Double],
                                  effects: [[Double]], using generator: Generator) -> [Double] {
         (0..<design.cellCount).map { i in
-            var psi = 0.0
+            var psi = design.offset(i)
             for (j, x) in design.fixedRow(i).enumerated() { psi += x * coefficients[j] }
             for (k, term) in design.randomTerms.enumerated() { psi += term.contribution(cell: i, effects: effects[k]) }
             let p = link == .logit ? 1 / (1 + exp(-psi)) : link.probability(psi)
