@@ -262,7 +262,9 @@ struct FormulaTests {
         Invalid("y ~ ((1 | g) + x)^2", "random terms cannot be raised to a power", at: 18),
         Invalid("y ~ (a + b)^2^2", "unexpected '^': a power applies once, to a parenthesised sum of terms, as "
                 + "(a + b)^2 (a power of a column is I(x^2))", at: 14),
-        Invalid("y ~ .", "'.' (all other columns) is not supported; list the columns", at: 5),
+        Invalid("y ~ x + (1 + . | g)", "'.' (all other columns) stands for fixed effects only, not inside a random "
+                + "term", at: 14),
+        Invalid("y ~ log(.) + (1 | g)", "'.' (all other columns) cannot be part of an expression", at: 9),
         Invalid("y ~ _id", "names cannot start with '_'; backquote the name: `_id`", at: 5),
         Invalid("y ~ `x", "unclosed backquote", at: 5),
         Invalid("y ~ ``", "empty backquoted name", at: 5),

@@ -303,3 +303,23 @@ import Variates
         #expect(missing.column == "base" && missing.line == 2)
     }
 }
+
+/// `.` in a formula: every column of the data but the response, the
+/// grouping factors and the trials, weights and offset columns (checked
+/// against `model.matrix` in the design fixtures m1–m3).
+@Suite struct DotTests {
+    @Test func dotStandsForTheOtherColumns() throws {
+        let formula = try ModelFormula.parse("y ~ . + (1 | g)")
+        #expect(formula.dots == [5])
+        let design = try OffsetsAndWeightsTests.design("y ~ . + offset(log(n)) + (1|g)", DesignOptions(weights: "w"))
+        #expect(design.fixedNames == ["(Intercept)", "x", "n", "base"])
+        #expect(design.formula.description == "y ~ 1 + x + n + base + offset(log(n)) + (1 | g)")
+        #expect(design.formula.text == "y ~ . + offset(log(n)) + (1|g)")
+        let expanded = try OffsetsAndWeightsTests.design("y ~ .^2 - n + (1|g)", DesignOptions(weights: "w", offset: "base"))
+        #expect(expanded.fixedNames == ["(Intercept)", "x", "x:n"])
+        let none = #expect(throws: InputError.self) {
+            try OffsetsAndWeightsTests.design("y ~ . + (1|g)", table: "y,g\n1,a\n0,b\n")
+        }
+        #expect(none?.message.contains("there are none") == true)
+    }
+}

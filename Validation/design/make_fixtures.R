@@ -68,7 +68,7 @@ json_matrix <- function(X) {
   structure(paste0("[", paste(rows, collapse = ","), "]"), class = "json")
 }
 
-write_case <- function(case, formula_text, d, note = NULL, contrasts = "treatment") {
+write_case <- function(case, formula_text, d, note = NULL, contrasts = "treatment", r_formula = formula_text) {
   old_contrasts <- options(contrasts = c(paste0("contr.", contrasts), "contr.poly"))
   on.exit(options(old_contrasts), add = TRUE)
   csv_name <- paste0(case, ".csv")
@@ -84,13 +84,15 @@ write_case <- function(case, formula_text, d, note = NULL, contrasts = "treatmen
               identical(as.character(dd[[v]]), as.character(d[[v]])))
   }
 
-  form <- as.formula(formula_text)
+  # r_formula: what R is given where ours is written otherwise (`.` leaves
+  # the grouping factors out; R's `.` takes them in, as fixed effects too).
+  form <- as.formula(r_formula)
   lf <- lme4::glFormula(form, data = dd, family = binomial)
   fr <- lf$fr
   X <- lf$X
 
   # Rows kept: na.omit over the used columns only.
-  used <- all.vars(form)
+  used <- all.vars(terms(lme4::subbars(form), data = dd))
   kept <- as.integer(rownames(fr))
   stopifnot(identical(kept, which(complete.cases(dd[, used, drop = FALSE]))))
 
@@ -138,6 +140,7 @@ write_case <- function(case, formula_text, d, note = NULL, contrasts = "treatmen
   )
   if (!is.null(note)) ref$note <- note
   if (contrasts != "treatment") ref$contrasts <- contrasts
+  if (r_formula != formula_text) ref$r_formula <- r_formula
   jsonlite::write_json(ref, file.path(out_dir, paste0(case, ".json")),
                        digits = NA, auto_unbox = TRUE, pretty = FALSE,
                        json_verbatim = TRUE)
@@ -322,6 +325,18 @@ d <- data.frame(client = sample(1:8, n, TRUE),
 d$y <- bern(0.4 * (d$a == "q") + 0.5 * d$x)
 write_case("l1_sum_contrasts", "y ~ a * b + x:a + (1 | client)", d, contrasts = "sum")
 write_case("l2_sum_contrasts_nesting", "y ~ a + a:b + (1 | client)", d, contrasts = "sum")
+
+# (m) `.`: every column but the response and the grouping factors (R's `.`
+# would take in the grouping factor as a fixed effect too; R is given
+# `. - client`, which is what a glmer user writes).
+n <- 60
+d <- data.frame(y = 0L, x = r4(rnorm(n)), a = sample(c("p", "q", "r"), n, TRUE),
+                client = sample(1:8, n, TRUE), z = r4(runif(n, 1, 3)), stringsAsFactors = FALSE)
+d$y <- bern(0.5 * d$x + 0.3 * (d$a == "q"))
+write_case("m1_dot", "y ~ . + (1 | client)", d, r_formula = "y ~ . - client + (1 | client)")
+write_case("m2_dot_power", "y ~ .^2 + (1 | client)", d, r_formula = "y ~ (. - client)^2 + (1 | client)")
+write_case("m3_dot_minus", "y ~ . - z + x:z + (1 | client)", d,
+           r_formula = "y ~ . - z - client + x:z + (1 | client)")
 
 # ---------------------------------------------------------------------------
 versions <- c(

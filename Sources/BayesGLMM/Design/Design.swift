@@ -252,8 +252,11 @@ extension Design {
     /// As `init(formula:frame:options:)`; without `admittingSlopes` a random
     /// term with slopes is refused (`.unsupported`), for the readers that
     /// take random intercepts only.
-    init(formula: ModelFormula, frame data: Frame, options given: DesignOptions, admittingSlopes: Bool)
+    init(formula written: ModelFormula, frame data: Frame, options given: DesignOptions, admittingSlopes: Bool)
         throws(InputError) {
+        // `.`: every column but the response, the grouping factors and the
+        // trials, weights and offset columns, in the data's order.
+        let formula = try Design.expandingDot(written, frame: data, options: given)
         // The formula's transformed variables (log(x), I(x^2), factor(g))
         // as columns; factor() of a number declares its levels' order.
         let (frame, derivedLevels) = try data.deriving(formula.expressions)
@@ -493,6 +496,31 @@ extension Design {
         self.trials = trials
         self.usedRows = keep
         self.cellOfRow = cellOfRow
+    }
+
+    /// `formula` with its `.` expanded into the columns of `frame` that are
+    /// not the response (or columns its expressions read), a grouping
+    /// factor, or the trials, weights or offset column.
+    static func expandingDot(_ formula: ModelFormula, frame: Frame, options: DesignOptions) throws(InputError)
+        -> ModelFormula {
+        guard !formula.dots.isEmpty else { return formula }
+        var excluded = Set<String>()
+        switch formula.response {
+        case let .column(y): excluded.insert(y)
+        case let .successesAndFailures(s, f):
+            for name in [s, f] {
+                excluded.insert(name)
+                excluded.formUnion(formula.expressions[name]?.columns ?? [])
+            }
+        }
+        for term in formula.randomTerms { excluded.formUnion(term.factors) }
+        for name in [options.trials, options.weights, options.offset].compactMap({ $0 }) { excluded.insert(name) }
+        do {
+            return try formula.expandingDot(into: frame.names.filter { !excluded.contains($0) })
+        } catch {
+            throw InputError(.unsupported, "the formula's '.' cannot be expanded: \(error.message)",
+                             file: frame.source, column: ".")
+        }
     }
 
     /// The model-matrix columns of `terms` over the rows `keep`, as R's

@@ -217,9 +217,6 @@ enum FormulaTokenizer {
             case _ where character.isLetter || character == ".":
                 let cursor = nameEnd(characters, from: index)
                 let name = String(characters[index..<cursor])
-                if name == "." {
-                    throw fail("'.' (all other columns) is not supported; list the columns", at: index)
-                }
                 add(.name(name), length: cursor - start)
             case "_":
                 let name = String(characters[index..<nameEnd(characters, from: index)])
@@ -329,6 +326,8 @@ struct FormulaParser {
     var variables: [String] = []
     /// The transformed variables (`log(x)`, `I(x^2)`, `factor(g)`) by name.
     var expressions: [String: FormulaExpression] = [:]
+    /// The tokens that are `.` in the fixed part.
+    var dots: [Int] = []
     var variableNumbers: [String: Int] = [:]
 
     /// The deepest nesting of parentheses accepted. The parser recurses once
@@ -559,6 +558,7 @@ struct FormulaParser {
                 cursor = close + 1
                 return inner
             }
+            if name == "." { throw error("'.' (all other columns) cannot be part of an expression", at: token) }
             try checkNotResponse(name, at: token)
             cursor += 1
             return .column(name)
@@ -628,6 +628,7 @@ struct FormulaParser {
                                    randomTerms: terms.random, text: text)
         formula.expressions = expressions
         formula.offsets = terms.offsets
+        formula.dots = dots.map { tokens[$0].column }
         return formula
     }
 
@@ -849,7 +850,8 @@ struct FormulaParser {
         position += 1
         if !base.random.isEmpty { throw error("random terms cannot be raised to a power", at: caret) }
         if base.intercept != nil { throw error("the intercept (1 or 0) cannot be raised to a power", at: caret) }
-        if first.kind != .openParenthesis {
+        // `.^2` is the power of the sum `.` stands for (expanded with the data).
+        if first.kind != .openParenthesis && first.kind != .name(".") {
             throw error("\(baseText)^\(n) in a formula is \(baseText) itself (R's formula algebra); for the power "
                         + "write I(\(baseText)^\(n))", at: caret)
         }
@@ -882,6 +884,14 @@ struct FormulaParser {
                 }
                 expressions[variable] = expression
                 return FormulaTerms(fixed: [[variableNumber(variable)]])
+            }
+            if name == "." {
+                // All other columns: expanded against the data (`ModelFormula.expandingDot`).
+                if insideRandomTerm {
+                    throw error("'.' (all other columns) stands for fixed effects only, not inside a random term",
+                                at: token)
+                }
+                dots.append(position)
             }
             try checkNotResponse(name, at: token)
             position += 1

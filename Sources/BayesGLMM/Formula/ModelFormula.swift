@@ -32,6 +32,9 @@ public struct ModelFormula: Equatable, Sendable, CustomStringConvertible {
     /// transformed variable's (`log(n)`, in `expressions`); their sum enters
     /// the linear predictor with coefficient 1.
     public var offsets: [String] = []
+    /// The 1-based columns in `text` of each `.` of the fixed part (all the
+    /// data's other columns); empty when there is none.
+    public var dots: [Int] = []
     /// The transformed variables of the fixed terms and slopes (`log(x)`,
     /// `I(x^2)`, `factor(code)`), by the name they have in the terms.
     public var expressions: [String: FormulaExpression] = [:]
@@ -43,6 +46,27 @@ public struct ModelFormula: Equatable, Sendable, CustomStringConvertible {
         self.fixedTerms = fixedTerms
         self.randomTerms = randomTerms
         self.text = text
+    }
+
+    /// The formula with each `.` replaced by the sum of `columns`, as R's
+    /// `terms(formula, data = …)` expands it (`y ~ . + (1|g)` on columns y,
+    /// a, b, g with g excluded is `y ~ (a + b) + (1|g)`; `.^2` all their
+    /// two-way interactions); itself when it has no `.`. `text` stays as
+    /// written. Throws when no column is left for a `.`.
+    public func expandingDot(into columns: [String]) throws(FormulaError) -> ModelFormula {
+        guard !dots.isEmpty else { return self }
+        guard !columns.isEmpty else {
+            throw FormulaError(message: "'.' stands for the data's other columns, and there are none",
+                               column: dots[0], formula: text)
+        }
+        var characters = Array(text)
+        let sum = "(" + columns.map(FormulaToken.quoted).joined(separator: " + ") + ")"
+        for column in dots.sorted(by: >) {
+            characters.replaceSubrange((column - 1)..<column, with: Array(sum))
+        }
+        var expanded = try ModelFormula.parse(String(characters))
+        expanded.text = text
+        return expanded
     }
 
     /// The canonical form, e.g. `y ~ 1 + x + (1 | client) + (1 | client:stylist)`.
