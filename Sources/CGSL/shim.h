@@ -34,6 +34,7 @@
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_vector.h>
 #include <gsl/gsl_eigen.h>
+#include <gsl/gsl_bspline.h>
 
 /// GSL's global generator type for the Mersenne Twister MT19937.
 static inline const gsl_rng_type *cgsl_rng_type_mt19937(void) { return gsl_rng_mt19937; }

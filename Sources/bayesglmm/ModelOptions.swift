@@ -12,7 +12,9 @@ struct ModelOptions: ParsableArguments {
         discussion: "For example 'y ~ x + (1|client) + (1|stylist) + (1|client:stylist)'. "
             + "The response is a 0/1 column, cbind(successes, failures), or successes with --trials. "
             + "Terms may be products (a:b, a*b) and transformed columns: log, log1p, exp, sqrt, abs, "
-            + "I(x^2) and other arithmetic in I(), factor(code); offset(log(n)) adds to the linear predictor."))
+            + "I(x^2) and other arithmetic in I(), factor(code), scale(x), poly(x, 2) (raw = TRUE for powers), ns(x, df = 3) "
+            + "(their constants kept for scoring); offset(log(n)) adds to the linear predictor; '.' is every "
+            + "other column."))
     var formula: String
 
     @Option(help: "A column of trial counts; the response column then holds successes.")

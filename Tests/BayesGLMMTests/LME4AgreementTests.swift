@@ -21,6 +21,32 @@ import Testing
         let response: Response
         /// R's contrasts for the case: absent for contr.treatment, "sum" for contr.sum.
         let contrasts: String?
+        /// For poly and ns, whose QR R computes otherwise: the largest
+        /// difference allowed, relative above 1 (absent: none).
+        let tolerance: Double?
+        /// New rows and their fixed-effect rows as `predict(fit, newdata)`
+        /// codes them, with the training constants (R's safe prediction).
+        let new_csv: String?
+        let new_fixed: [[Double]]?
+    }
+
+    /// A fixed-effect column's value at a row of `frame` (whose transformed
+    /// variables are computed): its numeric columns' product times its
+    /// indicators — as `score` codes a candidate.
+    static func value(_ column: FixedColumn, frame: Frame, row: Int) -> Double {
+        var value = 1.0
+        for name in column.numeric {
+            guard case let .numeric(x) = frame.columns[name] else { return .nan }
+            value *= x[row]
+        }
+        for indicator in column.indicators {
+            switch frame.columns[indicator.categorical] {
+            case let .factor(codes, levels)?: value *= indicator.value(at: levels[Int(codes[row])])
+            case let .numeric(x)?: value *= indicator.value(at: Levels.rName(x[row]))
+            case nil: return .nan
+            }
+        }
+        return value
     }
 
     static let directory = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
@@ -46,9 +72,25 @@ import Testing
         #expect(design.rowsUsed == fixture.rows_used)
         #expect(design.usedRows.map { Int($0) + 1 } == fixture.kept_rows)
         #expect(design.fixedNames == fixture.fixed_names)
+        let tolerance = fixture.tolerance ?? 0
+        func same(_ a: [Double], _ b: [Double]) -> Bool {
+            a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= tolerance * max(1, abs($1)) }
+        }
         for (i, row) in fixture.fixed.enumerated() {
             let ours = Array(design.fixedRow(Int(design.cellOfRow[i])))
-            #expect(ours == row, "\(name) row \(i + 1): \(ours) vs R \(row)")
+            #expect(same(ours, row), "\(name) row \(i + 1): \(ours) vs R \(row)")
+        }
+        // New rows, with the training constants: within 1e-10 of R's.
+        if let newCSV = fixture.new_csv, let newFixed = fixture.new_fixed {
+            let table = try Frame.read(csvFile: LME4AgreementTests.directory.appendingPathComponent(newCSV).path)
+            let derived = try table.deriving(design.formula.expressions, constants: design.transformConstants).frame
+            #expect(newFixed.count == table.rowCount)
+            for (i, row) in newFixed.enumerated() {
+                let ours = design.fixedCoding.map { LME4AgreementTests.value($0, frame: derived, row: i) }
+                #expect(ours.count == row.count
+                        && zip(ours, row).allSatisfy { abs($0 - $1) <= 1e-10 * max(1, abs($1)) },
+                        "\(name) new row \(i + 1): \(ours) vs R \(row)")
+            }
         }
 
         // Responses, aggregated over our cells.

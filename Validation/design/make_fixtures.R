@@ -17,6 +17,7 @@ stopifnot(Sys.getlocale("LC_COLLATE") == "C")
 suppressPackageStartupMessages({
   library(lme4)
   library(jsonlite)
+  library(splines)
 })
 
 out_dir <- file.path("Tests", "BayesGLMMTests", "Fixtures", "design")
@@ -68,7 +69,8 @@ json_matrix <- function(X) {
   structure(paste0("[", paste(rows, collapse = ","), "]"), class = "json")
 }
 
-write_case <- function(case, formula_text, d, note = NULL, contrasts = "treatment", r_formula = formula_text) {
+write_case <- function(case, formula_text, d, note = NULL, contrasts = "treatment", r_formula = formula_text,
+                       newdata = NULL, tolerance = 0) {
   old_contrasts <- options(contrasts = c(paste0("contr.", contrasts), "contr.poly"))
   on.exit(options(old_contrasts), add = TRUE)
   csv_name <- paste0(case, ".csv")
@@ -104,6 +106,20 @@ write_case <- function(case, formula_text, d, note = NULL, contrasts = "treatmen
             identical(dim(X), dim(mm)),
             identical(as.numeric(X), as.numeric(mm)),
             nrow(X) == length(kept))
+
+  # New rows as predict() codes them: the fixed part's terms with the
+  # training predvars (scale's centre and scale, poly's coefs, ns's knots:
+  # R's safe prediction), the training levels.
+  X_new <- NULL
+  if (!is.null(newdata)) {
+    mf_fixed <- model.frame(lme4::nobars(form), data = dd, na.action = na.omit)
+    tt <- delete.response(terms(mf_fixed))
+    X_new <- model.matrix(tt, model.frame(tt, newdata, xlev = .getXlevels(tt, mf_fixed)))
+    stopifnot(identical(colnames(X_new), colnames(X)))
+    write.csv(newdata, file.path(out_dir, paste0(case, "-new.csv")), row.names = FALSE, na = "NA")
+    back_new <- read.csv(file.path(out_dir, paste0(case, "-new.csv")), stringsAsFactors = FALSE)
+    for (v in names(newdata)) stopifnot(identical(back_new[[v]], newdata[[v]]))
+  }
 
   # Grouping factors, keyed by term name.
   flist <- lf$reTrms$flist
@@ -141,6 +157,12 @@ write_case <- function(case, formula_text, d, note = NULL, contrasts = "treatmen
   if (!is.null(note)) ref$note <- note
   if (contrasts != "treatment") ref$contrasts <- contrasts
   if (r_formula != formula_text) ref$r_formula <- r_formula
+  # poly and ns: R's QR and ours differ in the last bits.
+  if (tolerance > 0) ref$tolerance <- tolerance
+  if (!is.null(X_new)) {
+    ref$new_csv <- paste0(case, "-new.csv")
+    ref$new_fixed <- json_matrix(X_new)
+  }
   jsonlite::write_json(ref, file.path(out_dir, paste0(case, ".json")),
                        digits = NA, auto_unbox = TRUE, pretty = FALSE,
                        json_verbatim = TRUE)
@@ -337,6 +359,23 @@ write_case("m1_dot", "y ~ . + (1 | client)", d, r_formula = "y ~ . - client + (1
 write_case("m2_dot_power", "y ~ .^2 + (1 | client)", d, r_formula = "y ~ (. - client)^2 + (1 | client)")
 write_case("m3_dot_minus", "y ~ . - z + x:z + (1 | client)", d,
            r_formula = "y ~ . - z - client + x:z + (1 | client)")
+
+# (n) transformations with training constants: scale (mean, n - 1 SD), poly
+# (orthogonal, and raw = TRUE), splines::ns — of columns and expressions, in
+# interactions — and new rows coded with the training constants (R's safe
+# prediction: predict() on newdata), some outside the training range.
+n <- 80
+d <- data.frame(client = sample(1:8, n, TRUE), a = sample(c("p", "q"), n, TRUE),
+                x = r4(rnorm(n)), z = r4(runif(n, 1, 5)), stringsAsFactors = FALSE)
+d$y <- bern(0.5 * d$x - 0.3 * log(d$z))
+nd <- data.frame(a = c("p", "q", "q", "p", "q", "p"), x = c(-3.5, -0.25, 0, 0.5, 1.75, 4),
+                 z = c(0.5, 1, 2.5, 3.25, 5, 7.5), stringsAsFactors = FALSE)
+write_case("n1_scale_poly", "y ~ scale(x) + poly(z, 2) + (1 | client)", d, newdata = nd, tolerance = 1e-12)
+write_case("n2_raw_poly_interaction", "y ~ poly(x, 2, raw = TRUE) * a + (1 | client)", d, newdata = nd)
+write_case("n3_natural_spline", "y ~ ns(z, df = 3) + scale(log(z)):x + (1 | client)", d, newdata = nd,
+           tolerance = 1e-12)
+write_case("n4_poly_of_expression", "y ~ poly(log(z), 3) + a + ns(x, 4) + (1 | client)", d, newdata = nd,
+           tolerance = 1e-12)
 
 # ---------------------------------------------------------------------------
 versions <- c(

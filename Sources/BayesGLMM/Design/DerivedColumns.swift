@@ -15,12 +15,25 @@ extension Frame {
     /// that is not numeric, and a value where the transformation is not
     /// finite (the logarithm or square root of a number ≤ 0 or < 0, a
     /// division by 0, an overflow), with the values that made it.
-    public func deriving(_ expressions: [String: FormulaExpression]) throws(InputError)
-        -> (frame: Frame, levels: [String: [String]]) {
-        guard !expressions.isEmpty else { return (self, [:]) }
-        var frame = self, levels: [String: [String]] = [:]
+    ///
+    /// The columns of a transformation with training constants (`scale`,
+    /// `poly`, `ns`: `TrainedTransform`) are computed over all the rows
+    /// where its variable is present, as R's model frame computes them
+    /// before it drops rows — with `constants` where they name the
+    /// transformation (a fit's, for new rows: R's safe prediction), else
+    /// from these rows; the constants used are returned, by the call's text.
+    public func deriving(_ expressions: [String: FormulaExpression],
+                         constants given: [String: TransformConstants] = [:]) throws(InputError)
+        -> (frame: Frame, levels: [String: [String]], constants: [String: TransformConstants]) {
+        guard !expressions.isEmpty else { return (self, [:], [:]) }
+        var frame = self, levels: [String: [String]] = [:], constants: [String: TransformConstants] = [:]
+        var transforms: [String: TrainedTransform] = [:]
         for name in expressions.keys.sorted() {
             let expression = expressions[name]!
+            if case let .trained(transform, _) = expression {
+                transforms[transform.text] = transform
+                continue
+            }
             var numbers: [String: [Double]] = [:]
             for column in expression.columns {
                 guard let values = columns[column] else {
@@ -65,7 +78,46 @@ extension Frame {
             frame.columns[name] = .numeric(result)
             frame.names.append(name)
         }
-        return (frame, levels)
+        for text in transforms.keys.sorted() {
+            let transform = transforms[text]!
+            // The variable transformed, row by row (an expression of columns
+            // is computed as above, through a derived frame of its own).
+            let variable = transform.argument.text
+            let (argumentFrame, _, _) = try deriving(
+                transform.argument.isColumn ? [:] : [variable: transform.argument])
+            guard let column = argumentFrame.columns[variable] else {
+                throw InputError(.unknownColumn,
+                                 "the formula's \(text) uses \"\(variable)\", which is not a column of the data "
+                                    + "(columns: " + self.names.joined(separator: ", ") + ")",
+                                 file: source, column: variable)
+            }
+            guard case let .numeric(values) = column else {
+                throw InputError(.nonNumeric, "\(text) needs numbers, and \"\(variable)\" holds text",
+                                 file: source, column: variable)
+            }
+            if case .polynomial = transform.kind, let row = values.firstIndex(where: \.isNaN) {
+                throw InputError(.missingValues, "\(text) needs \(variable) on every row (R's poly refuses missing "
+                                 + "values)", file: source, line: Int(lines[row]), column: variable)
+            }
+            let used: TransformConstants
+            if let known = given[text] {
+                used = known
+            } else {
+                switch transform.constants(from: values) {
+                case let .success(found): used = found
+                case let .failure(failure):
+                    throw InputError(.unsupported, failure.message, file: source, column: variable)
+                }
+            }
+            constants[text] = used
+            for (j, values) in transform.columns(at: values, constants: used).enumerated() {
+                let name = transform.columnName(j + 1)
+                guard expressions[name] != nil else { continue }
+                frame.columns[name] = .numeric(values)
+                frame.names.append(name)
+            }
+        }
+        return (frame, levels, constants)
     }
 }
 

@@ -126,6 +126,10 @@ public struct Design: Sendable {
     /// Whether the linear predictor has an offset.
     public var hasOffset: Bool { !offsets.isEmpty }
 
+    /// The training constants of the formula's `scale`, `poly` and `ns`
+    /// terms, by the call's text (`TrainedTransform`), for new rows.
+    public var transformConstants: [String: TransformConstants] = [:]
+
     /// The offset column given apart from the formula (`DesignOptions.offset`), if any.
     public var offsetColumn: String? { offsetVariables.count > formula.offsets.count ? offsetVariables.last : nil }
 
@@ -259,7 +263,7 @@ extension Design {
         let formula = try Design.expandingDot(written, frame: data, options: given)
         // The formula's transformed variables (log(x), I(x^2), factor(g))
         // as columns; factor() of a number declares its levels' order.
-        let (frame, derivedLevels) = try data.deriving(formula.expressions)
+        let (frame, derivedLevels, transformConstants) = try data.deriving(formula.expressions)
         var options = given
         for (name, order) in derivedLevels where options.levels[name] == nil { options.levels[name] = order }
         let source = frame.source
@@ -486,6 +490,7 @@ extension Design {
         self.contrasts = options.contrasts
         self.offsetVariables = offsetVariables
         self.offsets = offsets
+        self.transformConstants = transformConstants
         self.fixed = fixed
         self.randomTerms = randomFactors.enumerated().map { k, pair in
             RandomEffect(name: pair.0.name, factors: pair.0.factors, levels: pair.1.levels,
@@ -891,12 +896,14 @@ extension Design {
     /// draw data from the model and fit it again.
     public func replacingSuccesses(_ successes: [Double]) -> Design {
         precondition(successes.count == cellCount, "one count per cell")
-        return Design(formula: formula, source: source, rowsRead: rowsRead, rowsDropped: rowsDropped,
+        var design = Design(formula: formula, source: source, rowsRead: rowsRead, rowsDropped: rowsDropped,
                       fixedNames: fixedNames, fixedCoding: fixedCoding, categoricalLevels: categoricalLevels,
                       trialsColumn: trialsColumn, weightsColumn: weightsColumn, contrasts: contrasts, offsetVariables: offsetVariables,
                       offsets: offsets, fixed: fixed, randomTerms: randomTerms, successes: successes,
                       trials: trials, usedRows: usedRows, cellOfRow: cellOfRow,
                       logBinomialCoefficients: logBinomialCoefficients,
                       saturatedLogLikelihoods: saturatedLogLikelihoods)
+        design.transformConstants = transformConstants
+        return design
     }
 }

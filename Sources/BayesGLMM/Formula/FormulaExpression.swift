@@ -22,6 +22,10 @@ public indirect enum FormulaExpression: Hashable, Sendable {
     case call(String, FormulaExpression)
     /// `factor(column)`: the column as a categorical variable.
     case factor(String)
+    /// Column `column` (1-based) of a transformation with training
+    /// constants (`scale(x)`, `poly(x, 2)`, `ns(x, df = 3)`): not
+    /// elementwise, so computed over the whole data (`Frame.deriving`).
+    case trained(TrainedTransform, column: Int)
 
     /// The elementwise functions a formula may call.
     public static let functions: Set<String> = ["log", "log1p", "exp", "sqrt", "abs", "I"]
@@ -37,6 +41,7 @@ public indirect enum FormulaExpression: Hashable, Sendable {
         case let .parenthesized(e): "(" + e.text + ")"
         case let .call(name, e): "\(name)(\(e.text))"
         case let .factor(name): "factor(\(FormulaToken.quoted(name)))"
+        case let .trained(transform, column): transform.columnName(column)
         }
     }
 
@@ -48,6 +53,7 @@ public indirect enum FormulaExpression: Hashable, Sendable {
             case let .column(name), let .factor(name): if !found.contains(name) { found.append(name) }
             case .number: break
             case let .negate(inner), let .parenthesized(inner), let .call(_, inner): visit(inner)
+            case let .trained(transform, _): visit(transform.argument)
             case let .binary(_, l, r): visit(l); visit(r)
             }
         }
@@ -60,6 +66,8 @@ public indirect enum FormulaExpression: Hashable, Sendable {
     /// by 0, an overflow); the caller says so.
     public func evaluate(_ value: (String) -> Double) -> Double {
         switch self {
+        case .trained: return .nan   // not elementwise: `Frame.deriving` computes it
+
         case let .column(name), let .factor(name): return value(name)
         case let .number(_, v): return v
         case let .negate(e): return -e.evaluate(value)
@@ -71,7 +79,7 @@ public indirect enum FormulaExpression: Hashable, Sendable {
             case "-": return a - b
             case "*": return a * b
             case "/": return a / b
-            default: return pow(a, b)
+            default: return FormulaExpression.power(a, b)
             }
         case let .call(name, e):
             let a = e.evaluate(value)
@@ -85,6 +93,22 @@ public indirect enum FormulaExpression: Hashable, Sendable {
             }
         }
     }
+
+    /// x^y as R computes it (`R_pow`): x·x for y = 2, 1 for x = 1 or y = 0,
+    /// and otherwise the power in extended precision rounded to double (R
+    /// uses `powl` on x86-64), so that a transformed column equals R's to
+    /// the last bit.
+    static func power(_ x: Double, _ y: Double) -> Double {
+        if y == 2 { return x * x }
+        if x == 1 || y == 0 { return 1 }
+        #if arch(x86_64)
+        if x.isFinite && y.isFinite { return Double(powl(Float80(x), Float80(y))) }
+        #endif
+        return pow(x, y)
+    }
+
+    /// Whether the expression is a column as it is.
+    public var isColumn: Bool { if case .column = self { true } else { false } }
 
     /// Whether the variable is categorical (`factor(x)`).
     public var isFactor: Bool { if case .factor = self { true } else { false } }

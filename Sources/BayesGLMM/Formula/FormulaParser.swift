@@ -65,7 +65,9 @@ struct FormulaToken: Equatable, Sendable {
     enum Kind: Equatable, Sendable {
         case name(String)
         case number(String)
-        case tilde, plus, minus, star, colon, slash, caret
+        case tilde, plus, minus, star, colon, slash, caret, equals
+        /// `%in%`: `a %in% b` is `a:b` (R's formula algebra).
+        case within
         case bar, doubleBar
         case openParenthesis, closeParenthesis, comma
         case end
@@ -94,6 +96,8 @@ struct FormulaToken: Equatable, Sendable {
         case .openParenthesis: return "("
         case .closeParenthesis: return ")"
         case .comma: return ","
+        case .equals: return "="
+        case .within: return "%in%"
         case .end: return "end of formula"
         }
     }
@@ -101,7 +105,7 @@ struct FormulaToken: Equatable, Sendable {
     /// Whether the token is a binary operator of the right-hand side.
     var isOperator: Bool {
         switch kind {
-        case .plus, .minus, .star, .colon, .slash: return true
+        case .plus, .minus, .star, .colon, .slash, .within: return true
         default: return false
         }
     }
@@ -194,6 +198,16 @@ enum FormulaTokenizer {
             case "(": add(.openParenthesis)
             case ")": add(.closeParenthesis)
             case ",": add(.comma)
+            case "=": add(.equals)
+            case "%":
+                var cursor = index + 1
+                while cursor < characters.count, characters[cursor] != "%" { cursor += 1 }
+                guard cursor < characters.count else { throw fail("unclosed operator '%'", at: index) }
+                let op = String(characters[index...cursor])
+                guard op == "%in%" else {
+                    throw fail("\(op) is not an operator of formulas (%in% is)", at: index)
+                }
+                add(.within, length: cursor - start + 1)
             case "|":
                 if index + 1 < characters.count, characters[index + 1] == "|" {
                     add(.doubleBar, length: 2)
@@ -304,7 +318,8 @@ struct FormulaTerms {
 ///     response    = name | "cbind" "(" name "," name ")"
 ///     sum         = signed { ("+" | "-") signed }
 ///     signed      = { "+" | "-" } product
-///     product     = interaction { ("*" | "/") interaction }
+///     product     = within { ("*" | "/") within }
+///     within      = interaction { "%in%" interaction }
 ///     interaction = primary { ":" primary }
 ///     primary     = name | "0" | "1" | "(" sum ")" | random
 ///     random      = "(" sum ("|" | "||") grouping ")"  -- no random terms in the sum
@@ -450,9 +465,13 @@ struct FormulaParser {
             return error("cbind(successes, failures) can only be the response", at: tokens[index])
         }
         guard case let .name(function) = tokens[index].kind else { return unexpected(tokens[index]) }
+        if FormulaParser.trainedFunctions.contains(function) {
+            return error("\(function)() makes a term of its own, and cannot be part of an expression (\(call))",
+                         at: tokens[index])
+        }
         return error("\(function) in \(call) is not a function a formula can use (those are "
-                     + FormulaExpression.functions.sorted().joined(separator: ", ") + " and factor); add a "
-                     + "transformed column to the data", at: tokens[index])
+                     + FormulaExpression.functions.sorted().joined(separator: ", ") + ", factor, scale, poly and ns); "
+                     + "add a transformed column to the data", at: tokens[index])
     }
 
     /// A name followed by `(`, as in `log(x)`; not `x (1 | g)`, where the
@@ -600,7 +619,7 @@ struct FormulaParser {
         let tilde = current
         guard tilde.kind == .tilde else {
             switch tilde.kind {
-            case .colon, .plus, .minus, .star, .slash, .bar, .doubleBar, .comma:
+            case .colon, .plus, .minus, .star, .slash, .bar, .doubleBar, .comma, .within:
                 throw error("the response must be one column name or cbind(successes, failures)", at: tilde)
             default:
                 throw error("expected '~' after the response", at: tilde)
@@ -766,11 +785,11 @@ struct FormulaParser {
     }
 
     mutating func parseProduct() throws(FormulaError) -> FormulaTerms {
-        var terms = try parseInteraction()
+        var terms = try parseWithin()
         while !atLimit, current.kind == .star || current.kind == .slash {
             let operation = current
             position += 1
-            let right = try parseInteraction()
+            let right = try parseWithin()
             try checkFixedOnly(terms, right, at: operation)
             // a*b = a + b + a:b; a/b = a + a:b, where a is all of the left's variables.
             let left = operation.kind == .star
@@ -782,12 +801,24 @@ struct FormulaParser {
         return terms
     }
 
+    /// `a %in% b`: as `a:b` (R binds `%in%` looser than `:`, tighter than `*`).
+    mutating func parseWithin() throws(FormulaError) -> FormulaTerms {
+        try parseInteractions(joinedBy: .within) { parser throws(FormulaError) in try parser.parseInteraction() }
+    }
+
     mutating func parseInteraction() throws(FormulaError) -> FormulaTerms {
-        var terms = try parsePower()
-        while !atLimit, current.kind == .colon {
+        try parseInteractions(joinedBy: .colon) { parser throws(FormulaError) in try parser.parsePower() }
+    }
+
+    /// Operands joined by `operator` (`:` or `%in%`), multiplied out left to right.
+    mutating func parseInteractions(joinedBy operator: FormulaToken.Kind,
+                                    operand: (inout FormulaParser) throws(FormulaError) -> FormulaTerms)
+        throws(FormulaError) -> FormulaTerms {
+        var terms = try operand(&self)
+        while !atLimit, current.kind == `operator` {
             let operation = current
             position += 1
-            let right = try parsePower()
+            let right = try operand(&self)
             try checkFixedOnly(terms, right, at: operation)
             terms = try interaction(terms, right, at: operation)
         }
@@ -873,6 +904,22 @@ struct FormulaParser {
         case let .name(name):
             if name == "offset", isFunctionCall(at: position) {
                 return try parseOffset()
+            }
+            if FormulaParser.trainedFunctions.contains(name), isFunctionCall(at: position) {
+                let close = matchingClose[position + 1]!
+                let transform = try parseTrained(at: position, close: close)
+                position = close + 1
+                var terms = FormulaTerms()
+                for j in 1...transform.columnCount {
+                    let expression = FormulaExpression.trained(transform, column: j)
+                    let variable = expression.text
+                    if let earlier = expressions[variable], earlier != expression {
+                        throw error("\(variable) names two different expressions", at: token)
+                    }
+                    expressions[variable] = expression
+                    terms.add(fixed: [variableNumber(variable)])
+                }
+                return terms
             }
             if isFunctionCall(at: position) {
                 let close = matchingClose[position + 1]!
@@ -963,6 +1010,86 @@ struct FormulaParser {
             terms.offsets = [variable]
         }
         return terms
+    }
+
+    /// The functions whose constants come from the data (`TrainedTransform`).
+    static let trainedFunctions: Set<String> = ["scale", "poly", "ns"]
+
+    /// `scale(x)`, `poly(x, k)`, `poly(x, k, raw = TRUE)`, `ns(x, df = k)`
+    /// (or `ns(x, k)`) at `index` (`(` at index + 1, `)` at `close`); the
+    /// first argument a column or an expression of columns as in `I()`.
+    func parseTrained(at index: Int, close: Int) throws(FormulaError) -> TrainedTransform {
+        guard case let .name(function) = tokens[index].kind else { throw unexpected(tokens[index]) }
+        guard close - index <= FormulaParser.maximumExpressionTokens else {
+            throw error("the call \(function)() is longer than \(FormulaParser.maximumExpressionTokens) tokens; add "
+                        + "the transformed column to the data", at: tokens[index])
+        }
+        // The arguments: token ranges between top-level commas.
+        var arguments: [Range<Int>] = []
+        var start = index + 2, cursor = index + 2
+        while cursor < close {
+            if tokens[cursor].kind == .openParenthesis { cursor = matchingClose[cursor]! + 1; continue }
+            if tokens[cursor].kind == .comma { arguments.append(start..<cursor); start = cursor + 1 }
+            cursor += 1
+        }
+        arguments.append(start..<close)
+        if arguments[0].isEmpty { throw error("\(function)() needs a column, as \(function)(x)", at: tokens[index]) }
+        var position = arguments[0].lowerBound
+        let argument = try parseArithmetic(&position, end: arguments[0].upperBound)
+        guard position == arguments[0].upperBound else { throw unexpected(tokens[position]) }
+        if argument.isFactor { throw error("factor() cannot be part of an expression", at: tokens[index]) }
+        // The other arguments: `name = value` or a value, as "text" and value.
+        var named: [(name: String?, value: String, at: FormulaToken)] = []
+        for range in arguments.dropFirst() {
+            guard !range.isEmpty else { throw error("an empty argument of \(function)()", at: tokens[range.lowerBound]) }
+            if range.count == 3, case let .name(name) = tokens[range.lowerBound].kind,
+               tokens[range.lowerBound + 1].kind == .equals {
+                let value = tokens[range.lowerBound + 2]
+                named.append((name, value.spelling, value))
+            } else if range.count == 1 {
+                named.append((nil, tokens[range.lowerBound].spelling, tokens[range.lowerBound]))
+            } else {
+                throw error("\(function)() takes a column, then whole numbers or TRUE/FALSE (as poly(x, 2, raw = TRUE))",
+                            at: tokens[range.lowerBound])
+            }
+        }
+        func whole(_ entry: (name: String?, value: String, at: FormulaToken), _ what: String) throws(FormulaError) -> Int {
+            guard case .number = entry.at.kind, let k = Int(entry.value), k >= 1 else {
+                throw error("\(what) of \(function)() is a whole number of at least 1, not '\(entry.value)'", at: entry.at)
+            }
+            return k
+        }
+        let rendered = named.map { ($0.name.map { "\($0) = " } ?? "") + $0.value }
+        let text = "\(function)(" + ([argument.text] + rendered).joined(separator: ", ") + ")"
+        switch function {
+        case "scale":
+            guard named.isEmpty else {
+                throw error("scale() takes the column alone here (R's centring and n − 1 scaling)", at: named[0].at)
+            }
+            return TrainedTransform(kind: .scale, argument: argument, text: text)
+        case "poly":
+            var degree: Int?, raw = false
+            for (position, entry) in named.enumerated() {
+                switch entry.name {
+                case nil where position == 0, "degree"?: degree = try whole(entry, "the degree")
+                case "raw"?:
+                    guard ["TRUE", "FALSE", "T", "F"].contains(entry.value) else {
+                        throw error("raw = takes TRUE or FALSE", at: entry.at)
+                    }
+                    raw = entry.value.hasPrefix("T")
+                default:
+                    throw error("poly() takes a column, the degree and raw = TRUE or FALSE here", at: entry.at)
+                }
+            }
+            guard let degree else { throw error("poly() needs a degree, as poly(x, 2)", at: tokens[index]) }
+            return TrainedTransform(kind: .polynomial(degree: degree, raw: raw), argument: argument, text: text)
+        default:
+            guard named.count == 1, named[0].name == nil || named[0].name == "df" else {
+                throw error("ns() takes a column and its degrees of freedom here, as ns(x, df = 3)",
+                            at: named.first?.at ?? tokens[index])
+            }
+            return TrainedTransform(kind: .naturalSpline(df: try whole(named[0], "df")), argument: argument, text: text)
+        }
     }
 
     // MARK: Random terms

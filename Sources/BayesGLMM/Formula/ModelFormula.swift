@@ -77,10 +77,26 @@ public struct ModelFormula: Equatable, Sendable, CustomStringConvertible {
         case let .successesAndFailures(s, f): lhs = "cbind(\(s), \(f))"
         }
         var parts = [hasIntercept ? "1" : "0"]
-        parts += fixedTerms.map(\.name)
+        parts += written(fixedTerms)
         parts += offsets.map { "offset(\($0))" }
-        parts += randomTerms.map { "(\($0.effectsDescription) | \($0.name))" }
+        parts += randomTerms.map { term in
+            "(" + ([term.hasIntercept ? "1" : "0"] + written(term.slopes)).joined(separator: " + ") + " | \(term.name))"
+        }
         return "\(lhs) ~ \(parts.joined(separator: " + "))"
+    }
+
+    /// Terms as a formula writes them: the columns of one `scale`, `poly`
+    /// or `ns` call (`poly(x, 2)1`, `poly(x, 2)2`) as the call, once.
+    func written(_ terms: [FixedTerm]) -> [String] {
+        var seen = Set<String>(), result: [String] = []
+        for term in terms {
+            let text = term.columns.map { column in
+                if case let .trained(transform, _)? = expressions[column] { return transform.text }
+                return column
+            }.joined(separator: ":")
+            if seen.insert(text).inserted { result.append(text) }
+        }
+        return result
     }
 }
 

@@ -64,6 +64,7 @@ extension Run {
             cells: design.cellCount, trials: design.trialsColumn, weights: design.weightsColumn,
             offset: design.offsetColumn,
             contrasts: design.contrasts == .treatment ? nil : design.contrasts.rawValue, fixed: design.fixedNames,
+            transforms: design.transformConstants.isEmpty ? nil : design.transformConstants,
             fixedCoding: design.fixedCoding, categoricalLevels: design.categoricalLevels,
             random: zip(LevelCounts.of(design), design.randomTerms).map { counts, term in
                 RunManifest.Random(term: counts.term, levels: counts.levels, observations: counts.observations,

@@ -177,6 +177,9 @@ public struct RunManifest: Codable, Sendable, Equatable {
     /// (`DesignOptions.contrasts`: "sum").
     public var contrasts: String?
     public var fixed: [String]
+    /// The training constants of the formula's `scale`, `poly` and `ns`
+    /// terms, by the call's text, applied to new rows by `score`.
+    public var transforms: [String: TransformConstants]?
     public var fixedCoding: [FixedColumn]?
     public var categoricalLevels: [String: [String]]?
     public var random: [Random]
@@ -232,7 +235,8 @@ public struct RunManifest: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", program, status, failure, writer, started, finished
         case formula, formulaAsWritten = "formula_as_written", data, rowsRead = "rows_read", rowsUsed = "rows_used"
-        case rowsDropped = "rows_dropped", cells, trials, weights, offset, contrasts, fixed, fixedCoding = "fixed_coding"
+        case rowsDropped = "rows_dropped", cells, trials, weights, offset, contrasts, fixed, transforms
+        case fixedCoding = "fixed_coding"
         case categoricalLevels = "categorical_levels", random, priors
         case sampler, samplerDescription = "sampler_description", augmentation, updates, link, `init`
         case initNote = "init_note", initEb = "init_eb", chains, warmup, draws, thin, seed, streams

@@ -71,7 +71,15 @@ extension Scoring {
         let transformed = formula.expressions.filter {
             covariates.contains($0.key) || categoricals.contains($0.key) || offsetVariables.contains($0.key)
         }
-        return try candidates(table.deriving(transformed).frame, source: source, echoed: table.names)
+        // scale, poly and ns with the fit's constants (R's safe prediction).
+        let constants = run.manifest.transforms ?? [:]
+        for case let .trained(transform, _) in transformed.values where constants[transform.text] == nil {
+            throw InputError(.unsupported, "the fit has no record of the constants of \(transform.text) "
+                             + "(\"transforms\" in fit.json), which new rows need; fit again to score it",
+                             file: run.path)
+        }
+        return try candidates(table.deriving(transformed, constants: constants).frame, source: source,
+                              echoed: table.names)
     }
 
     /// `candidates(_:)` once the transformed variables are columns; `echoed`
