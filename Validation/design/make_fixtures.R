@@ -376,6 +376,10 @@ write_case("n3_natural_spline", "y ~ ns(z, df = 3) + scale(log(z)):x + (1 | clie
            tolerance = 1e-12)
 write_case("n4_poly_of_expression", "y ~ poly(log(z), 3) + a + ns(x, 4) + (1 | client)", d, newdata = nd,
            tolerance = 1e-12)
+d$code <- sample(c(2, 9, 10), n, TRUE)
+nd$code <- c(10L, 2L, 9L, 9L, 2L, 10L)
+write_case("n5_factor_new_rows", "y ~ factor(code) * x + scale(z) + (1 | client)", d, newdata = nd,
+           tolerance = 1e-12)
 
 # ---------------------------------------------------------------------------
 versions <- c(
