@@ -92,3 +92,50 @@ import Testing
         #expect(refused.message.contains("constants of scale(x)"), "\(refused)")
     }
 }
+
+extension TrainedTransformTests {
+    /// `score` end to end on the new rows of the design fixtures n1–n5
+    /// (scale, poly, ns, factor of codes; Validation/design/make_fixtures.R):
+    /// a run with the design's coding and constants scores each new row at
+    /// the mean over the draws of F(x'β + the seen effects) with x R's row
+    /// for it (`model.matrix` with the training predvars), to 1e-12.
+    @Test(arguments: ["n1_scale_poly", "n2_raw_poly_interaction", "n3_natural_spline", "n4_poly_of_expression",
+                      "n5_factor_new_rows"])
+    func scoresCodeNewRowsAsR(name: String) throws {
+        let data = try Data(contentsOf: LME4AgreementTests.directory.appendingPathComponent(name + ".json"))
+        let fixture = try JSONDecoder().decode(LME4AgreementTests.Fixture.self, from: data)
+        let frame = try Frame.read(csvFile: LME4AgreementTests.directory.appendingPathComponent(fixture.csv).path)
+        let design = try Design(formula: ModelFormula.parse(fixture.formula), frame: frame)
+        let newFixed = try #require(fixture.new_fixed)
+
+        var run = ScoringTests.Run()
+        let fixedPart = try #require(fixture.formula.components(separatedBy: " + (1 | client)").first)
+        run.formula = fixedPart + " + (1 | client) + (1 | stylist) + (1 | client:stylist)"
+        run.fixed = design.fixedNames
+        func json<T: Encodable>(_ value: T) throws -> Any {
+            try JSONSerialization.jsonObject(with: JSONEncoder().encode(value))
+        }
+        run.extra = ["fixed_coding": try json(design.fixedCoding), "transforms": try json(design.transformConstants),
+                     "categorical_levels": try json(design.categoricalLevels)]
+        let scoring = try Scoring(path: run.writeRandom(seed: 5))
+
+        let table = try String(contentsOf: LME4AgreementTests.directory.appendingPathComponent(
+            try #require(fixture.new_csv)), encoding: .utf8)
+        // The table's columns that the model reads, after the grouping factors.
+        let rows = table.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+        let header = rows[0].map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        let read = Set((scoring.covariates + scoring.categoricals).flatMap { scoring.formula.expressions[$0]?.columns ?? [$0] })
+        let kept = header.indices.filter { read.contains(header[$0]) }
+        var lines = ["client,stylist," + kept.map { header[$0] }.joined(separator: ",")]
+        for row in rows.dropFirst() { lines.append("a,s1," + kept.map { row[$0] }.joined(separator: ",")) }
+        let candidates = try ScoringTests.candidates(lines.joined(separator: "\n") + "\n", scoring)
+        let scores = try scoring.score(candidates, options: .init(threshold: 0.5))
+        let draws = try ScoringTests.pooled(scoring.run)
+        for (i, row) in newFixed.enumerated() {
+            let mean = ScoringTests.meanProbability(draws, count: scoring.drawCount, client: "a", stylist: "s1") { t in
+                zip(design.fixedNames, row).reduce(0) { $0 + $1.1 * draws[$1.0]![t] }
+            }
+            #expect(abs(scores[i].mean - mean) <= 1e-12, "\(name) new row \(i + 1): \(scores[i].mean) against \(mean)")
+        }
+    }
+}
