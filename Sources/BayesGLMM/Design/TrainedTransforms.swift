@@ -133,7 +133,8 @@ struct NaturalSpline {
         // The constraints: second derivatives at both boundary knots, the
         // first B-spline left out; QR of their transpose (m × 2).
         var constraints = [Double](repeating: 0, count: m * 2)
-        let low = NaturalSpline.derivatives(breakpoints, at: boundary[0]), high = NaturalSpline.derivatives(breakpoints, at: boundary[1])
+        let evaluator = Evaluator(breakpoints)
+        let low = evaluator.derivatives(at: boundary[0]), high = evaluator.derivatives(at: boundary[1])
         for r in 0..<m {
             constraints[r * 2] = low.second[r + 1]
             constraints[r * 2 + 1] = high.second[r + 1]
@@ -153,21 +154,44 @@ struct NaturalSpline {
         self.q = q
     }
 
-    /// The B-splines' values, first and second derivatives at x (inside the
-    /// boundary knots), from GSL's de Boor recurrences.
-    static func derivatives(_ breakpoints: [Double], at x: Double) -> (value: [Double], first: [Double], second: [Double]) {
-        let size = breakpoints.count + 2
-        let workspace = gsl_bspline_alloc(4, breakpoints.count)!
-        defer { gsl_bspline_free(workspace) }
-        let breaks = gsl_vector_alloc(breakpoints.count)!
-        defer { gsl_vector_free(breaks) }
-        for (i, b) in breakpoints.enumerated() { gsl_vector_set(breaks, i, b) }
-        gsl_bspline_knots(breaks, workspace)
-        let d = gsl_matrix_alloc(size, 3)!
-        defer { gsl_matrix_free(d) }
-        gsl_bspline_deriv_eval(x, 2, d, workspace)
-        return ((0..<size).map { gsl_matrix_get(d, $0, 0) }, (0..<size).map { gsl_matrix_get(d, $0, 1) },
-                (0..<size).map { gsl_matrix_get(d, $0, 2) })
+    /// GSL's B-spline workspace on the breakpoints (knots four-fold at the
+    /// ends), made once for many evaluations.
+    final class Evaluator {
+        let size: Int
+        private let workspace: UnsafeMutablePointer<gsl_bspline_workspace>
+        private let d: UnsafeMutablePointer<gsl_matrix>
+        private let b: UnsafeMutablePointer<gsl_vector>
+
+        init(_ breakpoints: [Double]) {
+            size = breakpoints.count + 2
+            workspace = gsl_bspline_alloc(4, breakpoints.count)!
+            let breaks = gsl_vector_alloc(breakpoints.count)!
+            defer { gsl_vector_free(breaks) }
+            for (i, value) in breakpoints.enumerated() { gsl_vector_set(breaks, i, value) }
+            gsl_bspline_knots(breaks, workspace)
+            d = gsl_matrix_alloc(size, 3)!
+            b = gsl_vector_alloc(size)!
+        }
+
+        deinit {
+            gsl_bspline_free(workspace)
+            gsl_matrix_free(d)
+            gsl_vector_free(b)
+        }
+
+        /// The B-splines' values, first and second derivatives at x (inside
+        /// the boundary knots), from GSL's de Boor recurrences.
+        func derivatives(at x: Double) -> (value: [Double], first: [Double], second: [Double]) {
+            gsl_bspline_deriv_eval(x, 2, d, workspace)
+            return ((0..<size).map { gsl_matrix_get(d, $0, 0) }, (0..<size).map { gsl_matrix_get(d, $0, 1) },
+                    (0..<size).map { gsl_matrix_get(d, $0, 2) })
+        }
+
+        /// The B-splines' values at x.
+        func values(at x: Double) -> [Double] {
+            gsl_bspline_eval(x, b, workspace)
+            return (0..<size).map { gsl_vector_get(b, $0) }
+        }
     }
 
     /// The df columns at `values` (NaN rows stay NaN).
@@ -175,7 +199,8 @@ struct NaturalSpline {
         let m = size - 1
         guard df == m - 2 else { return [[Double]](repeating: [Double](repeating: .nan, count: values.count), count: df) }
         let low = breakpoints.first!, high = breakpoints.last!
-        let atLow = NaturalSpline.derivatives(breakpoints, at: low), atHigh = NaturalSpline.derivatives(breakpoints, at: high)
+        let evaluator = Evaluator(breakpoints)
+        let atLow = evaluator.derivatives(at: low), atHigh = evaluator.derivatives(at: high)
         var columns = [[Double]](repeating: [Double](repeating: .nan, count: values.count), count: df)
         for (i, x) in values.enumerated() where !x.isNaN {
             let b: [Double]
@@ -184,7 +209,7 @@ struct NaturalSpline {
             } else if x > high {
                 b = (0..<size).map { atHigh.value[$0] + (x - high) * atHigh.first[$0] }
             } else {
-                b = NaturalSpline.derivatives(breakpoints, at: x).value
+                b = evaluator.values(at: x)
             }
             // (Qᵀ b₋₁)ⱼ for j = 2…m − 1.
             for j in 0..<df {
