@@ -22,9 +22,13 @@ import Foundation
 /// Not available with fewer than 3 iterations or when
 /// `shouldReturnNotAvailable` holds for the matrix. `transforms` lets
 /// callers that compute several ESS of one shape reuse GSL's wavetables.
-func effectiveSampleSize(_ x: Draws, transforms: FourierTransforms = FourierTransforms()) -> Double? {
+///
+/// `unchecked` leaves out posterior's checks for constant or non-finite
+/// draws, as loo's `ess_rfun` (the relative efficiency of PSIS) does.
+func effectiveSampleSize(_ x: Draws, transforms: FourierTransforms = FourierTransforms(),
+                         unchecked: Bool = false) -> Double? {
     let n = x.iterations, m = x.chains
-    guard n >= 3, !shouldReturnNotAvailable(x.values) else { return nil }
+    guard n >= 3, unchecked || !shouldReturnNotAvailable(x.values) else { return nil }
 
     let gamma = meanAutocovariance(x, transforms: transforms)
     // matrixStats' colMeans2, for var(chain means).
