@@ -54,12 +54,19 @@ public struct LeaveOneOut: Sendable {
         pointwise = logLikelihood.map(LeaveOneOut.pointwise)
     }
 
+    /// From pointwise figures computed one observation at a time
+    /// (`pointwise(_:)`), for log-likelihoods too large to hold at once.
+    public init(pointwise: [Pointwise], draws: Int) {
+        self.pointwise = pointwise
+        self.draws = draws
+    }
+
     static func total(_ values: [Double]) -> Estimate {
         Estimate(value: RArithmetic.sum(values), standardError: (Double(values.count) * RArithmetic.variance(values)).squareRoot())
     }
 
-    /// One observation's figures.
-    static func pointwise(_ ll: Draws) -> Pointwise {
+    /// One observation's figures from its log-likelihood draws.
+    public static func pointwise(_ ll: Draws) -> Pointwise {
         let values = ll.values
         let s = Double(values.count)
         // r_eff: ess of exp(ℓ) over the chains, as they are (not split), over S.
@@ -112,16 +119,21 @@ public struct WidelyApplicableCriterion: Sendable {
     public var waic: [Double] { elpd.map { -2 * $0 } }
 
     public init(logLikelihood: [Draws]) {
-        var elpd: [Double] = [], parameters: [Double] = []
-        for ll in logLikelihood {
-            let values = ll.values
-            let lpd = logSumExp(values) - log(Double(values.count))
-            let p = RArithmetic.variance(values)
-            elpd.append(lpd - p)
-            parameters.append(p)
-        }
+        let points = logLikelihood.map(WidelyApplicableCriterion.pointwise)
+        self.init(elpd: points.map(\.elpd), effectiveParameters: points.map(\.effectiveParameters))
+    }
+
+    public init(elpd: [Double], effectiveParameters: [Double]) {
         self.elpd = elpd
-        self.effectiveParameters = parameters
+        self.effectiveParameters = effectiveParameters
+    }
+
+    /// One observation's elpd_waic and p_waic.
+    public static func pointwise(_ ll: Draws) -> (elpd: Double, effectiveParameters: Double) {
+        let values = ll.values
+        let lpd = logSumExp(values) - log(Double(values.count))
+        let p = RArithmetic.variance(values)
+        return (lpd - p, p)
     }
 
     public var totals: (elpd: LeaveOneOut.Estimate, effectiveParameters: LeaveOneOut.Estimate, waic: LeaveOneOut.Estimate) {

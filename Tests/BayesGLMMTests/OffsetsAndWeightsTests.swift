@@ -323,3 +323,47 @@ import Variates
         #expect(none?.message.contains("there are none") == true)
     }
 }
+
+/// The pointwise log-likelihood of a fit on its data (`loo`'s input): each
+/// row's draws from the stored draws, by hand, with an offset and a slope.
+@Suite struct PointwiseLogLikelihoodTests {
+    @Test func rowsLogLikelihoodIsTheBinomialAtEachDraw() throws {
+        let path = LaplaceTests.root.appendingPathComponent("Validation/lme4/data/offsets.csv").path
+        let design = try Design(formula: ModelFormula.parse("y ~ x + offset(log(exposure)) + (1 + x | group)"),
+                                frame: Frame.read(csvFile: path))
+        let output = try RunTests.folder("pointwise") + "/run"
+        let request = RunRequest(design: design, priors: Priors(),
+                                 settings: ChainSettings(chains: 2, warmup: 20, draws: 30, seed: 4),
+                                 start: .prior, output: output, replacesExisting: false)
+        _ = try Run.prepare(request).execute(stop: StopRequest())
+        let run = try RunDirectory.read(output)
+        let pointwise = try PointwiseLogLikelihood(run: run)
+        #expect(pointwise.count(.row) == 600 && pointwise.count(.cell) == design.cellCount)
+        let draws = try ScoringTests.pooled(run)
+        let frame = try Frame.read(csvFile: path)
+        guard case let .numeric(x) = frame.columns["x"]!, case let .numeric(exposure) = frame.columns["exposure"]!,
+              case let .numeric(y) = frame.columns["y"]!, case let .numeric(group) = frame.columns["group"]! else {
+            Issue.record("columns")
+            return
+        }
+        var checked = 0
+        try pointwise.forEach(.row, cellsPerChunk: 7) { r, ll in
+            guard r % 50 == 0 else { return }
+            let level = Levels.rName(group[r])
+            for t in 0..<60 {
+                let eta = log(exposure[r]) + draws["(Intercept)"]![t] + x[r] * draws["x"]![t]
+                    + draws["r(group)[\(level)][(Intercept)]"]![t] + x[r] * draws["r(group)[\(level)][x]"]![t]
+                let expected = y[r] == 1 ? -log1p(exp(-eta)) : -log1p(exp(eta))
+                #expect(abs(ll.values[t] - expected) <= 1e-12 * max(1, abs(expected)), "row \(r + 1) draw \(t)")
+            }
+            checked += 1
+        }
+        #expect(checked == 12)
+        // LOO over the rows is LeaveOneOut of those draws; over cells, one per cell.
+        let (loo, waic) = try pointwise.criteria(.row)
+        #expect(loo.pointwise.count == 600 && waic.elpd.count == 600 && loo.draws == 60)
+        var all: [Draws] = []
+        try pointwise.forEach(.row) { _, ll in all.append(ll) }
+        #expect(loo.pointwise == LeaveOneOut(logLikelihood: all).pointwise)
+    }
+}

@@ -103,6 +103,10 @@ public struct Design: Sendable {
     /// Per used row (in file order): the 0-based frame row and its cell.
     public let usedRows: [Int32]
     public let cellOfRow: [Int32]
+    /// Per used row: its successes and trials (after weights), whose sums
+    /// over a cell's rows are the cell's.
+    public let rowSuccesses: [Double]
+    public let rowTrials: [Double]
 
     /// Per cell: Σ log C(nᵣ, yᵣ) over its rows — the binomial coefficients of
     /// the rows' likelihoods (0 for 0/1 rows), which a log-likelihood reported
@@ -501,6 +505,8 @@ extension Design {
         self.trials = trials
         self.usedRows = keep
         self.cellOfRow = cellOfRow
+        self.rowSuccesses = rowSuccesses
+        self.rowTrials = rowTrials
     }
 
     /// `formula` with its `.` expanded into the columns of `frame` that are
@@ -897,12 +903,14 @@ extension Design {
     public func replacingSuccesses(_ successes: [Double]) -> Design {
         precondition(successes.count == cellCount, "one count per cell")
         var design = Design(formula: formula, source: source, rowsRead: rowsRead, rowsDropped: rowsDropped,
-                      fixedNames: fixedNames, fixedCoding: fixedCoding, categoricalLevels: categoricalLevels,
-                      trialsColumn: trialsColumn, weightsColumn: weightsColumn, contrasts: contrasts, offsetVariables: offsetVariables,
-                      offsets: offsets, fixed: fixed, randomTerms: randomTerms, successes: successes,
-                      trials: trials, usedRows: usedRows, cellOfRow: cellOfRow,
-                      logBinomialCoefficients: logBinomialCoefficients,
-                      saturatedLogLikelihoods: saturatedLogLikelihoods)
+                            fixedNames: fixedNames, fixedCoding: fixedCoding, categoricalLevels: categoricalLevels,
+                            trialsColumn: trialsColumn, weightsColumn: weightsColumn, contrasts: contrasts,
+                            offsetVariables: offsetVariables, offsets: offsets, fixed: fixed, randomTerms: randomTerms,
+                            successes: successes, trials: trials, usedRows: usedRows, cellOfRow: cellOfRow,
+                            // The rows keep the data's counts: only the cells' are replaced.
+                            rowSuccesses: rowSuccesses, rowTrials: rowTrials,
+                            logBinomialCoefficients: logBinomialCoefficients,
+                            saturatedLogLikelihoods: saturatedLogLikelihoods)
         design.transformConstants = transformConstants
         return design
     }

@@ -1,0 +1,128 @@
+import ArgumentParser
+import BayesGLMM
+import Diagnostics
+import Foundation
+
+/// `bayesglmm loo`: PSIS-LOO and WAIC of fits, and their comparison, as R's
+/// loo package prints them.
+struct LooCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loo",
+        abstract: "Leave-one-out cross-validation (PSIS-LOO) and WAIC of fits, and their comparison.",
+        discussion: """
+            For each fit: elpd_loo, p_loo and looic with standard errors, the
+            Monte Carlo SE of elpd_loo, the Pareto k diagnostic table and WAIC,
+            computed as R's loo package computes them (Pareto-smoothed
+            importance sampling; Vehtari, Gelman & Gabry 2017) from the
+            pointwise log-likelihood of every draw on the fit's data — one
+            observation per row of the data, as rstanarm and brms count
+            them, or per binomial cell with --unit cell. With several fits of
+            the same data, a table as loo_compare prints it: elpd_diff and
+            se_diff against the best fit, which comes first.
+
+            The fit's data are read again (the file fit.json names, or
+            --data); the fit must have saved every effect's draws.
+            """)
+
+    @Argument(help: ArgumentHelp("Fits' output directories.", valueName: "run"))
+    var runs: [String]
+
+    @Option(help: "The data file, if not the one the fit names (for one fit).")
+    var data: String?
+
+    @Option(help: "One observation per row of the data, or per binomial cell.")
+    var unit: PointwiseLogLikelihood.Unit = .row
+
+    func validate() throws {
+        if data != nil && runs.count > 1 { throw ValidationError("--data names the data of one fit; give one run") }
+    }
+
+    func run() throws {
+        var results: [(name: String, loo: LeaveOneOut)] = []
+        var first: PointwiseLogLikelihood?
+        for path in runs {
+            let pointwise = try PointwiseLogLikelihood(run: RunDirectory.read(path), dataPath: data)
+            if let first {
+                // The same observations: the same data file and rows.
+                guard pointwise.design.source == first.design.source, pointwise.design.usedRows == first.design.usedRows,
+                      unit == .row || pointwise.design.cellOfRow == first.design.cellOfRow else {
+                    throw InputError(.badOption, "not the same observations as \(runs[0]) (other data, other rows "
+                                     + (unit == .cell ? "or other cells; compare by row" : "")
+                                     + "used): loo compares fits of the same data", file: path)
+                }
+            } else {
+                first = pointwise
+            }
+            let (loo, waic) = try pointwise.criteria(unit)
+            results.append((path, loo))
+            print(LooCommand.report(loo, waic: waic, name: path, unit: unit, runs: runs.count))
+        }
+        if results.count > 1 {
+            print(LooCommand.comparison(results))
+        }
+    }
+
+    /// One fit's report, in loo's layout.
+    static func report(_ loo: LeaveOneOut, waic: WidelyApplicableCriterion, name: String,
+                       unit: PointwiseLogLikelihood.Unit, runs: Int) -> String {
+        var lines: [String] = []
+        if runs > 1 { lines.append("== \(name)") }
+        lines.append("Computed from \(loo.draws) by \(loo.pointwise.count) log-likelihood matrix "
+                     + "(one \(unit.rawValue) per observation)")
+        lines.append("")
+        func row(_ label: String, _ e: LeaveOneOut.Estimate) -> String {
+            label.padding(toLength: 10, withPad: " ", startingAt: 0)
+                + String(format: "%10.1f %7.1f", e.value, e.standardError)
+        }
+        lines.append("            Estimate      SE")
+        lines.append(row("elpd_loo", loo.elpd))
+        lines.append(row("p_loo", loo.effectiveParameters))
+        lines.append(row("looic", loo.looic))
+        let w = waic.totals
+        lines.append(row("elpd_waic", w.elpd))
+        lines.append(row("p_waic", w.effectiveParameters))
+        lines.append(row("waic", w.waic))
+        lines.append("------")
+        if let mcse = loo.mcse {
+            lines.append(String(format: "Monte Carlo SE of elpd_loo is %.1f.", mcse))
+        } else {
+            lines.append("Monte Carlo SE of elpd_loo is NA (some Pareto k are above 0.7).")
+        }
+        lines.append("")
+        lines.append("Pareto k diagnostic values:")
+        lines.append("                         Count  Pct.    Min. n_eff")
+        let labels: [LeaveOneOut.ParetoClass: String] = [.good: "good", .ok: "ok", .bad: "bad", .veryBad: "very bad"]
+        for kind in LeaveOneOut.ParetoClass.allCases {
+            let members = loo.pointwise.filter { LeaveOneOut.ParetoClass($0.paretoK) == kind }
+            let share = loo.pointwise.isEmpty ? 0 : 100 * Double(members.count) / Double(loo.pointwise.count)
+            let minimum = members.map(\.effectiveDraws).min().map { String(format: "%.0f", $0) } ?? "<NA>"
+            let label = kind.rawValue.leftPadded(to: 11) + "   " + "(\(labels[kind]!))".padding(toLength: 10, withPad: " ", startingAt: 0)
+            lines.append(label + String(members.count).leftPadded(to: 6) + String(format: " %5.1f%%", share)
+                         + "  " + minimum)
+        }
+        let bad = loo.pointwise.filter { $0.paretoK > 0.7 }.count
+        lines.append(bad == 0 ? (loo.pointwise.allSatisfy { $0.paretoK <= 0.5 }
+                                 ? "\nAll Pareto k estimates are good (k < 0.5)."
+                                 : "\nAll Pareto k estimates are ok (k < 0.7).")
+                     : "\n\(bad) Pareto k above 0.7: elpd_loo is unreliable for those observations.")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// loo_compare's table.
+    static func comparison(_ results: [(name: String, loo: LeaveOneOut)]) -> String {
+        let table = LeaveOneOut.compare(results.map(\.loo))
+        let width = max(results.map(\.name.count).max() ?? 0, 4)
+        var lines = ["".padding(toLength: width, withPad: " ", startingAt: 0) + "  elpd_diff se_diff"]
+        for row in table {
+            lines.append(results[row.model].name.padding(toLength: width, withPad: " ", startingAt: 0)
+                         + String(format: "  %9.1f %7.1f", row.difference, row.standardError))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension PointwiseLogLikelihood.Unit: ExpressibleByArgument {}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}
