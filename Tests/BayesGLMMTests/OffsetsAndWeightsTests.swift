@@ -347,7 +347,9 @@ import Variates
             return
         }
         var checked = 0
-        try pointwise.forEach(.row, cellsPerChunk: 7) { r, ll in
+        try pointwise.forEach(.row, cellsPerChunk: 7) { rows, ll in
+            #expect(rows.count == 1)   // every row of these data is a cell of its own
+            let r = rows[0]
             guard r % 50 == 0 else { return }
             let level = Levels.rName(group[r])
             for t in 0..<60 {
@@ -362,8 +364,34 @@ import Variates
         // LOO over the rows is LeaveOneOut of those draws; over cells, one per cell.
         let (loo, waic) = try pointwise.criteria(.row)
         #expect(loo.pointwise.count == 600 && waic.elpd.count == 600 && loo.draws == 60)
-        var all: [Draws] = []
-        try pointwise.forEach(.row) { _, ll in all.append(ll) }
-        #expect(loo.pointwise == LeaveOneOut(logLikelihood: all).pointwise)
+        var all = [Draws?](repeating: nil, count: 600)
+        try pointwise.forEach(.row) { rows, ll in for r in rows { all[r] = ll } }
+        #expect(loo.pointwise == LeaveOneOut(logLikelihood: all.map { $0! }).pointwise)
+    }
+
+    /// 0/1 rows of one cell: the rows with the same outcome share their
+    /// draws, given once with all their rows; per cell, one observation each.
+    @Test func rowsOfACellAreGroupedByOutcome() throws {
+        var text = "y,g\n"
+        for (j, (s, n)) in zip(GibbsTests.successes, GibbsTests.trials).enumerated() {
+            for r in 0..<Int(n) { text += "\(r < Int(s) ? 1 : 0),g\(j)\n" }
+        }
+        let folder = try RunTests.folder("pointwise-cells")
+        let path = folder + "/rows.csv"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let design = try Design(formula: ModelFormula.parse("y ~ (1|g)"), frame: Frame.read(csvFile: path))
+        let request = RunRequest(design: design, priors: Priors(),
+                                 settings: ChainSettings(chains: 2, warmup: 20, draws: 30, seed: 5),
+                                 start: .prior, output: folder + "/run", replacesExisting: false)
+        _ = try Run.prepare(request).execute(stop: StopRequest())
+        let pointwise = try PointwiseLogLikelihood(run: RunDirectory.read(folder + "/run"))
+        var groups: [[Int]] = []
+        try pointwise.forEach(.row) { rows, _ in groups.append(rows) }
+        // Three cells, each with its successes and its failures.
+        #expect(groups.count == 6 && groups.map(\.count).reduce(0, +) == 32)
+        #expect(groups.map(\.count) == [2, 8, 6, 4, 9, 3])
+        let rows = try pointwise.criteria(.row).loo, cells = try pointwise.criteria(.cell).loo
+        #expect(rows.pointwise.count == 32 && cells.pointwise.count == 3)
+        #expect(rows.pointwise[0] == rows.pointwise[1] && rows.pointwise[0] != rows.pointwise[2])
     }
 }

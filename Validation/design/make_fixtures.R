@@ -49,25 +49,10 @@ expected_grouping <- function(term, fr) {
   f
 }
 
-# Shortest decimal (15 to 17 significant digits) that reads back as the same
-# double. jsonlite's digits = NA stops at 15 significant digits, which does not
-# round-trip products such as x:z, so the model matrix is written with this.
-fmt_num <- function(x) {
-  vapply(x, function(v) {
-    stopifnot(is.finite(v))
-    for (p in 15:17) {
-      s <- sprintf("%.*g", p, v)
-      if (as.numeric(s) == v) return(s)
-    }
-    s
-  }, "")
-}
-
-json_matrix <- function(X) {
-  rows <- vapply(seq_len(nrow(X)), function(i)
-    paste0("[", paste(fmt_num(as.numeric(X[i, ])), collapse = ","), "]"), "")
-  structure(paste0("[", paste(rows, collapse = ","), "]"), class = "json")
-}
+# json_matrix(): every value as the shortest decimal that reads back exactly.
+json <- new.env()
+sys.source(file.path("Validation", "lme4", "json.R"), envir = json)
+json_matrix <- json$json_matrix
 
 write_case <- function(case, formula_text, d, note = NULL, contrasts = "treatment", r_formula = formula_text,
                        newdata = NULL, tolerance = 0) {

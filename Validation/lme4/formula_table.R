@@ -32,24 +32,14 @@ out_dir <- file.path("Tests", "BayesGLMMTests", "Fixtures", "formulas")
 data_dir <- file.path("Validation", "lme4", "data")
 dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
 
-fmt_num <- function(x) {
-  vapply(x, function(v) {
-    stopifnot(is.finite(v))
-    for (p in 15:17) {
-      s <- sprintf("%.*g", p, v)
-      if (as.numeric(s) == v) return(s)
-    }
-    s
-  }, "")
-}
-json_numbers <- function(x) structure(paste0("[", paste(fmt_num(as.numeric(x)), collapse = ","), "]"),
-                                      class = "json")
-json_scalar <- function(v) structure(fmt_num(as.numeric(v)), class = "json")
-json_matrix <- function(X) {
-  rows <- vapply(seq_len(nrow(X)), function(i)
-    paste0("[", paste(fmt_num(as.numeric(X[i, ])), collapse = ","), "]"), "")
-  structure(paste0("[", paste(rows, collapse = ","), "]"), class = "json")
-}
+# json_scalar(), json_numbers(), json_matrix() from json.R. (glmer's crossed
+# fits here are reproducible run to run, but move by up to 3e-5 relative with
+# unrelated changes to the R session — even one more global object — so a
+# regenerated table differs from the committed one at that level, far inside
+# the tests' 1e-3; X and Zt do not change.)
+json <- new.env()
+sys.source(file.path("Validation", "lme4", "json.R"), envir = json)
+json_scalar <- json$json_scalar; json_numbers <- json$json_numbers; json_matrix <- json$json_matrix
 
 ## ---- data ------------------------------------------------------------------
 simulated <- function() {

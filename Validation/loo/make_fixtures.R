@@ -21,14 +21,9 @@ suppressPackageStartupMessages({
 stopifnot(file.exists("Package.swift"))
 set.seed(20261207)
 
-fmt <- function(x) {
-  vapply(x, function(v) {
-    if (!is.finite(v)) return(if (is.na(v)) "null" else if (v > 0) "1e999" else "-1e999")
-    for (p in 15:17) { s <- sprintf("%.*g", p, v); if (as.numeric(s) == v) return(s) }
-    s
-  }, "")
-}
-numbers <- function(x) structure(paste0("[", paste(fmt(as.numeric(x)), collapse = ","), "]"), class = "json")
+json <- new.env()
+sys.source(file.path("Validation", "lme4", "json.R"), envir = json)
+numbers <- json$json_numbers
 
 chains <- 4L; iterations <- 500L; n <- 60L
 x <- round(rnorm(n), 3); trials <- sample(1:8, n, TRUE)

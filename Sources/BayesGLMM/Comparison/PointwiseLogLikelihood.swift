@@ -45,8 +45,7 @@ public struct PointwiseLogLikelihood: Sendable {
                              file: path, setting: "data")
         }
         for term in design.randomTerms {
-            let name = term.isInterceptOnly ? "r(\(term.name))[\(term.levels[0])]"
-                : "r(\(term.name))[\(term.levels[0])][\(term.columns[0])]"
+            let name = ParameterNaming.effects(term: term.name, levels: [term.levels[0]], columns: term.columns)[0]
             guard run.parameterIndex(name) != nil else {
                 throw InputError(.unsupported, "the draw store has no draws of \(name), which the pointwise "
                                  + "log-likelihood needs", file: run.store.path,
@@ -60,12 +59,12 @@ public struct PointwiseLogLikelihood: Sendable {
     /// The number of observations of `unit`.
     public func count(_ unit: Unit) -> Int { unit == .row ? design.rowsUsed : design.cellCount }
 
-    /// Calls `body` with each observation's index (a used row, in file
-    /// order, or a cell) and its log-likelihood draws (the chains readers
-    /// use), `cellsPerChunk` cells' worth at a time. Rows of one cell with
-    /// the same counts have the same draws; `body` is called for each.
+    /// Calls `body` with observations' indices (used rows, in file order,
+    /// or a cell) and their log-likelihood draws (the chains readers use),
+    /// `cellsPerChunk` cells' worth at a time: once per cell and counts, with
+    /// every row of the cell that has those counts (whose draws are the same).
     public func forEach(_ unit: Unit, cellsPerChunk: Int = 256,
-                        _ body: (Int, Draws) throws -> Void) throws {
+                        _ body: ([Int], Draws) throws -> Void) throws {
         let chains = run.chainNumbers.count, perChain = run.drawsPerChain, total = chains * perChain
         let p = design.fixedCount
         let fixedIndices = try design.fixedNames.map { name throws(InputError) -> Int in
@@ -87,8 +86,8 @@ public struct PointwiseLogLikelihood: Sendable {
             for (c, cell) in cells.enumerated() {
                 for term in design.randomTerms {
                     let level = term.levels[Int(term.levelOfCell[cell])]
-                    for (j, column) in term.columns.enumerated() {
-                        let name = term.isInterceptOnly ? "r(\(term.name))[\(level)]" : "r(\(term.name))[\(level)][\(column)]"
+                    let names = ParameterNaming.effects(term: term.name, levels: [level], columns: term.columns)
+                    for (j, name) in names.enumerated() {
                         guard let index = run.parameterIndex(name) else {
                             throw InputError(.unsupported, "the draw store has no draws of \(name)", file: run.store.path)
                         }
@@ -115,30 +114,30 @@ public struct PointwiseLogLikelihood: Sendable {
                         for t in 0..<total { eta[t] += z * draws[s * total + t] }
                     }
                 }
-                let observations: [(index: Int, successes: Double, trials: Double, constant: Double)]
+                // The observations of the cell, grouped by their counts.
+                var groups: [(successes: Double, trials: Double, constant: Double, indices: [Int])] = []
                 if unit == .cell {
-                    observations = [(cell, design.successes[cell], design.trials[cell],
-                                     design.logBinomialCoefficients[cell])]
+                    groups = [(design.successes[cell], design.trials[cell], design.logBinomialCoefficients[cell], [cell])]
                 } else {
-                    observations = rowsOfCell[cell].map { r in
+                    for r in rowsOfCell[cell] {
                         let y = design.rowSuccesses[r], n = design.rowTrials[r]
-                        return (r, y, n, n > 1 ? lgamma(n + 1) - lgamma(y + 1) - lgamma(n - y + 1) : 0)
+                        if let g = groups.firstIndex(where: { $0.successes == y && $0.trials == n }) {
+                            groups[g].indices.append(r)
+                        } else {
+                            groups.append((y, n, n > 1 ? lgamma(n + 1) - lgamma(y + 1) - lgamma(n - y + 1) : 0, [r]))
+                        }
                     }
                 }
-                var computed: [String: Draws] = [:]
-                for observation in observations {
-                    let key = "\(observation.successes)/\(observation.trials)"
-                    if let done = computed[key] { try body(observation.index, done); continue }
+                for group in groups {
                     let values = eta.map {
-                        observation.constant + run.link.logLikelihood(successes: observation.successes,
-                                                                       trials: observation.trials, linearPredictor: $0)
+                        group.constant + run.link.logLikelihood(successes: group.successes, trials: group.trials,
+                                                                linearPredictor: $0)
                     }
                     let ll: Draws
                     do { ll = try Draws(columnMajor: values, iterations: perChain, chains: chains) } catch {
                         throw InputError(.malformedCSV, "the draws do not form chains: \(error)", file: run.store.path)
                     }
-                    computed[key] = ll
-                    try body(observation.index, ll)
+                    try body(group.indices, ll)
                 }
             }
         }
@@ -149,18 +148,12 @@ public struct PointwiseLogLikelihood: Sendable {
         let n = count(unit)
         var points = [LeaveOneOut.Pointwise?](repeating: nil, count: n)
         var elpd = [Double](repeating: 0, count: n), parameters = [Double](repeating: 0, count: n)
-        // Rows of a cell with the same counts share their draws: their
-        // figures are computed once (the few of the cell at hand kept).
-        var recent: [(ll: Draws, loo: LeaveOneOut.Pointwise, waic: (elpd: Double, effectiveParameters: Double))] = []
-        try forEach(unit) { index, ll in
-            let figures = recent.first { $0.ll == ll }
-                ?? (ll, LeaveOneOut.pointwise(ll), WidelyApplicableCriterion.pointwise(ll))
-            if !recent.contains(where: { $0.ll == ll }) {
-                recent.append(figures)
-                if recent.count > 4 { recent.removeFirst() }
+        try forEach(unit) { indices, ll in
+            let loo = LeaveOneOut.pointwise(ll), waic = WidelyApplicableCriterion.pointwise(ll)
+            for index in indices {
+                points[index] = loo
+                (elpd[index], parameters[index]) = waic
             }
-            points[index] = figures.loo
-            (elpd[index], parameters[index]) = figures.waic
         }
         return (LeaveOneOut(pointwise: points.map { $0! }, draws: run.chainNumbers.count * run.drawsPerChain),
                 WidelyApplicableCriterion(elpd: elpd, effectiveParameters: parameters))
