@@ -193,6 +193,8 @@ struct FormulaTests {
         // Powers of terms: every interaction up to the power.
         Valid("y ~ (a + b + c)^2", "y ~ 1 + a + b + c + a:b + a:c + b:c"),
         Valid("y ~ (a + b)^3 + x", "y ~ 1 + a + b + x + a:b"),
+        // Powers beyond the number of terms add nothing, and take no time.
+        Valid("y ~ (a + b)^99999999", "y ~ 1 + a + b + a:b"),
         Valid("y ~ (a + b + c)^1", "y ~ 1 + a + b + c"),
         // Non-ASCII letters are letters.
         Valid("réservé ~ durée + (1 | coiffeur)", "réservé ~ 1 + durée + (1 | coiffeur)"),

@@ -786,14 +786,17 @@ struct FormulaParser {
 
     mutating func parseProduct() throws(FormulaError) -> FormulaTerms {
         var terms = try parseWithin()
+        // The left's variables, kept as terms are added (a chain a/b/c/…
+        // would otherwise gather them again at each step).
+        var variables = Set(terms.fixed.joined())
         while !atLimit, current.kind == .star || current.kind == .slash {
             let operation = current
             position += 1
             let right = try parseWithin()
             try checkFixedOnly(terms, right, at: operation)
             // a*b = a + b + a:b; a/b = a + a:b, where a is all of the left's variables.
-            let left = operation.kind == .star
-                ? terms : FormulaTerms(fixed: [Array(Set(terms.fixed.joined())).sorted()])
+            let left = operation.kind == .star ? terms : FormulaTerms(fixed: [variables.sorted()])
+            variables.formUnion(right.fixed.joined())
             let product = try interaction(left, right, at: operation)
             terms = operation.kind == .star ? terms + right + product : terms + product
             try checkSize(terms, at: operation)
@@ -886,8 +889,11 @@ struct FormulaParser {
             throw error("\(baseText)^\(n) in a formula is \(baseText) itself (R's formula algebra); for the power "
                         + "write I(\(baseText)^\(n))", at: caret)
         }
+        // A product of more than `base.fixed.count` of the terms repeats one
+        // of them (a:a is a), so higher powers add nothing: (a + b)^9 is
+        // (a + b)^2. Stopping there keeps a power like ^99999999 instant.
         var result = base
-        for _ in 1..<n {
+        for _ in 1..<min(n, max(base.fixed.count, 1)) {
             result = result + (try interaction(result, base, at: caret))
             try checkSize(result, at: caret)
         }
