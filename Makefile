@@ -6,7 +6,7 @@ APT_PACKAGES := libgsl-dev libsuitesparse-dev pkg-config
 
 .PHONY: deps test tsan build release demo notebooks notebooks-check bench-variates bench-diagnostics bench-model clean \
 	bench-shapes bench-slopes \
-	fuzz fuzz-short fuzz-build
+	fuzz fuzz-short fuzz-build check-log-lik
 
 # Install the C libraries if any is missing (needs root, as on CI).
 deps:
@@ -127,6 +127,13 @@ fuzz: fuzz-build
 
 fuzz-short: fuzz-build
 	FUZZ_SCRATCH=$(FUZZ_SCRATCH) sh Fuzz/run.sh -max_total_time=$(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The log_lik columns of real chain files read by R's loo (every figure
+# against `bayesglmm loo`, 1e-6) and by ArviZ's from_cmdstan (needs R's loo
+# and jsonlite; ArviZ from the bench-shapes venv when it exists).
+check-log-lik: deps
+	$(SWIFT) build -c release --product bayesglmm
+	sh Validation/loo/check_log_lik.sh .build/release/bayesglmm
 
 clean:
 	rm -rf .build

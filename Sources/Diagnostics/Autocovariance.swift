@@ -114,9 +114,12 @@ func chainAutocovariance(_ chain: ArraySlice<Double>, transform: RealFourierTran
 }
 
 /// GSL transforms by length, made on first use: one per thread of work
-/// (a summary row), so that its ESS computations share the wavetables.
-final class FourierTransforms {
+/// (a summary row, a worker of PSIS-LOO), so that its ESS computations
+/// share the wavetables. Not shared between threads.
+public final class FourierTransforms {
     private var made: [Int: RealFourierTransform] = [:]
+
+    public init() {}
 
     func transform(count: Int) -> RealFourierTransform {
         if let existing = made[count] { return existing }

@@ -27,6 +27,8 @@ public struct LeaveOneOut: Sendable {
         /// loo's `psis_n_eff`: 1/Σ w² times r_eff.
         public var effectiveDraws: Double
         public var relativeEfficiency: Double
+        /// lpdᵢ = log((1/S) Σₛ exp(ℓᵢ⁽ˢ⁾)), which WAIC shares.
+        public var logPredictiveDensity: Double
     }
 
     /// A total and its standard error.
@@ -67,22 +69,31 @@ public struct LeaveOneOut: Sendable {
 
     /// One observation's figures from its log-likelihood draws.
     public static func pointwise(_ ll: Draws) -> Pointwise {
+        pointwise(ll, transforms: FourierTransforms())
+    }
+
+    /// One observation's figures, with FFT workspaces kept between calls
+    /// (one `FourierTransforms` per thread).
+    public static func pointwise(_ ll: Draws, transforms: FourierTransforms) -> Pointwise {
         let values = ll.values
         let s = Double(values.count)
+        let likelihoods = values.map { exp($0) }
         // r_eff: ess of exp(ℓ) over the chains, as they are (not split), over S.
-        let likelihood = (try? Draws(columnMajor: values.map { exp($0) }, iterations: ll.iterations, chains: ll.chains))
-        let relativeEfficiency = likelihood.flatMap { effectiveSampleSize($0, unchecked: true) }.map { $0 / s } ?? 1
+        let likelihood = try? Draws(columnMajor: likelihoods, iterations: ll.iterations, chains: ll.chains)
+        let relativeEfficiency = likelihood.flatMap { effectiveSampleSize($0, transforms: transforms, unchecked: true) }
+            .map { $0 / s } ?? 1
         let (raw, k) = paretoSmoothed(logRatios: values.map { -$0 }, relativeEfficiency: relativeEfficiency)
         let normaliser = logSumExp(raw)
         let weights = raw.map { $0 - normaliser }
         let elpd = logSumExp(zip(values, weights).map { $0 + $1 })
         let lpd = logSumExp(values) - log(s)
-        // loo's mcse_elpd.
+        // loo's mcse_elpd: Σ w² (exp(ℓ) − exp(elpd))², and n_eff from Σ w².
         let expected = exp(elpd)
+        let squares = weights.map { exp(2 * $0) }
         var variance = 0.0
-        for (l, w) in zip(values, weights) {
-            let d = exp(l) - expected
-            variance += exp(2 * w) * d * d
+        for (l, square) in zip(likelihoods, squares) {
+            let d = l - expected
+            variance += square * d * d
         }
         let sd = variance.squareRoot()
         let logs = LeaveOneOut.normalScores.compactMap { z -> Double? in
@@ -90,9 +101,10 @@ public struct LeaveOneOut: Sendable {
             return value > 0 ? log(value) : nil
         }
         let mcse = (RArithmetic.variance(logs) / relativeEfficiency).squareRoot()
-        let effectiveDraws = 1 / RArithmetic.sum(weights.map { exp(2 * $0) }) * relativeEfficiency
+        let effectiveDraws = 1 / RArithmetic.sum(squares) * relativeEfficiency
         return Pointwise(elpd: elpd, mcse: mcse, effectiveParameters: lpd - elpd, looic: -2 * elpd, paretoK: k,
-                         effectiveDraws: effectiveDraws, relativeEfficiency: relativeEfficiency)
+                         effectiveDraws: effectiveDraws, relativeEfficiency: relativeEfficiency,
+                         logPredictiveDensity: lpd)
     }
 
     /// Φ⁻¹((r − 3/8)/(1000 + 1/4)), r = 1…1000: Blom's normal scores, loo's
@@ -130,9 +142,13 @@ public struct WidelyApplicableCriterion: Sendable {
 
     /// One observation's elpd_waic and p_waic.
     public static func pointwise(_ ll: Draws) -> (elpd: Double, effectiveParameters: Double) {
-        let values = ll.values
-        let lpd = logSumExp(values) - log(Double(values.count))
-        let p = RArithmetic.variance(values)
+        pointwise(ll, logPredictiveDensity: logSumExp(ll.values) - log(Double(ll.values.count)))
+    }
+
+    /// The same with lpdᵢ already computed (`LeaveOneOut.Pointwise`).
+    public static func pointwise(_ ll: Draws, logPredictiveDensity lpd: Double)
+        -> (elpd: Double, effectiveParameters: Double) {
+        let p = RArithmetic.variance(ll.values)
         return (lpd - p, p)
     }
 

@@ -22,9 +22,15 @@ public func generalizedParetoFit(sorted x: [Double]) -> (k: Double, sigma: Doubl
         return 1 / largest + (1 - shrink) / 3 / xStar
     }
     // N · lx(θ): with a = −θ and k(a) = mean log(1 + a x), log(a/k) − k − 1.
+    var logs = [Double](repeating: 0, count: n)
     let profile: [Double] = theta.map { (t: Double) -> Double in
         let a: Double = -t
-        let k: Double = RArithmetic.mean(x.map { (v: Double) -> Double in log1p(a * v) })
+        logs.withUnsafeMutableBufferPointer { logs in
+            x.withUnsafeBufferPointer { x in
+                for i in 0..<n { logs[i] = log1p(a * x[i]) }
+            }
+        }
+        let k: Double = RArithmetic.mean(logs)
         return Double(n) * (log(a / k) - k - 1)
     }
     let top = logSumExp(profile)
@@ -40,13 +46,16 @@ public func generalizedParetoFit(sorted x: [Double]) -> (k: Double, sigma: Doubl
 /// log Σ exp(xᵢ), as matrixStats' `logSumExp`: the maximum plus the log of
 /// the sum of exp(xᵢ − max) over the others, through log1p.
 public func logSumExp(_ x: [Double]) -> Double {
-    guard let (top, index) = x.enumerated().max(by: { $0.element < $1.element }).map({ ($0.element, $0.offset) }),
-          top.isFinite else {
-        return x.max() ?? -.infinity
+    x.withUnsafeBufferPointer { x in
+        guard !x.isEmpty else { return -.infinity }
+        var index = 0
+        for i in 1..<x.count where x[i] > x[index] { index = i }
+        let top = x[index]
+        guard top.isFinite else { return x.max() ?? -.infinity }
+        var sum = 0.0
+        for i in 0..<x.count where i != index { sum += exp(x[i] - top) }
+        return top + log1p(sum)
     }
-    var sum = 0.0
-    for (i, value) in x.enumerated() where i != index { sum += exp(value - top) }
-    return top + log1p(sum)
 }
 
 /// Pareto smoothing of one set of log importance ratios (loo's
@@ -65,11 +74,13 @@ public func paretoSmoothed(logRatios: [Double], relativeEfficiency: Double) -> (
     var weights = logRatios.map { $0 - largest }
     var k = Double.infinity
     if tail >= 5 && tail < s {
-        let order = weights.indices.sorted { weights[$0] < weights[$1] }
-        let tailIndices = order[(s - tail)...]
+        // The tail and the draw below it, as the last tail + 1 of loo's
+        // stable `order`: found by selection, not by sorting all S.
+        let top = largestInOrder(weights, count: tail + 1)
+        let tailIndices = top.dropFirst()
         let tailValues = tailIndices.map { weights[$0] }
         if abs(tailValues.last! - tailValues.first!) >= Double.ulpOfOne / 100 {
-            let cutoff = weights[order[s - tail - 1]]
+            let cutoff = weights[top[0]]
             let exceedance = exp(cutoff)
             let fit = generalizedParetoFit(sorted: tailValues.map { exp($0) - exceedance })
             k = fit.k
@@ -84,4 +95,37 @@ public func paretoSmoothed(logRatios: [Double], relativeEfficiency: Double) -> (
         }
     }
     return (weights.map { ($0 > 0 ? 0 : $0) + largest }, k)
+}
+
+/// The positions of the `count` largest values, smallest first: the last
+/// `count` of a stable ascending sort (equal values in order of position),
+/// found by Hoare's selection (quickselect) on (value, position) — a strict
+/// order, so the set is the sort's — and a sort of those alone, O(S + m log m).
+func largestInOrder(_ values: [Double], count m: Int) -> [Int] {
+    let n = values.count
+    precondition(m >= 1 && m <= n)
+    var keys = (0..<n).map { (value: values[$0], position: $0) }
+    func precedes(_ a: (value: Double, position: Int), _ b: (value: Double, position: Int)) -> Bool {
+        a.value < b.value || (a.value == b.value && a.position < b.position)
+    }
+    // Place the (n − m)th smallest at n − m, smaller ones before it and
+    // larger ones after (Lomuto partitions, median-of-three pivots).
+    let target = n - m
+    var low = 0, high = n - 1
+    while low < high {
+        let middle = low + (high - low) / 2
+        if precedes(keys[middle], keys[low]) { keys.swapAt(middle, low) }
+        if precedes(keys[high], keys[low]) { keys.swapAt(high, low) }
+        if precedes(keys[middle], keys[high]) { keys.swapAt(middle, high) }
+        let pivot = keys[high]
+        var store = low
+        for i in low..<high where precedes(keys[i], pivot) {
+            keys.swapAt(i, store)
+            store += 1
+        }
+        keys.swapAt(store, high)
+        if store == target { break }
+        if store < target { low = store + 1 } else { high = store - 1 }
+    }
+    return keys[target...].sorted(by: precedes).map(\.position)
 }

@@ -105,7 +105,7 @@ public func summarize(
 }
 
 /// Lets each worker write its own, distinct element of the output buffer.
-private struct UncheckedSendable<Value>: @unchecked Sendable {
+struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
 }

@@ -143,6 +143,15 @@ struct Fit: ParsableCommand {
         discussion: "Default fixed,sd,effects: the intercept and coefficients, the standard deviations and the "
             + "effects of single-factor terms; 'interactions' adds the effects of terms like client:stylist."))
     var save = "fixed,sd,effects"
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Add the pointwise log-likelihood to the chain files as log_lik.1, log_lik.2, … columns (CmdStan's names for the elements of log_lik).",
+        discussion: "CmdStan's convention, for R's loo::extract_log_lik, cmdstanr and ArviZ's from_cmdstan: one "
+            + "column per binomial cell (--log-lik-unit row: per row of the data). Default: on when there are at "
+            + "most \(LogLikelihoodColumns.defaultLimit) observations. bayesglmm loo needs none of them: it "
+            + "computes them from the draw store."))
+    var logLik: Bool?
+    @Option(help: "The observations of the log_lik columns: cell (binomial cells) or row (rows of the data).")
+    var logLikUnit: PointwiseLogLikelihood.Unit = .cell
     @Option(name: .customLong("init"), help: ArgumentHelp(
         "Where chains start: eb (around an empirical-Bayes fit) or prior.",
         discussion: "Default eb; an EB fit that fails when --init eb was not given falls back to prior."))
@@ -226,7 +235,8 @@ struct Fit: ParsableCommand {
                                     parallelChains: parallelChains),
             saved: try savedGroups(), start: initialization?.start, output: out, replacesExisting: force,
             untilESS: untilESS.map { UntilESS(target: $0, maxSeconds: maxTime, maxDraws: maxDraws) },
-            updates: updates.updates)
+            updates: updates.updates,
+            logLikelihood: LogLikelihoodColumns.wanted(logLik, unit: logLikUnit, design: design) ? logLikUnit : nil)
         let prepared = try Run.prepare(request)
         for note in prepared.notes { FileHandle.standardError.write(Data("warning: \(note)\n".utf8)) }
         if !quiet, let eb = prepared.start.empiricalBayes {

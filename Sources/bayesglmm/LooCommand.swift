@@ -21,7 +21,7 @@ struct LooCommand: ParsableCommand {
             se_diff against the best fit, which comes first.
 
             The fit's data are read again (the file fit.json names, or
-            --data); the fit must have saved every effect's draws.
+            --data) and the draws of every parameter from its draw store.
             """)
 
     @Argument(help: ArgumentHelp("Fits' output directories.", valueName: "run"))
@@ -33,6 +33,17 @@ struct LooCommand: ParsableCommand {
     @Option(help: "One observation per row of the data, or per binomial cell.")
     var unit: PointwiseLogLikelihood.Unit = .row
 
+    /// The output formats.
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @Option(help: ArgumentHelp(
+        "The output format: text, or json (totals, every pointwise figure and the comparison).",
+        discussion: "JSON names the figures as loo does (elpd_loo, p_loo, looic, influence_pareto_k, n_eff, "
+            + "r_eff, elpd_waic, p_waic; elpd_diff and se_diff)."))
+    var format: Format = .text
+
     func validate() throws {
         if data != nil && runs.count > 1 { throw ValidationError("--data names the data of one fit; give one run") }
     }
@@ -40,6 +51,7 @@ struct LooCommand: ParsableCommand {
     func run() throws {
         var results: [(name: String, loo: LeaveOneOut)] = []
         var first: PointwiseLogLikelihood?
+        var fits: [LooReport.Fit] = []
         for path in runs {
             let pointwise = try PointwiseLogLikelihood(run: RunDirectory.read(path), dataPath: data)
             if let first {
@@ -55,9 +67,16 @@ struct LooCommand: ParsableCommand {
             }
             let (loo, waic) = try pointwise.criteria(unit)
             results.append((path, loo))
-            print(LooCommand.report(loo, waic: waic, name: path, unit: unit, runs: runs.count))
+            if format == .text {
+                print(LooCommand.report(loo, waic: waic, name: path, unit: unit, runs: runs.count))
+            } else {
+                fits.append(LooReport.Fit(run: path, unit: unit, loo: loo, waic: waic))
+            }
         }
-        if results.count > 1 {
+        if format == .json {
+            let data = try LooReport(fits: fits, models: results.map(\.loo)).json()
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        } else if results.count > 1 {
             print(LooCommand.comparison(results))
         }
     }

@@ -19,11 +19,18 @@ struct ScoreCommand: ParsableCommand {
             p(t)), q5, q50, q95 its quantiles, p_exceeds = the fraction of
             draws with p(t) > --threshold.
 
-            A client, stylist or pair the fit never saw gets, at each draw,
-            an effect drawn from N(0, sd(t)^2) with that draw's SD (the
-            population distribution), never 0; new_TERM says which. The
-            draws of a new level depend only on --seed, the term and the
-            level's name. A term with slopes, (1 + x | client), adds each
+            A client, stylist or pair the fit never saw (new_TERM says
+            which) enters as --new-levels says:
+              sample (the default, as rstanarm's posterior_predict): at each
+                draw an effect drawn from N(0, sd(t)^2) with that draw's SD
+                (the population distribution); the draws of a new level
+                depend only on --seed, the term and the level's name;
+              marginal: the population average, p(t) = the mean of F over
+                that distribution (integrated numerically, to 1e-9);
+                mean as sample's, a narrower interval — the
+                success rate over all new clients like this one;
+              typical: the effect set to 0 (lme4's re.form = NA) — the
+                median new client, farther from 0.5 than the average. A term with slopes, (1 + x | client), adds each
             client's intercept plus x times its slope (x from the candidate
             row; for a categorical f in (1 + f | client), the effect of the
             candidate's level of f), and a new client's vector is drawn from
@@ -64,6 +71,10 @@ struct ScoreCommand: ParsableCommand {
             transform: NumericOptions.seed)
     var seed: UInt64 = 1
 
+    @Option(name: .customLong("new-levels"), help: ArgumentHelp(
+        "How levels the fit never saw enter: sample, marginal or typical (see above).", valueName: "kind"))
+    var newLevels: Scoring.NewLevels = .sample
+
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the table here instead of standard output.",
                                                    valueName: "scores.csv"))
     var out: String?
@@ -86,7 +97,7 @@ struct ScoreCommand: ParsableCommand {
         let scoring = try Scoring(path: runDirectory)
         let candidates = try scoring.candidates(Frame.read(csvFile: pairs))
         let options = Scoring.Options(threshold: threshold, seed: seed, rankBy: rankBy, thompson: thompson,
-                                      rowsPerChunk: rowsPerChunk)
+                                      rowsPerChunk: rowsPerChunk, newLevels: newLevels)
         let scores = try scoring.score(candidates, options: options)
         let csv = scoring.csv(candidates, scores: scores)
         if let out {
@@ -101,3 +112,5 @@ struct ScoreCommand: ParsableCommand {
         for note in scoring.run.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
     }
 }
+
+extension Scoring.NewLevels: ExpressibleByArgument {}

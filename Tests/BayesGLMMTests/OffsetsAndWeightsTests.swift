@@ -369,6 +369,54 @@ import Variates
         #expect(loo.pointwise == LeaveOneOut(logLikelihood: all.map { $0! }).pointwise)
     }
 
+    /// The chain files' `log_lik.i` columns (CmdStan's convention) are the
+    /// pointwise log-likelihood `loo` computes from the draw store, to the
+    /// last bit: per cell with an offset and a random slope, and per row.
+    @Test(arguments: [PointwiseLogLikelihood.Unit.cell, .row])
+    func chainFilesLogLikColumnsAreThePointwiseLogLikelihood(unit: PointwiseLogLikelihood.Unit) throws {
+        let path = LaplaceTests.root.appendingPathComponent("Validation/lme4/data/offsets.csv").path
+        let design = try Design(formula: ModelFormula.parse("y ~ x + offset(log(exposure)) + (1 + x | group)"),
+                                frame: Frame.read(csvFile: path))
+        let output = try RunTests.folder("log-lik-\(unit)") + "/run"
+        let request = RunRequest(design: design, priors: Priors(),
+                                 settings: ChainSettings(chains: 2, warmup: 20, draws: 30, seed: 6),
+                                 start: .prior, output: output, replacesExisting: false, logLikelihood: unit)
+        _ = try Run.prepare(request).execute(stop: StopRequest())
+        let run = try RunDirectory.read(output)
+        #expect(run.manifest.logLikelihood == unit.rawValue)
+        let pointwise = try PointwiseLogLikelihood(run: run)
+        let n = pointwise.count(unit)
+        var expected = [[Double]](repeating: [], count: n)
+        try pointwise.forEach(unit) { indices, ll in for i in indices { expected[i] = ll.values } }
+        for chain in 0..<2 {
+            let csv = try CmdStanCSV.read(path: output + "/chain-\(chain + 1).csv")
+            let first = try #require(csv.names.firstIndex(of: "log_lik.1"))
+            #expect(csv.names.count == first + n && csv.names.last == "log_lik.\(n)")
+            #expect(csv.names[..<first].allSatisfy { !$0.hasPrefix("log_lik") })
+            for i in 0..<n {
+                #expect(csv.column(first + i) == Array(expected[i][(chain * 30)..<((chain + 1) * 30)]),
+                        "log_lik.\(i + 1) of chain \(chain + 1)")
+            }
+        }
+    }
+
+    /// Without `logLikelihood`, the chain files have no log_lik columns.
+    @Test func noLogLikColumnsUnlessAsked() throws {
+        let path = LaplaceTests.root.appendingPathComponent("Validation/lme4/data/offsets.csv").path
+        let design = try Design(formula: ModelFormula.parse("y ~ x + (1 | group)"), frame: Frame.read(csvFile: path))
+        let output = try RunTests.folder("no-log-lik") + "/run"
+        let request = RunRequest(design: design, settings: ChainSettings(chains: 1, warmup: 5, draws: 5, seed: 6),
+                                 start: .prior, output: output)
+        _ = try Run.prepare(request).execute(stop: StopRequest())
+        let csv = try CmdStanCSV.read(path: output + "/chain-1.csv")
+        #expect(!csv.names.contains { $0.hasPrefix("log_lik") })
+        #expect(try RunDirectory.read(output).manifest.logLikelihood == nil)
+        // The CLI's default: on up to LogLikelihoodColumns.defaultLimit observations.
+        #expect(LogLikelihoodColumns.wanted(nil, unit: .cell, design: design) == (design.cellCount <= 1000))
+        #expect(!LogLikelihoodColumns.wanted(false, unit: .cell, design: design))
+        #expect(LogLikelihoodColumns.wanted(true, unit: .row, design: design))
+    }
+
     /// 0/1 rows of one cell: the rows with the same outcome share their
     /// draws, given once with all their rows; per cell, one observation each.
     @Test func rowsOfACellAreGroupedByOutcome() throws {

@@ -512,6 +512,61 @@ import Variates
         #expect(candidates.isNew[0] == [true, true] && candidates.isNew[1] == [false, true])
     }
 
+    /// `marginal` integrates the new levels' effects out at each draw, and
+    /// `typical` sets them to 0: with constant draws every pᵢ⁽ᵗ⁾ is the
+    /// integral (or F(μ)), to the quadrature's accuracy.
+    @Test(arguments: ["logit", "probit", "cloglog"])
+    func marginalAndTypicalNewLevels(link: String) throws {
+        var run = Run()
+        run.fixed = ["(Intercept)"]
+        run.formula = "y ~ 1 + (1 | client) + (1 | stylist) + (1 | client:stylist)"
+        run.chains = 2
+        run.draws = 50
+        run.link = link
+        let constants: [String: Double] = [
+            "(Intercept)": 0.4, "sd(client)": 2.6, "sd(stylist)": 0.6, "sd(client:stylist)": 0.5,
+            "r(stylist)[s1]": -0.2, "r(client)[c]": 0.7,
+        ]
+        let path = try run.write { name, _, _ in constants[name] ?? 0.05 }
+        let scoring = try Scoring(path: path)
+        let candidates = try ScoringTests.candidates("client,stylist\nnew,s1\nnew,s9\nc,s1\n", scoring)
+        let F = Link(rawValue: link)!
+        let cases: [(mu: Double, s: Double)] = [
+            (0.4 - 0.2, (2.6 * 2.6 + 0.5 * 0.5).squareRoot()),
+            (0.4, (2.6 * 2.6 + 0.6 * 0.6 + 0.5 * 0.5).squareRoot()),
+            (0.4 - 0.2 + 0.7, 0.5),   // a seen client and stylist, a new pair
+        ]
+        let marginal = try scoring.score(candidates, options: .init(seed: 3, newLevels: .marginal))
+        let typical = try scoring.score(candidates, options: .init(seed: 3, newLevels: .typical))
+        for (i, c) in cases.enumerated() {
+            let integral = ScoringTests.normalIntegral { F.probability(c.mu + c.s * $0) }
+            for value in [marginal[i].mean, marginal[i].q5, marginal[i].q95] {
+                #expect(abs(value - integral) < 1e-9, "\(link) row \(i): \(value) vs \(integral)")
+            }
+            #expect(abs(typical[i].mean - F.probability(c.mu)) < 1e-14 && typical[i].q5 == typical[i].q95)
+        }
+        // The marginal and typical probabilities differ (F is not linear): the
+        // spread pulls the average towards ½, so at μ > 0 the typical is above it.
+        if F == .logit { #expect(typical[0].mean > marginal[0].mean) }
+        // The seed plays no part in them.
+        let again = try scoring.score(candidates, options: .init(seed: 99, newLevels: .marginal))
+        #expect(again == marginal)
+    }
+
+    /// The quadrature against the trapezoid rule over the range of spreads
+    /// a fit meets.
+    @Test func marginalProbabilityIsTheIntegral() {
+        for link in Link.allCases {
+            for eta in [-6.0, -2, 0, 0.7, 3] {
+                for s in [0.05, 0.5, 1, 2, 4, 10] {
+                    let integral = ScoringTests.normalIntegral { link.probability(eta + s * $0) }
+                    let value = Scoring.marginalProbability(link, eta, standardDeviation: s)
+                    #expect(abs(value - integral) < 1e-9, "\(link) η \(eta) s \(s): \(value) vs \(integral)")
+                }
+            }
+        }
+    }
+
     // MARK: Ranking and Thompson sampling
 
     static let ranked = """

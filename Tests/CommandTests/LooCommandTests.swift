@@ -26,6 +26,30 @@ import Testing
         let cells = try CommandTests.run(["loo", runs[0], "--unit", "cell"])
         #expect(cells.status == 0 && cells.output.contains("(one cell per observation)"), "\(cells.error)")
 
+        // JSON: loo's names, every pointwise figure, the comparison best first.
+        let json = try CommandTests.run(["loo"] + runs + ["--format", "json"])
+        #expect(json.status == 0, "\(json.error)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+        let fits = try #require(report["fits"] as? [[String: Any]])
+        #expect(fits.count == 2 && fits[0]["observations"] as? Int == 600 && fits[0]["draws"] as? Int == 1200)
+        let elpd = try #require(fits[0]["elpd_loo"] as? [String: Double])
+        #expect(result.output.contains("elpd_loo  " + String(format: "%10.1f %7.1f", elpd["estimate"]!, elpd["se"]!)))
+        let pointwise = try #require(fits[0]["pointwise"] as? [String: [Double]])
+        #expect(pointwise["influence_pareto_k"]?.count == 600 && pointwise["elpd_loo"]?.count == 600)
+        #expect(abs(pointwise["elpd_loo"]!.reduce(0, +) - elpd["estimate"]!) < 1e-8)
+        let compare = try #require(report["compare"] as? [[String: Any]])
+        #expect(compare.map { $0["run"] as? String } == runs && compare[0]["elpd_diff"] as? Double == 0)
+
+        // 600 cells: the chain files have log_lik columns by default, and none with --no-log-lik.
+        let header = try String(contentsOfFile: runs[0] + "/chain-1.csv", encoding: .utf8)
+            .split(separator: "\n").first { !$0.hasPrefix("#") }!.split(separator: ",")
+        #expect(header.last == "log_lik.600" && header.filter { $0.hasPrefix("log_lik.") }.count == 600)
+        let plain = CommandTests.temporary("loo-no-log-lik")
+        let fit = try CommandTests.run(["fit", data, "--formula", "y ~ x + (1|group)", "--out", plain, "--seed", "3",
+                                        "--draws", "20", "--warmup", "20", "--quiet", "--no-log-lik"])
+        #expect(fit.status == 0, "\(fit.error)")
+        #expect(!(try String(contentsOfFile: plain + "/chain-1.csv", encoding: .utf8)).contains("log_lik"))
+
         let other = CommandTests.temporary("loo-other")
         let weighted = CompareCommandTests.root.appendingPathComponent("Validation/lme4/data/weighted.csv").path
         _ = try CommandTests.run(["fit", weighted, "--formula", "p ~ x + (1|group)", "--weights", "w", "--out", other,

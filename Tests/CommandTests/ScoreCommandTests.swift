@@ -86,6 +86,22 @@ import Testing
                                           "--thompson", "--seed", "4", "--out", scoresPath])
         #expect(again.status == 0 && again.output.isEmpty && again.error.contains("7 rows scored"))
         #expect(try String(contentsOfFile: scoresPath, encoding: .utf8) == ranked.output)
+
+        // --new-levels: seen rows unchanged; the new client's (row 7) interval
+        // narrower when integrated out than when sampled; typical differs.
+        var byKind: [String: [[String]]] = [:]
+        for kind in ["marginal", "typical"] {
+            let result = try CommandTests.run(["score", run, "--pairs", pairs, "--threshold", "0.3", "--seed", "4",
+                                               "--new-levels", kind])
+            #expect(result.status == 0, "\(result.error)")
+            byKind[kind] = ScoreCommandTests.table(result.output).rows
+            let seen = scores.rows.indices.filter { scores.rows[$0][8...10].allSatisfy { $0 == "0" } }
+            #expect(!seen.isEmpty && seen.allSatisfy { byKind[kind]![$0] == scores.rows[$0] })
+        }
+        #expect(width(byKind["marginal"]![6]) < width(scores.rows[6]))
+        #expect(byKind["typical"]![6][3] != byKind["marginal"]![6][3])
+        let bad = try CommandTests.run(["score", run, "--pairs", pairs, "--new-levels", "average"])
+        #expect(bad.status == 2 && bad.error.contains("--new-levels"), "\(bad.error)")
     }
 
     /// A negative number after a numeric option reaches validation, which

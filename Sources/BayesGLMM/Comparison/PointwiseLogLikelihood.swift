@@ -65,17 +65,130 @@ public struct PointwiseLogLikelihood: Sendable {
     /// every row of the cell that has those counts (whose draws are the same).
     public func forEach(_ unit: Unit, cellsPerChunk: Int = 256,
                         _ body: ([Int], Draws) throws -> Void) throws {
-        let chains = run.chainNumbers.count, perChain = run.drawsPerChain, total = chains * perChain
+        try forEachChunk(unit, cellsPerChunk: cellsPerChunk) { chunk in
+            for cell in chunk.cells {
+                for (indices, ll) in try chunk.observations(cell) { try body(indices, ll) }
+            }
+        }
+    }
+
+    /// The draws one chunk of cells needs, read from the store at once.
+    struct Chunk {
+        let cells: Range<Int>
+        let unit: Unit
+        let design: Design
+        let link: Link
+        /// Column-major: the draws of needed parameter j at [j · total ..< (j + 1) · total].
+        let draws: [Double]
+        /// Per cell of the chunk, per effect column of its levels: the
+        /// parameter's place in `draws` and its column (−1: an intercept).
+        let effects: [[(slot: Int, column: Int)]]
+        let rowsOfCell: [[Int]]
+        let iterations: Int, chains: Int
+        let storePath: String
+
+        /// The observations of a cell: its rows grouped by their counts
+        /// (`Unit.row`), or the cell itself, each with its log-likelihood draws.
+        func observations(_ cell: Int) throws(InputError) -> [([Int], Draws)] {
+            let total = iterations * chains
+            var eta = [Double](repeating: design.offset(cell), count: total)
+            let terms = PointwiseLogLikelihood.linearTerms(of: cell, design: design,
+                                                           fixedPlaces: Array(0..<design.fixedCount),
+                                                           effects: effects[cell - cells.lowerBound])
+            draws.withUnsafeBufferPointer { draws in
+                for (s, value) in terms {
+                    for t in 0..<total { eta[t] += value * draws[s * total + t] }
+                }
+            }
+            return try PointwiseLogLikelihood.observations(of: cell, unit: unit, design: design, rowsOfCell: rowsOfCell)
+                .map { observation throws(InputError) in
+                    let values = eta.map { observation.logLikelihood(link, linearPredictor: $0) }
+                    do {
+                        return (observation.indices, try Draws(columnMajor: values, iterations: iterations, chains: chains))
+                    } catch {
+                        throw InputError(.malformedCSV, "the draws do not form chains: \(error)", file: storePath)
+                    }
+                }
+        }
+    }
+
+    /// The cell's linear predictor without its offset as Σ value · θ[place]:
+    /// each fixed effect's column value xᵢⱼ, then each effect column's zᵢₖ
+    /// (1 for an intercept), in that order, zeros left out — the order
+    /// both `Chunk` and `LogLikelihoodColumns` sum them in.
+    static func linearTerms(of cell: Int, design: Design, fixedPlaces: [Int],
+                            effects: [(slot: Int, column: Int)]) -> [(place: Int, value: Double)] {
         let p = design.fixedCount
+        var terms: [(place: Int, value: Double)] = []
+        for j in 0..<p where design.fixed[cell * p + j] != 0 {
+            terms.append((fixedPlaces[j], design.fixed[cell * p + j]))
+        }
+        var k = 0
+        for term in design.randomTerms {
+            for _ in term.columns {
+                let (place, column) = effects[k]
+                k += 1
+                let z = column < 0 ? 1 : term.value(cell: cell, column: column)
+                if z != 0 { terms.append((place, z)) }
+            }
+        }
+        return terms
+    }
+
+    /// Observations of one cell that share their counts, and so their
+    /// log-likelihood: the cell itself (`Unit.cell`), or its rows with the
+    /// same successes and trials (`Unit.row`).
+    struct Observation {
+        let successes: Double, trials: Double
+        /// log C(n, y).
+        let constant: Double
+        /// The cell, or the rows (indices among the used rows).
+        var indices: [Int]
+
+        /// log C(n, y) + log p(y | n, ψ) under `link`.
+        func logLikelihood(_ link: Link, linearPredictor psi: Double) -> Double {
+            constant + link.logLikelihood(successes: successes, trials: trials, linearPredictor: psi)
+        }
+    }
+
+    /// The observations of `cell`; `rowsOfCell` (the used rows of each
+    /// cell) is needed for `Unit.row` only.
+    static func observations(of cell: Int, unit: Unit, design: Design, rowsOfCell: [[Int]]) -> [Observation] {
+        if unit == .cell {
+            return [Observation(successes: design.successes[cell], trials: design.trials[cell],
+                                constant: design.logBinomialCoefficients[cell], indices: [cell])]
+        }
+        var groups: [Observation] = []
+        for r in rowsOfCell[cell] {
+            let y = design.rowSuccesses[r], n = design.rowTrials[r]
+            if let g = groups.firstIndex(where: { $0.successes == y && $0.trials == n }) {
+                groups[g].indices.append(r)
+            } else {
+                groups.append(Observation(successes: y, trials: n,
+                                          constant: n > 1 ? lgamma(n + 1) - lgamma(y + 1) - lgamma(n - y + 1) : 0,
+                                          indices: [r]))
+            }
+        }
+        return groups
+    }
+
+    /// The used rows of each cell, in file order.
+    static func rowsOfCells(_ design: Design) -> [[Int]] {
+        var rowsOfCell = [[Int]](repeating: [], count: design.cellCount)
+        for (r, cell) in design.cellOfRow.enumerated() { rowsOfCell[Int(cell)].append(r) }
+        return rowsOfCell
+    }
+
+    /// Calls `body` with each chunk of `cellsPerChunk` cells in turn.
+    func forEachChunk(_ unit: Unit, cellsPerChunk: Int, _ body: (Chunk) throws -> Void) throws {
+        let chains = run.chainNumbers.count, perChain = run.drawsPerChain
         let fixedIndices = try design.fixedNames.map { name throws(InputError) -> Int in
             guard let index = run.parameterIndex(name) else {
                 throw InputError(.unsupported, "the draw store has no draws of \(name)", file: run.store.path)
             }
             return index
         }
-        // Rows by cell.
-        var rowsOfCell = [[Int]](repeating: [], count: design.cellCount)
-        if unit == .row { for (r, cell) in design.cellOfRow.enumerated() { rowsOfCell[Int(cell)].append(r) } }
+        let rowsOfCell = unit == .row ? PointwiseLogLikelihood.rowsOfCells(design) : []
         var start = 0
         while start < design.cellCount {
             let cells = start..<min(start + cellsPerChunk, design.cellCount)
@@ -97,65 +210,63 @@ public struct PointwiseLogLikelihood: Sendable {
                 }
             }
             let draws = try run.store.matrix(of: needed, first: perChain)
-            for (c, cell) in cells.enumerated() {
-                var eta = [Double](repeating: design.offset(cell), count: total)
-                for j in 0..<p {
-                    let x = design.fixed[cell * p + j]
-                    guard x != 0 else { continue }
-                    for t in 0..<total { eta[t] += x * draws[j * total + t] }
-                }
-                var k = 0
-                for term in design.randomTerms {
-                    for _ in term.columns {
-                        let (s, column) = effects[c][k]
-                        k += 1
-                        let z = column < 0 ? 1 : term.value(cell: cell, column: column)
-                        guard z != 0 else { continue }
-                        for t in 0..<total { eta[t] += z * draws[s * total + t] }
-                    }
-                }
-                // The observations of the cell, grouped by their counts.
-                var groups: [(successes: Double, trials: Double, constant: Double, indices: [Int])] = []
-                if unit == .cell {
-                    groups = [(design.successes[cell], design.trials[cell], design.logBinomialCoefficients[cell], [cell])]
-                } else {
-                    for r in rowsOfCell[cell] {
-                        let y = design.rowSuccesses[r], n = design.rowTrials[r]
-                        if let g = groups.firstIndex(where: { $0.successes == y && $0.trials == n }) {
-                            groups[g].indices.append(r)
-                        } else {
-                            groups.append((y, n, n > 1 ? lgamma(n + 1) - lgamma(y + 1) - lgamma(n - y + 1) : 0, [r]))
-                        }
-                    }
-                }
-                for group in groups {
-                    let values = eta.map {
-                        group.constant + run.link.logLikelihood(successes: group.successes, trials: group.trials,
-                                                                linearPredictor: $0)
-                    }
-                    let ll: Draws
-                    do { ll = try Draws(columnMajor: values, iterations: perChain, chains: chains) } catch {
-                        throw InputError(.malformedCSV, "the draws do not form chains: \(error)", file: run.store.path)
-                    }
-                    try body(group.indices, ll)
-                }
-            }
+            try body(Chunk(cells: cells, unit: unit, design: design, link: run.link, draws: draws, effects: effects,
+                           rowsOfCell: rowsOfCell, iterations: perChain, chains: chains, storePath: run.store.path))
         }
     }
 
-    /// PSIS-LOO and WAIC over the observations of `unit`.
+    /// PSIS-LOO and WAIC over the observations of `unit`, the cells of a
+    /// chunk on every processor (each observation's figures depend on its
+    /// draws alone, so they are the same whatever the number of threads).
     public func criteria(_ unit: Unit) throws -> (loo: LeaveOneOut, waic: WidelyApplicableCriterion) {
         let n = count(unit)
         var points = [LeaveOneOut.Pointwise?](repeating: nil, count: n)
         var elpd = [Double](repeating: 0, count: n), parameters = [Double](repeating: 0, count: n)
-        try forEach(unit) { indices, ll in
-            let loo = LeaveOneOut.pointwise(ll), waic = WidelyApplicableCriterion.pointwise(ll)
-            for index in indices {
-                points[index] = loo
-                (elpd[index], parameters[index]) = waic
+        let workers = ProcessInfo.processInfo.activeProcessorCount
+        try points.withUnsafeMutableBufferPointer { points in
+            try elpd.withUnsafeMutableBufferPointer { elpd in
+                try parameters.withUnsafeMutableBufferPointer { parameters in
+                    // Each observation index belongs to one cell, so workers write apart.
+                    let output = UncheckedOutput(points: points, elpd: elpd, parameters: parameters)
+                    try forEachChunk(unit, cellsPerChunk: 1024) { chunk in
+                        let failures = FailureList()
+                        DispatchQueue.concurrentPerform(iterations: min(workers, chunk.cells.count)) { worker in
+                            let transforms = FourierTransforms()
+                            for cell in stride(from: chunk.cells.lowerBound + worker, to: chunk.cells.upperBound, by: workers) {
+                                do throws(InputError) {
+                                    for (indices, ll) in try chunk.observations(cell) {
+                                        let loo = LeaveOneOut.pointwise(ll, transforms: transforms)
+                                        let waic = WidelyApplicableCriterion.pointwise(
+                                            ll, logPredictiveDensity: loo.logPredictiveDensity)
+                                        for index in indices {
+                                            output.points[index] = loo
+                                            (output.elpd[index], output.parameters[index]) = waic
+                                        }
+                                    }
+                                } catch { failures.add(error) }
+                            }
+                        }
+                        if let error = failures.first { throw error }
+                    }
+                }
             }
         }
         return (LeaveOneOut(pointwise: points.map { $0! }, draws: run.chainNumbers.count * run.drawsPerChain),
                 WidelyApplicableCriterion(elpd: elpd, effectiveParameters: parameters))
     }
+}
+
+/// The output buffers of `criteria`, written by workers at distinct indices.
+private struct UncheckedOutput: @unchecked Sendable {
+    let points: UnsafeMutableBufferPointer<LeaveOneOut.Pointwise?>
+    let elpd: UnsafeMutableBufferPointer<Double>
+    let parameters: UnsafeMutableBufferPointer<Double>
+}
+
+/// Errors thrown by workers; one is reported.
+private final class FailureList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [InputError] = []
+    func add(_ error: InputError) { lock.lock(); errors.append(error); lock.unlock() }
+    var first: InputError? { lock.lock(); defer { lock.unlock() }; return errors.first }
 }

@@ -258,10 +258,20 @@ public struct EmpiricalBayesReport: Codable, Sendable, Equatable {
     /// The report as pretty-printed JSON with sorted keys; doubles are
     /// written by Foundation's shortest round-tripping representation.
     public func json() throws -> Data {
+        try JSONEncoder.report.encode(self)
+    }
+}
+
+extension JSONEncoder {
+    /// The encoder of the JSON reports (the EB fit, `LooReport`):
+    /// pretty-printed, keys sorted, doubles in Foundation's shortest
+    /// round-tripping form and non-finite ones as "Infinity", "-Infinity"
+    /// and "NaN" (as jsonlite and Python's json read them back).
+    static var report: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        return try encoder.encode(self)
+        return encoder
     }
 }

@@ -81,6 +81,7 @@ extension Run {
             seed: settings.seed,
             streams: (0..<settings.chains).map { RunManifest.Stream(chain: $0 + 1, seed: settings.seed, stream: 0) },
             files: (1...settings.chains).map(Run.chainFile), savedParameters: saved,
+            logLikelihood: request.logLikelihood?.rawValue,
             store: RunManifest.Store(file: "draws.npy", dtype: "<f8", order: "C",
                                      shape: [settings.chains, request.storedDraws, names.count],
                                      axes: ["chain", "draw", "parameter"], names: names,
@@ -132,7 +133,17 @@ extension Run {
              + (rule.maxSeconds.map { String(format: ", at most %g s", $0) } ?? "") + ")"]
         } ?? [])
         let saved = request.savedIndices
-        let savedNames = saved.map { names[$0] }
+        let columns = request.logLikelihood.flatMap {
+            LogLikelihoodColumns(design: request.design, link: request.link, unit: $0, parameterNames: names)
+        }
+        if request.logLikelihood != nil {
+            if columns == nil {
+                try? FileManager.default.removeItem(atPath: directory)
+                throw NumericalFailure("the sampler reports no draws of an effect of the model, so log_lik cannot "
+                                       + "be computed; fit with --no-log-lik")
+            }
+        }
+        let savedNames = saved.map { names[$0] } + (columns?.names ?? [])
         let monitor = untilESS.map { _ in
             DrawMonitor(indices: UntilESS.monitored(names, fixed: request.design.fixedNames), names: names,
                         chains: settings.chains)
@@ -150,7 +161,7 @@ extension Run {
                                      extend: schedule.map { schedule in { schedule.extend($0) } }) { chain in
             try ChainFiles(chain: chain, path: (directory as NSString).appendingPathComponent(Run.chainFile(chain + 1)),
                            comments: comments + ["chain = \(chain + 1)"], names: savedNames, saved: saved,
-                           store: files, monitor: monitor)
+                           logLikelihood: columns, store: files, monitor: monitor)
         }
         let seconds = Chains.seconds(clock.now - begin)
         var notes: [String] = []
@@ -363,14 +374,18 @@ struct ChainFiles: ChainSink {
     let writer: CmdStanCSVWriter
     let store: DrawStore
     let saved: [Int]
+    /// The `log_lik.i` columns after the saved parameters, if any.
+    let logLikelihood: LogLikelihoodColumns?
     /// Sees every draw written, for an until-ESS run's checks.
     let monitor: DrawMonitor?
     private var stored = 0
 
-    init(chain: Int, path: String, comments: [String], names: [String], saved: [Int], store: DrawStore,
-         monitor: DrawMonitor? = nil) throws(WriteFailure) {
+    init(chain: Int, path: String, comments: [String], names: [String], saved: [Int],
+         logLikelihood: LogLikelihoodColumns? = nil, store: DrawStore, monitor: DrawMonitor? = nil)
+        throws(WriteFailure) {
         self.chain = chain
         self.saved = saved
+        self.logLikelihood = logLikelihood
         self.store = store
         self.monitor = monitor
         writer = try CmdStanCSVWriter(path: path, comments: comments, names: names)
@@ -381,7 +396,7 @@ struct ChainFiles: ChainSink {
     mutating func write(_ values: [Double]) throws {
         try store.write(chain: chain, draw: stored, values)
         stored += 1
-        try writer.write(saved.map { values[$0] })
+        try writer.write(saved.map { values[$0] } + (logLikelihood?.values(values) ?? []))
         monitor?.record(chain: chain, values)
     }
 

@@ -251,7 +251,10 @@ extension Run {
                              advice: "keep fewer draws (\(setting: setting))")
         }
         // About 24 bytes a value in the CSV files, a line per draw.
-        let csv = Double(settings.chains) * Double(draws) * Double(request.savedIndices.count) * 24
+        let columns = request.savedIndices.count + (request.logLikelihood.map {
+            $0 == .row ? request.design.rowsUsed : request.design.cellCount
+        } ?? 0)
+        let csv = Double(settings.chains) * Double(draws) * Double(columns) * 24
         let need = Double(store) * (limited ? 2 : 1) + csv + 64e6
         let ancestor = existingAncestor(of: FilePath(output))
         var status = statvfs()

@@ -209,6 +209,10 @@ public struct RunManifest: Codable, Sendable, Equatable {
     // What the directory holds and how the chains ended.
     public var files: [String]?
     public var savedParameters: [String]?
+    /// The observations of the chain files' `log_lik.i` columns, after the
+    /// saved parameters: "cell" or "row" (`LogLikelihoodColumns`); absent
+    /// when they have none.
+    public var logLikelihood: String? = nil
     public var store: Store
     public var seconds: Double?
     public var outcomes: [Chain]
@@ -240,7 +244,7 @@ public struct RunManifest: Codable, Sendable, Equatable {
         case categoricalLevels = "categorical_levels", random, priors
         case sampler, samplerDescription = "sampler_description", augmentation, updates, link, `init`
         case initNote = "init_note", initEb = "init_eb", chains, warmup, draws, thin, seed, streams
-        case files, savedParameters = "saved_parameters", store, seconds, outcomes
+        case files, savedParameters = "saved_parameters", logLikelihood = "log_lik", store, seconds, outcomes
         case untilEss = "until_ess", maxTime = "max_time", maxDraws = "max_draws", stoppedBecause = "stopped_because"
         case achieved, blocks
     }

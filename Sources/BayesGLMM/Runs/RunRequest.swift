@@ -60,11 +60,15 @@ public struct RunRequest: Sendable {
     /// (`UntilESS`); `settings.draws` is then the first block. Nil: exactly
     /// `settings.draws` draws per chain.
     public var untilESS: UntilESS?
+    /// The pointwise log-likelihood the chain files add after the saved
+    /// parameters, as `log_lik.i` columns (`LogLikelihoodColumns`): per
+    /// binomial cell or per row; nil: none.
+    public var logLikelihood: PointwiseLogLikelihood.Unit?
 
     public init(design: Design, priors: Priors = Priors(), link: Link = .logit, sampler: Sampler? = nil,
                 settings: ChainSettings = ChainSettings(), saved: Set<Saved> = [.fixed, .sd, .effects],
                 start: Start? = nil, output: String, replacesExisting: Bool = false, untilESS: UntilESS? = nil,
-                updates: Updates? = nil) {
+                updates: Updates? = nil, logLikelihood: PointwiseLogLikelihood.Unit? = nil) {
         self.design = design
         self.priors = priors
         self.link = link
@@ -76,6 +80,7 @@ public struct RunRequest: Sendable {
         self.replacesExisting = replacesExisting
         self.untilESS = untilESS
         self.updates = updates
+        self.logLikelihood = logLikelihood
     }
 
     /// Kept draws per chain the draw store has room for: `settings.draws`,

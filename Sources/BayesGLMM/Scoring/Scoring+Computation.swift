@@ -21,9 +21,13 @@ extension Scoring {
         public var rowsPerChunk: Int
         /// Threads working on chunks at once (results never depend on it).
         public var threads: Int
+        /// How a level the fit never saw enters pᵢ⁽ᵗ⁾ (`NewLevels`).
+        public var newLevels: NewLevels
 
         public init(threshold: Double = 0.5, seed: UInt64 = 1, rankBy: String? = nil, thompson: Bool = false,
-                    rowsPerChunk: Int = 2000, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                    rowsPerChunk: Int = 2000, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                    newLevels: NewLevels = .sample) {
+            self.newLevels = newLevels
             self.threshold = threshold
             self.seed = seed
             self.rankBy = rankBy
@@ -179,7 +183,8 @@ extension Scoring {
             for (i, row) in group.enumerated() {
                 // Each new level's standard normals, from its own stream.
                 var normals: [(k: Int, generator: Generator)] = []
-                for k in terms.indices where candidates.effectIndices[k][row] < 0 {
+                let newTerms = terms.indices.filter { candidates.effectIndices[$0][row] < 0 }
+                for k in newTerms where options.newLevels == .sample {
                     let key = Scoring.newLevelStream(term: k, level: candidates.levels[k][row])
                     do {
                         normals.append((k, try Generator(seed: options.seed, chain: key.chain, stream: key.stream)))
@@ -252,9 +257,34 @@ extension Scoring {
                                 }
                             }
                         }
+                        // Marginal: the new levels' effects together, z'u summed over
+                        // their terms, are N(0, s²) at a draw, s² = Σₖ zₖ'Σₖzₖ.
+                        var spread: [Double] = []
+                        if options.newLevels == .marginal && !newTerms.isEmpty {
+                            spread = [Double](repeating: 0, count: total)
+                            for k in newTerms {
+                                let slots = covarianceSlots[k]
+                                let values = slopeProducts[k] == nil ? [1.0] : slopeValues(k, row, candidates)
+                                let q = values.count
+                                for t in 0..<total {
+                                    var c = q, variance = 0.0
+                                    for a in 0..<q {
+                                        let sa = draw[slots[a] * total + t]
+                                        variance += values[a] * values[a] * sa * sa
+                                        for b in (a + 1)..<q {
+                                            variance += 2 * values[a] * values[b] * draw[slots[c] * total + t] * sa
+                                                * draw[slots[b] * total + t]
+                                            c += 1
+                                        }
+                                    }
+                                    spread[t] += variance
+                                }
+                            }
+                        }
                         var sum = 0.0, above = 0
                         for t in 0..<total {
-                            let probability = link.probability(eta[t])
+                            let probability = spread.isEmpty ? link.probability(eta[t])
+                                : Scoring.marginalProbability(link, eta[t], standardDeviation: spread[t].squareRoot())
                             eta[t] = probability
                             sum += probability
                             if probability > options.threshold { above += 1 }
