@@ -149,6 +149,14 @@ public final class Generator {
     @inlinable @inline(__always)
     public func gamma(shape: Double, scale: Double) -> Double { gsl_ran_gamma(pointer, shape, scale) }
 
+    /// A Binomial(n, p) variate by GSL's `gsl_ran_binomial` (the BTPE
+    /// algorithm of Kachitvichyanukul & Schmeiser 1988), for p in [0, 1]
+    /// and n < 2³².
+    @inlinable @inline(__always)
+    public func binomial(trials n: UInt32, probability p: Double) -> UInt32 {
+        UInt32(gsl_ran_binomial(pointer, p, n))
+    }
+
     /// A standard normal variate by GSL's ziggurat (Marsaglia & Tsang 2000).
     @inlinable @inline(__always)
     public func normal() -> Double { gsl_ran_gaussian_ziggurat(pointer, 1.0) }

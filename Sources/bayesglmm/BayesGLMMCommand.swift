@@ -31,7 +31,7 @@ struct BayesGLMMCommand: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [Simulate.self, Describe.self, EmpiricalBayesCommand.self, Fit.self, SummaryCommand.self,
-                      Compare.self, ScoreCommand.self, Plot.self, LooCommand.self]
+                      Compare.self, ScoreCommand.self, Plot.self, LooCommand.self, CheckCommand.self]
     )
 
     /// Runs the command, mapping failures to the documented exit statuses:

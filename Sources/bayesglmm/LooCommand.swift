@@ -142,6 +142,6 @@ struct LooCommand: ParsableCommand {
 
 extension PointwiseLogLikelihood.Unit: ExpressibleByArgument {}
 
-private extension String {
+extension String {
     func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
 }

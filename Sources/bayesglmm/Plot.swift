@@ -31,6 +31,12 @@ struct Plot: ParsableCommand {
               calibration  observed against predicted success rates in deciles
                            of `bayesglmm score` output on held-out rows
                            (--scores; RUN_DIR optional)
+              ppc          posterior predictive checks, as bayesplot's
+                           ppc_stat (success rate) and ppc_bars (cells with k
+                           successes); with --term, ppc_stat_grouped for the
+                           levels with the most extreme p-values (at most
+                           --max-levels, 12); --draws replicates, --seed
+                           (see `bayesglmm check`)
 
             --variables defaults to the intercept and the SDs. --eb reads the
             JSON of `bayesglmm eb --out` or Validation/lme4/fit_glmer.R.
@@ -85,17 +91,25 @@ struct Plot: ParsableCommand {
         valueName: "n"))
     var maxLevels: Int?
 
+    @Option(parsing: .unconditional, help: "Replicated data sets (ppc).") var draws: Int?
+
+    @Option(parsing: .unconditional, help: "The seed of the replicates (ppc).", transform: NumericOptions.seed)
+    var seed: UInt64?
+
     func validate() throws {
+        if let draws, draws < 1 { throw ValidationError("--draws must be at least 1, got \(draws)") }
         guard out.hasSuffix(".svg") else { throw ValidationError("--out must name an .svg file, got '\(out)'") }
         if let maxLevels, maxLevels < 1 { throw ValidationError("--max-levels must be at least 1, got \(maxLevels)") }
         let used: [(String, Bool, Set<Figure.Kind>)] = [
             ("--variables", variables != nil, [.trace, .rank, .density]),
-            ("--term", term != nil, [.caterpillar, .shrinkage]),
+            ("--term", term != nil, [.caterpillar, .shrinkage, .ppc]),
+            ("--draws", draws != nil, [.ppc]),
+            ("--seed", seed != nil, [.ppc]),
             ("--eb", eb != nil, [.density, .shrinkage, .sd]),
             ("--lme4", lme4 != nil, [.shrinkage]),
-            ("--data", data != nil, [.shrinkage]),
+            ("--data", data != nil, [.shrinkage, .ppc]),
             ("--scores", scores != nil, [.calibration]),
-            ("--max-levels", maxLevels != nil, [.caterpillar, .shrinkage]),
+            ("--max-levels", maxLevels != nil, [.caterpillar, .shrinkage, .ppc]),
         ]
         for (option, given, kinds) in used where given && !kinds.contains(kind) {
             throw ValidationError("\(option) does not apply to --kind \(kind.rawValue) (it applies to "
@@ -172,6 +186,10 @@ struct Plot: ParsableCommand {
                 throw renamed
             }
         case .sd: return try Figure.standardDeviations(run, eb: report, ebPath: eb ?? "")
+        case .ppc:
+            let check = try PosteriorPredictiveCheck(PointwiseLogLikelihood(run: run, dataPath: data),
+                                                     drawCount: draws ?? 1000, seed: seed ?? 1, factor: term)
+            return Figure.posteriorPredictive(check, run: runDirectory!, maxLevels: maxLevels ?? 12).figure
         case .calibration: fatalError("handled above")
         }
     }

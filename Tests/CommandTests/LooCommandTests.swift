@@ -50,6 +50,24 @@ import Testing
         #expect(fit.status == 0, "\(fit.error)")
         #expect(!(try String(contentsOfFile: plain + "/chain-1.csv", encoding: .utf8)).contains("log_lik"))
 
+        // Posterior predictive checks of the same fit: the table, its CSV and the figure.
+        let check = try CommandTests.run(["check", runs[0], "--term", "group", "--draws", "200", "--max-levels", "3"])
+        #expect(check.status == 0, "\(check.error)")
+        #expect(check.output.contains("600 cells, 600 trials; 200 replicated data sets")
+                && check.output.contains("success rate") && check.output.contains("k = 1")
+                && !check.output.contains("all or none") && check.output.contains("Success rate by group"))
+        let csv = try CommandTests.run(["check", runs[0], "--draws", "200", "--format", "csv"])
+        #expect(csv.status == 0 && csv.output.split(separator: "\n").count == 4, "\(csv.output)")
+        let figure = CommandTests.temporary("ppc.svg")
+        let plot = try CommandTests.run(["plot", runs[0], "--kind", "ppc", "--term", "group", "--max-levels", "4",
+                                         "--draws", "100", "--out", figure])
+        #expect(plot.status == 0, "\(plot.error)")
+        let svg = try String(contentsOfFile: figure, encoding: .utf8)
+        #expect(svg.contains("Posterior predictive checks") && svg.contains("ppc_bars")
+                && svg.contains("ppc_stat_grouped") && !svg.contains("all or none"))
+        let unknown = try CommandTests.run(["check", runs[0], "--term", "nobody"])
+        #expect(unknown.status == 2 && unknown.error.contains("--term"), "\(unknown.error)")
+
         let other = CommandTests.temporary("loo-other")
         let weighted = CompareCommandTests.root.appendingPathComponent("Validation/lme4/data/weighted.csv").path
         _ = try CommandTests.run(["fit", weighted, "--formula", "p ~ x + (1|group)", "--weights", "w", "--out", other,

@@ -87,9 +87,8 @@ public struct PointwiseLogLikelihood: Sendable {
         let iterations: Int, chains: Int
         let storePath: String
 
-        /// The observations of a cell: its rows grouped by their counts
-        /// (`Unit.row`), or the cell itself, each with its log-likelihood draws.
-        func observations(_ cell: Int) throws(InputError) -> [([Int], Draws)] {
+        /// ψᵢ⁽ᵗ⁾ of a cell of the chunk at every draw (chains one after another).
+        func linearPredictor(_ cell: Int) -> [Double] {
             let total = iterations * chains
             var eta = [Double](repeating: design.offset(cell), count: total)
             let terms = PointwiseLogLikelihood.linearTerms(of: cell, design: design,
@@ -100,6 +99,13 @@ public struct PointwiseLogLikelihood: Sendable {
                     for t in 0..<total { eta[t] += value * draws[s * total + t] }
                 }
             }
+            return eta
+        }
+
+        /// The observations of a cell: its rows grouped by their counts
+        /// (`Unit.row`), or the cell itself, each with its log-likelihood draws.
+        func observations(_ cell: Int) throws(InputError) -> [([Int], Draws)] {
+            let eta = linearPredictor(cell)
             return try PointwiseLogLikelihood.observations(of: cell, unit: unit, design: design, rowsOfCell: rowsOfCell)
                 .map { observation throws(InputError) in
                     let values = eta.map { observation.logLikelihood(link, linearPredictor: $0) }

@@ -10,7 +10,7 @@ import Foundation
 public struct Figure: Sendable {
     /// The kinds of figure `bayesglmm plot` draws.
     public enum Kind: String, CaseIterable, Sendable {
-        case trace, rank, density, caterpillar, shrinkage, sd, calibration
+        case trace, rank, density, caterpillar, shrinkage, sd, calibration, ppc
     }
 
     /// The chart, its caption without `note`.
