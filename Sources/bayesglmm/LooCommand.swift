@@ -33,6 +33,11 @@ struct LooCommand: ParsableCommand {
     @Option(help: "One observation per row of the data, or per binomial cell.")
     var unit: PointwiseLogLikelihood.Unit = .row
 
+    @Option(help: ArgumentHelp(
+        "Leave out a level of this random term at a time (leave-one-group-out), its effect integrated out.",
+        valueName: "term"))
+    var group: String?
+
     /// The output formats.
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case text, json
@@ -52,6 +57,8 @@ struct LooCommand: ParsableCommand {
         var results: [(name: String, loo: LeaveOneOut)] = []
         var first: PointwiseLogLikelihood?
         var fits: [LooReport.Fit] = []
+        // What one observation is: a row, a cell, or a level of --group.
+        let observation = group.map { "level of \($0)" } ?? unit.rawValue
         for path in runs {
             let pointwise = try PointwiseLogLikelihood(run: RunDirectory.read(path), dataPath: data)
             if let first {
@@ -65,12 +72,13 @@ struct LooCommand: ParsableCommand {
             } else {
                 first = pointwise
             }
-            let (loo, waic) = try pointwise.criteria(unit)
+            let (loo, waic) = try group.map { try GroupLogLikelihood(pointwise, term: $0).criteria() }
+                ?? pointwise.criteria(unit)
             results.append((path, loo))
             if format == .text {
-                print(LooCommand.report(loo, waic: waic, name: path, unit: unit, runs: runs.count))
+                print(LooCommand.report(loo, waic: waic, name: path, observation: observation, runs: runs.count))
             } else {
-                fits.append(LooReport.Fit(run: path, unit: unit, loo: loo, waic: waic))
+                fits.append(LooReport.Fit(run: path, observation: observation, loo: loo, waic: waic))
             }
         }
         if format == .json {
@@ -83,11 +91,11 @@ struct LooCommand: ParsableCommand {
 
     /// One fit's report, in loo's layout.
     static func report(_ loo: LeaveOneOut, waic: WidelyApplicableCriterion, name: String,
-                       unit: PointwiseLogLikelihood.Unit, runs: Int) -> String {
+                       observation: String, runs: Int) -> String {
         var lines: [String] = []
         if runs > 1 { lines.append("== \(name)") }
         lines.append("Computed from \(loo.draws) by \(loo.pointwise.count) log-likelihood matrix "
-                     + "(one \(unit.rawValue) per observation)")
+                     + "(one \(observation) per observation)")
         lines.append("")
         func row(_ label: String, _ e: LeaveOneOut.Estimate) -> String {
             label.padding(toLength: 10, withPad: " ", startingAt: 0)

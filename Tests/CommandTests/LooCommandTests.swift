@@ -50,6 +50,14 @@ import Testing
         #expect(fit.status == 0, "\(fit.error)")
         #expect(!(try String(contentsOfFile: plain + "/chain-1.csv", encoding: .utf8)).contains("log_lik"))
 
+        // Leave-one-group-out: a level of group per observation, both fits compared.
+        let logo = try CommandTests.run(["loo"] + runs + ["--group", "group"])
+        #expect(logo.status == 0, "\(logo.error)")
+        #expect(logo.output.contains("log-likelihood matrix (one level of group per observation)")
+                && logo.output.contains("elpd_diff se_diff"))
+        let noTerm = try CommandTests.run(["loo", runs[0], "--group", "client"])
+        #expect(noTerm.status == 2 && noTerm.error.contains("--group"), "\(noTerm.error)")
+
         // Posterior predictive checks of the same fit: the table, its CSV and the figure.
         let check = try CommandTests.run(["check", runs[0], "--term", "group", "--draws", "200", "--max-levels", "3"])
         #expect(check.status == 0, "\(check.error)")

@@ -26,7 +26,7 @@ public struct LooReport: Codable, Sendable {
 
     public struct Fit: Codable, Sendable {
         public var run: String
-        /// "row" or "cell".
+        /// What one observation is: "row", "cell" or "level of TERM".
         public var unit: String
         public var observations: Int
         public var draws: Int
@@ -40,9 +40,9 @@ public struct LooReport: Codable, Sendable {
             case mcseElpdLoo = "mcse_elpd_loo"
         }
 
-        public init(run: String, unit: PointwiseLogLikelihood.Unit, loo: LeaveOneOut, waic: WidelyApplicableCriterion) {
+        public init(run: String, observation: String, loo: LeaveOneOut, waic: WidelyApplicableCriterion) {
             self.run = run
-            self.unit = unit.rawValue
+            self.unit = observation
             observations = loo.pointwise.count
             draws = loo.draws
             elpdLoo = Estimate(loo.elpd)

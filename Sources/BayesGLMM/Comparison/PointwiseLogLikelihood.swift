@@ -74,26 +74,31 @@ public struct PointwiseLogLikelihood: Sendable {
 
     /// The draws one chunk of cells needs, read from the store at once.
     struct Chunk {
-        let cells: Range<Int>
+        /// The cells, in the order the batch gave them.
+        let cells: [Int]
         let unit: Unit
         let design: Design
         let link: Link
         /// Column-major: the draws of needed parameter j at [j · total ..< (j + 1) · total].
         let draws: [Double]
-        /// Per cell of the chunk, per effect column of its levels: the
-        /// parameter's place in `draws` and its column (−1: an intercept).
+        /// Per cell of the chunk (by position in `cells`), per effect column
+        /// of its levels: the parameter's place in `draws` and its column
+        /// (−1: an intercept).
         let effects: [[(slot: Int, column: Int)]]
+        /// Each cell's position in `cells`.
+        let position: [Int: Int]
         let rowsOfCell: [[Int]]
         let iterations: Int, chains: Int
         let storePath: String
 
-        /// ψᵢ⁽ᵗ⁾ of a cell of the chunk at every draw (chains one after another).
-        func linearPredictor(_ cell: Int) -> [Double] {
+        /// ψᵢ⁽ᵗ⁾ of a cell of the chunk at every draw (chains one after
+        /// another); without the effects of the random term `excluding`.
+        func linearPredictor(_ cell: Int, excluding: Int? = nil) -> [Double] {
             let total = iterations * chains
             var eta = [Double](repeating: design.offset(cell), count: total)
             let terms = PointwiseLogLikelihood.linearTerms(of: cell, design: design,
                                                            fixedPlaces: Array(0..<design.fixedCount),
-                                                           effects: effects[cell - cells.lowerBound])
+                                                           effects: effects[position[cell]!], excluding: excluding)
             draws.withUnsafeBufferPointer { draws in
                 for (s, value) in terms {
                     for t in 0..<total { eta[t] += value * draws[s * total + t] }
@@ -123,17 +128,18 @@ public struct PointwiseLogLikelihood: Sendable {
     /// (1 for an intercept), in that order, zeros left out — the order
     /// both `Chunk` and `LogLikelihoodColumns` sum them in.
     static func linearTerms(of cell: Int, design: Design, fixedPlaces: [Int],
-                            effects: [(slot: Int, column: Int)]) -> [(place: Int, value: Double)] {
+                            effects: [(slot: Int, column: Int)], excluding: Int? = nil) -> [(place: Int, value: Double)] {
         let p = design.fixedCount
         var terms: [(place: Int, value: Double)] = []
         for j in 0..<p where design.fixed[cell * p + j] != 0 {
             terms.append((fixedPlaces[j], design.fixed[cell * p + j]))
         }
         var k = 0
-        for term in design.randomTerms {
+        for (index, term) in design.randomTerms.enumerated() {
             for _ in term.columns {
                 let (place, column) = effects[k]
                 k += 1
+                guard index != excluding else { continue }
                 let z = column < 0 ? 1 : term.value(cell: cell, column: column)
                 if z != 0 { terms.append((place, z)) }
             }
@@ -187,6 +193,15 @@ public struct PointwiseLogLikelihood: Sendable {
 
     /// Calls `body` with each chunk of `cellsPerChunk` cells in turn.
     func forEachChunk(_ unit: Unit, cellsPerChunk: Int, _ body: (Chunk) throws -> Void) throws {
+        let batches = stride(from: 0, to: design.cellCount, by: cellsPerChunk).lazy.map {
+            Array($0..<min($0 + cellsPerChunk, self.design.cellCount))
+        }
+        try forEachChunk(unit, batches: batches, body)
+    }
+
+    /// Calls `body` with a chunk of each batch of cells in turn.
+    func forEachChunk<Batches: Sequence<[Int]>>(_ unit: Unit, batches: Batches, _ body: (Chunk) throws -> Void)
+        throws {
         let chains = run.chainNumbers.count, perChain = run.drawsPerChain
         let fixedIndices = try design.fixedNames.map { name throws(InputError) -> Int in
             guard let index = run.parameterIndex(name) else {
@@ -195,10 +210,7 @@ public struct PointwiseLogLikelihood: Sendable {
             return index
         }
         let rowsOfCell = unit == .row ? PointwiseLogLikelihood.rowsOfCells(design) : []
-        var start = 0
-        while start < design.cellCount {
-            let cells = start..<min(start + cellsPerChunk, design.cellCount)
-            start = cells.upperBound
+        for cells in batches {
             // The parameters these cells need: β, and each level's effects.
             var needed = fixedIndices, slot: [Int: Int] = [:]
             var effects = [[(slot: Int, column: Int)]](repeating: [], count: cells.count)
@@ -217,6 +229,7 @@ public struct PointwiseLogLikelihood: Sendable {
             }
             let draws = try run.store.matrix(of: needed, first: perChain)
             try body(Chunk(cells: cells, unit: unit, design: design, link: run.link, draws: draws, effects: effects,
+                           position: Dictionary(uniqueKeysWithValues: cells.enumerated().map { ($1, $0) }),
                            rowsOfCell: rowsOfCell, iterations: perChain, chains: chains, storePath: run.store.path))
         }
     }
@@ -238,7 +251,8 @@ public struct PointwiseLogLikelihood: Sendable {
                         let failures = FailureList()
                         DispatchQueue.concurrentPerform(iterations: min(workers, chunk.cells.count)) { worker in
                             let transforms = FourierTransforms()
-                            for cell in stride(from: chunk.cells.lowerBound + worker, to: chunk.cells.upperBound, by: workers) {
+                            for place in stride(from: worker, to: chunk.cells.count, by: workers) {
+                                let cell = chunk.cells[place]
                                 do throws(InputError) {
                                     for (indices, ll) in try chunk.observations(cell) {
                                         let loo = LeaveOneOut.pointwise(ll, transforms: transforms)

@@ -103,57 +103,71 @@ public struct AdaptiveQuadrature: Sendable {
         let levels = levelStart.count - 1
         var modes = [Double](repeating: 0, count: levels), scales = modes
         var total = 0.0
+        var a: [Double] = [], z: [Double] = [], y: [Double] = [], trials: [Double] = [], c: [Double] = []
         for l in 0..<levels {
             let cells = levelCells[levelStart[l]..<levelStart[l + 1]]
-            /// h(u), h′(u) and h″(u).
-            func penalised(_ u: Double) -> (value: Double, slope: Double, curvature: Double) {
-                var value = -0.5 * u * u, slope = -u, curvature = -1.0
-                for i in cells {
-                    let z = sigma * values[i]
-                    let e = offset[i] + z * u
-                    let t = exp(-abs(e))
-                    let mu = e >= 0 ? 1 / (1 + t) : t / (1 + t)
-                    let y = design.successes[i], trials = design.trials[i]
-                    value += y * e - trials * (max(e, 0) + log1p(t)) + logChoose[i]
-                    slope += z * (y - trials * mu)
-                    curvature -= z * z * trials * mu * (1 - mu)
-                }
-                return (value, slope, curvature)
-            }
-            // Newton from 0, each step halved until h does not fall (h is
-            // concave; "fall" allows for rounding in the sum), until the
-            // step is below 10⁻¹⁰ max(1, |u|).
-            var u = 0.0, current = penalised(u), converged = false
-            for _ in 0..<100 {
-                let step = -current.slope / current.curvature
-                if abs(step) <= 1e-10 * max(1, abs(u)) { converged = true; break }
-                let floor = current.value - 1e-13 * max(1, abs(current.value))
-                var trial = u + step, next = penalised(trial), halvings = 0
-                while !(next.value >= floor) && halvings < 50 {
-                    halvings += 1
-                    trial = u + step / pow(2, Double(halvings))
-                    next = penalised(trial)
-                }
-                guard next.value >= floor else { break }
-                u = trial
-                current = next
-            }
-            guard converged, current.value.isFinite else {
+            a = cells.map { offset[$0] }
+            z = cells.map { sigma * values[$0] }
+            y = cells.map { design.successes[$0] }
+            trials = cells.map { design.trials[$0] }
+            c = cells.map { logChoose[$0] }
+            guard let level = AdaptiveQuadrature.logIntegral(offsets: a, slopes: z, successes: y, trials: trials,
+                                                            logChoose: c, nodes: nodes, weights: weights) else {
                 throw NumericalFailure("the conditional mode of level '\(design.randomTerms[0].levels[l])' of "
                                        + "\(design.randomTerms[0].name) did not converge (σ = \(sigma))")
             }
-            let scale = 1 / (-current.curvature).squareRoot()
-            var sum = 0.0
-            for (x, w) in zip(nodes, weights) {
-                sum += w * exp(x * x + penalised(u + 2.0.squareRoot() * scale * x).value - current.value)
-            }
-            total += current.value + log(scale) + log(sum) - 0.5 * log(Double.pi)
-            modes[l] = u
-            scales[l] = scale
+            total += level.value
+            modes[l] = level.mode
+            scales[l] = level.scale
         }
         guard total.isFinite else {
             throw NumericalFailure("the quadrature's log-likelihood is not finite (σ = \(sigma))")
         }
         return (total, modes, scales)
+    }
+
+    /// log ∫ exp(h(u)) du / √(2π), h(u) = Σᵢ [yᵢ ηᵢ − nᵢ log(1 + e^ηᵢ) + log C(nᵢ, yᵢ)] − u²/2
+    /// with ηᵢ = aᵢ + zᵢu (logit cells): Newton's method from 0 for the mode
+    /// û (each step halved until h does not fall, until it is below
+    /// 10⁻¹⁰ max(1, |û|)), ŝ = (−h″(û))^(−1/2), then the rule (xₖ, wₖ) at
+    /// û + √2 ŝ xₖ. Nil when Newton's method does not converge.
+    static func logIntegral(offsets a: [Double], slopes z: [Double], successes y: [Double], trials n: [Double],
+                            logChoose c: [Double], nodes: [Double], weights: [Double])
+        -> (value: Double, mode: Double, scale: Double)? {
+        /// h(u), h′(u) and h″(u).
+        func penalised(_ u: Double) -> (value: Double, slope: Double, curvature: Double) {
+            var value = -0.5 * u * u, slope = -u, curvature = -1.0
+            for i in a.indices {
+                let e = a[i] + z[i] * u
+                let t = exp(-abs(e))
+                let mu = e >= 0 ? 1 / (1 + t) : t / (1 + t)
+                value += y[i] * e - n[i] * (max(e, 0) + log1p(t)) + c[i]
+                slope += z[i] * (y[i] - n[i] * mu)
+                curvature -= z[i] * z[i] * n[i] * mu * (1 - mu)
+            }
+            return (value, slope, curvature)
+        }
+        var u = 0.0, current = penalised(u), converged = false
+        for _ in 0..<100 {
+            let step = -current.slope / current.curvature
+            if abs(step) <= 1e-10 * max(1, abs(u)) { converged = true; break }
+            let floor = current.value - 1e-13 * max(1, abs(current.value))
+            var trial = u + step, next = penalised(trial), halvings = 0
+            while !(next.value >= floor) && halvings < 50 {
+                halvings += 1
+                trial = u + step / pow(2, Double(halvings))
+                next = penalised(trial)
+            }
+            guard next.value >= floor else { break }
+            u = trial
+            current = next
+        }
+        guard converged, current.value.isFinite else { return nil }
+        let scale = 1 / (-current.curvature).squareRoot()
+        var sum = 0.0
+        for (x, w) in zip(nodes, weights) {
+            sum += w * exp(x * x + penalised(u + 2.0.squareRoot() * scale * x).value - current.value)
+        }
+        return (current.value + log(scale) + log(sum) - 0.5 * log(Double.pi), u, scale)
     }
 }
