@@ -20,6 +20,13 @@ struct LooCommand: ParsableCommand {
             the same data, a table as loo_compare prints it: elpd_diff and
             se_diff against the best fit, which comes first.
 
+            --group client makes each client one observation, all its
+            outcomes left out at once (leave-one-group-out: how well a new
+            client is predicted): its effect, and those of its levels of a
+            term nested in it such as client:stylist, integrated out at each
+            draw by adaptive Gauss-Hermite quadrature (logit, random
+            intercepts).
+
             The fit's data are read again (the file fit.json names, or
             --data) and the draws of every parameter from its draw store.
             """)

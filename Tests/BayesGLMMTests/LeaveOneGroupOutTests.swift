@@ -66,12 +66,59 @@ import Testing
         #expect(throws: InputError.self) { try GroupLogLikelihood(source, term: "nobody") }
     }
 
-    /// A term another is nested in is refused (its effects would be left out too).
-    @Test func nestedTermsAreRefused() throws {
+    /// With a term nested in the one left out (g:h in g), each of the
+    /// level's nested levels has its effect integrated inside the level's:
+    /// against the trapezoid rule in two dimensions (step 1/32 on [−10, 10]).
+    @Test func nestedEffectsAreIntegratedInside() throws {
         let text = try LeaveOneGroupOutTests.data()
-        let source = try LeaveOneGroupOutTests.fit(text, formula: "y ~ (1|g) + (1|g:h)", name: "logo-nested", draws: 20)
+        let source = try LeaveOneGroupOutTests.fit(text, formula: "y ~ x + (1|g) + (1|g:h)", name: "logo-nested",
+                                                   draws: 20)
+        let logo = try GroupLogLikelihood(source, term: "g")
+        #expect(logo.nested == 1)
+        let draws = try ScoringTests.pooled(source.run)
+        let rows = text.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
+        func trapezoid(_ g: (Double) -> Double) -> Double {
+            let h = 1.0 / 32, n = 20 * 32
+            var sum = 0.0
+            for i in 0...n {
+                let z = -10 + Double(i) * h
+                sum += g(z) * exp(-0.5 * z * z)
+            }
+            return sum * h / (2 * Double.pi).squareRoot()
+        }
+        var checked = 0
+        try logo.forEach { level, ll in
+            guard level % 17 == 0 else { return }
+            let mine = rows.filter { $0[2] == logo.levels[level] }
+            for t in [3, 31] {
+                let base = mine.map { draws["(Intercept)"]![t] + draws["x"]![t] * Double($0[1])! }
+                let integral = trapezoid { u in
+                    var product = 1.0
+                    for pair in ["h0", "h1", "h2"] {
+                        product *= trapezoid { w in
+                            var inner = 1.0
+                            for (i, row) in mine.enumerated() where row[3] == pair {
+                                let p = 1 / (1 + exp(-(base[i] + draws["sd(g)"]![t] * u + draws["sd(g:h)"]![t] * w)))
+                                inner *= row[0] == "1" ? p : 1 - p
+                            }
+                            return inner
+                        }
+                    }
+                    return product
+                }
+                #expect(abs(ll.values[t] - log(integral)) < 1e-6, "\(logo.levels[level]) draw \(t): \(ll.values[t]) vs \(log(integral))")
+            }
+            checked += 1
+        }
+        #expect(checked == 3)
+    }
+
+    /// Two terms nested in the one left out are refused.
+    @Test func twoNestedTermsAreRefused() throws {
+        let text = try LeaveOneGroupOutTests.data()
+        let source = try LeaveOneGroupOutTests.fit(text, formula: "y ~ (1|g) + (1|g:h) + (1|g:x)", name: "logo-two",
+                                                   draws: 20)
         #expect(throws: InputError.self) { try GroupLogLikelihood(source, term: "g") }
-        _ = try GroupLogLikelihood(source, term: "g:h")
     }
 
     /// PSIS-LOGO against brute force: for 10 groups, refit without the

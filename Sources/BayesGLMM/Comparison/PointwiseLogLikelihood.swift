@@ -92,8 +92,8 @@ public struct PointwiseLogLikelihood: Sendable {
         let storePath: String
 
         /// ψᵢ⁽ᵗ⁾ of a cell of the chunk at every draw (chains one after
-        /// another); without the effects of the random term `excluding`.
-        func linearPredictor(_ cell: Int, excluding: Int? = nil) -> [Double] {
+        /// another); without the effects of the random terms `excluding`.
+        func linearPredictor(_ cell: Int, excluding: Set<Int> = []) -> [Double] {
             let total = iterations * chains
             var eta = [Double](repeating: design.offset(cell), count: total)
             let terms = PointwiseLogLikelihood.linearTerms(of: cell, design: design,
@@ -128,7 +128,7 @@ public struct PointwiseLogLikelihood: Sendable {
     /// (1 for an intercept), in that order, zeros left out — the order
     /// both `Chunk` and `LogLikelihoodColumns` sum them in.
     static func linearTerms(of cell: Int, design: Design, fixedPlaces: [Int],
-                            effects: [(slot: Int, column: Int)], excluding: Int? = nil) -> [(place: Int, value: Double)] {
+                            effects: [(slot: Int, column: Int)], excluding: Set<Int> = []) -> [(place: Int, value: Double)] {
         let p = design.fixedCount
         var terms: [(place: Int, value: Double)] = []
         for j in 0..<p where design.fixed[cell * p + j] != 0 {
@@ -139,7 +139,7 @@ public struct PointwiseLogLikelihood: Sendable {
             for _ in term.columns {
                 let (place, column) = effects[k]
                 k += 1
-                guard index != excluding else { continue }
+                guard !excluding.contains(index) else { continue }
                 let z = column < 0 ? 1 : term.value(cell: cell, column: column)
                 if z != 0 { terms.append((place, z)) }
             }

@@ -127,15 +127,12 @@ public struct AdaptiveQuadrature: Sendable {
     }
 
     /// log ∫ exp(h(u)) du / √(2π), h(u) = Σᵢ [yᵢ ηᵢ − nᵢ log(1 + e^ηᵢ) + log C(nᵢ, yᵢ)] − u²/2
-    /// with ηᵢ = aᵢ + zᵢu (logit cells): Newton's method from 0 for the mode
-    /// û (each step halved until h does not fall, until it is below
-    /// 10⁻¹⁰ max(1, |û|)), ŝ = (−h″(û))^(−1/2), then the rule (xₖ, wₖ) at
-    /// û + √2 ŝ xₖ. Nil when Newton's method does not converge.
+    /// with ηᵢ = aᵢ + zᵢu (logit cells), by `adaptive`. Nil when Newton's
+    /// method does not converge.
     static func logIntegral(offsets a: [Double], slopes z: [Double], successes y: [Double], trials n: [Double],
-                            logChoose c: [Double], nodes: [Double], weights: [Double])
-        -> (value: Double, mode: Double, scale: Double)? {
-        /// h(u), h′(u) and h″(u).
-        func penalised(_ u: Double) -> (value: Double, slope: Double, curvature: Double) {
+                            logChoose c: [Double], nodes: [Double], weights: [Double], start: Double = 0)
+        -> (value: Double, mode: Double, scale: Double, shares: [Double])? {
+        adaptive(start: start, nodes: nodes, weights: weights) { u in
             var value = -0.5 * u * u, slope = -u, curvature = -1.0
             for i in a.indices {
                 let e = a[i] + z[i] * u
@@ -147,27 +144,49 @@ public struct AdaptiveQuadrature: Sendable {
             }
             return (value, slope, curvature)
         }
-        var u = 0.0, current = penalised(u), converged = false
+    }
+
+    /// log ∫ exp(h(u)) du / √(2π) for a strictly concave h given with its
+    /// first two derivatives: Newton's method from `start` for the mode û
+    /// (each step halved until h does not fall, until it is below
+    /// 10⁻¹⁰ max(1, |û|)), ŝ = (−h″(û))^(−1/2), then the rule (xₖ, wₖ) at
+    /// û + √2 ŝ xₖ. Also each node's share of the integral (summing to 1),
+    /// for moments under the normalised integrand. Nil when Newton's
+    /// method does not converge — unless `approximateDerivatives`, when h′
+    /// and h″ only approximate the derivatives of h (the nodes need only be
+    /// near the mode): then steps below 10⁻⁶, a step that cannot raise h, or
+    /// 100 steps end the search where it is.
+    static func adaptive(start: Double = 0, nodes: [Double], weights: [Double], approximateDerivatives: Bool = false,
+                         _ h: (Double) -> (value: Double, slope: Double, curvature: Double))
+        -> (value: Double, mode: Double, scale: Double, shares: [Double])? {
+        var u = start, current = h(u), converged = false
+        let tolerance = approximateDerivatives ? 1e-6 : 1e-10
         for _ in 0..<100 {
             let step = -current.slope / current.curvature
-            if abs(step) <= 1e-10 * max(1, abs(u)) { converged = true; break }
+            if abs(step) <= tolerance * max(1, abs(u)) { converged = true; break }
             let floor = current.value - 1e-13 * max(1, abs(current.value))
-            var trial = u + step, next = penalised(trial), halvings = 0
+            var trial = u + step, next = h(trial), halvings = 0
             while !(next.value >= floor) && halvings < 50 {
                 halvings += 1
                 trial = u + step / pow(2, Double(halvings))
-                next = penalised(trial)
+                next = h(trial)
             }
-            guard next.value >= floor else { break }
+            guard next.value >= floor else {
+                converged = approximateDerivatives && current.value.isFinite
+                break
+            }
             u = trial
             current = next
         }
-        guard converged, current.value.isFinite else { return nil }
+        if approximateDerivatives && current.value.isFinite { converged = true }
+        guard converged, current.value.isFinite, current.curvature < 0 else { return nil }
         let scale = 1 / (-current.curvature).squareRoot()
-        var sum = 0.0
-        for (x, w) in zip(nodes, weights) {
-            sum += w * exp(x * x + penalised(u + 2.0.squareRoot() * scale * x).value - current.value)
+        var terms = [Double](repeating: 0, count: nodes.count)
+        for k in nodes.indices {
+            let x = nodes[k]
+            terms[k] = weights[k] * exp(x * x + h(u + 2.0.squareRoot() * scale * x).value - current.value)
         }
-        return (current.value + log(scale) + log(sum) - 0.5 * log(Double.pi), u, scale)
+        let sum = terms.reduce(0, +)
+        return (current.value + log(scale) + log(sum) - 0.5 * log(Double.pi), u, scale, terms.map { $0 / sum })
     }
 }
