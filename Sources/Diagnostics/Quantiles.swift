@@ -67,7 +67,7 @@ func medianOfSorted(_ sorted: [Double]) -> Double {
 /// index = 1 + (n - 1) p, lo = floor(index), hi = ceiling(index);
 /// x[lo], moved towards x[hi] by h = index - lo only when index > lo and
 /// x[hi] != x[lo], as (1 - h) x[lo] + h x[hi].
-func typeSevenQuantile(sorted: [Double], probability p: Double) -> Double {
+public func typeSevenQuantile(sorted: [Double], probability p: Double) -> Double {
     let n = sorted.count
     let index = 1 + Double(max(n - 1, 0)) * p
     let lo = index.rounded(.down)

@@ -39,14 +39,9 @@ public struct PosteriorPredictiveCheck: Sendable {
         public var mean: Double { replicated.reduce(0, +) / Double(max(replicated.count, 1)) }
         public var interval: (lower: Double, upper: Double) {
             let sorted = replicated.sorted()
-            return (Self.quantile(sorted, 0.05), Self.quantile(sorted, 0.95))
-        }
-
-        static func quantile(_ sorted: [Double], _ p: Double) -> Double {
-            guard !sorted.isEmpty else { return .nan }
-            let h = Double(sorted.count - 1) * p, low = Int(h.rounded(.down))
-            let high = min(low + 1, sorted.count - 1)
-            return sorted[low] + (h - Double(low)) * (sorted[high] - sorted[low])
+            guard !sorted.isEmpty else { return (.nan, .nan) }
+            return (typeSevenQuantile(sorted: sorted, probability: 0.05),
+                    typeSevenQuantile(sorted: sorted, probability: 0.95))
         }
     }
 
@@ -97,9 +92,7 @@ public struct PosteriorPredictiveCheck: Sendable {
             term = found
         }
         let total = run.chainNumbers.count * run.drawsPerChain
-        // Evenly spaced, first and last included (all when there are fewer).
-        let used = drawCount >= total ? Array(0..<total) : drawCount <= 1 ? [0]
-            : (0..<drawCount).map { Int((Double($0) * Double(total - 1) / Double(drawCount - 1)).rounded()) }
+        let used = evenlySpaced(total, count: max(1, drawCount))
         let s = used.count
         let largest = Int(design.trials.max() ?? 0)
         let barCount = largest <= PosteriorPredictiveCheck.maximumBarTrials ? largest + 1 : 0

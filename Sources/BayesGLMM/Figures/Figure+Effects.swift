@@ -47,7 +47,7 @@ extension Figure {
         let order = intervals.indices.sorted {
             intervals[$0].mean < intervals[$1].mean || (intervals[$0].mean == intervals[$1].mean && $0 < $1)
         }
-        let shown = Figure.evenlySpaced(order.count, count: max(1, maxLevels)).map { (rank: $0 + 1, index: order[$0]) }
+        let shown = evenlySpaced(order.count, count: max(1, maxLevels)).map { (rank: $0 + 1, index: order[$0]) }
         let observations = term.counts?.observations
 
         var marks: [Mark] = [.verticalRule(0, Stroke(Color.gray, width: 1))]

@@ -1,3 +1,4 @@
+import Diagnostics
 import Drawing
 import Foundation
 
@@ -52,7 +53,7 @@ extension Figure {
             for bar in check.bars {
                 let k = Double(bar.name)!
                 let sorted = bar.replicated.sorted()
-                let median = PosteriorPredictiveCheck.Statistic.quantile(sorted, 0.5)
+                let median = typeSevenQuantile(sorted: sorted, probability: 0.5)
                 let (lower, upper) = bar.interval
                 marks.append(.rect(from: Point(k - 0.4, 0), to: Point(k + 0.4, bar.observed), fill: Palette.skyBlue,
                                    opacity: 0.9))

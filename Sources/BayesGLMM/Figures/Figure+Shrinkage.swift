@@ -73,7 +73,7 @@ extension Figure {
             effects[$0].observations! < effects[$1].observations!
                 || (effects[$0].observations! == effects[$1].observations! && $0 < $1)
         }
-        let shown = Figure.evenlySpaced(order.count, count: max(1, maxLevels)).map { effects[order[$0]] }
+        let shown = evenlySpaced(order.count, count: max(1, maxLevels)).map { effects[order[$0]] }
 
         var lines: [Mark] = [], raw: [Point] = [], modes: [Point] = [], means: [Point] = []
         var rows: [[String]] = []

@@ -52,7 +52,7 @@ extension Figure {
                 own[level] = Point(estimates[l * q + first], estimates[l * q + second])
             }
         }
-        let shown = Figure.evenlySpaced(levels.count, count: max(1, maxLevels)).map { levels[$0] }
+        let shown = evenlySpaced(levels.count, count: max(1, maxLevels)).map { levels[$0] }
         var eb2: [Point] = [], posterior: [Point] = [], ownPoints: [Point] = [], rows: [[String]] = []
         for level in shown {
             let pair = byLevel[level]!

@@ -107,12 +107,4 @@ public struct Figure: Sendable {
             : "chains " + numbers.dropLast().joined(separator: ", ") + " and " + numbers.last!
         return "\(chains) × \(run.drawsPerChain) draws of \(run.manifest.status == .failed ? "a failed" : "an interrupted") run"
     }
-
-    /// Indices of `count` items evenly spaced through 0..<total, first and
-    /// last included (all of them when `count` ≥ `total`).
-    static func evenlySpaced(_ total: Int, count: Int) -> [Int] {
-        guard count < total else { return Array(0..<total) }
-        guard count > 1 else { return [0] }
-        return (0..<count).map { Int((Double($0) * Double(total - 1) / Double(count - 1)).rounded()) }
-    }
 }
