@@ -6,7 +6,7 @@ APT_PACKAGES := libgsl-dev libsuitesparse-dev pkg-config
 
 .PHONY: deps test tsan build release demo notebooks notebooks-check bench-variates bench-diagnostics bench-model clean \
 	bench-shapes bench-slopes \
-	fuzz fuzz-short fuzz-build check-log-lik
+	fuzz fuzz-short fuzz-build check-log-lik check-jobs
 
 # Install the C libraries if any is missing (needs root, as on CI).
 deps:
@@ -21,11 +21,13 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# Every test, the notebooks' check, a short pass of each fuzzer (20 s) and
-# ThreadSanitizer over the run driver.
+# Every test, the notebooks' check, chains as jobs (GNU parallel and a Slurm
+# job array, merged), a short pass of each fuzzer (20 s) and ThreadSanitizer
+# over the run driver.
 test: deps
 	$(SWIFT) test
 	$(MAKE) notebooks-check
+	$(MAKE) check-jobs
 	$(MAKE) fuzz-short
 	$(MAKE) tsan
 
@@ -134,6 +136,19 @@ fuzz-short: fuzz-build
 check-log-lik: deps
 	$(SWIFT) build -c release --product bayesglmm
 	sh Validation/loo/check_log_lik.sh .build/release/bayesglmm
+
+# Chains as jobs (Validation/jobs/, docs/jobs.md): a local 4-chain fit
+# against the same chains run by GNU parallel and by a Slurm job array on a
+# single-node Slurm started here, each merged; the draws must be byte for
+# byte the same. CHECK_JOBS_SLURM: auto (the Slurm part when this machine can
+# start Slurm: root, slurm-wlm, munge), require (CI), skip.
+CHECK_JOBS_SLURM ?= auto
+check-jobs: deps
+	@[ "$(CHECK_JOBS_SLURM)" = skip ] || [ "$$(id -u)" != 0 ] || $(MAKE) deps APT_PACKAGES="parallel slurm-wlm munge"
+	@command -v parallel >/dev/null || $(MAKE) deps APT_PACKAGES=parallel
+	$(SWIFT) build -c release --product bayesglmm $(SWIFT_BUILD_FLAGS)
+	sh Validation/jobs/check-jobs.sh --slurm $(CHECK_JOBS_SLURM) \
+	    "$$($(SWIFT) build -c release $(SWIFT_BUILD_FLAGS) --show-bin-path)/bayesglmm"
 
 clean:
 	rm -rf .build

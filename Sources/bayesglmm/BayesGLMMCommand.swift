@@ -31,7 +31,7 @@ struct BayesGLMMCommand: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [Simulate.self, Describe.self, EmpiricalBayesCommand.self, Fit.self, SummaryCommand.self,
-                      Compare.self, ScoreCommand.self, Plot.self, LooCommand.self, CheckCommand.self]
+                      Compare.self, ScoreCommand.self, Plot.self, LooCommand.self, CheckCommand.self, Merge.self]
     )
 
     /// Runs the command, mapping failures to the documented exit statuses:
@@ -81,7 +81,7 @@ struct BayesGLMMCommand: ParsableCommand {
     /// `--beta`).
     static func flag(_ setting: String) -> String {
         let exceptions = ["output": "--out", "start": "--init", "missing": "--na",
-                          "intercept": "--alpha", "coefficients": "--beta"]
+                          "intercept": "--alpha", "coefficients": "--beta", "runs": "RUN"]
         if let flag = exceptions[setting] { return flag }
         var kebab = ""
         for character in setting {

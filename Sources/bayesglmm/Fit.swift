@@ -126,6 +126,14 @@ struct Fit: ParsableCommand {
 
     @Option(parsing: .unconditional, help: "Number of chains.") var chains = 4
     @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Run chain K of --chains only, as a job of its own (1-based).",
+        discussion: "It draws from the stream chain K has in a fit of all --chains chains, so its draws are "
+            + "that chain's; bayesglmm merge puts the jobs' run directories together into the run a single "
+            + "fit would have written, draws byte for byte. GNU parallel and Slurm job arrays: README, \"Chains "
+            + "as jobs\", and Validation/jobs/slurm-array.sh.",
+        valueName: "K"))
+    var chain: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "How many chains run at once (default: one per core).",
         discussion: "As cmdstanr's parallel_chains; the draws are the same whatever it is."))
     var parallelChains: Int?
@@ -232,7 +240,7 @@ struct Fit: ParsableCommand {
         let request = RunRequest(
             design: design, priors: priors, link: link.link, sampler: sampler.sampler,
             settings: ChainSettings(chains: chains, warmup: warmup, draws: draws, thin: thin, seed: seed,
-                                    parallelChains: parallelChains),
+                                    parallelChains: parallelChains, selection: chain.map { [$0 - 1] }),
             saved: try savedGroups(), start: initialization?.start, output: out, replacesExisting: force,
             untilESS: untilESS.map { UntilESS(target: $0, maxSeconds: maxTime, maxDraws: maxDraws) },
             updates: updates.updates,
@@ -274,9 +282,15 @@ struct Fit: ParsableCommand {
             let replaced = result.replacedPrevious ? " (replacing the earlier run)" : ""
             let made = result.manifest.draws ?? draws
             if let line = Fit.untilESSLine(result.manifest) { FileHandle.standardError.write(Data(line.utf8)) }
-            FileHandle.standardError.write(Data(String(format: "wrote %@%@: %d chain%@ x %d draws in %.1f s; next: "
-                + "bayesglmm summary %@\n", place, replaced, chains, chains == 1 ? "" : "s", made, result.seconds,
-                place).utf8))
+            if let chain {
+                FileHandle.standardError.write(Data(String(format: "wrote %@%@: chain %d of %d x %d draws in %.1f s; "
+                    + "when every chain's job has ended: bayesglmm merge DIR1 … DIR%d --out RUN\n", place, replaced,
+                    chain, chains, made, result.seconds, chains).utf8))
+            } else {
+                FileHandle.standardError.write(Data(String(format: "wrote %@%@: %d chain%@ x %d draws in %.1f s; next: "
+                    + "bayesglmm summary %@\n", place, replaced, chains, chains == 1 ? "" : "s", made, result.seconds,
+                    place).utf8))
+            }
             FileHandle.standardError.write(Data(verdict.utf8))
         case .interrupted:
             let usable = result.manifest.usableDraws

@@ -142,7 +142,9 @@ struct SummaryCommand: ParsableCommand {
                 case .interrupted, .failed:
                     let usable = manifest.usableDraws
                     notes.append(RunDirectory.describe(manifest, usable: usable))
-                    let files = manifest.outcomes.filter { usable.chains.contains($0.chain - 1) }.compactMap(\.file)
+                    let files = manifest.outcomes.filter {
+                        manifest.position(ofChain: $0.chain).map(usable.chains.contains) ?? false
+                    }.compactMap(\.file)
                     guard !files.isEmpty else {
                         throw InputError(.emptyData, "no chain has a completed draw", file: manifestPath)
                     }

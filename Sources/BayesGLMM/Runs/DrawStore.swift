@@ -81,6 +81,19 @@ public final class DrawStore: Sendable {
         }) { throw failure }
     }
 
+    /// Writes draws `first ..< first + n` of `chain` from `bytes`, n whole
+    /// draws of every parameter as the store holds them (a chain copied from
+    /// another store of the same parameters, `RunMerge`).
+    func write(chain: Int, from first: Int, bytes: [UInt8]) throws(WriteFailure) {
+        let row = parameters * 8
+        precondition(bytes.count % row == 0 && first + bytes.count / row <= draws && chain < chains)
+        let offset = dataOffset + (chain * draws + first) * row
+        if let failure = bytes.withUnsafeBytes({ buffer in
+            DrawStore.write(descriptor, buffer.baseAddress!, count: buffer.count, at: offset, path: path,
+                            action: "write draws to the draw store")
+        }) { throw failure }
+    }
+
     /// Sets draws `first ..< draws` of `chain` to NaN: the entries of draws
     /// the chain never made.
     public func fillUnwritten(chain: Int, after first: Int) throws(WriteFailure) {

@@ -60,6 +60,7 @@ extension Run {
             schemaVersion: RunManifest.currentSchemaVersion, program: "bayesglmm \(Release.version)",
             status: .running, failure: nil, writer: .current, started: Run.now(), finished: nil,
             formula: design.formula.description, formulaAsWritten: design.formula.text, data: design.source,
+            dataHash: dataHash,
             rowsRead: design.rowsRead, rowsUsed: design.rowsUsed, rowsDropped: design.rowsDropped,
             cells: design.cellCount, trials: design.trialsColumn, weights: design.weightsColumn,
             offset: design.offsetColumn,
@@ -79,11 +80,12 @@ extension Run {
             link: request.link.rawValue, init: start.kind, initNote: start.note, initEb: start.empiricalBayes,
             chains: settings.chains, warmup: settings.warmup, draws: request.storedDraws, thin: settings.thin,
             seed: settings.seed,
-            streams: (0..<settings.chains).map { RunManifest.Stream(chain: $0 + 1, seed: settings.seed, stream: 0) },
-            files: (1...settings.chains).map(Run.chainFile), savedParameters: saved,
+            streams: settings.selectedChains.map { RunManifest.Stream(chain: $0 + 1, seed: settings.seed, stream: 0) },
+            chainIds: settings.selection.map { $0.map { $0 + 1 } },
+            files: settings.selectedChains.map { Run.chainFile($0 + 1) }, savedParameters: saved,
             logLikelihood: request.logLikelihood?.rawValue,
             store: RunManifest.Store(file: "draws.npy", dtype: "<f8", order: "C",
-                                     shape: [settings.chains, request.storedDraws, names.count],
+                                     shape: [settings.selectedChains.count, request.storedDraws, names.count],
                                      axes: ["chain", "draw", "parameter"], names: names,
                                      missing: "NaN: the draws a chain did not make (outcomes[].draws says how many "
                                          + "it made)"),
@@ -110,7 +112,8 @@ extension Run {
             // Room for the final manifest and summary should the disk fill up.
             try AtomicFile.reserve(bytes: 2 * initial.count + (1 << 16), at: reserve)
             store = try DrawStore(path: (directory as NSString).appendingPathComponent("draws.npy"),
-                                  chains: settings.chains, draws: request.storedDraws, parameters: names.count)
+                                  chains: settings.selectedChains.count, draws: request.storedDraws,
+                                  parameters: names.count)
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw error
@@ -157,11 +160,13 @@ extension Run {
                           chainStop: chainStop, begin: begin)
         }
         let files = store
+        // Where each chain's draws go along the store's chain axis.
+        let slots = Dictionary(uniqueKeysWithValues: settings.selectedChains.enumerated().map { ($1, $0) })
         var outcomes = Chains.stream(kernel, settings: settings, stop: chainStop, progress: progress,
                                      extend: schedule.map { schedule in { schedule.extend($0) } }) { chain in
             try ChainFiles(chain: chain, path: (directory as NSString).appendingPathComponent(Run.chainFile(chain + 1)),
                            comments: comments + ["chain = \(chain + 1)"], names: savedNames, saved: saved,
-                           logLikelihood: columns, store: files, monitor: monitor)
+                           logLikelihood: columns, store: files, slot: slots[chain]!, monitor: monitor)
         }
         let seconds = Chains.seconds(clock.now - begin)
         var notes: [String] = []
@@ -194,7 +199,7 @@ extension Run {
                               failure: outcome.failure?.message,
                               acceptance: outcome.rates.isEmpty ? nil : outcome.rates)
         }
-        if status != .complete { cutChainFiles(&manifest, directory: directory, notes: &notes) }
+        if status != .complete { Run.cutChainFiles(&manifest, directory: directory, notes: &notes) }
         if request.untilESS != nil { recordDrawCounts(manifest, directory: directory, notes: &notes) }
         manifest.files = manifest.outcomes.compactMap(\.file)
         // The record first, in the room kept for it: a full disk must not
@@ -213,7 +218,9 @@ extension Run {
         // The draws no chain made read as NaN, never as draws.
         if incomplete {
             do {
-                for outcome in outcomes { try store.fillUnwritten(chain: outcome.chain, after: outcome.draws) }
+                for (slot, outcome) in outcomes.enumerated() {
+                    try store.fillUnwritten(chain: slot, after: outcome.draws)
+                }
                 try store.synchronize()
                 manifest.store.missing = missing
                 if recorded { try? AtomicFile.write(try manifest.encoded(), to: manifestPath) }
@@ -232,7 +239,10 @@ extension Run {
         }
         Run.synchronizeDirectory(directory)
         // A directory whose record still says "running" does not take the output's place.
-        let placed = recorded ? place(directory, status: status, notes: &notes) : (path: directory, replaced: false)
+        let placed = recorded
+            ? Run.place(directory, output: output, status: status, replacing: request.replacesExisting,
+                        existing: existing, notes: &notes)
+            : (path: directory, replaced: false)
         return RunResult(status: status, directory: placed.path, output: output, replacedPrevious: placed.replaced,
                          outcomes: outcomes, failure: failure, seconds: seconds, notes: notes, manifest: manifest,
                          summary: summary)
@@ -243,13 +253,14 @@ extension Run {
     /// draws readers use (`usableDraws`), the files of chains outside them
     /// removed — ArviZ reads chains of one length. Every completed draw
     /// stays in draws.npy.
-    private func cutChainFiles(_ manifest: inout RunManifest, directory: String, notes: inout [String]) {
+    static func cutChainFiles(_ manifest: inout RunManifest, directory: String, notes: inout [String]) {
         let usable = manifest.status == .interrupted ? manifest.usableDraws : nil
         for k in manifest.outcomes.indices {
             let outcome = manifest.outcomes[k]
             guard let file = outcome.file else { continue }
             let path = (directory as NSString).appendingPathComponent(file)
-            if outcome.draws == 0 || (usable.map { !$0.chains.contains(outcome.chain - 1) } ?? false) {
+            let position = manifest.position(ofChain: outcome.chain)
+            if outcome.draws == 0 || (usable.map { !$0.chains.contains(position ?? -1) } ?? false) {
                 try? FileManager.default.removeItem(atPath: path)
                 manifest.outcomes[k].file = nil
                 manifest.outcomes[k].fileDraws = nil
@@ -301,10 +312,12 @@ extension Run {
         return path
     }
 
-    /// Moves the finished directory into the output where the rules allow
-    /// (see the type's discussion); returns where it is.
-    private func place(_ directory: String, status: RunManifest.Status, notes: inout [String])
-        -> (path: String, replaced: Bool) {
+    /// Moves the finished directory into `output` where the rules allow
+    /// (see the type's discussion; `existing` is what `checkOutput` found
+    /// there, `replacing` whether a run there may be replaced); returns
+    /// where it is.
+    static func place(_ directory: String, output: String, status: RunManifest.Status, replacing: Bool,
+                      existing: Existing, notes: inout [String]) -> (path: String, replaced: Bool) {
         func stay(_ why: String) -> (path: String, replaced: Bool) {
             notes.append("the run is in \(directory): \(why)")
             return (directory, false)
@@ -326,7 +339,7 @@ extension Run {
             if rename(directory, output) == 0 { return (output, false) }
             return stay("\(output) is no longer empty and is left as it is")
         }
-        guard request.replacesExisting, case .run = existing, info.st_mode & S_IFMT == S_IFDIR else {
+        guard replacing, case .run = existing, info.st_mode & S_IFMT == S_IFDIR else {
             return stay("\(output) holds another run, left as it is")
         }
         guard status == .complete else {
@@ -373,6 +386,9 @@ struct ChainFiles: ChainSink {
     let chain: Int
     let writer: CmdStanCSVWriter
     let store: DrawStore
+    /// The chain's place along the store's chain axis: `chain`, unless the
+    /// run holds some chains only (`ChainSettings.selection`).
+    let slot: Int
     let saved: [Int]
     /// The `log_lik.i` columns after the saved parameters, if any.
     let logLikelihood: LogLikelihoodColumns?
@@ -381,9 +397,10 @@ struct ChainFiles: ChainSink {
     private var stored = 0
 
     init(chain: Int, path: String, comments: [String], names: [String], saved: [Int],
-         logLikelihood: LogLikelihoodColumns? = nil, store: DrawStore, monitor: DrawMonitor? = nil)
+         logLikelihood: LogLikelihoodColumns? = nil, store: DrawStore, slot: Int, monitor: DrawMonitor? = nil)
         throws(WriteFailure) {
         self.chain = chain
+        self.slot = slot
         self.saved = saved
         self.logLikelihood = logLikelihood
         self.store = store
@@ -394,7 +411,7 @@ struct ChainFiles: ChainSink {
     var written: Int { min(stored, writer.written) }
 
     mutating func write(_ values: [Double]) throws {
-        try store.write(chain: chain, draw: stored, values)
+        try store.write(chain: slot, draw: stored, values)
         stored += 1
         try writer.write(saved.map { values[$0] } + (logLikelihood?.values(values) ?? []))
         monitor?.record(chain: chain, values)

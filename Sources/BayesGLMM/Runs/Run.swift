@@ -55,6 +55,8 @@ public struct Run: Sendable {
     /// The output path, without trailing slashes.
     public let output: String
     public let existing: Existing
+    /// The data file's hash (`DataHash.file`), for the manifest.
+    public let dataHash: String?
 
     /// Checks `request` whole (see the type's discussion), fitting the EB
     /// start if there is one. Throws `InputError` for a bad setting or
@@ -77,7 +79,7 @@ public struct Run: Sendable {
             try checkStarts(metropolisKernel(request, initialValues), settings: request.settings)
         }
         return Run(request: request, initialValues: initialValues, start: start, notes: notes, output: output,
-                   existing: existing)
+                   existing: existing, dataHash: DataHash.file(request.design.source))
     }
 
     /// The sweeps of every chain, for a progress display.
@@ -112,6 +114,19 @@ extension Run {
         guard settings.sweepsPerChain != nil else {
             throw InputError(.badOption, "\(settings.warmup) warm-up sweeps and \(settings.draws) draws thinned by "
                              + "\(settings.thin) are more sweeps than can be counted", setting: "draws")
+        }
+        if let selection = settings.selection {
+            guard !selection.isEmpty, zip(selection, selection.dropFirst()).allSatisfy({ $0 < $1 }),
+                  selection.allSatisfy({ (0..<settings.chains).contains($0) }) else {
+                throw InputError(.badOption, "the chain to run must be one of chains 1 to \(settings.chains), got "
+                                 + selection.map { String($0 + 1) }.joined(separator: ", "), setting: "chain")
+            }
+            if request.untilESS != nil {
+                throw InputError(.badOption, "a chain run as a job of its own cannot decide when to stop: the rule "
+                                 + "of an until-ESS fit looks at every chain's draws together", setting: "chain",
+                                 advice: "run every chain in one fit with \(setting: "untilEss"), or give the jobs "
+                                     + "\(setting: "draws")")
+            }
         }
         if let rule = request.untilESS { try checkUntilESS(rule, settings: settings) }
         for term in request.design.randomTerms where term.dimension == 1 && request.priors.covariance[term.name] != nil {
@@ -377,7 +392,7 @@ extension Run {
     /// stream), must be finite.
     static func checkStarts<K: SamplingKernel>(_ kernel: K, settings: ChainSettings) throws {
         let names = kernel.parameterNames
-        for chain in 0..<settings.chains {
+        for chain in settings.selectedChains {
             let generator = try Generator(seed: settings.seed, chain: UInt64(chain), stream: 0)
             let values = kernel.values(of: kernel.initialState(using: generator))
             if let bad = values.firstIndex(where: { !$0.isFinite }) {

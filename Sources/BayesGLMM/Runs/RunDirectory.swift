@@ -119,6 +119,15 @@ public struct RunDirectory: Sendable {
             throw InputError(.malformedCSV, "the shape \(shape) does not match fit.json's store (shape "
                              + "\(record.store.shape), \(record.store.names.count) names)", file: storePath)
         }
+        if let ids = record.chainIds {
+            let total = record.chains ?? Int.max
+            guard ids.count == file.storedChains, zip(ids, ids.dropFirst()).allSatisfy({ $0 < $1 }),
+                  ids.allSatisfy({ $0 >= 1 && $0 <= total }) else {
+                throw InputError(.malformedCSV, "chain_ids \(ids) do not name the \(file.storedChains) chains of the "
+                                 + "store, ascending, among \(record.chains.map(String.init) ?? "the") chains",
+                                 file: recordPath)
+            }
+        }
         let usable = record.usableDraws
         var notes: [String] = []
         if record.status != .complete {
@@ -157,7 +166,7 @@ public struct RunDirectory: Sendable {
             link = known
         }
         return RunDirectory(path: path, manifest: record, terms: terms, link: link,
-                            store: file.selecting(chains: usable.chains), chainNumbers: usable.chains.map { $0 + 1 },
+                            store: file.selecting(chains: usable.chains), chainNumbers: usable.chains.map(record.chainNumber(at:)),
                             drawsPerChain: usable.draws, notes: notes,
                             index: Dictionary(record.store.names.enumerated().map { ($1, $0) },
                                               uniquingKeysWith: { first, _ in first }))
@@ -177,7 +186,7 @@ public struct RunDirectory: Sendable {
         }
         let total = record.outcomes.filter { $0.ended != .failed }.map(\.draws).reduce(0, &+)
         let used = usable.chains.count &* usable.draws
-        let list = usable.chains.map { String($0 + 1) }
+        let list = usable.chains.map { String(record.chainNumber(at: $0)) }
         guard let last = list.last else { return "The fit \(how): " + chains.joined(separator: ", ") + "." }
         let named = list.count == 1 ? "chain " + last : "chains " + list.dropLast().joined(separator: ", ") + " and " + last
         return "The fit \(how): " + chains.joined(separator: ", ")

@@ -162,6 +162,10 @@ public struct RunManifest: Codable, Sendable, Equatable {
     public var formula: String
     public var formulaAsWritten: String?
     public var data: String
+    /// The data file's bytes hashed (`DataHash`, "fnv1a64:" and 16 hex
+    /// digits), so that runs of the same model can be told to have read the
+    /// same data (`RunMerge`); absent when the data came from no file.
+    public var dataHash: String?
     public var rowsRead: Int?
     public var rowsUsed: Int
     public var rowsDropped: Int?
@@ -205,6 +209,11 @@ public struct RunManifest: Codable, Sendable, Equatable {
     public var thin: Int?
     public var seed: UInt64?
     public var streams: [Stream]?
+    /// The chains along the store's chain axis, 1-based and ascending, when
+    /// they are not 1 … `chains`: a chain run as a job of its own
+    /// (`fit --chain K`) holds [K], and a merge of some of the jobs their
+    /// chains. Absent when the run holds every chain.
+    public var chainIds: [Int]?
 
     // What the directory holds and how the chains ended.
     public var files: [String]?
@@ -238,12 +247,14 @@ public struct RunManifest: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", program, status, failure, writer, started, finished
-        case formula, formulaAsWritten = "formula_as_written", data, rowsRead = "rows_read", rowsUsed = "rows_used"
+        case formula, formulaAsWritten = "formula_as_written", data, dataHash = "data_hash", rowsRead = "rows_read"
+        case rowsUsed = "rows_used"
         case rowsDropped = "rows_dropped", cells, trials, weights, offset, contrasts, fixed, transforms
         case fixedCoding = "fixed_coding"
         case categoricalLevels = "categorical_levels", random, priors
         case sampler, samplerDescription = "sampler_description", augmentation, updates, link, `init`
         case initNote = "init_note", initEb = "init_eb", chains, warmup, draws, thin, seed, streams
+        case chainIds = "chain_ids"
         case files, savedParameters = "saved_parameters", logLikelihood = "log_lik", store, seconds, outcomes
         case untilEss = "until_ess", maxTime = "max_time", maxDraws = "max_draws", stoppedBecause = "stopped_because"
         case achieved, blocks
@@ -322,14 +333,18 @@ extension RunManifest {
     /// that began late and made 37 and 35 give the two complete ones × 1000;
     /// a complete chain of 500 and one stopped at 10 (chains run one at a
     /// time) give the first × 500.
+    ///
+    /// The chains are positions along the store's chain axis (0-based);
+    /// `chainNumber(at:)` names them.
     public var usableDraws: (chains: [Int], draws: Int) {
         let chainCount = store.shape.first ?? 0
         let perChain = store.shape.count == 3 ? store.shape[1] : 0
         if status == .complete && outcomes.isEmpty { return (Array(0..<chainCount), perChain) }
         let lengths = outcomes
             .filter { ($0.ended == .complete || $0.ended == .interrupted) && $0.draws > 0 }
-            .filter { $0.chain >= 1 && $0.chain <= chainCount }
-            .map { (chain: $0.chain - 1, draws: min($0.draws, perChain)) }
+            .compactMap { outcome in
+                position(ofChain: outcome.chain).map { (chain: $0, draws: min(outcome.draws, perChain)) }
+            }
         let descending = lengths.map(\.draws).sorted(by: >)
         // Totals in Double: a manifest's counts are its word, and their
         // products may not fit in an Int.
@@ -338,5 +353,21 @@ extension RunManifest {
               let k = totals.lastIndex(where: { $0 >= most / 2 }) else { return ([], 0) }
         let length = descending[k]
         return (lengths.filter { $0.draws >= length }.map(\.chain).sorted(), length)
+    }
+
+    /// The 1-based number of the chain at `position` along the store's
+    /// chain axis (position + 1 where `chain_ids` does not say, which
+    /// `RunDirectory.read` refuses).
+    public func chainNumber(at position: Int) -> Int {
+        guard let chainIds, chainIds.indices.contains(position) else { return position &+ 1 }
+        return chainIds[position]
+    }
+
+    /// Where chain `number` (1-based) is along the store's chain axis; nil
+    /// when the store does not hold it.
+    public func position(ofChain number: Int) -> Int? {
+        if let chainIds { return chainIds.firstIndex(of: number) }
+        let count = store.shape.first ?? 0
+        return number >= 1 && number <= count ? number - 1 : nil
     }
 }

@@ -84,6 +84,14 @@ public struct StoredDraws: @unchecked Sendable {
         return narrowed
     }
 
+    /// The bytes of draws `range` of the file's chain `chain`, every
+    /// parameter, as stored (little-endian float64, draw-major).
+    func rawDraws(ofStoredChain chain: Int, _ range: Range<Int>) throws(InputError) -> [UInt8] {
+        precondition(chain >= 0 && chain < storedChains && range.lowerBound >= 0 && range.upperBound <= draws)
+        let row = parameters * 8
+        return try file.bytes(at: dataOffset + (chain * draws + range.lowerBound) * row, count: range.count * row)
+    }
+
     /// `offset` plus 8 bytes per element of `shape` (chains, draws,
     /// parameters); nil when that, or chains × draws (which the reads use
     /// even when there are no parameters), is beyond `Int`.

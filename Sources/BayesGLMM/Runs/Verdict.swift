@@ -177,13 +177,18 @@ extension Verdict {
     /// run or one without draws), the chains that failed, and the run's
     /// `--until-ess` request and outcome from its manifest.
     public init(_ result: RunResult) {
-        let manifest = result.manifest
+        self.init(manifest: result.manifest, summary: result.summary)
+    }
+
+    /// The verdict on the run `manifest` describes, whose summary is
+    /// `summary`.
+    public init(manifest: RunManifest, summary: Summary?) {
         let usable = manifest.usableDraws
         let failed = manifest.outcomes.filter { $0.ended == .failed }.map(\.chain)
         let untilESS = manifest.untilEss.map {
             UntilESS(target: $0, maxSeconds: manifest.maxTime, maxDraws: manifest.maxDraws)
         }
-        self.init(summary: result.summary, failedChains: failed, chains: usable.chains.count,
+        self.init(summary: summary, failedChains: failed, chains: usable.chains.count,
                   context: Context(draws: usable.draws, warmup: manifest.warmup ?? 0, untilESS: untilESS,
                                    stoppedBecause: manifest.stoppedBecause,
                                    // The exact moves do not take random slopes: no such advice there.

@@ -12,15 +12,24 @@ public struct ChainSettings: Sendable, Equatable {
     /// How many chains run at once (cmdstanr's `parallel_chains`); nil: one
     /// per core. The draws do not depend on it.
     public var parallelChains: Int?
+    /// The chains to run (0-based, ascending), when not all `chains` of
+    /// them: a chain run as a job of its own (`fit --chain K`) runs one.
+    /// Each runs from the stream it has among all `chains`, so its draws
+    /// are those it makes when every chain runs together.
+    public var selection: [Int]?
     public init(chains: Int = 4, warmup: Int = 1000, draws: Int = 1000, thin: Int = 1, seed: UInt64 = 1,
-                parallelChains: Int? = nil) {
+                parallelChains: Int? = nil, selection: [Int]? = nil) {
         self.chains = chains
         self.warmup = warmup
         self.draws = draws
         self.thin = thin
         self.seed = seed
         self.parallelChains = parallelChains
+        self.selection = selection
     }
+
+    /// The chains run (0-based, ascending): `selection`, or all of them.
+    public var selectedChains: [Int] { selection ?? Array(0..<chains) }
 
     /// Sweeps per chain: the warm-up and `draws × thin` sampling sweeps.
     /// Nil when the count does not fit in an `Int`.
@@ -81,7 +90,8 @@ public enum Chains {
         if let failed = outcomes.first(where: { $0.failure != nil }), let failure = failed.failure {
             throw failure.error
         }
-        return ChainDraws(names: kept.map { names[$0] }, values: results.withLock { $0 })
+        return ChainDraws(names: kept.map { names[$0] },
+                          values: results.withLock { all in settings.selectedChains.map { all[$0] } })
     }
 
     /// Keeps one chain's draws in memory, handing them over when it ends.
@@ -178,8 +188,9 @@ extension Chains {
         public var interrupted: Bool { status == .interrupted || status == .notStarted }
     }
 
-    /// Runs the chains and hands every kept draw to the chain's sink as it
-    /// is made. `makeSink(c)` is called on chain c's thread when it begins
+    /// Runs the chains (`settings.selectedChains`) and hands every kept
+    /// draw to the chain's sink as it is made; the outcomes are in the
+    /// order of `selectedChains`. `makeSink(c)` is called on chain c's thread when it begins
     /// (not for a chain that never begins); the chain writes to it in order
     /// and finishes it when it ends. When `stop` is requested, each running
     /// chain stops after its current sweep and the chains not yet begun
@@ -203,11 +214,11 @@ extension Chains {
         makeSink: @escaping @Sendable (Int) throws -> Sink
     ) -> [Outcome] {
         let names = kernel.parameterNames
-        let chains = (0..<settings.chains).map {
+        let chains = settings.selectedChains.map {
             ChainInProgress<K, Sink>(chain: $0, kernel: kernel, names: names, settings: settings)
         }
         let workers = parallel
-            ? max(1, min(settings.chains, settings.parallelChains ?? ProcessInfo.processInfo.activeProcessorCount))
+            ? max(1, min(chains.count, settings.parallelChains ?? ProcessInfo.processInfo.activeProcessorCount))
             : 1
         /// Runs `work` on every chain, each worker taking the next chain not yet taken.
         func each(_ work: @Sendable (ChainInProgress<K, Sink>) -> Void) {

@@ -328,14 +328,7 @@ public struct Scoring: Sendable {
         (0, hash(group))
     }
 
-    /// 64-bit FNV-1a of the UTF-8 bytes (a fixed, platform-independent hash,
-    /// unlike Swift's seeded `Hasher`).
-    static func hash(_ text: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            h ^= UInt64(byte)
-            h = h &* 0x100_0000_01b3
-        }
-        return h
-    }
+    /// 64-bit FNV-1a of the UTF-8 bytes (`DataHash`: a fixed,
+    /// platform-independent hash, unlike Swift's seeded `Hasher`).
+    static func hash(_ text: String) -> UInt64 { DataHash.of(text) }
 }
