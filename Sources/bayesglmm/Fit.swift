@@ -47,9 +47,11 @@ struct Fit: ParsableCommand {
             Every fit ends with a verdict on standard error: converged (no
             chain failed, every bulk-ESS of the intercept, fixed effects and
             SDs at least 400, every R-hat at most 1.01) or not, the weakest
-            parameter and what to try, e.g.
+            parameter and what to try (with the time a longer fit would take:
+            this fit's wall time in proportion to the sweeps), e.g.
               verdict: not converged — sd(client:stylist) has bulk-ESS 67 and
-              R-hat 1.04; try --until-ess 400 (or --draws 6000).
+              R-hat 1.04; try --until-ess 400 (or --draws 6000: about 70 s at
+              this fit's speed).
 
             Ctrl-C (SIGINT) or SIGTERM stops cleanly: every running chain
             finishes its sweep, chains not yet begun are recorded as not

@@ -11,8 +11,13 @@ struct SummaryCommand: ParsableCommand {
         commandName: "summary",
         abstract: "Summarise the draws of a fit: means, quantiles, R-hat and effective sample sizes.",
         discussion: """
-            Give the directory a fit wrote (its chain-1.csv … chain-K.csv are
-            read in chain order), or CmdStan output CSV files, one per chain.
+            Give the directory a fit wrote, or CmdStan output CSV files, one
+            per chain. A fit's directory is read from its draw store
+            (draws.npy), only the variables asked for and a block of them at
+            a time, so memory stays small whatever the size of the run: the
+            variables of its chain files by default, and with --variables or
+            --match any parameter the store holds (the pair effects too); its
+            log_lik columns are read from the chain files.
             All files must have the same columns; if the chains differ in
             length, the first draws of each up to the shortest are used.
             Saved warm-up draws (save_warmup = 1) are dropped, as are the
@@ -65,6 +70,10 @@ struct SummaryCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let (summary, notes) = try storedSummary() {
+            report(summary, notes: notes)
+            return
+        }
         var notes: [String] = []
         var limit: Int?
         let files = try SummaryCommand.chainFiles(paths, notes: &notes, limit: &limit)
@@ -93,9 +102,50 @@ struct SummaryCommand: ParsableCommand {
             (first.names[index], try Draws(chains: chains.map { Array($0.column(index).prefix(iterations)) }))
         }
         let summary = summarize(variables, monteCarloStandardErrors: monteCarloStandardErrors)
-        notes.insert("\(chains.count) chain\(chains.count == 1 ? "" : "s") of \(iterations) draw\(iterations == 1 ? "" : "s") each, "
-                     + "\(variables.count) variable\(variables.count == 1 ? "" : "s").", at: 0)
+        notes.insert(SummaryCommand.shape(chains: chains.count, draws: iterations, variables: variables.count), at: 0)
+        report(summary, notes: notes)
+    }
 
+    /// `4 chains of 1000 draws each, 7 variables.`
+    static func shape(chains: Int, draws: Int, variables: Int) -> String {
+        "\(chains) chain\(chains == 1 ? "" : "s") of \(draws) draw\(draws == 1 ? "" : "s") each, "
+            + "\(variables) variable\(variables == 1 ? "" : "s")."
+    }
+
+    /// The summary of a run directory read from its draw store, in bounded
+    /// memory (`RunDirectory.summary(of:)`): the variables its chain files
+    /// hold (those `--variables` or `--match` select, which may also name
+    /// any parameter of the store), the notes on the run first. Nil when
+    /// the chain files must be read instead: not a single run directory,
+    /// one still running or without a draw store, or `log_lik` columns
+    /// selected (they are in the chain files only).
+    func storedSummary() throws -> (Summary, [String])? {
+        var isDirectory: ObjCBool = false
+        guard paths.count == 1, FileManager.default.fileExists(atPath: paths[0], isDirectory: &isDirectory),
+              isDirectory.boolValue else { return nil }
+        let manifestPath = URL(fileURLWithPath: paths[0]).appendingPathComponent(RunManifest.fileName).path
+        guard let manifest = try? RunManifest.read(manifestPath),
+              [.complete, .interrupted, .failed].contains(manifest.status),
+              let saved = manifest.savedParameters else { return nil }
+        let run = try RunDirectory.read(paths[0])
+        // The chain files' columns: the saved parameters, then the log_lik columns.
+        let logLikelihood = manifest.logLikelihood == nil ? 0
+            : (manifest.logLikelihood == "row" ? manifest.rowsUsed : manifest.cells ?? 0)
+        let inFiles = saved + (0..<logLikelihood).map { "log_lik.\($0 + 1)" }
+        let names = variables == nil && match == nil ? inFiles
+            : run.parameterNames + inFiles.suffix(logLikelihood)
+        let chosen = try select(names).map { names[$0] }
+        guard !chosen.contains(where: { $0.hasPrefix("log_lik.") }) else { return nil }
+        var notes = run.notes.filter { !$0.hasPrefix("fit.json has no per-level counts") }
+        if let line = SummaryCommand.acceptance(manifest.outcomes) { notes.insert(line, at: 0) }
+        let summary = try run.summary(of: chosen, monteCarloStandardErrors: monteCarloStandardErrors)
+        notes.insert(SummaryCommand.shape(chains: run.chainNumbers.count, draws: run.drawsPerChain,
+                                          variables: chosen.count), at: 0)
+        return (summary, notes)
+    }
+
+    /// Prints the table (and the notes and warnings) in the chosen format.
+    func report(_ summary: Diagnostics.Summary, notes: [String]) {
         let warnings = SummaryCommand.warnings(summary)
         switch format {
         case .text:

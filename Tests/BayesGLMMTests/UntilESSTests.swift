@@ -401,6 +401,14 @@ import Testing
                 + "try --until-ess 400 (or --draws 6000). The exact moves may mix better for it: try --updates exact.")
         let exact = Verdict(summary: slow, chains: 4, context: .init(draws: 1000, warmup: 1000, updates: .exact))
         #expect(UntilESSTests.line(exact) == UntilESSTests.line(notYet))
+        // With the fit's time, what the longer fit would take: 20 s for 2000
+        // sweeps makes 7000 sweeps 70 s; 600 s makes them 35 minutes.
+        let timed = Verdict(summary: slow, chains: 4, context: .init(draws: 1000, warmup: 1000, seconds: 20))
+        #expect(UntilESSTests.line(timed).hasSuffix("try --until-ess 400 (or --draws 6000: about 70 s at this fit's "
+                                                     + "speed)."))
+        let slower = Verdict(summary: slow, chains: 4, context: .init(draws: 1000, warmup: 1000, seconds: 600))
+        #expect(UntilESSTests.line(slower).hasSuffix("(or --draws 6000: about 35.0 min at this fit's speed)."))
+        #expect(Verdict.duration(0.2) == "1 s" && Verdict.duration(7200) == "2.0 h")
         // After --until-ess, the limit that came first.
         let drawLimit = Verdict(summary: slow, chains: 4, context: .init(
             draws: 1000, warmup: 1000, untilESS: UntilESS(target: 400, maxDraws: 1000), stoppedBecause: .drawLimit))

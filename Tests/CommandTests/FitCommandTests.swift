@@ -178,3 +178,44 @@ import Testing
         #expect(unwritable.error.contains("is not a directory"), "\(unwritable.error)")
     }
 }
+
+/// `summary RUN` reads a run's draw store a block of parameters at a time;
+/// it must print what the chain files give, and reach what they do not hold.
+@Suite(.serialized) struct SummaryOfARunCommandTests {
+    /// A fit of two chains into a new directory, with `options`.
+    static func fit(_ name: String, _ options: [String]) throws -> (out: String, files: [String]) {
+        let data = try FitCommandTests.simulate()
+        let out = CommandTests.temporary(name)
+        let fit = try CommandTests.run(["fit", data, "--formula", FitCommandTests.formula, "--out", out, "--chains", "2",
+                                        "--seed", "9", "--quiet"] + options)
+        #expect(fit.status == 0, "\(fit.error)")
+        return (out, (1...2).map { out + "/chain-\($0).csv" })
+    }
+
+    @Test func theStoreGivesWhatTheChainFilesGiveAndMore() throws {
+        let (out, files) = try SummaryOfARunCommandTests.fit("summary-store", ["--warmup", "30", "--draws", "40",
+                                                                               "--no-log-lik"])
+        for extra in [[], ["--mcse"], ["--variables", "sd(client),(Intercept)"], ["--match", "r(stylist)"]] {
+            let stored = try CommandTests.run(["summary", out, "--format", "csv"] + extra)
+            let read = try CommandTests.run(["summary"] + files + ["--format", "csv"] + extra)
+            #expect(stored.status == 0 && read.status == 0, "\(stored.error) \(read.error)")
+            #expect(stored.output == read.output && !stored.output.isEmpty, "\(extra)")
+            #expect(stored.error == read.error)
+        }
+        // The pair effects are in the store only.
+        let pair = try CommandTests.run(["summary", out, "--variables", "r(client:stylist)", "--format", "csv"])
+        #expect(pair.status == 0 && pair.output.contains("r(client:stylist)["))
+        let unknown = try CommandTests.run(["summary", out, "--variables", "nothing"])
+        #expect(unknown.status == 2 && unknown.error.contains("nothing"))
+    }
+
+    @Test func logLikelihoodColumnsComeFromTheChainFiles() throws {
+        let (out, files) = try SummaryOfARunCommandTests.fit("summary-log-lik", ["--warmup", "20", "--draws", "20",
+                                                                                 "--log-lik"])
+        for extra in [[], ["--variables", "log_lik.1,sd(client)"]] {
+            let stored = try CommandTests.run(["summary", out, "--format", "csv"] + extra)
+            let read = try CommandTests.run(["summary"] + files + ["--format", "csv"] + extra)
+            #expect(stored.status == 0 && stored.output == read.output && stored.output.contains("log_lik.1,"))
+        }
+    }
+}

@@ -39,15 +39,39 @@ public struct Verdict: Sendable, Equatable, CustomStringConvertible {
         /// where most mothers are separated, they take the IAT of sd(mom)
         /// from about 100 sweeps to 30).
         public var updates: Updates?
+        /// Wall-clock seconds the chains took (warm-up and sampling), and
+        /// the thinning, for the time a longer fit would take; nil when not
+        /// known.
+        public var seconds: Double?
+        public var thin: Int
 
         public init(draws: Int, warmup: Int, untilESS: UntilESS? = nil, stoppedBecause: UntilESS.StopReason? = nil,
-                    updates: Updates? = nil) {
+                    updates: Updates? = nil, seconds: Double? = nil, thin: Int = 1) {
             self.draws = draws
             self.warmup = warmup
             self.untilESS = untilESS
             self.stoppedBecause = stoppedBecause
             self.updates = updates
+            self.seconds = seconds
+            self.thin = thin
         }
+
+        /// The seconds a fit like this one with `draws` kept draws per chain
+        /// would take: this one's, in proportion to the sweeps; nil when
+        /// this one's are not known.
+        public func projectedSeconds(draws newDraws: Int) -> Double? {
+            guard let seconds, seconds > 0 else { return nil }
+            let sweeps = Double(warmup) + Double(draws) * Double(max(thin, 1))
+            guard sweeps > 0 else { return nil }
+            return seconds * (Double(warmup) + Double(newDraws) * Double(max(thin, 1))) / sweeps
+        }
+    }
+
+    /// `40 s`, `3.5 min`, `2.1 h`.
+    public static func duration(_ seconds: Double) -> String {
+        if seconds < 100 { return String(format: "%.0f s", max(1, seconds.rounded(.up))) }
+        if seconds < 6000 { return String(format: "%.1f min", seconds / 60) }
+        return String(format: "%.1f h", seconds / 3600)
     }
 
     public var converged: Bool
@@ -105,10 +129,12 @@ public struct Verdict: Sendable, Equatable, CustomStringConvertible {
 
     /// What to try when a bulk-ESS falls short.
     static func moreDraws(ess: Double?, context: Context) -> Wording {
-        let draws = String(suggestedDraws(draws: context.draws, ess: ess))
+        let suggested = suggestedDraws(draws: context.draws, ess: ess)
+        let draws = String(suggested)
         let target = String(Int(minimumBulkESS))
         guard let until = context.untilESS else {
-            return "try \(setting: "untilEss", value: target) (or \(setting: "draws", value: draws))."
+            let time = context.projectedSeconds(draws: suggested).map { ": about \(duration($0)) at this fit's speed" }
+            return "try \(setting: "untilEss", value: target) (or \(setting: "draws", value: draws)\(time ?? ""))."
         }
         switch context.stoppedBecause {
         case .timeLimit?:
@@ -193,6 +219,7 @@ extension Verdict {
                                    stoppedBecause: manifest.stoppedBecause,
                                    // The exact moves do not take random slopes: no such advice there.
                                    updates: manifest.random.contains { $0.columns != nil } ? nil
-                                       : manifest.updates.flatMap(Updates.init(rawValue:))))
+                                       : manifest.updates.flatMap(Updates.init(rawValue:)),
+                                   seconds: manifest.seconds, thin: manifest.thin ?? 1))
     }
 }
