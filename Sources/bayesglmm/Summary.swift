@@ -129,11 +129,9 @@ struct SummaryCommand: ParsableCommand {
               let saved = manifest.savedParameters else { return nil }
         let run = try RunDirectory.read(paths[0])
         // The chain files' columns: the saved parameters, then the log_lik columns.
-        let logLikelihood = manifest.logLikelihood == nil ? 0
-            : (manifest.logLikelihood == "row" ? manifest.rowsUsed : manifest.cells ?? 0)
-        let inFiles = saved + (0..<logLikelihood).map { "log_lik.\($0 + 1)" }
-        let names = variables == nil && match == nil ? inFiles
-            : run.parameterNames + inFiles.suffix(logLikelihood)
+        let logLikelihood = manifest.logLikelihoodNames
+        let inFiles = saved + logLikelihood
+        let names = variables == nil && match == nil ? inFiles : run.parameterNames + logLikelihood
         let chosen = try select(names).map { names[$0] }
         guard !chosen.contains(where: { $0.hasPrefix("log_lik.") }) else { return nil }
         var notes = run.notes.filter { !$0.hasPrefix("fit.json has no per-level counts") }

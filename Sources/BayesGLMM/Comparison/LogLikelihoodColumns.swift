@@ -73,7 +73,10 @@ public struct LogLikelihoodColumns: Sendable {
     }
 
     /// `log_lik.1` … `log_lik.count`.
-    public var names: [String] { (0..<count).map { "log_lik.\($0 + 1)" } }
+    public var names: [String] { LogLikelihoodColumns.names(count: count) }
+
+    /// `log_lik.1` … `log_lik.count`: CmdStan's names for a vector's elements.
+    public static func names(count: Int) -> [String] { (0..<count).map { "log_lik.\($0 + 1)" } }
 
     /// Every observation's log-likelihood at the draw `parameters`.
     public func values(_ parameters: [Double]) -> [Double] {
@@ -87,5 +90,15 @@ public struct LogLikelihoodColumns: Sendable {
             }
         }
         return result
+    }
+}
+
+extension RunManifest {
+    /// The `log_lik` columns its chain files hold after the saved
+    /// parameters: one per row or per cell (`logLikelihood`), none when it
+    /// records none.
+    public var logLikelihoodNames: [String] {
+        guard let unit = logLikelihood else { return [] }
+        return LogLikelihoodColumns.names(count: unit == PointwiseLogLikelihood.Unit.row.rawValue ? rowsUsed : cells ?? 0)
     }
 }
