@@ -149,10 +149,13 @@ struct Fit: ParsableCommand {
     @Option(name: .customLong("prior"), help: "A prior, e.g. 'sd(client) ~ half_t(3, 0, 1)' (repeatable).")
     var priorSpecifications: [String] = []
     @Option(help: ArgumentHelp(
-        "Which parameters to write: a comma list of fixed, sd, effects, interactions, all.",
-        discussion: "Default fixed,sd,effects: the intercept and coefficients, the standard deviations and the "
-            + "effects of single-factor terms; 'interactions' adds the effects of terms like client:stylist."))
-    var save = "fixed,sd,effects"
+        "Which parameters the chain files carry: a comma list of fixed, sd, effects, interactions, all.",
+        discussion: "Default fixed,sd: the intercept and coefficients and the standard deviations (and "
+            + "correlations), what summary shows by default; 'effects' adds the level effects of single-factor "
+            + "terms and 'interactions' those of terms like client:stylist, as CmdStan users choose what to "
+            + "read. Every parameter is in draws.npy whatever this is, once, and every reader (summary "
+            + "--variables, compare, score, plot, loo) takes the level effects from there."))
+    var save = "fixed,sd"
     @Flag(inversion: .prefixedNo, help: ArgumentHelp(
         "Add the pointwise log-likelihood to the chain files as log_lik.1, log_lik.2, … columns (CmdStan's names for the elements of log_lik).",
         discussion: "CmdStan's convention, for R's loo::extract_log_lik, cmdstanr and ArviZ's from_cmdstan: one "

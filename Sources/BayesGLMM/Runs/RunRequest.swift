@@ -66,7 +66,7 @@ public struct RunRequest: Sendable {
     public var logLikelihood: PointwiseLogLikelihood.Unit?
 
     public init(design: Design, priors: Priors = Priors(), link: Link = .logit, sampler: Sampler? = nil,
-                settings: ChainSettings = ChainSettings(), saved: Set<Saved> = [.fixed, .sd, .effects],
+                settings: ChainSettings = ChainSettings(), saved: Set<Saved> = [.fixed, .sd],
                 start: Start? = nil, output: String, replacesExisting: Bool = false, untilESS: UntilESS? = nil,
                 updates: Updates? = nil, logLikelihood: PointwiseLogLikelihood.Unit? = nil) {
         self.design = design
