@@ -64,13 +64,14 @@ demo: deps
 	.build/release/bayesglmm summary demo-fit \
 	    --variables '(Intercept),x1,sd(client),sd(stylist),sd(client:stylist)'
 
-# ThreadSanitizer over the run driver and its writers: the library's tests of
+# ThreadSanitizer over the run driver, its writers and the threads of a
+# chain's per-cell draws (ThreadsPerChainTests): the library's tests of
 # Run and Chains, and the command tests that run an instrumented bayesglmm
 # (interrupts with more chains than threads, failed writes). A race stops the
 # instrumented process (halt_on_error) and so fails its test.
 tsan: deps
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66" $(SWIFT) test --sanitize=thread --scratch-path .build-tsan \
-	    --filter 'RunTests|RunSafetyCommandTests|FitCommandTests|UntilESS'
+	    --filter 'RunTests|RunSafetyCommandTests|FitCommandTests|UntilESS|ThreadsPerChainTests'
 
 bench-model: deps
 	$(SWIFT) run -c release ModelBenchmarks --rows 1000000

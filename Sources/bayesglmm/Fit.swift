@@ -139,6 +139,13 @@ struct Fit: ParsableCommand {
         "How many chains run at once (default: one per core).",
         discussion: "As cmdstanr's parallel_chains; the draws are the same whatever it is."))
     var parallelChains: Int?
+    @Option(name: [.customLong("threads-per-chain"), .customLong("threads")], parsing: .unconditional,
+            help: ArgumentHelp(
+        "Threads per chain, for its per-cell draws (default: the cores the chains running at once leave).",
+        discussion: "As cmdstanr's threads_per_chain; the draws are the same whatever it is: the cells are drawn "
+            + "in fixed blocks, each from a random stream of its own. With 4 chains on 2 cores it is 1; "
+            + "a single chain, or a job of one chain (--chain), gets every core."))
+    var threadsPerChain: Int?
     @Option(parsing: .unconditional, help: "Warm-up sweeps per chain (discarded).") var warmup = 1000
     @Option(parsing: .unconditional, help: ArgumentHelp(
         "Kept draws per chain (with --until-ess: the first block).")) var draws = 1000
@@ -245,7 +252,8 @@ struct Fit: ParsableCommand {
         let request = RunRequest(
             design: design, priors: priors, link: link.link, sampler: sampler.sampler,
             settings: ChainSettings(chains: chains, warmup: warmup, draws: draws, thin: thin, seed: seed,
-                                    parallelChains: parallelChains, selection: chain.map { [$0 - 1] }),
+                                    parallelChains: parallelChains, threadsPerChain: threadsPerChain,
+                                    selection: chain.map { [$0 - 1] }),
             saved: try savedGroups(), start: initialization?.start, output: out, replacesExisting: force,
             untilESS: untilESS.map { UntilESS(target: $0, maxSeconds: maxTime, maxDraws: maxDraws) },
             updates: updates.updates,

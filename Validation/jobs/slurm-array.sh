@@ -12,6 +12,8 @@
 # directories go, default ./jobs); SEED (default 1); CHAINS (default the
 # array's size); BAYESGLMM (the command, default bayesglmm on PATH);
 # FIT_OPTIONS (more options for fit, e.g. "--draws 2000 --warmup 500").
+# A chain's threads are its task's CPUs (sbatch --cpus-per-task=4 gives each
+# chain 4 threads for its per-cell draws; the draws are the same at any number).
 #SBATCH --job-name=bayesglmm-chain
 #SBATCH --cpus-per-task=1
 #SBATCH --output=bayesglmm-chain-%A_%a.out
@@ -24,5 +26,6 @@ mkdir -p "$runs"
 # FIT_OPTIONS is split into words on purpose.
 # shellcheck disable=SC2086
 exec "${BAYESGLMM:-bayesglmm}" fit "$DATA" --formula "$FORMULA" --chains "$chains" \
-  --chain "$SLURM_ARRAY_TASK_ID" --seed "${SEED:-1}" --parallel-chains 1 --quiet \
+  --chain "$SLURM_ARRAY_TASK_ID" --seed "${SEED:-1}" --parallel-chains 1 \
+  --threads-per-chain "${SLURM_CPUS_PER_TASK:-1}" --quiet \
   --out "$runs/chain-$SLURM_ARRAY_TASK_ID" ${FIT_OPTIONS:-}

@@ -99,6 +99,10 @@ extension Run {
             throw InputError(.badOption, "the number of chains run at once must be at least 1, got \(parallel)",
                              setting: "parallelChains")
         }
+        if let threads = settings.threadsPerChain, !(1...1024).contains(threads) {
+            throw InputError(.badOption, "the threads per chain must be between 1 and 1024, got \(threads)",
+                             setting: "threadsPerChain")
+        }
         guard settings.warmup >= 0 else {
             throw InputError(.badOption, "the warm-up must be 0 or more sweeps, got \(settings.warmup)",
                              setting: "warmup")
@@ -358,6 +362,7 @@ extension Run {
         }
         var kernel = PolyaGammaGibbs(design: request.design, priors: request.priors, augmentation: augmentation)
         kernel.initialValues = start
+        kernel.threadsPerChain = request.settings.resolvedThreadsPerChain
         if let updates = request.updates { kernel.updates = updates }
         return kernel
     }
@@ -370,6 +375,7 @@ extension Run {
         }
         var kernel = try RandomSlopeGibbs(design: request.design, priors: request.priors, augmentation: augmentation)
         kernel.initialValues = start
+        kernel.threadsPerChain = request.settings.resolvedThreadsPerChain
         return kernel
     }
 

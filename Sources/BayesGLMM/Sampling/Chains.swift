@@ -12,20 +12,34 @@ public struct ChainSettings: Sendable, Equatable {
     /// How many chains run at once (cmdstanr's `parallel_chains`); nil: one
     /// per core. The draws do not depend on it.
     public var parallelChains: Int?
+    /// How many threads share each chain's sweeps (cmdstanr's
+    /// `threads_per_chain`; `CellBlocks`); nil: the cores the chains running
+    /// at once leave, at least one. The draws do not depend on it.
+    public var threadsPerChain: Int?
     /// The chains to run (0-based, ascending), when not all `chains` of
     /// them: a chain run as a job of its own (`fit --chain K`) runs one.
     /// Each runs from the stream it has among all `chains`, so its draws
     /// are those it makes when every chain runs together.
     public var selection: [Int]?
     public init(chains: Int = 4, warmup: Int = 1000, draws: Int = 1000, thin: Int = 1, seed: UInt64 = 1,
-                parallelChains: Int? = nil, selection: [Int]? = nil) {
+                parallelChains: Int? = nil, threadsPerChain: Int? = nil, selection: [Int]? = nil) {
         self.chains = chains
         self.warmup = warmup
         self.draws = draws
         self.thin = thin
         self.seed = seed
         self.parallelChains = parallelChains
+        self.threadsPerChain = threadsPerChain
         self.selection = selection
+    }
+
+    /// `threadsPerChain`, or the cores left to each of the chains that run
+    /// at once (one thread when they are at least as many as the cores).
+    public var resolvedThreadsPerChain: Int {
+        if let threadsPerChain { return threadsPerChain }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let atOnce = max(1, min(selectedChains.count, parallelChains ?? cores))
+        return max(1, cores / atOnce)
     }
 
     /// The chains run (0-based, ascending): `selection`, or all of them.

@@ -138,23 +138,28 @@ public struct PolyaGammaGibbs: SamplingKernel {
         /// (from the constant `kappa`, redrawn for Albert–Chib). With an
         /// offset the κ returned is κᵢ − ωᵢoᵢ, so that the likelihood
         /// exp(κᵢψᵢ − ωᵢψᵢ²/2) is, up to a constant, exp(κ'ᵢψ'ᵢ − ωᵢψ'ᵢ²/2)
-        /// in ψ'ᵢ = ψᵢ − oᵢ, the part the later steps draw.
+        /// in ψ'ᵢ = ψᵢ − oᵢ, the part the later steps draw. The cells are
+        /// drawn in `blocks`, each block from its own stream (`CellBlocks`),
+        /// on its threads; a failure says a block's stream could not be made.
         func draw(random: [Double], fixed: [Double], offsets: [Double], successes: [Double], trials: [Double],
-                  kappa: [Double], using generator: Generator) -> (omega: [Double], kappa: [Double]) {
+                  kappa: [Double], blocks: CellBlocks, using generator: Generator)
+            -> (omega: [Double], kappa: [Double], failure: String?) {
             var omega = [Double](repeating: 0, count: random.count), kappa = kappa
-            if offsets.isEmpty {
-                for i in random.indices where trials[i] > 0 {
-                    omega[i] = draw(at: random[i] + fixed[i], successes: successes[i], trials: trials[i],
-                                    kappa: &kappa[i], using: generator)
-                }
-            } else {
-                for i in random.indices where trials[i] > 0 {
-                    omega[i] = draw(at: random[i] + fixed[i] + offsets[i], successes: successes[i],
-                                    trials: trials[i], kappa: &kappa[i], using: generator)
-                    kappa[i] -= omega[i] * offsets[i]
+            let failure = omega.withUnsafeMutableBufferPointer { omegaBuffer in
+                kappa.withUnsafeMutableBufferPointer { kappaBuffer in
+                    let output = CellOutputs(first: omegaBuffer, second: kappaBuffer)
+                    return blocks.forEach(using: generator) { cells, generator in
+                        for i in cells where trials[i] > 0 {
+                            let offset = offsets.isEmpty ? 0 : offsets[i]
+                            let w = draw(at: random[i] + fixed[i] + offset, successes: successes[i],
+                                         trials: trials[i], kappa: &output.second[i], using: generator)
+                            output.first[i] = w
+                            if offset != 0 { output.second[i] -= w * offset }
+                        }
+                    }
                 }
             }
-            return (omega, kappa)
+            return (omega, kappa, failure)
         }
 
         /// Step 1 for one cell with linear predictor ψ: ωᵢ ~ PG(nᵢ, ψ), κᵢ
@@ -196,6 +201,9 @@ public struct PolyaGammaGibbs: SamplingKernel {
     public var collapsesNesting = true
     /// Where chains start (`initialState(using:)`).
     public var initialValues = InitialValues.prior
+    /// The threads that share a sweep's per-cell draws (`CellBlocks`); the
+    /// draws do not depend on it.
+    public var threadsPerChain = 1
     /// Which updates a sweep makes; by default `Updates.automatic`.
     public var updates: Updates
     /// The exact moves a sweep makes when `updates` is `.exact` (`standard`
@@ -323,10 +331,11 @@ public struct PolyaGammaGibbs: SamplingKernel {
             for i in 0..<n { random[i] += u[Int(term.levelOfCell[i])] }
         }
         // Step 1: (ω, κ) given ψ.
-        let (omega, kappa) = augmentation.draw(random: random, fixed: fixedRows.product(s.coefficients),
-                                               offsets: design.offsets, successes: successes, trials: trials,
-                                               kappa: self.kappa,
-                                               using: generator)
+        let (omega, kappa, drawFailure) = augmentation.draw(
+            random: random, fixed: fixedRows.product(s.coefficients), offsets: design.offsets,
+            successes: successes, trials: trials, kappa: self.kappa,
+            blocks: CellBlocks(count: n, threads: threadsPerChain), using: generator)
+        if let drawFailure { return (s, Info(sliceEvaluations: 0, failure: drawFailure)) }
 
         // Σ ωᵢ xᵢ xᵢ', shared by every term's β update.
         let xwx = fixedRows.weightedGram(weights: omega)

@@ -117,6 +117,9 @@ public struct RandomSlopeGibbs: SamplingKernel {
     /// Where the chains start: the overdispersed start below, or around an
     /// EB fit (`InitialValues.slopeStart`).
     public var initialValues = InitialValues.prior
+    /// The threads that share a sweep's per-cell draws (`CellBlocks`); the
+    /// draws do not depend on it.
+    public var threadsPerChain = 1
     /// Follow each term's centred update with its non-centred one.
     public var interweaves = true
     /// With `interweaves`, follow the rescaling of each column with the
@@ -239,10 +242,11 @@ public struct RandomSlopeGibbs: SamplingKernel {
             for i in 0..<n { random[i] += term.contribution(cell: i, effects: u) }
         }
         // Step 1: (ω, κ) given ψ.
-        let (omega, kappa) = augmentation.draw(random: random, fixed: fixedRows.product(s.coefficients),
-                                               offsets: design.offsets, successes: successes, trials: trials,
-                                               kappa: self.kappa,
-                                               using: generator)
+        let (omega, kappa, drawFailure) = augmentation.draw(
+            random: random, fixed: fixedRows.product(s.coefficients), offsets: design.offsets,
+            successes: successes, trials: trials, kappa: self.kappa,
+            blocks: CellBlocks(count: n, threads: threadsPerChain), using: generator)
+        if let drawFailure { return (s, Info(sliceEvaluations: 0, failure: drawFailure)) }
         let xwx = fixedRows.weightedGram(weights: omega)
         if terms.isEmpty {
             s.coefficients = drawCoefficients(precision: xwx, linear: fixedRows.transposedProduct(kappa),
