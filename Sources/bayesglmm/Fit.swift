@@ -33,7 +33,8 @@ struct Fit: ParsableCommand {
             (rank-normalised, as summary computes them), or until --max-time
             (seconds, or 90s, 5m, 1.5h; counted from the start of the chains)
             or --max-draws per chain (default 10 times --draws, at least
-            10000) runs out. Each block aims 10% beyond the draws the ESS so
+            10000, or as many as half the output's free disk space holds
+            when that is fewer, with a warning) runs out. Each block aims 10% beyond the draws the ESS so
             far asks for, at least a tenth more and at most double the draws.
             fit.json says what stopped it (stopped_because: ess_reached,
             time_limit or draw_limit), what was reached and the check after
@@ -193,7 +194,7 @@ struct Fit: ParsableCommand {
         valueName: "time"), transform: NumericOptions.duration)
     var maxTime: Double?
     @Option(parsing: .unconditional, help: ArgumentHelp(
-        "With --until-ess: kept draws per chain at most (default 10 times --draws, and at least 10000).",
+        "With --until-ess: kept draws per chain at most (default 10 times --draws, and at least 10000; fewer if half the free disk space holds fewer).",
         valueName: "draws"))
     var maxDraws: Int?
 

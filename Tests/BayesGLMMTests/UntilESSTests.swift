@@ -442,4 +442,37 @@ import Testing
         #expect(Verdict.suggestedDraws(draws: 250, ess: 399) == 260)
         #expect(Verdict.rhat(1.0) == "1.00" && Verdict.rhat(1.04) == "1.04" && Verdict.rhat(1.0031) == "1.003")
     }
+    // MARK: The default draw limit and the free space
+
+    @Test func theDefaultDrawLimitShrinksToWhatHalfTheFreeSpaceHolds() throws {
+        let request = try UntilESSTests.request("/nonexistent/run", rule: UntilESS(target: 400), draws: 20)
+        let wanted = UntilESS.defaultMaxDraws(firstBlock: 20)
+        let need = try #require(Run.spaceNeeded(request, draws: wanted))
+        var notes: [String] = []
+        // Room enough for the default: the request as it was.
+        #expect(Run.limited(request, toSpace: (2 * need, "/x"), notes: &notes).untilESS?.maxDraws == nil)
+        #expect(notes.isEmpty)
+        // Half the free space holds 1,000 draws per chain (twice the store and the CSVs).
+        let thousand = try #require(Run.spaceNeeded(request, draws: 1000))
+        let limited = Run.limited(request, toSpace: (2 * thousand, "/x"), notes: &notes)
+        let limit = try #require(limited.untilESS?.maxDraws)
+        #expect((999...1000).contains(limit))
+        #expect(limited.storedDraws == limit)
+        #expect(try #require(Run.spaceNeeded(limited, draws: limit)) <= thousand)
+        #expect(notes.count == 1 && notes[0].contains("the draw limit is \(limit) draws per chain")
+                && notes[0].contains("\(wanted)"))
+        // Not even the first block: left as it is, for the space check to refuse.
+        notes = []
+        let block = try #require(Run.spaceNeeded(request, draws: 10))
+        #expect(Run.limited(request, toSpace: (2 * block, "/x"), notes: &notes).untilESS?.maxDraws == nil)
+        // A limit given is the user's.
+        var given = request
+        given.untilESS?.maxDraws = 5000
+        #expect(Run.limited(given, toSpace: (2 * thousand, "/x"), notes: &notes).untilESS?.maxDraws == 5000)
+        // And a fixed run has none.
+        var fixed = request
+        fixed.untilESS = nil
+        #expect(Run.limited(fixed, toSpace: (2 * thousand, "/x"), notes: &notes).untilESS == nil)
+        #expect(notes.isEmpty)
+    }
 }

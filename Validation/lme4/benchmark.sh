@@ -8,6 +8,7 @@
 #   Validation/lme4/benchmark.sh              # small, then large
 #   Validation/lme4/benchmark.sh small        # examples/pairings.csv only (~1 min)
 #   Validation/lme4/benchmark.sh large        # the large data only (~6 min)
+#   Validation/lme4/benchmark.sh insteval     # the InstEval-shaped data only (~3 min)
 #   NICE=19 REPEATS=3 Validation/lme4/benchmark.sh small
 #
 # Data sets:
@@ -15,6 +16,14 @@
 #   large  $PAIRINGS_LARGE_CSV (default /tmp/pairings_large.csv, 274,039 rows),
 #          made if missing with
 #          bayesglmm simulate --clients 20000 --stylists 1000 --seed 2
+#   insteval  $INSTEVAL_CSV (default /tmp/insteval_shaped.csv, 74,363 rows), the
+#          shape of lme4's InstEval (2,972 students rating 1,128 lecturers,
+#          about 25 each, once), made if missing with
+#          bayesglmm simulate --clients 2972 --stylists 1128 --stylists-per-client 10-40
+#            --observations-per-pair 1-1 --seed 3
+#          and fitted as y ~ (1|client) + (1|stylist): each student's lecturers
+#          link the lecturers into one dense block of the factor, the case
+#          where the sparse Cholesky factorisation costs most.
 #
 # Environment:
 #   SCRATCH=.build-ebbench   swift build scratch path (the binary is $SCRATCH/release/bayesglmm)
@@ -57,16 +66,19 @@ WHICH=${1:-all}
 case "$WHICH" in
   small) SETS=(small) ;;
   large) SETS=(large) ;;
-  all)   SETS=(small large) ;;
+  insteval) SETS=(insteval) ;;
+  all)   SETS=(small large insteval) ;;
   -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-  *) echo "usage: $0 [small|large|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [small|large|insteval|all]" >&2; exit 2 ;;
 esac
 
 SCRATCH=${SCRATCH:-.build-ebbench}
 NICE=${NICE:-0}
 REPEATS=${REPEATS:-1}
 LARGE=${PAIRINGS_LARGE_CSV:-/tmp/pairings_large.csv}
-FORMULA='y ~ (1|client) + (1|stylist) + (1|client:stylist)'
+INSTEVAL=${INSTEVAL_CSV:-/tmp/insteval_shaped.csv}
+PAIRS_FORMULA='y ~ (1|client) + (1|stylist) + (1|client:stylist)'
+CROSSED_FORMULA='y ~ (1|client) + (1|stylist)'
 STAMP=$(date -u '+%Y%m%dT%H%M%SZ')
 DATE=$(date -u '+%Y-%m-%d')
 WORK=Validation/lme4/out/benchmark-$STAMP
@@ -135,12 +147,19 @@ fi
 
 for set in "${SETS[@]}"; do
   case "$set" in
-    small) CSV=examples/pairings.csv ;;
+    small) CSV=examples/pairings.csv; FORMULA=$PAIRS_FORMULA ;;
     large)
-      CSV=$LARGE
+      CSV=$LARGE; FORMULA=$PAIRS_FORMULA
       if [ ! -s "$CSV" ]; then
         echo "== making $CSV: bayesglmm simulate --clients 20000 --stylists 1000 --seed 2"
         "$BIN" simulate --clients 20000 --stylists 1000 --seed 2 --out "$CSV" >/dev/null
+      fi ;;
+    insteval)
+      CSV=$INSTEVAL; FORMULA=$CROSSED_FORMULA
+      if [ ! -s "$CSV" ]; then
+        echo "== making $CSV: bayesglmm simulate --clients 2972 --stylists 1128 --stylists-per-client 10-40 --observations-per-pair 1-1 --seed 3"
+        "$BIN" simulate --clients 2972 --stylists 1128 --stylists-per-client 10-40 --observations-per-pair 1-1 \
+          --seed 3 --out "$CSV" >/dev/null
       fi ;;
   esac
   D=$WORK/$set
@@ -165,8 +184,12 @@ uptime > "$WORK/uptime-end.txt"; cat /proc/loadavg > "$WORK/loadavg-end.txt"
 echo "== load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 
+case " ${SETS[*]} " in
+  *" insteval "*) FORMULAS="$PAIRS_FORMULA (small, large); $CROSSED_FORMULA (insteval)" ;;
+  *) FORMULAS=$PAIRS_FORMULA ;;
+esac
 python3 Validation/lme4/compare_fits.py "$WORK" --sets "$(IFS=,; echo "${SETS[*]}")" \
-  --nice "$NICE" --formula "$FORMULA" \
+  --nice "$NICE" --formula "$FORMULAS" \
   --json "$RESULTS/benchmark-$DATE.json" --markdown "$RESULTS/benchmark-$DATE.md"
 echo
 echo "raw files: $WORK"

@@ -312,7 +312,7 @@ def main():
         # keep the other data sets of the same day's file, in order small, large, ...
         result["sets"].update({k: v for k, v in old.get("sets", {}).items() if k not in new})
     result["sets"].update(new)
-    order = {"small": 0, "large": 1}
+    order = {"small": 0, "large": 1, "insteval": 2}
     result["sets"] = dict(sorted(result["sets"].items(), key=lambda kv: (order.get(kv[0], 9), kv[0])))
 
     md = markdown(result)

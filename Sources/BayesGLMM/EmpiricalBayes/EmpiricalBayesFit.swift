@@ -11,10 +11,12 @@ import Foundation
 /// 2. over (θ, β) together on the Laplace approximation (glmer's second
 ///    stage), from the first stage's optimum.
 ///
-/// Both stages minimise the deviance D = −2 log L with GSL's BFGS
-/// (`vector_bfgs2`) on its exact gradient (`LaplaceApproximation.
-/// devianceAndGradient`), where glmer uses bobyqa and Nelder–Mead on the
-/// deviance alone; GSL's Nelder–Mead takes over should BFGS stall far from
+/// Both stages minimise the deviance D = −2 log L by Newton's method on
+/// its exact gradient (`LaplaceApproximation.devianceAndGradient`), the
+/// Hessian by forward differences of it and carried between differences by
+/// BFGS's update (`Newton`), where glmer uses bobyqa and Nelder–Mead on the
+/// deviance alone; GSL's BFGS (`vector_bfgs2`) takes over from where Newton
+/// stops should it fail, and GSL's Nelder–Mead should BFGS stall far from
 /// a stationary point. The deviance depends on θ through LₖLₖᵀ only, so the
 /// search runs over θ ∈ ℝᵈ unconstrained, and the estimate is θ with each
 /// column of Lₖ signed to make its diagonal entry ≥ 0 (glmer's bounds) —
@@ -116,11 +118,16 @@ public struct EmpiricalBayesFit: Sendable {
         let p = design.fixedCount, k = laplace.thetaCount
         var evaluations = 0
 
-        // Stage 1: θ with β moving jointly with u, from every Lₖ = I. Only a
-        // start for stage 2, so a loose tolerance (‖∇D‖ < 1) and long first
-        // steps.
+        // Stage 1: θ with β moving jointly with u, from every Lₖ = I, by
+        // Newton then BFGS (`firstStageSearch`). Only a start for stage 2,
+        // so a loose tolerance and long first steps: the
+        // gradient, a sum over the cells, grows with the data, so the
+        // tolerance is relative to the deviance — ‖∇D‖ < 10⁻⁴|D| puts θ
+        // within about 10⁻³ of the first stage's optimum, closer than that
+        // optimum is to the second stage's.
         let stage = try firstStageSearch(
-            laplace, QuasiNewton(gradientTolerance: 1, maximumIterations: 200, firstStep: 0.3, lineTolerance: 0.5))
+            laplace, QuasiNewton(gradientTolerance: 1, relativeGradientTolerance: 1e-4, maximumIterations: 200,
+                                 firstStep: 0.3, lineTolerance: 0.5), newtonFirst: true)
         let first = stage.result
         var beta = stage.coefficients
         evaluations += first.evaluations
@@ -129,29 +136,38 @@ public struct EmpiricalBayesFit: Sendable {
         beta = try laplace.evaluate(coefficients: beta, theta: firstTheta, jointly: true).coefficients
         evaluations += 1
 
-        // Stage 2: (θ, β) on the Laplace approximation, by BFGS with the
-        // exact gradient; should that stall, Nelder–Mead (glmer's stage-2
-        // optimiser) from where it stopped.
+        // Stage 2: (θ, β) on the Laplace approximation, by Newton's method
+        // on the exact gradient (`Newton`); should that fail, BFGS from
+        // where it stopped, and should that stall, Nelder–Mead (glmer's
+        // stage-2 optimiser).
         let start = firstTheta + beta
         // The gradient's own precision grows with the data (a sum over
         // cells), so the tolerance is relative to the deviance: 1e-6 |D| is
         // 0.035 on the random-intercept benchmark data, where the curvature
         // (≥ 10³) puts the estimates within 1e-4 of the optimum, and the
         // Newton steps below (on the Hessian the report needs anyway) take
-        // them the rest of the way — cheaper than BFGS's last iterations,
-        // whose line searches stall near the optimum.
-        let scale = try devianceAndGradient(laplace, start, terms: k).value
+        // them the rest of the way.
+        let initial = try devianceAndGradient(laplace, start, terms: k)
         evaluations += 1
-        guard scale.isFinite else {
+        guard initial.value.isFinite else {
             throw NumericalFailure("the first stage (the covariances, with the fixed effects found jointly with the "
                                    + "effects) ended where the Laplace deviance is not finite ("
                                    + laplace.describe(firstTheta) + ")")
         }
-        let tolerance = 1e-6 * abs(scale)
-        var second = try QuasiNewton(gradientTolerance: tolerance, maximumIterations: 200).minimize(
-            { (x: [Double]) throws -> (value: Double, gradient: [Double]) in
+        let tolerance = 1e-6 * abs(initial.value)
+        var second = try Newton(gradientTolerance: tolerance).minimize(
+            { (x: [Double]) throws(NumericalFailure) -> (value: Double, gradient: [Double]) in
                 try devianceAndGradient(laplace, x, terms: k)
-            }, start: start)
+            }, start: start, at: initial)
+        if !second.converged {
+            // From where Newton stopped, by BFGS.
+            evaluations += second.evaluations
+            let from = second.value.isFinite ? second.minimum : start
+            second = try QuasiNewton(gradientTolerance: tolerance, maximumIterations: 200).minimize(
+                { (x: [Double]) throws -> (value: Double, gradient: [Double]) in
+                    try devianceAndGradient(laplace, x, terms: k)
+                }, start: from)
+        }
         if !second.converged && second.value.isFinite && !second.gradient.allSatisfy({ abs($0) < tolerance }) {
             // Still far after 200 iterations (guPrenat: along a ridge where
             // sd(mom) grows slowly): again from there in coordinates scaled
@@ -176,6 +192,8 @@ public struct EmpiricalBayesFit: Sendable {
         }
         evaluations += second.evaluations
         var optimum = second.minimum
+        /// The deviance and gradient at `optimum`, while known.
+        var known: (value: Double, gradient: [Double])? = second.value.isFinite ? (second.value, second.gradient) : nil
         // BFGS can stall (no progress along the line) a little short of its
         // tolerance; glmer's own gradient check below judges that point.
         var converged = second.converged
@@ -190,6 +208,7 @@ public struct EmpiricalBayesFit: Sendable {
                 step: optimum.map { max(0.05 * abs($0), 0.01) })
             evaluations += simplex.evaluations
             optimum = simplex.minimum
+            known = nil
             converged = simplex.converged
         }
         // Newton polish with the Hessian the report needs anyway: BFGS stops
@@ -199,10 +218,17 @@ public struct EmpiricalBayesFit: Sendable {
         // point is signed as reported first (the Hessian and gradient
         // change sign with a column of Lₖ).
         func signed(_ x: [Double]) -> [Double] { laplace.normalized(Array(x[..<k])) + Array(x[k...]) }
+        let unsigned = optimum
         optimum = signed(optimum)
-        var point = try devianceAndGradient(laplace, optimum, terms: k)
+        var point: (value: Double, gradient: [Double])
+        if let known, optimum == unsigned {
+            point = known
+        } else {
+            point = try devianceAndGradient(laplace, optimum, terms: k)
+            evaluations += 1
+        }
         let hessian = try curvature(laplace, at: optimum, terms: k, step: differenceStep)
-        evaluations += 1 + 2 * (k + p)
+        evaluations += 2 * (k + p)
         if let inverse = try? DenseSymmetric.inverse(hessian, size: k + p) {
             for _ in 0..<3 {
                 let d = k + p
@@ -221,7 +247,7 @@ public struct EmpiricalBayesFit: Sendable {
                                    + "where the Laplace deviance is not finite")
         }
         var result = try report(laplace, coefficients: Array(optimum[k...]), theta: Array(optimum[..<k]),
-                                hessian: hessian)
+                                hessian: hessian, gradient: point.gradient)
         result.evaluations += evaluations
         if !converged {
             result.converged = false
@@ -233,22 +259,40 @@ public struct EmpiricalBayesFit: Sendable {
     /// glmer's first stage: the Laplace deviance over θ with β moving
     /// jointly with u in PIRLS, by `search` on its exact gradient from
     /// every Lₖ = I and β = 0 but the intercept at the logit of the
-    /// overall success rate. Returns the search's result and β at its
-    /// last evaluation.
-    static func firstStageSearch(_ laplace: LaplaceApproximation, _ search: QuasiNewton) throws
-        -> (result: QuasiNewton.Result, coefficients: [Double]) {
+    /// overall success rate. With `newtonFirst`, by `Newton` (steps of at
+    /// most 0.5 in each θ entry, up to six Hessians) to `search`'s
+    /// tolerance first, and `search` only from where Newton stopped should
+    /// it not converge. Returns the search's result and β at its last
+    /// evaluation.
+    static func firstStageSearch(_ laplace: LaplaceApproximation, _ search: QuasiNewton, newtonFirst: Bool = false)
+        throws -> (result: QuasiNewton.Result, coefficients: [Double]) {
         let design = laplace.design
         let rate = min(max(design.successes.reduce(0, +) / design.trials.reduce(0, +), 0.01), 0.99)
         var beta = [Double](repeating: 0, count: design.fixedCount)
         if let intercept = design.fixedNames.firstIndex(of: "(Intercept)") { 
             beta[intercept] = log(rate / (1 - rate)) - InitialValues.meanOffset(design)
         }
-        let result = try search.minimize(
-            { (theta: [Double]) throws -> (value: Double, gradient: [Double]) in
-                let result = try laplace.devianceAndGradient(coefficients: beta, theta: theta, jointly: true)
-                beta = result.coefficients
-                return (result.deviance, result.gradient)
-            }, start: laplace.initialTheta)
+        func joint(_ theta: [Double]) throws(NumericalFailure) -> (value: Double, gradient: [Double]) {
+            let result = try laplace.devianceAndGradient(coefficients: beta, theta: theta, jointly: true)
+            beta = result.coefficients
+            return (result.deviance, result.gradient)
+        }
+        var start = laplace.initialTheta, earlier = 0
+        if newtonFirst {
+            let initial = try joint(start)
+            let tolerance = max(search.gradientTolerance, search.relativeGradientTolerance * abs(initial.value))
+            let newton = try Newton(gradientTolerance: tolerance, maximumHessians: 6, maximumStep: 0.5)
+                .minimize(joint, start: start, at: initial)
+            var result = newton
+            result.evaluations += 1
+            if newton.converged { return (result, beta) }
+            if newton.value.isFinite { start = newton.minimum }
+            earlier = result.evaluations
+        }
+        var result = try search.minimize({ (theta: [Double]) throws -> (value: Double, gradient: [Double]) in
+            try joint(theta)
+        }, start: start)
+        result.evaluations += earlier
         return (result, beta)
     }
 
@@ -293,7 +337,7 @@ public struct EmpiricalBayesFit: Sendable {
     /// and Hessian are over (θ, β), the Hessian computed unless given.
     static func report(_ laplace: LaplaceApproximation, coefficients: [Double], theta: [Double],
                        step h: Double = differenceStep, hessian given: [Double]? = nil,
-                       firstStage: (gradient: [Double], hessian: [Double])? = nil)
+                       gradient knownGradient: [Double]? = nil, firstStage: (gradient: [Double], hessian: [Double])? = nil)
         throws(NumericalFailure) -> EmpiricalBayesFit {
         let design = laplace.design
         let p = design.fixedCount, k = laplace.thetaCount
@@ -306,9 +350,13 @@ public struct EmpiricalBayesFit: Sendable {
         if let firstStage {
             (gradient, hessian, evaluations) = (firstStage.gradient, firstStage.hessian, 0)
         } else {
-            gradient = try devianceAndGradient(laplace, optimum, terms: k).gradient
+            if let knownGradient {
+                gradient = knownGradient
+            } else {
+                gradient = try devianceAndGradient(laplace, optimum, terms: k).gradient
+            }
             if let given { hessian = given } else { hessian = try curvature(laplace, at: optimum, terms: k, step: h) }
-            evaluations = 1 + (given == nil ? 2 * d : 0)
+            evaluations = (knownGradient == nil ? 1 : 0) + (given == nil ? 2 * d : 0)
         }
 
         // glmer's checks (lme4's checkConv) and the covariance of β̂.

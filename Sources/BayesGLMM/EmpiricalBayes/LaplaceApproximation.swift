@@ -50,17 +50,19 @@ public final class LaplaceApproximation {
     /// slot's effect and the slot's column value zᵢₖ[c] (1 for an intercept).
     let slotPosition: [Int32]
     let slotValue: [Double]
-    /// For each cell (flat, cell-major), the indices into the pattern's
-    /// values of its slots' diagonal entries and of their off-diagonal
-    /// pairs (a > b, slot order).
+    /// For each cell (flat, cell-major), the indices into A's values (in
+    /// the factorisation's storage order, `SparseCholesky.storagePosition`)
+    /// of its slots' diagonal entries and of their off-diagonal pairs
+    /// (a > b, slot order).
     let diagonalEntries: [Int32]
     let pairEntries: [Int32]
-    /// Per term, per level, the pattern indices of the level's block's
-    /// off-diagonal entries (c₁ > c₂, row by row): for the conditional
-    /// covariances.
+    /// Per term, per level, the indices into A's values of the level's
+    /// block's off-diagonal entries (c₁ > c₂, row by row): for the
+    /// conditional covariances.
     let blockEntries: [[Int32]]
     let entries: Int
-    let columnStart: [Int32]
+    /// The index into A's values of each diagonal entry.
+    let identityEntries: [Int32]
     let logChoose: [Double]
 
     public private(set) var modes: [Double]
@@ -153,17 +155,20 @@ public final class LaplaceApproximation {
             starts.append(Int32(rows.count))
         }
         entries = rows.count
-        columnStart = starts
+        let cholesky = try SparseCholesky(size: total, columnStarts: starts, rowIndices: rows)
+        self.cholesky = cholesky
+        let stored = cholesky.storagePosition
+        identityEntries = (0..<total).map { stored[Int(starts[$0])] }   // the diagonal: first in each column
         var diagonal: [Int32] = [], pairs: [Int32] = []
         diagonal.reserveCapacity(n * slots)
         pairs.reserveCapacity(n * slots * (slots - 1) / 2)
         for i in 0..<n {
             let cell = Array(positions[(i * slots)..<((i + 1) * slots)])
-            diagonal.append(contentsOf: cell.map { position[Int($0)][$0]! })
+            diagonal.append(contentsOf: cell.map { stored[Int(position[Int($0)][$0]!)] })
             for a in 0..<slots {
                 for b in 0..<a {
                     let (hi, lo) = cell[a] > cell[b] ? (cell[a], cell[b]) : (cell[b], cell[a])
-                    pairs.append(position[Int(lo)][hi]!)
+                    pairs.append(stored[Int(position[Int(lo)][hi]!)])
                 }
             }
         }
@@ -174,11 +179,10 @@ public final class LaplaceApproximation {
             var block: [Int32] = []
             for l in 0..<terms[k].levelCount {
                 let base = offsets[k] + l * q
-                for c1 in 0..<q { for c2 in 0..<c1 { block.append(position[base + c2][Int32(base + c1)]!) } }
+                for c1 in 0..<q { for c2 in 0..<c1 { block.append(stored[Int(position[base + c2][Int32(base + c1)]!)]) } }
             }
             return block
         }
-        cholesky = try SparseCholesky(size: total, columnStarts: starts, rowIndices: rows)
         logChoose = design.logBinomialCoefficients
         modes = [Double](repeating: 0, count: total)
     }
@@ -662,7 +666,7 @@ public final class LaplaceApproximation {
         let n = design.cellCount, slots = slotCount
         var values = [Double](repeating: 0, count: entries)
         var residual = [Double](repeating: 0, count: n), weight = [Double](repeating: 0, count: n)
-        for j in 0..<size { values[Int(columnStart[j])] = 1 }   // the diagonal: first in each column
+        for entry in identityEntries { values[Int(entry)] = 1 }
         values.withUnsafeMutableBufferPointer { values in
             diagonalEntries.withUnsafeBufferPointer { diagonal in
                 pairEntries.withUnsafeBufferPointer { pairs in

@@ -2,9 +2,14 @@ import CGSL
 
 /// Unconstrained minimisation with an exact gradient by GSL's BFGS
 /// (`vector_bfgs2`: Fletcher's line search with the BFGS update; Nocedal &
-/// Wright 2006, §6.1), stopping when ‖∇f‖ < `gradientTolerance`.
+/// Wright 2006, §6.1), stopping when ‖∇f‖ < max(`gradientTolerance`,
+/// `relativeGradientTolerance`·|f|).
 struct QuasiNewton {
     var gradientTolerance = 1e-5
+    /// A tolerance on ‖∇f‖ relative to |f|, for objectives such as a
+    /// deviance whose value and gradient are sums over the data and grow
+    /// with it (0: none).
+    var relativeGradientTolerance = 0.0
     var maximumIterations = 1_000
     /// GSL's first trial step length and line-search tolerance (its
     /// recommended 0.1).
@@ -89,11 +94,17 @@ struct QuasiNewton {
             n: dimension,
             params: Unmanaged.passUnretained(context).toOpaque())
         var converged = false
+        /// ‖∇f‖ below the tolerance at the minimiser's point.
+        func small() -> Bool {
+            let value = minimizer.pointee.f
+            let tolerance = max(gradientTolerance, value.isFinite ? relativeGradientTolerance * abs(value) : 0)
+            return gsl_multimin_test_gradient(minimizer.pointee.gradient, tolerance) == GSL_SUCCESS
+        }
         try withExtendedLifetime(context) { () throws in
             _ = gsl_multimin_fdfminimizer_set(minimizer, &callbacks, x, firstStep, lineTolerance)
             if let failure = context.failure { throw failure }
             for _ in 0..<maximumIterations {
-                if gsl_multimin_test_gradient(minimizer.pointee.gradient, gradientTolerance) == GSL_SUCCESS {
+                if small() {
                     converged = true
                     break
                 }
@@ -101,7 +112,7 @@ struct QuasiNewton {
                 if let failure = context.failure { throw failure }
                 if status != GSL_SUCCESS {
                     // No progress (GSL_ENOPROG): converged only if the gradient is small.
-                    converged = gsl_multimin_test_gradient(minimizer.pointee.gradient, gradientTolerance) == GSL_SUCCESS
+                    converged = small()
                     break
                 }
             }

@@ -5,18 +5,31 @@ import Foundation
 /// positive-definite matrix by SuiteSparse CHOLMOD (Chen, Davis, Hager &
 /// Rajamanickam 2008), the engine lme4 uses through R's Matrix package.
 ///
-/// The fill-reducing ordering and symbolic factorisation are computed once
-/// for a sparsity pattern (`init`); `factorize(values:)` then refactorises
-/// numerically for new values on the same pattern — the shape of the
+/// The fill-reducing ordering P and symbolic factorisation are computed
+/// once for a sparsity pattern (`init`), and the matrix is kept already
+/// permuted, as the upper triangle of P A Pᵀ, so that `factorize(values:)`
+/// refactorises numerically for new values on the same pattern without
+/// CHOLMOD permuting (transposing) A each time — the shape of the
 /// empirical-Bayes fitter's inner loop, which refactorises
 /// Λᵀ Zᵀ W Z Λ + I at every evaluation of the Laplace approximation.
+/// Values are passed, and the sparse inverse subset returned, in that
+/// storage order: entry e of the pattern given to `init` is at
+/// `storagePosition[e]`.
 /// A reference type because it owns CHOLMOD's workspace and factor.
 public final class SparseCholesky {
     public let size: Int
     private let common: UnsafeMutablePointer<cholmod_common>
+    /// The upper triangle of P A Pᵀ (CHOLMOD's stype 1), analysed in its
+    /// own (natural) order.
     private let matrix: UnsafeMutablePointer<cholmod_sparse>
     private var factor: UnsafeMutablePointer<cholmod_factor>?
     private let entries: Int
+    /// The fill-reducing ordering: row j of P A Pᵀ is row `permutation[j]`
+    /// of A (CHOLMOD's Perm).
+    private let permutation: [Int32]
+    /// For each entry of the pattern given to `init`, its index among the
+    /// values `factorize(values:)` takes and `inverseOnPattern()` returns.
+    public let storagePosition: [Int32]
 
     /// Analyses the pattern of the lower triangle (including the diagonal) of
     /// an n×n symmetric matrix in compressed-column form: column j's rows are
@@ -31,27 +44,89 @@ public final class SparseCholesky {
                                    + "(\(n) columns, \(columnStarts.count) column starts, \(rowIndices.count) entries)")
         }
         size = n
-        entries = rowIndices.count
-        common = .allocate(capacity: 1)
+        let count = rowIndices.count
+        entries = count
+        let common = UnsafeMutablePointer<cholmod_common>.allocate(capacity: 1)
+        self.common = common
         cholmod_start(common)
         common.pointee.supernodal = ccholmod_simplicial()
         common.pointee.final_ll = 1
-        guard let a = cholmod_allocate_sparse(n, n, rowIndices.count, 1, 1, -1, ccholmod_real(), common) else {
+        func allocate(stype: Int32) -> UnsafeMutablePointer<cholmod_sparse>? {
+            cholmod_allocate_sparse(n, n, count, 1, 1, stype, ccholmod_real(), common)
+        }
+        // The ordering, from A's lower triangle by CHOLMOD's default choice
+        // (AMD, or METIS where AMD fills in much), postordered.
+        guard let lower = allocate(stype: -1) else {
             cholmod_finish(common)
             common.deallocate()
-            throw NumericalFailure("CHOLMOD could not allocate a sparse \(n) × \(n) matrix with \(rowIndices.count) "
-                                   + "entries (out of memory?)", remedies: [.simplerModel])
+            throw SparseCholesky.outOfMemory(n, count)
         }
-        matrix = a
-        let p = a.pointee.p.assumingMemoryBound(to: Int32.self)
-        let i = a.pointee.i.assumingMemoryBound(to: Int32.self)
-        for (k, v) in columnStarts.enumerated() { p[k] = v }
-        for (k, v) in rowIndices.enumerated() { i[k] = v }
-        factor = cholmod_analyze(a, common)
+        do {
+            let p = lower.pointee.p.assumingMemoryBound(to: Int32.self)
+            let i = lower.pointee.i.assumingMemoryBound(to: Int32.self)
+            for (k, v) in columnStarts.enumerated() { p[k] = v }
+            for (k, v) in rowIndices.enumerated() { i[k] = v }
+        }
+        var ordering = cholmod_analyze(lower, common)
+        var optionalLower: UnsafeMutablePointer<cholmod_sparse>? = lower
+        cholmod_free_sparse(&optionalLower, common)
+        guard let ordered = ordering else {
+            cholmod_finish(common)
+            common.deallocate()
+            throw SparseCholesky.unordered(n, common)
+        }
+        let perm = ordered.pointee.Perm.assumingMemoryBound(to: Int32.self)
+        permutation = (0..<n).map { perm[$0] }
+        cholmod_free_factor(&ordering, common)
+        var inverse = [Int32](repeating: 0, count: n)
+        for j in 0..<n { inverse[Int(permutation[j])] = Int32(j) }
+
+        // P A Pᵀ's upper triangle: A's entry (i, j) is at row min(π(i), π(j))
+        // of column max(π(i), π(j)), π the inverse permutation; each
+        // column's rows ascending.
+        guard let upper = allocate(stype: 1) else {
+            cholmod_finish(common)
+            common.deallocate()
+            throw SparseCholesky.outOfMemory(n, count)
+        }
+        matrix = upper
+        let starts = upper.pointee.p.assumingMemoryBound(to: Int32.self)
+        let rows = upper.pointee.i.assumingMemoryBound(to: Int32.self)
+        var columnOf = [Int32](repeating: 0, count: count), rowOf = [Int32](repeating: 0, count: count)
+        var lengths = [Int32](repeating: 0, count: n + 1)
+        for j in 0..<n {
+            for e in Int(columnStarts[j])..<Int(columnStarts[j + 1]) {
+                let a = inverse[Int(rowIndices[e])], b = inverse[j]
+                columnOf[e] = max(a, b); rowOf[e] = min(a, b)
+                lengths[Int(columnOf[e]) + 1] += 1
+            }
+        }
+        for j in 0..<n { lengths[j + 1] += lengths[j] }
+        for j in 0...n { starts[j] = lengths[j] }
+        // Entries sorted by (column, row), a counting sort on each key.
+        var byRow = [Int32](repeating: 0, count: count)
+        do {
+            var next = [Int32](repeating: 0, count: n + 1)
+            for e in 0..<count { next[Int(rowOf[e]) + 1] += 1 }
+            for j in 0..<n { next[j + 1] += next[j] }
+            for e in 0..<count { byRow[Int(next[Int(rowOf[e])])] = Int32(e); next[Int(rowOf[e])] += 1 }
+        }
+        var position = [Int32](repeating: 0, count: count)
+        var fill = lengths
+        for e in byRow {
+            let slot = fill[Int(columnOf[Int(e)])]
+            fill[Int(columnOf[Int(e)])] += 1
+            rows[Int(slot)] = rowOf[Int(e)]
+            position[Int(e)] = slot
+        }
+        storagePosition = position
+        // Analysed as it stands: the natural ordering, not postordered again
+        // (P already is).
+        ccholmod_use_natural_ordering(common)
+        factor = cholmod_analyze(upper, common)
         guard factor != nil else {
             // deinit frees the matrix and the workspace.
-            throw NumericalFailure("CHOLMOD could not order the sparse \(n) × \(n) matrix for its factorisation "
-                                   + "(\(SparseCholesky.status(common)))", remedies: [.simplerModel])
+            throw SparseCholesky.unordered(n, common)
         }
     }
 
@@ -63,14 +138,34 @@ public final class SparseCholesky {
         common.deallocate()
     }
 
-    /// Factorises the matrix with these values of the pattern's entries.
+    private static func outOfMemory(_ n: Int, _ entries: Int) -> NumericalFailure {
+        NumericalFailure("CHOLMOD could not allocate a sparse \(n) × \(n) matrix with \(entries) "
+                         + "entries (out of memory?)", remedies: [.simplerModel])
+    }
+
+    private static func unordered(_ n: Int, _ common: UnsafeMutablePointer<cholmod_common>) -> NumericalFailure {
+        NumericalFailure("CHOLMOD could not order the sparse \(n) × \(n) matrix for its factorisation "
+                         + "(\(SparseCholesky.status(common)))", remedies: [.simplerModel])
+    }
+
+    /// The values in storage order of pattern values in the order given to
+    /// `init`.
+    public func stored(_ patternValues: [Double]) -> [Double] {
+        precondition(patternValues.count == entries, "one value per pattern entry")
+        var values = [Double](repeating: 0, count: entries)
+        for (e, v) in patternValues.enumerated() { values[Int(storagePosition[e])] = v }
+        return values
+    }
+
+    /// Factorises the matrix with these values of the pattern's entries, in
+    /// storage order (entry e of the pattern at `storagePosition[e]`).
     /// Throws `NumericalFailure` if the matrix is not positive definite
     /// (saying at which column of the permuted matrix the factorisation
     /// stopped) or CHOLMOD fails otherwise; the caller says which matrix it is.
     public func factorize(values: [Double]) throws(NumericalFailure) {
         precondition(values.count == entries, "one value per pattern entry")
         let x = matrix.pointee.x.assumingMemoryBound(to: Double.self)
-        for (k, v) in values.enumerated() { x[k] = v }
+        values.withUnsafeBufferPointer { x.update(from: $0.baseAddress!, count: entries) }
         cholmod_factorize(matrix, factor, common)
         guard common.pointee.status == ccholmod_ok() else {
             if common.pointee.status == ccholmod_not_positive_definite() {
@@ -119,19 +214,21 @@ public final class SparseCholesky {
         return (0..<size).reduce(0) { $0 + Int(count[$1]) }
     }
 
-    /// A⁻¹ b.
+    /// A⁻¹ b: y = (P A Pᵀ)⁻¹ P b, then A⁻¹ b = Pᵀ y.
     public func solve(_ b: [Double]) -> [Double] {
         precondition(b.count == size)
         guard let rhs = cholmod_allocate_dense(size, 1, size, ccholmod_real(), common) else { return [] }
         var rhsOptional: UnsafeMutablePointer<cholmod_dense>? = rhs
         defer { cholmod_free_dense(&rhsOptional, common) }
         let bx = rhs.pointee.x.assumingMemoryBound(to: Double.self)
-        for (k, v) in b.enumerated() { bx[k] = v }
+        for j in 0..<size { bx[j] = b[Int(permutation[j])] }
         guard let solution = cholmod_solve(ccholmod_solve_a(), factor, rhs, common) else { return [] }
         var solutionOptional: UnsafeMutablePointer<cholmod_dense>? = solution
         defer { cholmod_free_dense(&solutionOptional, common) }
         let sx = solution.pointee.x.assumingMemoryBound(to: Double.self)
-        return (0..<size).map { sx[$0] }
+        var result = [Double](repeating: 0, count: size)
+        for j in 0..<size { result[Int(permutation[j])] = sx[j] }
+        return result
     }
 
     /// The diagonal of A⁻¹, in A's own (unpermuted) order: the conditional
@@ -144,44 +241,38 @@ public final class SparseCholesky {
     public func inverseDiagonal() -> [Double] {
         withInverseOnFactorPattern { z in
             var diagonal = [Double](repeating: 0, count: size)
-            for j in 0..<size { diagonal[Int(z.permutation[j])] = z.inverse[z.start[j]] }
+            for j in 0..<size { diagonal[Int(permutation[j])] = z.inverse[z.start[j]] }
             return diagonal
         } ?? [Double](repeating: .nan, count: size)
     }
 
-    /// The entries of A⁻¹ on A's own lower-triangle pattern, in the order of
-    /// the `values` given to `factorize(values:)`: entry e is (A⁻¹)ᵢⱼ with
-    /// i = `rowIndices[e]` and j its column. These are all that Jacobi's
-    /// formula d log det A = tr(A⁻¹ dA) = Σᵢⱼ (A⁻¹)ᵢⱼ dAᵢⱼ needs for a dA
-    /// on the same pattern: the exact gradient of the log det term of the
-    /// Laplace approximation (Bates, Mächler, Bolker & Walker 2015, J. Stat.
-    /// Softw. 67(1)) without forming A⁻¹.
+    /// The entries of A⁻¹ on A's own pattern, in storage order (the order
+    /// of the values given to `factorize(values:)`: entry e of the pattern
+    /// given to `init`, (A⁻¹)ᵢⱼ with i = `rowIndices[e]` and j its column,
+    /// is at `storagePosition[e]`). These are all that Jacobi's formula
+    /// d log det A = tr(A⁻¹ dA) = Σᵢⱼ (A⁻¹)ᵢⱼ dAᵢⱼ needs for a dA on the
+    /// same pattern: the exact gradient of the log det term of the Laplace
+    /// approximation (Bates, Mächler, Bolker & Walker 2015, J. Stat. Softw.
+    /// 67(1)) without forming A⁻¹.
     ///
-    /// With π the inverse of CHOLMOD's permutation (π(Perm[j]) = j),
-    /// (A⁻¹)ᵢⱼ = Z_{π(i) π(j)}, and (π(i), π(j)) is an entry of P A Pᵀ, whose
-    /// pattern lies inside that of L + Lᵀ (elimination only adds fill; George
-    /// & Liu 1981, Computer Solution of Large Sparse Positive Definite
-    /// Systems). So each entry is a lookup of row max(π(i), π(j)) in the
-    /// sorted column min(π(i), π(j)) of that sparse inverse subset:
+    /// The stored entry (r, c), r ≤ c, of P A Pᵀ is (A⁻¹)ᵢⱼ = Z_{c r}, an
+    /// entry of P A Pᵀ, whose pattern lies inside that of L + Lᵀ
+    /// (elimination only adds fill; George & Liu 1981, Computer Solution of
+    /// Large Sparse Positive Definite Systems). So each entry is a lookup of
+    /// row c in the sorted column r of that sparse inverse subset:
     /// O(nnz(A) log n) beyond the recursion.
     ///
     /// Call after `factorize(values:)` has succeeded; without a numeric
     /// factor the result is all NaN.
     public func inverseOnPattern() -> [Double] {
         withInverseOnFactorPattern { z in
-            let n = size
-            var permuted = [Int32](repeating: 0, count: n)
-            for j in 0..<n { permuted[Int(z.permutation[j])] = Int32(j) }
             let columnStart = matrix.pointee.p.assumingMemoryBound(to: Int32.self)
             let rowIndex = matrix.pointee.i.assumingMemoryBound(to: Int32.self)
             var result = [Double](repeating: 0, count: entries)
-            for j in 0..<n {
-                let pj = permuted[j]
-                for e in Int(columnStart[j])..<Int(columnStart[j + 1]) {
-                    let pi = permuted[Int(rowIndex[e])]
-                    let column = Int(min(pi, pj))
-                    let q = SparseCholesky.position(of: max(pi, pj), in: z.row,
-                                                    from: z.start[column], to: z.start[column + 1])
+            for c in 0..<size {
+                for e in Int(columnStart[c])..<Int(columnStart[c + 1]) {
+                    let r = Int(rowIndex[e])
+                    let q = SparseCholesky.position(of: Int32(c), in: z.row, from: z.start[r], to: z.start[r + 1])
                     result[e] = z.inverse[q]
                 }
             }
@@ -191,14 +282,12 @@ public final class SparseCholesky {
 
     /// Z = (P A Pᵀ)⁻¹ on the pattern of L, packed: column j's entries are
     /// `start[j] ..< start[j + 1]`, rows ascending with the diagonal first,
-    /// row indices in `row` and values of Z in `inverse`; `permutation` is
-    /// CHOLMOD's Perm (row j of P A Pᵀ is row Perm[j] of A). Valid only
+    /// row indices in `row` and values of Z in `inverse`. Valid only
     /// inside the body of `withInverseOnFactorPattern(_:)`.
     private struct FactorPatternInverse {
         let start: UnsafeMutableBufferPointer<Int>
         let row: UnsafeMutableBufferPointer<Int32>
         let inverse: UnsafeMutableBufferPointer<Double>
-        let permutation: UnsafeMutablePointer<Int32>
     }
 
     /// Computes Z = (P A Pᵀ)⁻¹ on the pattern of L and passes it to `body`;
@@ -228,7 +317,6 @@ public final class SparseCholesky {
         let factorCount = f.pointee.nz.assumingMemoryBound(to: Int32.self)
         let factorRow = f.pointee.i.assumingMemoryBound(to: Int32.self)
         let factorValue = f.pointee.x.assumingMemoryBound(to: Double.self)
-        let permutation = f.pointee.Perm.assumingMemoryBound(to: Int32.self)
 
         // A packed copy of L with each column's rows ascending (diagonal
         // first): CHOLMOD's simplicial columns need not be packed or in
@@ -305,7 +393,7 @@ public final class SparseCholesky {
             }
             inverse[first] = (1 / ljj - correction) / ljj
         }
-        return body(FactorPatternInverse(start: start, row: row, inverse: inverse, permutation: permutation))
+        return body(FactorPatternInverse(start: start, row: row, inverse: inverse))
     }
 
     /// sums[t] += scale · column[t] for t < count, returning

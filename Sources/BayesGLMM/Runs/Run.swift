@@ -65,8 +65,9 @@ public struct Run: Sendable {
     public static func prepare(_ request: RunRequest) throws -> Run {
         try checkSettings(request)
         let (output, existing) = try checkOutput(request.output, replacing: request.replacesExisting)
-        try checkSpace(request, output: output)
         var notes: [String] = []
+        let request = limitedToSpace(request, output: output, notes: &notes)
+        try checkSpace(request, output: output)
         let (initialValues, start) = try startingPoint(request, notes: &notes)
         switch request.resolvedSampler {
         case .gibbs where request.design.hasSlopes:
@@ -250,12 +251,71 @@ extension Run {
         }
     }
 
+    /// The bytes a run of `request` with `draws` draws per chain needs: the
+    /// draw store (twice for an until-ESS run: at the end the draws made are
+    /// copied into a store of their size, which then replaces the one with
+    /// room for the limit), about 24 bytes a value in the CSV files, and a
+    /// margin of 64 MB; nil for more values than a file can hold.
+    static func spaceNeeded(_ request: RunRequest, draws: Int) -> Double? {
+        let settings = request.settings
+        guard let store = DrawStore.size(chains: settings.chains, draws: draws,
+                                         parameters: request.parameterNames.count),
+              Double(store) < 0x1p62 else { return nil }
+        let columns = request.savedIndices.count + (request.logLikelihood.map {
+            $0 == .row ? request.design.rowsUsed : request.design.cellCount
+        } ?? 0)
+        let csv = Double(settings.chains) * Double(draws) * Double(columns) * 24
+        return Double(store) * (request.untilESS != nil ? 2 : 1) + csv + 64e6
+    }
+
+    /// The bytes free on the file system of `output` (its nearest existing
+    /// ancestor), or nil if they cannot be read.
+    static func freeSpace(_ output: String) -> (bytes: Double, directory: String)? {
+        let ancestor = existingAncestor(of: FilePath(output))
+        var status = statvfs()
+        guard statvfs(ancestor, &status) == 0 else { return nil }
+        return (Double(status.f_bavail) * Double(status.f_frsize), ancestor)
+    }
+
+    /// An until-ESS run without `--max-draws` whose default draw limit
+    /// (`UntilESS.defaultMaxDraws`) would need more than half the free
+    /// space of the output's file system is limited instead to the draws
+    /// per chain that half holds — the default scales with the run (10⁶
+    /// rows have 350,000 parameters: 10,000 draws of 4 chains would need
+    /// 224 GB) — with a note; as long as that is at least the first block
+    /// (--draws). Otherwise the request is left as it is, for
+    /// `checkSpace` to judge.
+    static func limitedToSpace(_ request: RunRequest, output: String, notes: inout [String]) -> RunRequest {
+        guard let free = freeSpace(output) else { return request }
+        return limited(request, toSpace: free, notes: &notes)
+    }
+
+    /// `limitedToSpace` for a file system with `free.bytes` free.
+    static func limited(_ request: RunRequest, toSpace free: (bytes: Double, directory: String),
+                        notes: inout [String]) -> RunRequest {
+        guard var rule = request.untilESS, rule.maxDraws == nil else { return request }
+        let wanted = rule.drawLimit(firstBlock: request.settings.draws)
+        guard let none = spaceNeeded(request, draws: 0), let one = spaceNeeded(request, draws: 1) else { return request }
+        let half = free.bytes / 2
+        if let need = spaceNeeded(request, draws: wanted), need <= half { return request }
+        let fitting = ((half - none) / max(one - none, 1)).rounded(.down)
+        guard fitting >= Double(request.settings.draws) else { return request }
+        let limit = Int(min(fitting, Double(wanted)))
+        rule.maxDraws = limit
+        var limited = request
+        limited.untilESS = rule
+        let defaultNeed: String = spaceNeeded(request, draws: wanted).map(bytesText) ?? "more than a file can hold"
+        let space: String = bytesText(free.bytes)
+        var note = "the draw limit is \(limit) draws per chain, as many as half the space free on \(free.directory) "
+        note += "(\(space)) holds; the default, \(wanted), would need \(defaultNeed) (a draw limit given to the "
+        note += "run replaces it)"
+        notes.append(note)
+        return limited
+    }
+
     /// The chain files and the draw store must fit in the space the output's
-    /// file system has free (with a margin), counted without overflow.
-    ///
-    /// An until-ESS run needs room for its draw limit, twice over for the
-    /// draw store: at the end the draws made are copied into a store of
-    /// their size, which then replaces the one with room for the limit.
+    /// file system has free (with a margin), counted without overflow
+    /// (`spaceNeeded`).
     static func checkSpace(_ request: RunRequest, output: String) throws(InputError) {
         let settings = request.settings
         let parameters = request.parameterNames.count
@@ -264,25 +324,15 @@ extension Run {
         let setting = limited ? "maxDraws" : "draws"
         let counts = "\(settings.chains) chain\(settings.chains == 1 ? "" : "s") × \(draws) draws of "
             + "\(parameters) parameters"
-        guard let store = DrawStore.size(chains: settings.chains, draws: draws, parameters: parameters),
-              Double(store) < 0x1p62 else {
+        guard let need = spaceNeeded(request, draws: draws) else {
             throw InputError(.badOption, "\(counts) are more values than a file can hold", setting: setting,
                              advice: "keep fewer draws (\(setting: setting))")
         }
-        // About 24 bytes a value in the CSV files, a line per draw.
-        let columns = request.savedIndices.count + (request.logLikelihood.map {
-            $0 == .row ? request.design.rowsUsed : request.design.cellCount
-        } ?? 0)
-        let csv = Double(settings.chains) * Double(draws) * Double(columns) * 24
-        let need = Double(store) * (limited ? 2 : 1) + csv + 64e6
-        let ancestor = existingAncestor(of: FilePath(output))
-        var status = statvfs()
-        guard statvfs(ancestor, &status) == 0 else { return }
-        let free = Double(status.f_bavail) * Double(status.f_frsize)
-        guard need <= free else {
+        guard let free = freeSpace(output) else { return }
+        guard need <= free.bytes else {
             throw InputError(.badOption, "\(counts) need \(bytesText(need)) (the draw store"
                              + (limited ? " twice, to cut it to the draws made at the end," : "") + " and the chain "
-                             + "files) but the file system of \(ancestor) has \(bytesText(free)) free",
+                             + "files) but the file system of \(free.directory) has \(bytesText(free.bytes)) free",
                              setting: setting, advice: "keep fewer draws (\(setting: setting)) or thin them "
                                  + "(\(setting: "thin"))")
         }
